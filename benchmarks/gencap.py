@@ -1,0 +1,169 @@
+"""Generate a deterministic mixed capture for the report benchmark.
+
+The mix is what an ACS sees: CWMP-like HTTP POSTs with bodies spread over several
+segments on several ports, keep-alive connections, 401 Digest challenges, and
+non-HTTP bulk flows (which must cost little).  Written with plain struct so that
+generating a million packets takes seconds, not minutes.
+
+    python benchmarks/gencap.py OUT.pcap --packets 200000 [--seed 1]
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+import struct
+import sys
+from collections.abc import Iterator
+from typing import BinaryIO
+
+MSS = 1400
+HTTP_PORTS = (7547, 8080, 80, 30005, 8089)
+
+
+def _csum(data: bytes) -> int:
+    if len(data) % 2:
+        data += b"\0"
+    s = sum(struct.unpack(f"!{len(data) // 2}H", data))
+    while s >> 16:
+        s = (s & 0xFFFF) + (s >> 16)
+    return ~s & 0xFFFF
+
+
+class Writer:
+    """Writes Ethernet/IPv4/TCP frames to a classic µs pcap."""
+
+    def __init__(self, fh: BinaryIO) -> None:
+        self.fh = fh
+        self.count = 0
+        self.t = 1_700_000_000.0
+        fh.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+
+    def frame(self, src: tuple[int, int], dst: tuple[int, int], seq: int, ack: int,
+              flags: int, payload: bytes = b"") -> None:
+        tcp = struct.pack("!HHIIBBHHH", src[1], dst[1], seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
+                          5 << 4, flags, 65535, 0, 0)
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(payload), self.count & 0xFFFF,
+                         0x4000, 64, 6, 0, struct.pack("!I", src[0]), struct.pack("!I", dst[0]))
+        ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
+        eth = b"\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x08\x00"
+        pkt = eth + ip + tcp + payload
+        self.t += 0.0001
+        sec = int(self.t)
+        self.fh.write(struct.pack("<IIII", sec, int((self.t - sec) * 1e6), len(pkt), len(pkt)))
+        self.fh.write(pkt)
+        self.count += 1
+
+
+class Conn:
+    """One TCP connection; send() splits into MSS segments and ACKs them."""
+
+    def __init__(self, w: Writer, cli: tuple[int, int], srv: tuple[int, int], rng: random.Random) -> None:
+        self.w, self.cli, self.srv = w, cli, srv
+        self.cseq = rng.randrange(1 << 32)
+        self.sseq = rng.randrange(1 << 32)
+        w.frame(cli, srv, self.cseq, 0, 0x02)
+        w.frame(srv, cli, self.sseq, self.cseq + 1, 0x12)
+        self.cseq += 1
+        self.sseq += 1
+        w.frame(cli, srv, self.cseq, self.sseq, 0x10)
+
+    def send(self, from_client: bool, data: bytes) -> None:
+        for off in range(0, len(data), MSS):
+            seg = data[off:off + MSS]
+            if from_client:
+                self.w.frame(self.cli, self.srv, self.cseq, self.sseq, 0x18, seg)
+                self.cseq += len(seg)
+            else:
+                self.w.frame(self.srv, self.cli, self.sseq, self.cseq, 0x18, seg)
+                self.sseq += len(seg)
+        if from_client:
+            self.w.frame(self.srv, self.cli, self.sseq, self.cseq, 0x10)
+        else:
+            self.w.frame(self.cli, self.srv, self.cseq, self.sseq, 0x10)
+
+    def close(self) -> None:
+        self.w.frame(self.cli, self.srv, self.cseq, self.sseq, 0x11)
+        self.w.frame(self.srv, self.cli, self.sseq, self.cseq + 1, 0x11)
+        self.w.frame(self.cli, self.srv, self.cseq + 1, self.sseq + 1, 0x10)
+
+
+def _soap(rng: random.Random, n_params: int) -> bytes:
+    params = "".join(
+        f"<ParameterValueStruct><Name>Device.X.{i}.Value</Name>"
+        f"<Value xsi:type=\"xsd:string\">{rng.randrange(10**9)}</Value></ParameterValueStruct>"
+        for i in range(n_params)
+    )
+    return (
+        '<?xml version="1.0"?><soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns:cwmp="urn:dslforum-org:cwmp-1-0"><soap-env:Header><cwmp:ID soap-env:mustUnderstand="1">'
+        f"{rng.randrange(10**6)}</cwmp:ID></soap-env:Header><soap-env:Body><cwmp:GetParameterValuesResponse>"
+        f"<ParameterList>{params}</ParameterList></cwmp:GetParameterValuesResponse></soap-env:Body></soap-env:Envelope>"
+    ).encode()
+
+
+def _post(port: int, body: bytes, auth: bool) -> bytes:
+    head = f"POST /acs HTTP/1.1\r\nHost: acs.example:{port}\r\nContent-Type: text/xml; charset=utf-8\r\n"
+    if auth:
+        head += ('Authorization: Digest username="cpe", realm="acs", nonce="abcdef0123456789", uri="/acs", '
+                 'response="0123456789abcdef0123456789abcdef", qop=auth, nc=00000001, cnonce="c0ffee"\r\n')
+    return (head + f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+
+
+def _resp(status: int, body: bytes) -> bytes:
+    reason = {200: "OK", 204: "No Content", 401: "Unauthorized"}[status]
+    head = f"HTTP/1.1 {status} {reason}\r\nServer: bench\r\n"
+    if status == 401:
+        head += 'WWW-Authenticate: Digest realm="acs", qop="auth", nonce="abcdef0123456789"\r\n'
+    if status != 204:
+        head += f"Content-Length: {len(body)}\r\n"
+    return (head + "\r\n").encode() + body
+
+
+def scenarios(w: Writer, rng: random.Random) -> Iterator[None]:
+    """Yields after each connection so the caller can stop at the target size."""
+    n = 0
+    while True:
+        n += 1
+        cli = (0x0A000000 + rng.randrange(1, 1 << 16), rng.randrange(1024, 65535))
+        kind = n % 4
+        if kind == 3:
+            # Non-HTTP bulk flow (TLS-like records) of ~60 segments.
+            srv = (0xC0A80001, 443)
+            c = Conn(w, cli, srv, rng)
+            c.send(True, b"\x16\x03\x01" + bytes(rng.randrange(256) for _ in range(200)))
+            c.send(False, b"\x17\x03\x03" + rng.randbytes(MSS * 60))
+            c.close()
+        else:
+            port = HTTP_PORTS[n % len(HTTP_PORTS)]
+            c = Conn(w, cli, (0xC0A80002, port), rng)
+            body = _soap(rng, rng.randrange(5, 40))
+            c.send(True, _post(port, body, auth=False))
+            c.send(False, _resp(401, b""))
+            for _ in range(rng.randrange(2, 6)):  # keep-alive exchanges
+                c.send(True, _post(port, _soap(rng, rng.randrange(1, 60)), auth=True))
+                c.send(False, _resp(200, _soap(rng, rng.randrange(1, 10))))
+            c.send(True, _post(port, b"", auth=True))
+            c.send(False, _resp(204, b""))
+            c.close()
+        yield
+
+
+def main(argv: list[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("out")
+    ap.add_argument("--packets", type=int, default=200_000)
+    ap.add_argument("--seed", type=int, default=1)
+    args = ap.parse_args(argv)
+    rng = random.Random(args.seed)
+    with open(args.out, "wb") as fh:
+        w = Writer(fh)
+        for _ in scenarios(w, rng):
+            if w.count >= args.packets:
+                break
+    print(f"{args.out}: {w.count} packets", file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,5 @@
+import sys
+
+from dmsniff.cli import main
+
+sys.exit(main())

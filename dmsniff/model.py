@@ -1,0 +1,107 @@
+"""The records that flow through the pipeline, linked by stable ids.
+
+Like Zeek's ``uid`` and mitmproxy's flow ids, one id names each thing and every later
+record refers back to it: a TCP connection is ``C7``, the third HTTP exchange on it
+``C7.3``, a UDP datagram ``U12``.  Ids are deterministic (numbered in order of first
+packet within one run), so two runs over the same capture name things alike and a
+report can be diffed.
+
+Every record keeps the 1-based capture frame numbers it came from, so a user can jump
+between dmsniff and Wireshark.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+
+
+def format_ip(raw: bytes) -> str:
+    """4 or 16 raw address bytes as text (IPv6 compressed, as Wireshark shows it)."""
+    if len(raw) == 4:
+        return f"{raw[0]}.{raw[1]}.{raw[2]}.{raw[3]}"
+    return str(ipaddress.IPv6Address(raw))
+
+
+def format_endpoint(ip: str, port: int) -> str:
+    """``ip:port``, with IPv6 in brackets so the port is unambiguous."""
+    return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
+
+
+@dataclass(slots=True)
+class HttpMessage:
+    """One HTTP request or response as it was on the wire."""
+
+    frame: int  # the frame that completed the message (as Wireshark reports it)
+    frames: list[int]  # every frame that carried part of it, in order
+    time: float  # capture time of ``frame``
+    first_time: float
+    version: str
+    headers: list[tuple[str, str]]  # wire order, names as sent
+    method: str | None = None  # requests
+    uri: str | None = None
+    status: int | None = None  # responses
+    reason: str | None = None
+    body: bytes = b""  # body as sent (chunking removed, Content-Encoding not undone), capped
+    body_length: int = 0  # body bytes on the wire, even beyond the cap
+    decoded_body: bytes | None = None  # Content-Encoding undone, when there was one and it worked
+    complete: bool = True
+    problems: list[str] = field(default_factory=list)
+    frames_omitted: int = 0  # frames beyond the per-message cap on ``frames``
+
+    def header(self, name: str) -> str | None:
+        """First value of a header, case-insensitively."""
+        lname = name.lower()
+        for k, v in self.headers:
+            if k.lower() == lname:
+                return v
+        return None
+
+    @property
+    def content(self) -> bytes:
+        """The body a decoder wants: decoded when a Content-Encoding was undone."""
+        return self.decoded_body if self.decoded_body is not None else self.body
+
+
+@dataclass(slots=True)
+class Transaction:
+    """A request and the response that answered it (either may be missing)."""
+
+    id: str
+    capture: int  # index into the run's list of captures
+    connection: str
+    client: str  # ip:port
+    server: str
+    request: HttpMessage | None
+    response: HttpMessage | None
+    interim: list[HttpMessage] = field(default_factory=list)  # 1xx responses (100 Continue ...)
+
+    @property
+    def first_frame(self) -> int:
+        for m in (self.request, self.response):
+            if m is not None:
+                return m.frames[0] if m.frames else m.frame
+        return 0
+
+
+@dataclass(slots=True, frozen=True)
+class Datagram:
+    """A UDP datagram, handed to the decoders that live on UDP (Pkg#0, TR-111, STUN)."""
+
+    id: str
+    capture: int
+    frame: int
+    time: float
+    src: str
+    sport: int
+    dst: str
+    dport: int
+    payload: bytes
+
+    @property
+    def client(self) -> str:
+        return format_endpoint(self.src, self.sport)
+
+    @property
+    def server(self) -> str:
+        return format_endpoint(self.dst, self.dport)

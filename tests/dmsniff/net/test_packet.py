@@ -1,0 +1,175 @@
+"""Link/IP/transport decoding for every supported link type, VLANs, IPv6 extension
+headers and IP fragment reassembly; frames are built with scapy."""
+
+from __future__ import annotations
+
+import random
+
+import pytest
+from scapy.layers.inet import IP, TCP, UDP, fragment
+from scapy.layers.inet6 import (
+    IPv6,
+    IPv6ExtHdrDestOpt,
+    IPv6ExtHdrFragment,
+    IPv6ExtHdrHopByHop,
+    IPv6ExtHdrRouting,
+    fragment6,
+)
+from scapy.layers.l2 import CookedLinux, CookedLinuxV2, Dot1AD, Dot1Q, Ether, Loopback
+from scapy.packet import Packet, Raw
+
+from dmsniff.net.packet import Dissector
+
+PAYLOAD = b"POST /acs HTTP/1.1\r\nHost: acs\r\n\r\n"
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.tcp: list[tuple[object, ...]] = []
+        self.udp: list[tuple[object, ...]] = []
+        self.d = Dissector(self.on_tcp, self.on_udp)
+
+    def on_tcp(self, *args: object) -> None:
+        self.tcp.append(args)
+
+    def on_udp(self, *args: object) -> None:
+        self.udp.append(args)
+
+
+def ip4_tcp() -> Packet:
+    return IP(src="192.0.2.1", dst="198.51.100.7") / TCP(sport=40001, dport=7547, seq=1234, ack=99,
+                                                         flags="PA") / Raw(PAYLOAD)
+
+
+def ip6_tcp(*ext: Packet) -> Packet:
+    pkt: Packet = IPv6(src="2001:db8::1", dst="2001:db8::2")
+    for e in ext:
+        pkt = pkt / e
+    return pkt / TCP(sport=40001, dport=7547, seq=1234, ack=99, flags="PA") / Raw(PAYLOAD)
+
+
+def check_tcp(rec: Recorder, v6: bool = False) -> None:
+    assert len(rec.tcp) == 1, rec.d.stats
+    frame, _ts, src, sport, dst, dport, seq, ack, flags, payload = rec.tcp[0]
+    assert (sport, dport, seq, ack, payload) == (40001, 7547, 1234, 99, PAYLOAD)
+    assert flags == 0x18
+    if v6:
+        assert src == bytes.fromhex("20010db8000000000000000000000001")
+    else:
+        assert (src, dst) == (bytes([192, 0, 2, 1]), bytes([198, 51, 100, 7]))
+
+
+@pytest.mark.parametrize(
+    ("linktype", "build"),
+    [
+        (1, lambda: Ether() / ip4_tcp()),
+        (1, lambda: Ether() / Dot1Q(vlan=7) / ip4_tcp()),
+        (1, lambda: Ether() / Dot1AD(vlan=100) / Dot1Q(vlan=7) / ip4_tcp()),  # QinQ
+        (113, lambda: CookedLinux(proto=0x0800) / ip4_tcp()),
+        (276, lambda: CookedLinuxV2(proto=0x0800) / ip4_tcp()),
+        (101, ip4_tcp),
+        (228, ip4_tcp),
+        (0, lambda: Loopback(type=2) / ip4_tcp()),
+        (108, lambda: bytes.fromhex("00000002") + bytes(ip4_tcp())),  # OpenBSD loop: big-endian family
+    ],
+    ids=["ether", "vlan", "qinq", "sll", "sll2", "raw", "ipv4", "null", "loop"],
+)
+def test_ipv4_tcp_on_every_link_type(linktype: int, build: object) -> None:
+    rec = Recorder()
+    rec.d.frame(1, 0.0, linktype, bytes(build()))  # type: ignore[operator]
+    check_tcp(rec)
+
+
+def test_ethernet_padding_is_not_payload() -> None:
+    pkt = bytes(Ether() / IP(src="1.2.3.4", dst="5.6.7.8") / TCP(flags="A"))
+    rec = Recorder()
+    rec.d.frame(1, 0.0, 1, pkt + b"\x00" * 6)  # padded to the 60-byte minimum
+    assert rec.tcp[0][-1] == b""
+
+
+@pytest.mark.parametrize(
+    "ext",
+    [
+        (),
+        (IPv6ExtHdrHopByHop(),),
+        (IPv6ExtHdrHopByHop(), IPv6ExtHdrDestOpt(), IPv6ExtHdrRouting(addresses=["2001:db8::9"])),
+    ],
+    ids=["plain", "hopbyhop", "chain"],
+)
+@pytest.mark.parametrize("linktype", [1, 101, 229, 0])
+def test_ipv6_with_extension_headers(ext: tuple[Packet, ...], linktype: int) -> None:
+    l3 = ip6_tcp(*ext)
+    frame = {1: lambda: Ether() / l3, 0: lambda: Loopback(type=30) / l3}.get(linktype, lambda: l3)()
+    rec = Recorder()
+    rec.d.frame(1, 0.0, linktype, bytes(frame))
+    check_tcp(rec, v6=True)
+
+
+def test_udp_over_ipv4_and_ipv6() -> None:
+    rec = Recorder()
+    rec.d.frame(1, 0.5, 1, bytes(Ether() / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=5, dport=2948)
+                                 / Raw(b"\x01\x06pkg0")))
+    rec.d.frame(2, 0.6, 229, bytes(IPv6(src="::1", dst="::1") / UDP(sport=3478, dport=3478) / Raw(b"stun")))
+    assert [(u[3], u[5], u[6]) for u in rec.udp] == [(5, 2948, b"\x01\x06pkg0"), (3478, 3478, b"stun")]
+
+
+@pytest.mark.parametrize("seed", range(3))
+def test_ipv4_fragments_reassembled_in_any_order(seed: int) -> None:
+    big = ip4_tcp()
+    big[Raw].load = PAYLOAD + bytes(random.Random(seed).randbytes(3000))
+    frags = fragment(big, fragsize=512)
+    assert len(frags) > 3
+    order = list(range(len(frags)))
+    random.Random(seed).shuffle(order)
+    rec = Recorder()
+    for n, i in enumerate(order, 1):
+        rec.d.frame(n, 0.0, 1, bytes(Ether() / frags[i]))
+    assert len(rec.tcp) == 1
+    assert rec.tcp[0][0] == len(frags)  # reported with the frame that completed it
+    assert rec.tcp[0][-1] == big[Raw].load
+    assert rec.d.stats.reassembled_datagrams == 1
+
+
+def test_ipv6_fragments_reassembled() -> None:
+    big = IPv6(src="2001:db8::1", dst="2001:db8::2") / IPv6ExtHdrFragment() / UDP(sport=1, dport=2) / Raw(
+        b"Z" * 3000)
+    frags = fragment6(big, 1280)
+    rec = Recorder()
+    for n, f in enumerate(reversed(frags), 1):
+        rec.d.frame(n, 0.0, 229, bytes(f))
+    assert len(rec.udp) == 1
+    assert rec.udp[0][-1] == b"Z" * 3000
+
+
+def test_incomplete_fragments_are_counted_not_delivered() -> None:
+    frags = fragment(ip4_tcp() / Raw(b"x" * 2000), fragsize=512)
+    rec = Recorder()
+    for n, f in enumerate(frags[:-1], 1):
+        rec.d.frame(n, 0.0, 101, bytes(f))
+    rec.d.finish()
+    assert rec.tcp == []
+    assert rec.d.stats.fragments_dropped == len(frags) - 1
+
+
+def test_oversized_fragment_datagram_is_dropped() -> None:
+    rec = Recorder()
+    hdr = IP(src="1.1.1.1", dst="2.2.2.2", id=5, proto=6, flags="MF", frag=8180) / Raw(b"A" * 1000)
+    rec.d.frame(1, 0.0, 101, bytes(hdr))
+    assert rec.d.stats.fragments_dropped == 1
+
+
+@pytest.mark.parametrize("cut", range(0, 80))
+def test_truncated_headers_never_raise(cut: int) -> None:
+    frame = bytes(Ether() / Dot1Q() / ip4_tcp())[:cut]
+    rec = Recorder()
+    rec.d.frame(1, 0.0, 1, frame)
+    frame6 = bytes(Ether() / ip6_tcp(IPv6ExtHdrHopByHop()))[:cut]
+    rec.d.frame(2, 0.0, 1, frame6)
+    for lt in (0, 101, 113, 276, 108, 229, 9999):
+        rec.d.frame(3, 0.0, lt, frame[14:])
+
+
+def test_unknown_link_type_counted() -> None:
+    rec = Recorder()
+    rec.d.frame(1, 0.0, 147, b"\x00" * 40)
+    assert rec.d.stats.unknown_linktypes == {147: 1}
