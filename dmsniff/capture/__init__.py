@@ -1,0 +1,23 @@
+"""Capture sources: fast pcap/pcapng file readers and a live-capture source."""
+
+from dmsniff.capture.live import live_frames
+from dmsniff.capture.reader import (
+    CaptureError,
+    CaptureFile,
+    CaptureInfo,
+    Frame,
+    link_type_name,
+    open_capture,
+)
+from dmsniff.capture.writer import PcapngWriter
+
+__all__ = [
+    "CaptureError",
+    "CaptureFile",
+    "CaptureInfo",
+    "Frame",
+    "PcapngWriter",
+    "link_type_name",
+    "live_frames",
+    "open_capture",
+]

@@ -1,0 +1,1 @@
+"""Network layers: link/IP decoding, TCP reassembly, HTTP over TCP."""
