@@ -38,7 +38,10 @@ MAX_OOO_SEGMENTS = 512
 RECENT_SEGMENTS = 16  # delivered segments kept to check retransmissions against
 IDLE_TIMEOUT = 600.0  # capture seconds without a packet before a connection is closed
 SWEEP_EVERY = 20000  # segments between idle sweeps
-MAX_CLOSED_REMEMBERED = 65536
+# Closed connections are remembered briefly so their stragglers (last ACKs, retransmitted
+# FINs) are not taken for new connections; briefly, so memory does not grow with the capture.
+CLOSED_REMEMBERED_FOR = 30.0
+MAX_CLOSED_REMEMBERED = 8192
 
 
 class StreamSink(Protocol):
@@ -56,7 +59,8 @@ class StreamSink(Protocol):
 class _Half:
     """One direction of a connection."""
 
-    __slots__ = ("fin", "nxt", "offset", "ooo", "ooo_bytes", "recent", "seen_payload", "started", "done")
+    __slots__ = ("done", "fin", "nxt", "offset", "ooo", "ooo_bytes", "probe", "recent", "seen_payload",
+                 "started")
 
     def __init__(self) -> None:
         self.nxt = -1  # next expected sequence number (mod 2**32); -1 until known
@@ -68,6 +72,9 @@ class _Half:
         self.seen_payload = False
         self.started = False  # reassembly running (a sink exists and ``nxt`` is anchored)
         self.done = False  # eof delivered
+        # Contiguous segments that may be a start line cut short ("PO" + "ST / HTTP/1.1"),
+        # kept while probing: (seq, data, frame, ts).
+        self.probe: list[tuple[int, bytes, int, float]] | None = None
 
 
 class Connection:
@@ -107,7 +114,7 @@ class TcpReassembler:
         self._since_sweep = 0
         self.connections = 0
         self.reassembled = 0
-        self.late_segments = 0  # segments for connections already closed
+        self.late_segments = 0  # data/FIN/RST segments for connections already closed
         self.gaps = 0
         self.gap_bytes = 0
         self.conflicts = 0
@@ -118,7 +125,7 @@ class TcpReassembler:
         key = (src, sport, dst, dport)
         entry = self._flows.get(key)
         if entry is None or (flags & SYN and not flags & ACK and self._is_new_syn(entry, seq)):
-            entry = self._open(key, frame, ts, flags)
+            entry = self._open(key, frame, ts, flags, payload)
             if entry is None:
                 return
         conn, direction = entry
@@ -134,19 +141,27 @@ class TcpReassembler:
         if payload:
             if not half.started:
                 if conn.sink is None:
+                    if not half.seen_payload and conn.syn_seen and half.nxt >= 0 and seq != half.nxt:
+                        # Reordered before the stream's first segment: keep it until that
+                        # segment says whether the connection is worth reassembling.
+                        self._stash(half, seq, payload, frame, ts)
+                        return
                     # Probe: is this the first segment of something we decode?  The first
                     # byte of an HTTP start line is an upper-case letter; most binary flows
                     # fail that test before any function call.
-                    b0 = payload[0]
-                    if 65 <= b0 <= 90:
-                        sink = self.classify(conn, direction, payload)
-                        if sink is not None:
-                            conn.sink = sink
-                            self.reassembled += 1
-                            self._start_other(conn, direction)
+                    probe = half.probe
+                    if probe is not None or 65 <= payload[0] <= 90:
+                        self._probe(conn, direction, half, seq, payload, frame, ts)
                     if conn.sink is None:
                         half.seen_payload = True
+                        if half.ooo:
+                            half.ooo.clear()
+                            half.ooo_bytes = 0
                         half.nxt = (seq + len(payload)) & _MASK
+                        if flags & (FIN | RST):
+                            self._maybe_close(conn, direction, flags, half.nxt, frame, ts)
+                        return
+                    if half.started:  # the probe replayed this segment already
                         if flags & (FIN | RST):
                             self._maybe_close(conn, direction, flags, half.nxt, frame, ts)
                         return
@@ -173,6 +188,14 @@ class TcpReassembler:
 
         if flags & (FIN | RST):
             self._maybe_close(conn, direction, flags, (seq + len(payload)) & _MASK, frame, ts)
+        elif flags & ACK:
+            other = conn.halves[1 - direction]
+            if other.ooo and other.started:
+                # The peer acknowledges bytes the capture never had: they are lost, so
+                # say so now rather than at close, keeping both directions in step.
+                acked = ((ack - other.nxt + _HALF) & _MASK) - _HALF
+                if acked > 0:
+                    self._skip_to_buffered(conn, 1 - direction, other, other.offset + acked)
 
         self._since_sweep += 1
         if self._since_sweep >= SWEEP_EVERY:
@@ -189,12 +212,15 @@ class TcpReassembler:
         self._close(conn)
         return True
 
-    def _open(self, key: tuple[bytes, int, bytes, int], frame: int, ts: float, flags: int
-              ) -> tuple[Connection, int] | None:
+    def _open(self, key: tuple[bytes, int, bytes, int], frame: int, ts: float, flags: int,
+              payload: bytes) -> tuple[Connection, int] | None:
         """Start tracking a connection; returns it with the direction of this segment."""
         rkey = (key[2], key[3], key[0], key[1])
         if not flags & SYN and (key in self._closed or rkey in self._closed):
-            self.late_segments += 1  # a straggler (ACK of FIN, retransmission) after close
+            # A straggler after close.  The last ACK of the FIN exchange is normal; only
+            # data or FIN/RST retransmissions are worth counting.
+            if payload or flags & (FIN | RST):
+                self.late_segments += 1
             return None
         self._closed.pop(key, None)
         self._closed.pop(rkey, None)
@@ -214,6 +240,44 @@ class TcpReassembler:
     def _new_id(self) -> str:
         return f"C{next(self._ids)}"
 
+    def _probe(self, conn: Connection, direction: int, half: _Half, seq: int, payload: bytes, frame: int,
+               ts: float) -> None:
+        """Offer the start of a direction's data to ``classify``; attach the sink it returns."""
+        pieces = half.probe
+        if pieces is not None and seq == half.nxt:
+            pieces.append((seq, payload, frame, ts))
+        elif 65 <= payload[0] <= 90:
+            pieces = [(seq, payload, frame, ts)]
+        else:
+            half.probe = None
+            return
+        data = b"".join(p[1] for p in pieces) if len(pieces) > 1 else payload
+        sink = self.classify(conn, direction, data)
+        if sink is None:
+            # A start line cut into tiny segments cannot be judged yet: wait for a little more.
+            half.probe = pieces if len(data) < 64 and b"\n" not in data else None
+            return
+        half.probe = None
+        conn.sink = sink
+        self.reassembled += 1
+        self._start_other(conn, direction)
+        if len(pieces) > 1 or (conn.syn_seen and not half.seen_payload and half.nxt != seq):
+            # Replay the pieces through the in-order path, each with its own frame (or leave
+            # a lone segment that is not where the stream starts to the general path).
+            if len(pieces) == 1:
+                return
+            half.started = True
+            half.nxt = pieces[0][0]
+            for p_seq, p_data, p_frame, p_ts in pieces:
+                diff = ((p_seq - half.nxt + _HALF) & _MASK) - _HALF
+                if diff == 0:
+                    half.recent.append((half.offset, p_data))
+                    half.offset += len(p_data)
+                    half.nxt = (p_seq + len(p_data)) & _MASK
+                    sink.data(direction, p_data, p_frame, p_ts)
+                else:
+                    self._unordered(conn, direction, half, diff, p_data, p_frame, p_ts)
+
     def _start_other(self, conn: Connection, direction: int) -> None:
         """Anchor the opposite half when a sink is attached."""
         other = conn.halves[1 - direction]
@@ -229,12 +293,14 @@ class TcpReassembler:
             return
         if flags & FIN:
             half = conn.halves[direction]
-            if conn.sink is None or not half.started:
+            if half.started or half.ooo:  # reassembling, or holding segments that arrived early
+                if half.fin < 0:
+                    diff = ((fin_seq - half.nxt + _HALF) & _MASK) - _HALF
+                    half.fin = half.offset + max(diff, 0)
+                    if half.started:
+                        self._check_eof(conn, direction, half, frame, ts)
+            else:
                 half.done = True
-            elif half.fin < 0:
-                diff = ((fin_seq - half.nxt + _HALF) & _MASK) - _HALF
-                half.fin = half.offset + max(diff, 0)
-                self._check_eof(conn, direction, half, frame, ts)
             if conn.halves[0].done and conn.halves[1].done:
                 self._close(conn, frame, ts)
 
@@ -268,6 +334,12 @@ class TcpReassembler:
 
     def _sweep(self, now: float) -> None:
         self._since_sweep = 0
+        closed = self._closed
+        while closed:
+            key = next(iter(closed))  # oldest first: the dict is in closing order
+            if now - closed[key] <= CLOSED_REMEMBERED_FOR:
+                break
+            del closed[key]
         idle = {id(c): c for c, _ in self._flows.values() if now - c.last_ts > IDLE_TIMEOUT}
         for conn in idle.values():
             self._close(conn)
@@ -350,11 +422,27 @@ class TcpReassembler:
         if half.fin >= 0:
             self._check_eof(conn, direction, half, last_frame, last_ts)
 
-    def _skip_to_buffered(self, conn: Connection, direction: int, half: _Half) -> None:
+    def _stash(self, half: _Half, seq: int, payload: bytes, frame: int, ts: float) -> None:
+        diff = ((seq - half.nxt + _HALF) & _MASK) - _HALF
+        if diff <= 0 or diff > MAX_OOO_BYTES:
+            return
+        if half.ooo_bytes + len(payload) > MAX_OOO_BYTES or len(half.ooo) >= MAX_OOO_SEGMENTS:
+            half.seen_payload = True  # the start is not coming: stop waiting for it
+            half.ooo.clear()
+            half.ooo_bytes = 0
+            return
+        if half.offset + diff not in half.ooo:
+            half.ooo[half.offset + diff] = (payload, frame, ts)
+            half.ooo_bytes += len(payload)
+
+    def _skip_to_buffered(self, conn: Connection, direction: int, half: _Half, limit: int | None = None) -> None:
+        """Declare the bytes before the first buffered segment lost (up to ``limit`` only)."""
         first = min(half.ooo)
+        if limit is not None and limit < first:
+            first = limit
         length = first - half.offset
         if length > 0:
-            frame, ts = half.ooo[first][1], half.ooo[first][2]
+            frame, ts = next(iter(half.ooo.values()))[1:]
             self.gaps += 1
             self.gap_bytes += length
             conn.sink.gap(direction, length, frame, ts)  # type: ignore[union-attr]
