@@ -76,7 +76,7 @@ class DecodeStats:
 class _Pending:
     """Fragments of one IP datagram waiting for the rest."""
 
-    __slots__ = ("first_time", "frames", "parts", "total", "proto", "extra")
+    __slots__ = ("extra", "first_time", "frames", "parts", "proto", "total")
 
     def __init__(self, ts: float, proto: int) -> None:
         self.first_time = ts

@@ -435,7 +435,8 @@ class TcpReassembler:
             half.ooo[half.offset + diff] = (payload, frame, ts)
             half.ooo_bytes += len(payload)
 
-    def _skip_to_buffered(self, conn: Connection, direction: int, half: _Half, limit: int | None = None) -> None:
+    def _skip_to_buffered(self, conn: Connection, direction: int, half: _Half,
+                          limit: int | None = None) -> None:
         """Declare the bytes before the first buffered segment lost (up to ``limit`` only)."""
         first = min(half.ooo)
         if limit is not None and limit < first:

@@ -50,7 +50,7 @@ def ip6_tcp(*ext: Packet) -> Packet:
 
 def check_tcp(rec: Recorder, v6: bool = False) -> None:
     assert len(rec.tcp) == 1, rec.d.stats
-    frame, _ts, src, sport, dst, dport, seq, ack, flags, payload = rec.tcp[0]
+    _frame, _ts, src, sport, dst, dport, seq, ack, flags, payload = rec.tcp[0]
     assert (sport, dport, seq, ack, payload) == (40001, 7547, 1234, 99, PAYLOAD)
     assert flags == 0x18
     if v6:

@@ -55,7 +55,8 @@ class Harness:
         self.frame += 1
         src, dst = (A, B) if from_a else (B, A)
         sp, dp = (sport, dport) if from_a else (dport, sport)
-        self.tcp.segment(self.frame, float(self.frame), src, sp, dst, dp, seq & 0xFFFFFFFF, ack, flags, payload)
+        self.tcp.segment(self.frame, float(self.frame), src, sp, dst, dp, seq & 0xFFFFFFFF, ack, flags,
+                         payload)
 
 
 def handshake(h: Harness, isn_a: int, isn_b: int, **kw: int) -> None:

@@ -1,0 +1,188 @@
+"""Command line: ``dmsniff report CAPTURE...`` and friends.
+
+Exit status: 0 when every input could be read (faults inside a capture are reported
+in the output, and what came before them is kept); 1 when some inputs could not be
+read at all; 2 when none could, or on a usage error.  No traceback reaches the user:
+unexpected errors become one line (set DMSNIFF_DEBUG=1 to see the traceback).
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import sys
+import traceback
+from collections.abc import Iterator, Sequence
+from typing import TYPE_CHECKING, TextIO
+
+from dmsniff import __version__
+from dmsniff.capture import CaptureError, CaptureInfo, Frame
+
+if TYPE_CHECKING:
+    from dmsniff.pipeline import Pipeline
+
+EXIT_OK, EXIT_SOME_FAILED, EXIT_ALL_FAILED = 0, 1, 2
+EXIT_INTERNAL = 70  # EX_SOFTWARE
+
+
+def _size(text: str) -> int:
+    """A byte count with an optional k/M/G suffix."""
+    units = {"k": 1 << 10, "m": 1 << 20, "g": 1 << 30}
+    t = text.strip().lower().removesuffix("b").removesuffix("i")
+    mult = units.get(t[-1:], 1)
+    if t[-1:] in units:
+        t = t[:-1]
+    try:
+        value = int(float(t) * mult)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a size: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError("size must not be negative")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="dmsniff",
+        description="Protocol analyser for device-management traffic (TR-069/CWMP, OMA DM) in captures.",
+    )
+    parser.add_argument("--version", action="version", version=f"dmsniff {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    rep = sub.add_parser(
+        "report", help="decode captures and write a report (text, JSON or JSON Lines)",
+        description="Decode pcap/pcapng captures (optionally gzip-compressed) or a live interface, and "
+                    "report every HTTP exchange found, on any port.",
+    )
+    rep.add_argument("captures", nargs="*", metavar="CAPTURE", help="pcap or pcapng file(s), may be .gz")
+    rep.add_argument("--format", choices=("text", "json", "jsonl"), default=None,
+                     help="output format (default: text; jsonl with --live)")
+    rep.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    rep.add_argument("--max-body", type=_size, default=16 << 20, metavar="BYTES",
+                     help="body bytes kept per HTTP message for decoding (default 16M); longer bodies "
+                          "are counted and reported as cut")
+    live = rep.add_argument_group("live capture")
+    live.add_argument("--live", action="store_true", help="capture from an interface instead of files")
+    live.add_argument("-i", "--interface", metavar="IFACE", help="interface to capture on (with --live)")
+    live.add_argument("-f", "--filter", metavar="BPF", help="capture filter, as in tcpdump")
+    live.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this many seconds")
+    live.add_argument("-w", "--write", metavar="FILE", help="also save the captured packets as pcapng")
+    return parser
+
+
+class CliError(Exception):
+    """A problem with what the user asked for; its text is the one-line message."""
+
+
+def _open_output(path: str | None) -> TextIO:
+    if path is None or path == "-":
+        return sys.stdout
+    try:
+        return open(path, "w", encoding="utf-8")
+    except OSError as exc:
+        raise CliError(f"cannot write {path}: {exc.strerror}") from None
+
+
+def cmd_report(args: argparse.Namespace) -> int:
+    from dmsniff.pipeline import Pipeline
+    from dmsniff.report import FORMATS, JsonLinesReport
+
+    if args.live:
+        if not args.interface:
+            print("dmsniff: error: --live needs -i IFACE", file=sys.stderr)
+            return EXIT_ALL_FAILED
+        if args.captures:
+            print("dmsniff: error: give either capture files or --live, not both", file=sys.stderr)
+            return EXIT_ALL_FAILED
+    elif not args.captures:
+        print("dmsniff: error: no capture given (dmsniff report FILE..., or --live -i IFACE)",
+              file=sys.stderr)
+        return EXIT_ALL_FAILED
+    elif args.interface or args.filter or args.duration is not None or args.write:
+        print("dmsniff: error: -i/-f/--duration/-w need --live", file=sys.stderr)
+        return EXIT_ALL_FAILED
+
+    fmt = args.format or ("jsonl" if args.live else "text")
+    out = _open_output(args.output)
+    try:
+        writer = JsonLinesReport(out, flush=True) if (fmt == "jsonl" and args.live) else FORMATS[fmt](out)
+        pipeline = Pipeline([writer], max_body=args.max_body)
+        if args.live:
+            return _run_live(pipeline, args)
+        results = pipeline.run_files(args.captures)
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    failed = 0
+    for path, res in zip(args.captures, results, strict=True):
+        if isinstance(res, CaptureError):
+            failed += 1
+            print(f"dmsniff: error: {res}", file=sys.stderr)
+        else:
+            for err in res.errors:
+                print(f"dmsniff: warning: {path}: {err}", file=sys.stderr)
+    if failed == len(results):
+        return EXIT_ALL_FAILED
+    return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def _run_live(pipeline: Pipeline, args: argparse.Namespace) -> int:
+    from dmsniff.capture.live import live_frames
+
+    info = CaptureInfo(path=f"live:{args.interface}", format="live", compressed=False, packets=0,
+                       link_types=[], first_time=None, last_time=None, errors=[])
+    try:
+        frames = live_frames(args.interface, bpf=args.filter, duration=args.duration, write_to=args.write)
+        pipeline.run_frames(_counting(frames, info), info)
+    except CaptureError as exc:
+        print(f"dmsniff: error: {exc}", file=sys.stderr)
+        return EXIT_ALL_FAILED
+    for a in pipeline.addons:
+        a.done()
+    return EXIT_OK
+
+
+def _counting(frames: Iterator[Frame], info: CaptureInfo) -> Iterator[Frame]:
+    """Keep a live capture's info (packets, times, link types) up to date as frames pass."""
+    for frame in frames:
+        info.packets += 1
+        if info.first_time is None:
+            info.first_time = frame[1]
+        info.last_time = frame[1]
+        if frame[2] not in info.link_types:
+            info.link_types.append(frame[2])
+        yield frame
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = build_parser()
+    # ``dmsniff CAPTURE`` is shorthand for ``dmsniff report CAPTURE`` until the TUI lands.
+    if argv and not argv[0].startswith("-") and argv[0] not in ("report",):
+        argv.insert(0, "report")
+    args = parser.parse_args(argv)
+    if args.command is None:
+        parser.print_help(sys.stderr)
+        return EXIT_ALL_FAILED
+    try:
+        return cmd_report(args)
+    except CliError as exc:
+        print(f"dmsniff: error: {exc}", file=sys.stderr)
+        return EXIT_ALL_FAILED
+    except BrokenPipeError:
+        # Output piped into head(1) or similar: not an error worth a message.
+        with contextlib.suppress(OSError):
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - silence the flush at exit
+        return EXIT_OK
+    except KeyboardInterrupt:
+        print("dmsniff: interrupted", file=sys.stderr)
+        return 130
+    except SystemExit:
+        raise
+    except Exception as exc:  # the promise: never a traceback for the user
+        if os.environ.get("DMSNIFF_DEBUG"):
+            traceback.print_exc()
+        print(f"dmsniff: internal error: {type(exc).__name__}: {exc} (set DMSNIFF_DEBUG=1 for details)",
+              file=sys.stderr)
+        return EXIT_INTERNAL

@@ -1,0 +1,190 @@
+"""`dmsniff report` as a user runs it: formats, exit codes, bad input, live capture."""
+
+from __future__ import annotations
+
+import http.server
+import json
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+import jsonschema
+import pytest
+
+from dmsniff.cli import main
+from tests.builders import Conversation, request, response, write
+from tests.conftest import CAPTURES, ROOT
+
+SCHEMA = json.loads((ROOT / "docs" / "report.schema.json").read_text())
+LOOPBACK = CAPTURES / "http_loopback.pcap"
+
+
+def run_cli(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run([sys.executable, "-m", "dmsniff", *args], capture_output=True, text=True,
+                          timeout=120, cwd=ROOT)
+
+
+def test_text_report(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["report", str(LOOPBACK)]) == 0
+    out = capsys.readouterr().out
+    assert "POST /expect  ⇒ 100 200 OK" in out
+    assert "GET /cr  ⇒ 200 OK" in out
+    assert "9 HTTP transactions" in out
+
+
+def test_json_report_matches_schema(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    assert main(["report", "--format", "json", "-o", str(out), str(LOOPBACK)]) == 0
+    doc = json.loads(out.read_text())
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["captures"][0]["packets"] == 80
+    assert doc["captures"][0]["link_types"] == ["EN10MB"]
+    assert len(doc["transactions"]) == 9
+    gz = next(t for t in doc["transactions"] if t["request"]["uri"] == "/gzip")
+    assert gz["response"]["decoded_length"] > gz["response"]["body_length"]
+    assert ["Content-Encoding", "gzip"] in gz["response"]["headers"]
+
+
+def test_jsonl_report_records_match_schema(tmp_path: Path) -> None:
+    out = tmp_path / "r.jsonl"
+    assert main(["report", "--format", "jsonl", "-o", str(out), str(LOOPBACK)]) == 0
+    recs = [json.loads(line) for line in out.read_text().splitlines()]
+    assert [r["type"] for r in recs].count("transaction") == 9
+    assert recs[-1]["type"] == "capture"
+    defs = SCHEMA["$defs"]
+    for r in recs:
+        sub = {"$defs": defs, **defs[r["type"]]}
+        jsonschema.validate(r, sub)
+
+
+def test_not_a_capture_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    bad = tmp_path / "notes.txt"
+    bad.write_text("hello, this is not a pcap\n")
+    res = run_cli("report", str(bad))
+    assert res.returncode == 2
+    assert len(res.stderr.strip().splitlines()) == 1
+    assert "Traceback" not in res.stderr and str(bad) in res.stderr
+
+
+def test_missing_file_and_good_file_exit_1(tmp_path: Path) -> None:
+    res = run_cli("report", "--format", "json", str(tmp_path / "nope.pcap"), str(LOOPBACK))
+    assert res.returncode == 1
+    doc = json.loads(res.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    assert len(doc["transactions"]) == 9
+    assert doc["captures"][0]["format"] is None and doc["captures"][0]["errors"]
+
+
+def test_unwritable_output() -> None:
+    res = run_cli("report", "-o", "/nonexistent-dir/x.json", str(LOOPBACK))
+    assert res.returncode == 2
+    assert res.stderr.count("\n") == 1 and "Traceback" not in res.stderr
+
+
+def test_usage_errors() -> None:
+    assert run_cli("report").returncode == 2
+    assert run_cli("report", "--live").returncode == 2
+    res = run_cli("report", "-i", "lo", str(LOOPBACK))
+    assert res.returncode == 2 and "--live" in res.stderr
+
+
+def small_capture(path: Path) -> Path:
+    conv = Conversation()
+    conv.send(True, request(body=b"<Inform/>" * 20), mss=100)
+    conv.send(False, response(body=b"<InformResponse/>"))
+    conv.send(True, request(body=b""))
+    conv.send(False, response(204, "No Content"))
+    conv.close()
+    return write(path, conv.packets)
+
+
+def test_truncated_at_every_offset(tmp_path: Path) -> None:
+    """No traceback at any cut; what was complete before the cut is still reported."""
+    full = small_capture(tmp_path / "full.pcap").read_bytes()
+    cut_file = tmp_path / "cut.pcap"
+    previous = 0
+    for cut in range(len(full) + 1):
+        cut_file.write_bytes(full[:cut])
+        out = tmp_path / "cut.json"
+        code = main(["report", "--format", "json", "-o", str(out), str(cut_file)])
+        doc = json.loads(out.read_text())
+        if cut < 24:  # not even a file header: unusable
+            assert code == 2
+            continue
+        assert code == 0
+        answered = sum(1 for t in doc["transactions"] if t["response"] and t["response"]["complete"])
+        assert answered >= previous, f"cut at {cut} lost an exchange decoded at a shorter cut"
+        previous = answered
+        if cut < len(full):
+            assert doc["captures"][0]["errors"] or cut in _record_boundaries(full)
+    assert previous == 2
+
+
+def _record_boundaries(data: bytes) -> set[int]:
+    import struct
+    pos, out = 24, {24}
+    while pos + 16 <= len(data):
+        pos += 16 + struct.unpack_from("<I", data, pos + 8)[0]
+        out.add(pos)
+    return out
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="live capture needs root (CAP_NET_RAW)")
+def test_live_capture_on_loopback_streams_jsonl(tmp_path: Path) -> None:
+    port = _free_port()
+
+    class H(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *a: object) -> None:
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    saved = tmp_path / "live.pcapng"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dmsniff", "report", "--live", "-i", "lo", "-f", f"tcp port {port}",
+         "--duration", "6", "-w", str(saved)],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        time.sleep(2.5)  # scapy import and socket set-up
+        for i in range(3):
+            req = urllib.request.Request(f"http://127.0.0.1:{port}/acs{i}", data=b"<Inform/>", method="POST")
+            with urllib.request.urlopen(req, timeout=5) as r:
+                assert r.read() == b"ok"
+        out, err = proc.communicate(timeout=30)
+    finally:
+        srv.shutdown()
+        proc.kill()
+    assert proc.returncode == 0, err
+    recs = [json.loads(line) for line in out.splitlines()]
+    uris = sorted(r["request"]["uri"] for r in recs if r["type"] == "transaction")
+    assert uris == ["/acs0", "/acs1", "/acs2"]
+    assert recs[-1]["type"] == "capture" and recs[-1]["packets"] > 0
+    # The saved file holds the same exchanges.
+    doc = json.loads(run_cli("report", "--format", "json", str(saved)).stdout)
+    assert sorted(t["request"]["uri"] for t in doc["transactions"]) == uris
+
+
+def test_live_capture_on_missing_interface() -> None:
+    res = run_cli("report", "--live", "-i", "nosuchif0", "--duration", "1")
+    assert res.returncode == 2
+    assert "nosuchif0" in res.stderr and "Traceback" not in res.stderr

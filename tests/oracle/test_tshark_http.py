@@ -1,0 +1,80 @@
+"""The HTTP requests and responses dmsniff finds equal what the real tshark finds.
+
+tshark runs with ``tcp.try_heuristic_first`` so it looks for HTTP on every port, as
+dmsniff does.  Compared per capture: the frame, method and URI of every request and
+the frame and status of every response.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from benchmarks.gencap import main as gencap
+from dmsniff.pipeline import Pipeline
+from dmsniff.report import JsonLinesReport
+from tests.conftest import CAPTURES, CORPUS
+
+pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
+
+
+def tshark_http(path: Path) -> tuple[list[tuple[int, str, str]], list[tuple[int, int]]]:
+    out = subprocess.run(
+        ["tshark", "-n", "-r", str(path), "-o", "tcp.try_heuristic_first:TRUE", "-Y", "http",
+         "-T", "fields", "-E", "separator=\t", "-e", "frame.number", "-e", "http.request.method",
+         "-e", "http.request.uri", "-e", "http.response.code"],
+        capture_output=True, text=True, check=True, timeout=600,
+    ).stdout
+    requests, responses = [], []
+    for line in out.splitlines():
+        frame, method, uri, code = ([*line.split("\t"), "", "", ""])[:4]
+        # One frame can complete several pipelined messages: tshark joins them with commas.
+        for m, u in zip(method.split(","), uri.split(","), strict=False):
+            if m:
+                requests.append((int(frame), m, u))
+        for c in code.split(","):
+            if c:
+                responses.append((int(frame), int(c)))
+    return sorted(requests), sorted(responses)
+
+
+def dmsniff_http(path: Path) -> tuple[list[tuple[int, str, str]], list[tuple[int, int]]]:
+    buf = io.StringIO()
+    Pipeline([JsonLinesReport(buf)]).run_files([str(path)])
+    requests, responses = [], []
+    for line in buf.getvalue().splitlines():
+        rec = json.loads(line)
+        if rec["type"] != "transaction":
+            continue
+        if rec["request"]:
+            requests.append((rec["request"]["frame"], rec["request"]["method"], rec["request"]["uri"]))
+        for m in [*rec.get("interim", []), rec["response"]]:
+            if m:
+                responses.append((m["frame"], m["status"]))
+    return sorted(requests), sorted(responses)
+
+
+def _captures() -> list[Path]:
+    return sorted(CORPUS.glob("pcap/*.pcap*")) + sorted(CAPTURES.glob("*.pcap*"))
+
+
+@pytest.mark.parametrize("path", _captures(), ids=lambda p: p.name)
+def test_same_http_messages_as_tshark(path: Path) -> None:
+    ours, theirs = dmsniff_http(path), tshark_http(path)
+    assert ours[0] == theirs[0], "requests differ"
+    assert ours[1] == theirs[1], "responses differ"
+    assert ours[0], "no HTTP found at all: the comparison would be empty"
+
+
+def test_generated_mixed_capture_matches_tshark(tmp_path: Path) -> None:
+    """The benchmark's mix (odd ports, keep-alive, 401s, multi-segment bodies, bulk flows)."""
+    cap = tmp_path / "mixed.pcap"
+    gencap([str(cap), "--packets", "6000", "--seed", "7"])
+    ours, theirs = dmsniff_http(cap), tshark_http(cap)
+    assert len(ours[0]) > 300
+    assert ours == theirs
