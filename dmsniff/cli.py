@@ -62,6 +62,9 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("--max-body", type=_size, default=16 << 20, metavar="BYTES",
                      help="body bytes kept per HTTP message for decoding (default 16M); longer bodies "
                           "are counted and reported as cut")
+    rep.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
+                     help="worker processes for large captures (default: 2 where there are 2 cores; 1 = "
+                          "decode in this process)")
     live = rep.add_argument_group("live capture")
     live.add_argument("--live", action="store_true", help="capture from an interface instead of files")
     live.add_argument("-i", "--interface", metavar="IFACE", help="interface to capture on (with --live)")
@@ -85,6 +88,7 @@ def _open_output(path: str | None) -> TextIO:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from dmsniff.parallel import default_jobs
     from dmsniff.pipeline import Pipeline
     from dmsniff.report import FORMATS, JsonLinesReport
 
@@ -107,7 +111,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     out = _open_output(args.output)
     try:
         writer = JsonLinesReport(out, flush=True) if (fmt == "jsonl" and args.live) else FORMATS[fmt](out)
-        pipeline = Pipeline([writer], max_body=args.max_body)
+        jobs = 1 if args.live else (args.jobs or default_jobs())
+        pipeline = Pipeline([writer], max_body=args.max_body, jobs=jobs)
         if args.live:
             return _run_live(pipeline, args)
         results = pipeline.run_files(args.captures)

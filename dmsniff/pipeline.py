@@ -8,18 +8,23 @@ one more addon fed with transactions and datagrams.
 
 Nothing here keeps transactions once the addons have seen them, so memory is bounded
 by the open connections, not by the size of the capture.
+
+Order is canonical: records are handed on sorted by (frame being processed when the
+record was completed, connection number, exchange number), so a report is the same
+whether one process decoded the capture or several (see :mod:`dmsniff.parallel`).
 """
 
 from __future__ import annotations
 
-import itertools
-from collections.abc import Iterable, Iterator, Sequence
+import os
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 
 from dmsniff.capture import CaptureError, CaptureInfo, Frame, link_type_name, open_capture
 from dmsniff.model import Datagram, Transaction, format_ip
 from dmsniff.net.http import DEFAULT_MAX_BODY, HttpStats, make_classifier
-from dmsniff.net.packet import Dissector
+from dmsniff.net.packet import Dissector, TcpHandler
 from dmsniff.net.tcp import TcpReassembler
 
 
@@ -62,6 +67,10 @@ class CaptureSummary:
 class Addon:
     """Base class for pipeline consumers; override the hooks you need."""
 
+    #: Whether :meth:`transaction` reads message bodies.  When no addon does, bodies are
+    #: not copied between processes in a parallel run (lengths are always kept).
+    needs_bodies: bool = False
+
     def capture_start(self, index: int, info: CaptureInfo) -> None:
         """A capture is about to be read."""
 
@@ -81,75 +90,69 @@ class Addon:
         """Every capture has been read."""
 
 
-class Pipeline:
-    """Runs captures through the decoders and hands the results to the addons."""
+#: A record in canonical order: ((frame, connection number, exchange number), record).
+Item = tuple[tuple[int, int, int], "Transaction | Datagram"]
 
-    def __init__(self, addons: Sequence[Addon], *, max_body: int = DEFAULT_MAX_BODY) -> None:
-        self.addons = list(addons)
-        self.max_body = max_body
-        self._capture_index = 0
-        self._conn_ids: Iterator[int] = itertools.count(1)
-        self._udp_ids: Iterator[int] = itertools.count(1)
 
-    def run_files(self, paths: Iterable[str]) -> list[CaptureSummary | CaptureError]:
-        """Read each capture in turn; a capture that cannot be opened is reported, not raised."""
-        results: list[CaptureSummary | CaptureError] = []
-        for path in paths:
-            try:
-                cap = open_capture(path)
-            except CaptureError as exc:
-                for a in self.addons:
-                    a.capture_failed(path, exc)
-                results.append(exc)
-                continue
-            with cap:
-                results.append(self.run_frames(cap, cap.info))
-        for a in self.addons:
-            a.done()
-        return results
+class Decoder:
+    """Decodes the frames of one capture into an ordered stream of :data:`Item`.
 
-    def run_frames(self, frames: Iterable[Frame], info: CaptureInfo) -> CaptureSummary:
-        """Decode frames from any source (file or live) and feed the addons."""
-        index = self._capture_index
-        self._capture_index += 1
-        addons = self.addons
-        for a in addons:
-            a.capture_start(index, info)
+    With ``nshards > 1`` this decoder handles only the TCP connections that hash to
+    ``shard`` (whole connections, both directions, so each is followed exactly as a
+    single decoder would) and only shard 0 reports UDP datagrams.
+    """
 
-        tx_hooks = [a.transaction for a in addons if type(a).transaction is not Addon.transaction]
-        dg_hooks = [a.datagram for a in addons if type(a).datagram is not Addon.datagram]
+    def __init__(self, index: int, out: Callable[[Item], None], *, max_body: int = DEFAULT_MAX_BODY,
+                 shard: int = 0, nshards: int = 1) -> None:
+        self.index = index
+        self.out = out
+        self._pending: list[Item] = []
+        # Ids name the frame where a thing starts, so every shard (and every run) agrees.
+        self._tag = "" if index == 0 else f"{index}-"
+        self._want_datagrams = shard == 0
+        self.http_stats = HttpStats()
+        classify = make_classifier(index, self._emit_transaction, self.http_stats, max_body)
+        self.tcp = TcpReassembler(classify, id_prefix=f"C{self._tag}")
+        on_tcp = self.tcp.segment if nshards == 1 else _shard_filter(self.tcp.segment, shard, nshards)
+        self.dissector = Dissector(on_tcp, self._on_udp)
 
-        def emit(tx: Transaction) -> None:
-            for hook in tx_hooks:
-                hook(tx)
+    def _emit_transaction(self, tx: Transaction, conn_frame: int, number: int) -> None:
+        self._pending.append(((self.dissector.current_frame, conn_frame, number), tx))
 
-        udp_ids = self._udp_ids
+    def _on_udp(self, frame: int, ts: float, src: bytes, sport: int, dst: bytes, dport: int,
+                payload: bytes) -> None:
+        if self._want_datagrams:
+            dg = Datagram(f"U{self._tag}{frame}", self.index, frame, ts, format_ip(src), sport,
+                          format_ip(dst), dport, payload)
+            self._pending.append(((frame, 0, 0), dg))
 
-        def on_udp(frame: int, ts: float, src: bytes, sport: int, dst: bytes, dport: int,
-                   payload: bytes) -> None:
-            if dg_hooks:
-                dg = Datagram(f"U{next(udp_ids)}", index, frame, ts, format_ip(src), sport, format_ip(dst),
-                              dport, payload)
-                for hook in dg_hooks:
-                    hook(dg)
+    def _flush(self) -> None:
+        pending = self._pending
+        if len(pending) > 1:
+            pending.sort(key=itemgetter(0))
+        out = self.out
+        for item in pending:
+            out(item)
+        pending.clear()
 
-        http_stats = HttpStats()
-        tcp = TcpReassembler(make_classifier(index, emit, http_stats, self.max_body), ids=self._conn_ids)
-        dissector = Dissector(tcp.segment, on_udp)
-        handle = dissector.frame
+    def run(self, frames: Iterable[Frame], info: CaptureInfo) -> None:
+        """Decode every frame, then flush what is still open at the end of the capture."""
         try:
-            for number, ts, linktype, data in frames:
-                handle(number, ts, linktype, data)
+            # Records are flushed after the frame that completed them: live captures stream.
+            self.dissector.run(frames, self._pending, self._flush)
         except KeyboardInterrupt:
             info.errors.append("interrupted")
         finally:
-            dissector.finish()
-            tcp.finish()
+            self.dissector.current_frame += 1  # records completed by the end sort after every frame
+            self.dissector.finish()
+            self.tcp.finish()
+            self._flush()
 
-        st = dissector.stats
-        summary = CaptureSummary(
-            index=index, info=info, tcp_connections=tcp.connections,
-            http_connections=http_stats.connections, http_transactions=http_stats.transactions,
+    def summary(self, info: CaptureInfo) -> CaptureSummary:
+        st, tcp, http = self.dissector.stats, self.tcp, self.http_stats
+        return CaptureSummary(
+            index=self.index, info=info, tcp_connections=tcp.connections,
+            http_connections=http.connections, http_transactions=http.transactions,
             udp_datagrams=st.udp_datagrams,
             counters={
                 "tcp_segments": st.tcp_segments,
@@ -163,9 +166,96 @@ class Pipeline:
                 "tcp_gap_bytes": tcp.gap_bytes,
                 "tcp_conflicting_retransmissions": tcp.conflicts,
                 "tcp_segments_after_close": tcp.late_segments,
-                "http_bytes_outside_messages": http_stats.skipped_bytes,
+                "http_bytes_outside_messages": http.skipped_bytes,
             },
         )
-        for a in addons:
+
+
+def _shard_filter(segment: TcpHandler, shard: int, nshards: int) -> TcpHandler:
+    """Pass on only the segments of connections owned by ``shard``.
+
+    The owner is a symmetric function of the 4-tuple, so both directions and every
+    reuse of a tuple land in the same shard.  ``hash`` of bytes is the same in forked
+    workers (they share the parent's hash seed).
+    """
+
+    def owned(frame: int, ts: float, src: bytes, sport: int, dst: bytes, dport: int, seq: int, ack: int,
+              flags: int, payload: bytes) -> None:
+        h = (hash(src) ^ hash(dst) ^ sport ^ dport) & 0xFFFFFFFF
+        if (h * 0x9E3779B1 & 0xFFFFFFFF) * nshards >> 32 == shard:
+            segment(frame, ts, src, sport, dst, dport, seq, ack, flags, payload)
+
+    return owned
+
+
+# Below this size a capture is decoded in one process: forking would cost more than it saves.
+PARALLEL_MIN_BYTES = 8 << 20
+
+
+class Pipeline:
+    """Runs captures through the decoders and hands the results to the addons."""
+
+    def __init__(self, addons: Sequence[Addon], *, max_body: int = DEFAULT_MAX_BODY, jobs: int = 1) -> None:
+        self.addons = list(addons)
+        self.max_body = max_body
+        self.jobs = max(1, jobs)
+        self._capture_index = 0
+
+    def _dispatcher(self) -> Callable[[Item], None]:
+        tx_hooks = [a.transaction for a in self.addons if type(a).transaction is not Addon.transaction]
+        dg_hooks = [a.datagram for a in self.addons if type(a).datagram is not Addon.datagram]
+
+        def dispatch(item: Item) -> None:
+            obj = item[1]
+            for hook in (tx_hooks if type(obj) is Transaction else dg_hooks):
+                hook(obj)  # type: ignore[arg-type]
+
+        return dispatch
+
+    def run_files(self, paths: Iterable[str]) -> list[CaptureSummary | CaptureError]:
+        """Read each capture in turn; a capture that cannot be opened is reported, not raised."""
+        results: list[CaptureSummary | CaptureError] = []
+        for path in paths:
+            try:
+                cap = open_capture(path)
+            except CaptureError as exc:
+                for a in self.addons:
+                    a.capture_failed(path, exc)
+                results.append(exc)
+                continue
+            with cap:
+                if self.jobs > 1 and _file_size(path) >= PARALLEL_MIN_BYTES:
+                    from dmsniff.parallel import run_sharded
+
+                    results.append(run_sharded(self, path, cap))
+                else:
+                    results.append(self.run_frames(cap, cap.info))
+        for a in self.addons:
+            a.done()
+        return results
+
+    def begin_capture(self, info: CaptureInfo) -> int:
+        index = self._capture_index
+        self._capture_index += 1
+        for a in self.addons:
+            a.capture_start(index, info)
+        return index
+
+    def end_capture(self, summary: CaptureSummary) -> CaptureSummary:
+        for a in self.addons:
             a.capture_end(summary)
         return summary
+
+    def run_frames(self, frames: Iterable[Frame], info: CaptureInfo) -> CaptureSummary:
+        """Decode frames from any source (file or live) in this process and feed the addons."""
+        index = self.begin_capture(info)
+        decoder = Decoder(index, self._dispatcher(), max_body=self.max_body)
+        decoder.run(frames, info)
+        return self.end_capture(decoder.summary(info))
+
+
+def _file_size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0

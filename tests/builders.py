@@ -11,6 +11,11 @@ from scapy.layers.l2 import Dot1Q, Ether
 from scapy.packet import Packet, Raw
 from scapy.utils import wrpcap
 
+# Explicit addresses: with none, scapy resolves the destination MAC by ARP, with a timeout,
+# for every frame it builds.
+MAC_A = "02:00:00:00:00:01"
+MAC_B = "02:00:00:00:00:02"
+
 
 class Conversation:
     """A TCP connection between a client and a server, segment by segment.
@@ -38,7 +43,9 @@ class Conversation:
         src, dst = (self.c, self.s) if from_client else (self.s, self.c)
         sp, dp = (self.cport, self.sport) if from_client else (self.sport, self.cport)
         ip: Packet = IPv6(src=src, dst=dst) if ":" in src else IP(src=src, dst=dst)
-        l2: Packet = Ether() / Dot1Q(vlan=self.vlan) if self.vlan is not None else Ether()
+        l2: Packet = Ether(src=MAC_A, dst=MAC_B)
+        if self.vlan is not None:
+            l2 = l2 / Dot1Q(vlan=self.vlan)
         pkt = l2 / ip / TCP(sport=sp, dport=dp, flags=flags, seq=seq & 0xFFFFFFFF, ack=ack & 0xFFFFFFFF)
         if data:
             pkt = pkt / Raw(data)

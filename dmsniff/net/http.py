@@ -38,6 +38,8 @@ MAX_FRAMES_LISTED = 10000  # per message; a 2 GB download should not list a mill
 # keeps up to its own cap, so body_length stays exact whatever the size.
 _PARSER_BODY_LIMIT = 1 << 62
 
+Emit = Callable[[Transaction, int, int], None]  # (transaction, connection's first frame, exchange number)
+
 
 class _Building:
     """A message whose head has been parsed and whose end has not yet come."""
@@ -85,7 +87,7 @@ class HttpTracker:
     """The :class:`~dmsniff.net.tcp.StreamSink` for one HTTP connection."""
 
     def __init__(self, conn: Connection, request_direction: int, capture: int,
-                 emit: Callable[[Transaction], None], stats: HttpStats,
+                 emit: Emit, stats: HttpStats,
                  max_body: int = DEFAULT_MAX_BODY) -> None:
         self.conn = conn
         self.stats = stats
@@ -235,6 +237,7 @@ class HttpTracker:
             decoded, problem = decode_content(body, coding, self.max_body)
             if decoded is not None:
                 msg.decoded_body = decoded
+                msg.decoded_length = len(decoded)
             elif problem:
                 msg.problems.append(f"Content-Encoding {coding}: {problem}")
         if type(head) is RequestHead:
@@ -277,13 +280,13 @@ class HttpTracker:
             id=f"{self.conn.id}.{self.count}", capture=self.capture, connection=self.conn.id,
             client=self.client, server=self.server, request=p.request, response=p.response,
             interim=p.interim,
-        ))
+        ), self.conn.first_frame, self.count)
 
 
 Classifier = Callable[[Connection, int, bytes], "HttpTracker | None"]
 
 
-def make_classifier(capture: int, emit: Callable[[Transaction], None], stats: HttpStats,
+def make_classifier(capture: int, emit: Emit, stats: HttpStats,
                     max_body: int = DEFAULT_MAX_BODY) -> Classifier:
     """The reassembler's probe: start an :class:`HttpTracker` on an HTTP-looking segment."""
 

@@ -24,7 +24,7 @@ and each half buffers at most ``MAX_OOO_BYTES`` out of order.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from typing import Protocol
 
 from dmsniff.model import format_ip
@@ -106,9 +106,9 @@ Classifier = Callable[[Connection, int, bytes], "StreamSink | None"]
 class TcpReassembler:
     """Tracks every TCP connection; call :meth:`segment` for each segment in capture order."""
 
-    def __init__(self, classify: Classifier, ids: Iterator[int] | None = None) -> None:
+    def __init__(self, classify: Classifier, id_prefix: str = "C") -> None:
         self.classify = classify
-        self._ids = ids if ids is not None else iter(range(1, 1 << 62))
+        self._id_prefix = id_prefix
         self._flows: dict[tuple[bytes, int, bytes, int], tuple[Connection, int]] = {}
         self._closed: dict[tuple[bytes, int, bytes, int], float] = {}
         self._since_sweep = 0
@@ -226,19 +226,16 @@ class TcpReassembler:
         self._closed.pop(rkey, None)
         if flags & SYN and flags & ACK:
             # We missed the SYN: the sender of the SYN-ACK is the server, so direction 1.
-            conn = Connection(self._new_id(), rkey, frame, ts)
+            conn = Connection(f"{self._id_prefix}{frame}", rkey, frame, ts)
             direction = 1
         else:
-            conn = Connection(self._new_id(), key, frame, ts)
+            conn = Connection(f"{self._id_prefix}{frame}", key, frame, ts)
             conn.mid_stream = not flags & SYN
             direction = 0
         self._flows[conn.key] = (conn, 0)
         self._flows[(conn.key[2], conn.key[3], conn.key[0], conn.key[1])] = (conn, 1)
         self.connections += 1
         return conn, direction
-
-    def _new_id(self) -> str:
-        return f"C{next(self._ids)}"
 
     def _probe(self, conn: Connection, direction: int, half: _Half, seq: int, payload: bytes, frame: int,
                ts: float) -> None:

@@ -24,8 +24,8 @@ def message_record(msg: HttpMessage) -> dict[str, Any]:
     rec["version"] = msg.version
     rec["headers"] = [[k, v] for k, v in msg.headers]
     rec["body_length"] = msg.body_length
-    if msg.decoded_body is not None:
-        rec["decoded_length"] = len(msg.decoded_body)
+    if msg.decoded_length is not None:
+        rec["decoded_length"] = msg.decoded_length
     rec["complete"] = msg.complete
     if msg.problems:
         rec["problems"] = msg.problems

@@ -238,4 +238,5 @@ def test_ids_stable_across_runs_and_captures(tmp_path: Path) -> None:
         c = Collect()
         Pipeline([c]).run_files([str(p) for p in paths])
         runs.append([(t.id, t.capture) for t in c.txs])
-    assert runs[0] == runs[1] == [("C1.1", 0), ("C1.2", 0), ("C2.1", 1), ("C2.2", 1)]
+    # Ids name the first frame; captures after the first carry their index.
+    assert runs[0] == runs[1] == [("C1.1", 0), ("C1.2", 0), ("C1-1.1", 1), ("C1-1.2", 1)]

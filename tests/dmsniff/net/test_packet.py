@@ -20,6 +20,11 @@ from scapy.packet import Packet, Raw
 
 from dmsniff.net.packet import Dissector
 
+# Explicit addresses: with none, scapy resolves the destination MAC by ARP, with a timeout,
+# for every frame it builds.
+MAC_A = "02:00:00:00:00:01"
+MAC_B = "02:00:00:00:00:02"
+
 PAYLOAD = b"POST /acs HTTP/1.1\r\nHost: acs\r\n\r\n"
 
 
@@ -62,9 +67,9 @@ def check_tcp(rec: Recorder, v6: bool = False) -> None:
 @pytest.mark.parametrize(
     ("linktype", "build"),
     [
-        (1, lambda: Ether() / ip4_tcp()),
-        (1, lambda: Ether() / Dot1Q(vlan=7) / ip4_tcp()),
-        (1, lambda: Ether() / Dot1AD(vlan=100) / Dot1Q(vlan=7) / ip4_tcp()),  # QinQ
+        (1, lambda: Ether(src=MAC_A, dst=MAC_B) / ip4_tcp()),
+        (1, lambda: Ether(src=MAC_A, dst=MAC_B) / Dot1Q(vlan=7) / ip4_tcp()),
+        (1, lambda: Ether(src=MAC_A, dst=MAC_B) / Dot1AD(vlan=100) / Dot1Q(vlan=7) / ip4_tcp()),  # QinQ
         (113, lambda: CookedLinux(proto=0x0800) / ip4_tcp()),
         (276, lambda: CookedLinuxV2(proto=0x0800) / ip4_tcp()),
         (101, ip4_tcp),
@@ -81,7 +86,7 @@ def test_ipv4_tcp_on_every_link_type(linktype: int, build: object) -> None:
 
 
 def test_ethernet_padding_is_not_payload() -> None:
-    pkt = bytes(Ether() / IP(src="1.2.3.4", dst="5.6.7.8") / TCP(flags="A"))
+    pkt = bytes(Ether(src=MAC_A, dst=MAC_B) / IP(src="1.2.3.4", dst="5.6.7.8") / TCP(flags="A"))
     rec = Recorder()
     rec.d.frame(1, 0.0, 1, pkt + b"\x00" * 6)  # padded to the 60-byte minimum
     assert rec.tcp[0][-1] == b""
@@ -99,7 +104,8 @@ def test_ethernet_padding_is_not_payload() -> None:
 @pytest.mark.parametrize("linktype", [1, 101, 229, 0])
 def test_ipv6_with_extension_headers(ext: tuple[Packet, ...], linktype: int) -> None:
     l3 = ip6_tcp(*ext)
-    frame = {1: lambda: Ether() / l3, 0: lambda: Loopback(type=30) / l3}.get(linktype, lambda: l3)()
+    frame = {1: lambda: Ether(src=MAC_A, dst=MAC_B) / l3,
+             0: lambda: Loopback(type=30) / l3}.get(linktype, lambda: l3)()
     rec = Recorder()
     rec.d.frame(1, 0.0, linktype, bytes(frame))
     check_tcp(rec, v6=True)
@@ -107,7 +113,8 @@ def test_ipv6_with_extension_headers(ext: tuple[Packet, ...], linktype: int) -> 
 
 def test_udp_over_ipv4_and_ipv6() -> None:
     rec = Recorder()
-    rec.d.frame(1, 0.5, 1, bytes(Ether() / IP(src="10.0.0.1", dst="10.0.0.2") / UDP(sport=5, dport=2948)
+    rec.d.frame(1, 0.5, 1, bytes(Ether(src=MAC_A, dst=MAC_B) / IP(src="10.0.0.1", dst="10.0.0.2")
+                                 / UDP(sport=5, dport=2948)
                                  / Raw(b"\x01\x06pkg0")))
     rec.d.frame(2, 0.6, 229, bytes(IPv6(src="::1", dst="::1") / UDP(sport=3478, dport=3478) / Raw(b"stun")))
     assert [(u[3], u[5], u[6]) for u in rec.udp] == [(5, 2948, b"\x01\x06pkg0"), (3478, 3478, b"stun")]
@@ -123,7 +130,7 @@ def test_ipv4_fragments_reassembled_in_any_order(seed: int) -> None:
     random.Random(seed).shuffle(order)
     rec = Recorder()
     for n, i in enumerate(order, 1):
-        rec.d.frame(n, 0.0, 1, bytes(Ether() / frags[i]))
+        rec.d.frame(n, 0.0, 1, bytes(Ether(src=MAC_A, dst=MAC_B) / frags[i]))
     assert len(rec.tcp) == 1
     assert rec.tcp[0][0] == len(frags)  # reported with the frame that completed it
     assert rec.tcp[0][-1] == big[Raw].load
@@ -160,10 +167,10 @@ def test_oversized_fragment_datagram_is_dropped() -> None:
 
 @pytest.mark.parametrize("cut", range(0, 80))
 def test_truncated_headers_never_raise(cut: int) -> None:
-    frame = bytes(Ether() / Dot1Q() / ip4_tcp())[:cut]
+    frame = bytes(Ether(src=MAC_A, dst=MAC_B) / Dot1Q() / ip4_tcp())[:cut]
     rec = Recorder()
     rec.d.frame(1, 0.0, 1, frame)
-    frame6 = bytes(Ether() / ip6_tcp(IPv6ExtHdrHopByHop()))[:cut]
+    frame6 = bytes(Ether(src=MAC_A, dst=MAC_B) / ip6_tcp(IPv6ExtHdrHopByHop()))[:cut]
     rec.d.frame(2, 0.0, 1, frame6)
     for lt in (0, 101, 113, 276, 108, 229, 9999):
         rec.d.frame(3, 0.0, lt, frame[14:])

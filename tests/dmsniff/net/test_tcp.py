@@ -208,7 +208,7 @@ def test_tuple_reuse_gives_two_connections() -> None:
         h.send(False, isn + 51, FIN | ACK)
         h.send(True, isn + 7, ACK)  # last ACK after close: a straggler, not a connection
     assert [bytes(s.streams[0]) for s in h.sinks] == [b"HELLO", b"HELLO"]
-    assert [s.conn.id for s in h.sinks] == ["C1", "C2"]
+    assert [s.conn.id for s in h.sinks] == ["C1", "C8"]  # named after the frame of their first packet
     assert h.tcp.connections == 2
     assert h.tcp.late_segments == 0  # the final ACK after close is normal, not counted
 

@@ -1,0 +1,156 @@
+"""Decode one capture file on several cores.
+
+TCP reassembly and HTTP decoding are most of the work and are independent per
+connection, so each worker process reads the whole file, decodes link and IP headers
+(cheap) and follows only the connections that hash to it, whole.  Ids name the frame
+where a connection starts, so no worker needs to know about the others.  Workers send
+their records, already in canonical order, through a pipe; this process merges the
+streams by the canonical key and runs the addons, which therefore see what a
+single-process run would give them.  (One exception: connections closed for being
+idle over 10 minutes of capture time are flushed when a worker sweeps, which may put
+their records at a different place in the order; the records themselves are equal.)
+
+Linux only (fork); elsewhere, and for small files, :class:`~dmsniff.pipeline.Pipeline`
+decodes in-process.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import multiprocessing
+import os
+import pickle
+from collections.abc import Iterator
+from multiprocessing.connection import Connection
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
+
+from dmsniff.capture import CaptureFile, CaptureInfo, open_capture
+from dmsniff.model import Transaction
+from dmsniff.pipeline import CaptureSummary, Decoder, Item
+
+if TYPE_CHECKING:
+    from dmsniff.pipeline import Pipeline
+
+BATCH = 256  # records per pipe message: fewer, larger writes
+
+
+class WorkerError(RuntimeError):
+    """A worker process failed; the message says how."""
+
+
+def _worker(path: str, index: int, shard: int, nshards: int, max_body: int, keep_bodies: bool,
+            pipe: Connection) -> None:
+    batch: list[Item] = []
+
+    def out(item: Item) -> None:
+        if not keep_bodies:
+            tx = item[1]
+            if type(tx) is Transaction:
+                for msg in (tx.request, tx.response, *tx.interim):
+                    if msg is not None:
+                        msg.drop_bodies()
+        batch.append(item)
+        if len(batch) >= BATCH:
+            pipe.send_bytes(pickle.dumps(("items", batch), protocol=pickle.HIGHEST_PROTOCOL))
+            batch.clear()
+
+    try:
+        with open_capture(path) as cap:
+            decoder = Decoder(index, out, max_body=max_body, shard=shard, nshards=nshards)
+            decoder.run(cap, cap.info)
+            summary = decoder.summary(cap.info)
+        if batch:
+            pipe.send_bytes(pickle.dumps(("items", batch), protocol=pickle.HIGHEST_PROTOCOL))
+        pipe.send_bytes(pickle.dumps(("end", summary), protocol=pickle.HIGHEST_PROTOCOL))
+    except BaseException as exc:  # report, never hang the parent
+        with contextlib.suppress(Exception):
+            pipe.send_bytes(pickle.dumps(("error", f"{type(exc).__name__}: {exc}")))
+    finally:
+        pipe.close()
+
+
+def _stream(pipe: Connection, shard: int, summaries: dict[int, CaptureSummary]) -> Iterator[Item]:
+    while True:
+        try:
+            kind, payload = pickle.loads(pipe.recv_bytes())
+        except EOFError:
+            raise WorkerError(f"decoding worker {shard} stopped unexpectedly") from None
+        if kind == "items":
+            yield from payload
+        elif kind == "end":
+            summaries[shard] = payload
+            return
+        else:
+            raise WorkerError(f"decoding worker {shard} failed: {payload}")
+
+
+def run_sharded(pipeline: Pipeline, path: str, cap: CaptureFile) -> CaptureSummary:
+    """Decode ``path`` with ``pipeline.jobs`` worker processes; feed ``pipeline``'s addons."""
+    info = cap.info
+    # The addons may want the capture's start time while records stream in (relative
+    # times in the text report): read the first frame here.
+    next(iter(cap), None)
+    index = pipeline.begin_capture(info)
+    nshards = pipeline.jobs
+    ctx = multiprocessing.get_context("fork")
+    pipes, procs = [], []
+    for shard in range(nshards):
+        recv, send = ctx.Pipe(duplex=False)
+        proc = ctx.Process(target=_worker, name=f"dmsniff-shard-{shard}", daemon=True,
+                           args=(path, index, shard, nshards, pipeline.max_body,
+                                 any(a.needs_bodies for a in pipeline.addons), send))
+        proc.start()
+        send.close()
+        pipes.append(recv)
+        procs.append(proc)
+    summaries: dict[int, CaptureSummary] = {}
+    dispatch = pipeline._dispatcher()
+    try:
+        streams = [_stream(p, k, summaries) for k, p in enumerate(pipes)]
+        for item in heapq.merge(*streams, key=itemgetter(0)):
+            dispatch(item)
+    finally:
+        for p in pipes:
+            p.close()
+        for proc in procs:
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+    return pipeline.end_capture(_combine(info, summaries))
+
+
+# Counters kept per connection, so each shard has its share; the rest (packet and IP
+# level) every shard counts in full.
+_PER_CONNECTION = ("tcp_gaps", "tcp_gap_bytes", "tcp_conflicting_retransmissions", "tcp_segments_after_close",
+                   "http_bytes_outside_messages")
+
+
+def _combine(info: CaptureInfo, summaries: dict[int, CaptureSummary]) -> CaptureSummary:
+    """Shard 0's view of the capture, with the per-connection counts added up."""
+    first = summaries[0]
+    shards = summaries.values()
+    _copy_info(first.info, info)
+    counters: dict[str, Any] = dict(first.counters)
+    for name in _PER_CONNECTION:
+        counters[name] = sum(s.counters[name] for s in shards)
+    return CaptureSummary(
+        index=first.index, info=info, tcp_connections=sum(s.tcp_connections for s in shards),
+        http_connections=sum(s.http_connections for s in shards),
+        http_transactions=sum(s.http_transactions for s in shards),
+        udp_datagrams=first.udp_datagrams, counters=counters,
+    )
+
+
+def _copy_info(src: CaptureInfo, dst: CaptureInfo) -> None:
+    dst.packets = src.packets
+    dst.link_types[:] = src.link_types
+    dst.first_time = src.first_time
+    dst.last_time = src.last_time
+    dst.errors[:] = src.errors
+
+
+def default_jobs() -> int:
+    """Two workers where there are two cores to spare; the merge itself is light."""
+    return max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
