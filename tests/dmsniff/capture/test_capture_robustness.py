@@ -6,7 +6,10 @@ import bz2
 import gzip
 import os
 import random
+import shutil
 import struct
+import subprocess
+import sys
 import tempfile
 import time
 import tracemalloc
@@ -145,12 +148,30 @@ def test_directory_and_missing_path(scratch: Path) -> None:
         open_capture(str(scratch / "does-not-exist.pcap"))
 
 
-@pytest.mark.skipif(os.geteuid() == 0, reason="root reads files regardless of permissions")
 def test_unreadable_file(scratch: Path) -> None:
-    path = make(scratch, "secret.pcap", pcap_bytes([])[0])
-    os.chmod(path, 0)
-    with pytest.raises(CaptureError, match="permission denied"):
-        open_capture(path)
+    if os.geteuid() != 0:
+        path = make(scratch, "secret.pcap", pcap_bytes([])[0])
+        os.chmod(path, 0)
+        with pytest.raises(CaptureError, match="permission denied"):
+            open_capture(path)
+        return
+    # Root reads files whatever their mode: check as an unprivileged user instead.
+    assert shutil.which("setpriv"), "setpriv (util-linux) is needed to drop privileges"
+    public = Path(tempfile.mkdtemp())
+    try:
+        public.chmod(0o755)
+        path = make(public, "secret.pcap", pcap_bytes([])[0])
+        os.chmod(path, 0)
+        code = ("import sys\nfrom dmsniff.capture import CaptureError, open_capture\n"
+                "try:\n    open_capture(sys.argv[1])\nexcept CaptureError as e:\n    print(e)\n")
+        res = subprocess.run(
+            ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", sys.executable, "-c", code, path],
+            capture_output=True, text=True, timeout=60, cwd=Path(__file__).resolve().parents[3],
+            env={**os.environ, "PYTHONPATH": str(Path(__file__).resolve().parents[3])},
+        )
+        assert "permission denied" in res.stdout, res.stdout + res.stderr
+    finally:
+        shutil.rmtree(public)
 
 
 def read_quietly(path: str) -> tuple[list[Frame], CaptureInfo]:
