@@ -106,7 +106,7 @@ def run_sharded(pipeline: Pipeline, path: str, cap: CaptureFile) -> CaptureSumma
         pipes.append(recv)
         procs.append(proc)
     summaries: dict[int, CaptureSummary] = {}
-    dispatch = pipeline._dispatcher()
+    dispatch = pipeline.dispatcher()
     try:
         streams = [_stream(p, k, summaries) for k, p in enumerate(pipes)]
         for item in heapq.merge(*streams, key=itemgetter(0)):

@@ -201,7 +201,8 @@ class Pipeline:
         self.jobs = max(1, jobs)
         self._capture_index = 0
 
-    def _dispatcher(self) -> Callable[[Item], None]:
+    def dispatcher(self) -> Callable[[Item], None]:
+        """A function that hands one record to every addon hook that wants it."""
         tx_hooks = [a.transaction for a in self.addons if type(a).transaction is not Addon.transaction]
         dg_hooks = [a.datagram for a in self.addons if type(a).datagram is not Addon.datagram]
 
@@ -249,7 +250,7 @@ class Pipeline:
     def run_frames(self, frames: Iterable[Frame], info: CaptureInfo) -> CaptureSummary:
         """Decode frames from any source (file or live) in this process and feed the addons."""
         index = self.begin_capture(info)
-        decoder = Decoder(index, self._dispatcher(), max_body=self.max_body)
+        decoder = Decoder(index, self.dispatcher(), max_body=self.max_body)
         decoder.run(frames, info)
         return self.end_capture(decoder.summary(info))
 

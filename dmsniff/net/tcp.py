@@ -131,6 +131,9 @@ class TcpReassembler:
         conn, direction = entry
         conn.last_ts = ts
         half = conn.halves[direction]
+        self._since_sweep += 1
+        if self._since_sweep >= SWEEP_EVERY:
+            self._sweep(ts)  # counted here: the early returns below must not skip it
 
         if flags & SYN:
             if half.nxt < 0 or not half.seen_payload:
@@ -149,8 +152,7 @@ class TcpReassembler:
                     # Probe: is this the first segment of something we decode?  The first
                     # byte of an HTTP start line is an upper-case letter; most binary flows
                     # fail that test before any function call.
-                    probe = half.probe
-                    if probe is not None or 65 <= payload[0] <= 90:
+                    if half.probe is not None or 65 <= payload[0] <= 90:
                         self._probe(conn, direction, half, seq, payload, frame, ts)
                     if conn.sink is None:
                         half.seen_payload = True
@@ -196,10 +198,6 @@ class TcpReassembler:
                 acked = ((ack - other.nxt + _HALF) & _MASK) - _HALF
                 if acked > 0:
                     self._skip_to_buffered(conn, 1 - direction, other, other.offset + acked)
-
-        self._since_sweep += 1
-        if self._since_sweep >= SWEEP_EVERY:
-            self._sweep(ts)
 
     # -- connection life --------------------------------------------------------------
     def _is_new_syn(self, entry: tuple[Connection, int], seq: int) -> bool:
@@ -258,22 +256,16 @@ class TcpReassembler:
         conn.sink = sink
         self.reassembled += 1
         self._start_other(conn, direction)
-        if len(pieces) > 1 or (conn.syn_seen and not half.seen_payload and half.nxt != seq):
-            # Replay the pieces through the in-order path, each with its own frame (or leave
-            # a lone segment that is not where the stream starts to the general path).
-            if len(pieces) == 1:
-                return
-            half.started = True
-            half.nxt = pieces[0][0]
-            for p_seq, p_data, p_frame, p_ts in pieces:
-                diff = ((p_seq - half.nxt + _HALF) & _MASK) - _HALF
-                if diff == 0:
-                    half.recent.append((half.offset, p_data))
-                    half.offset += len(p_data)
-                    half.nxt = (p_seq + len(p_data)) & _MASK
-                    sink.data(direction, p_data, p_frame, p_ts)
-                else:
-                    self._unordered(conn, direction, half, diff, p_data, p_frame, p_ts)
+        if len(pieces) == 1:
+            return  # a lone segment: the caller's general path delivers it
+        # Replay the pieces (contiguous by construction) each with its own frame.
+        half.started = True
+        half.nxt = pieces[0][0]
+        for p_seq, p_data, p_frame, p_ts in pieces:
+            half.recent.append((half.offset, p_data))
+            half.offset += len(p_data)
+            half.nxt = (p_seq + len(p_data)) & _MASK
+            sink.data(direction, p_data, p_frame, p_ts)
 
     def _start_other(self, conn: Connection, direction: int) -> None:
         """Anchor the opposite half when a sink is attached."""
