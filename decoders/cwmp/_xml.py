@@ -1,0 +1,215 @@
+"""Small lxml helpers: safe parsing, namespace-agnostic child lookup, value conversion.
+
+Everything here works on local names, so prefixes never matter, and reports malformed
+values to a :class:`Ctx` instead of raising.
+"""
+
+from __future__ import annotations
+
+import codecs
+import re
+from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta, timezone
+from typing import cast
+
+from lxml import etree
+
+__all__ = ["Ctx", "children", "local", "parse_datetime", "parse_xml"]
+
+Element = etree._Element
+
+
+class Ctx:
+    """Collects the problems of one decode."""
+
+    __slots__ = ("problems",)
+
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def error(self, text: str) -> None:
+        self.problems.append("error: " + _one_line(text))
+
+    def warning(self, text: str) -> None:
+        self.problems.append("warning: " + _one_line(text))
+
+    def info(self, text: str) -> None:
+        self.problems.append("info: " + _one_line(text))
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:300]
+
+
+# ---------------------------------------------------------------- parsing
+
+_CHARSET_RE = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.IGNORECASE)
+
+
+def _parser(recover: bool, encoding: str | None) -> etree.XMLParser:
+    return etree.XMLParser(
+        resolve_entities=False,
+        no_network=True,
+        load_dtd=False,
+        huge_tree=False,
+        recover=recover,
+        encoding=encoding,
+    )
+
+
+def parse_xml(body: bytes, content_type: str | None, ctx: Ctx) -> Element | None:
+    """Parse ``body`` safely; strict first, then in recover mode with a problem."""
+    data = body
+    encoding: str | None = None
+    if content_type:
+        m = _CHARSET_RE.search(content_type)
+        if m:
+            charset = m.group(1)
+            try:
+                codecs.lookup(charset)
+                text = body.decode(charset, errors="replace")
+            except (LookupError, ValueError, TypeError):  # also non-text codecs such as "hex"
+                ctx.warning(f"unknown charset {charset!r} in Content-Type, using the XML declaration")
+            else:
+                if "\ufffd" in text and b"\xef\xbf\xbd" not in body:
+                    ctx.warning(f"body is not valid {charset}; undecodable bytes replaced")
+                data = text.encode("utf-8")
+                encoding = "utf-8"  # overrides the XML declaration
+    try:
+        return etree.fromstring(data, _parser(False, encoding))
+    except etree.XMLSyntaxError as exc:
+        first = str(exc)
+    try:
+        root = cast("Element | None", etree.fromstring(data, _parser(True, encoding)))
+    except etree.XMLSyntaxError as exc:
+        ctx.error(f"XML not parseable: {first}; recovery failed: {exc}")
+        return None
+    if root is None:
+        ctx.error(f"XML not parseable: {first}")
+        return None
+    ctx.warning(f"XML not well-formed, recovered: {first}")
+    return root
+
+
+# ---------------------------------------------------------------- element access
+
+
+def local(tag: object) -> str:
+    """Local name of an element tag ("" for comments and processing instructions)."""
+    if not isinstance(tag, str):
+        return ""
+    return tag.rpartition("}")[2]
+
+
+def namespace(tag: object) -> str | None:
+    if isinstance(tag, str) and tag.startswith("{"):
+        return tag[1:].partition("}")[0]
+    return None
+
+
+def children(el: Element) -> Iterator[Element]:
+    """Element children only (no comments or PIs)."""
+    for child in el:
+        if isinstance(child.tag, str):
+            yield child
+
+
+def child(el: Element, name: str) -> Element | None:
+    for c in children(el):
+        if local(c.tag) == name:
+            return c
+    return None
+
+
+def text_of(el: Element | None) -> str:
+    if el is None:
+        return ""
+    return "".join(cast("list[str]", el.xpath("text()")))
+
+
+def child_text(el: Element, name: str) -> str:
+    return text_of(child(el, name))
+
+
+def opt_text(el: Element, name: str) -> str | None:
+    c = child(el, name)
+    return None if c is None else text_of(c)
+
+
+def attr_local(el: Element, name: str) -> str | None:
+    """Value of the attribute with local name ``name``, whatever its namespace."""
+    for key, value in el.attrib.items():
+        if local(key) == name:
+            return str(value)
+    return None
+
+
+def strip_prefix(value: str | None) -> str | None:
+    if value is None:
+        return None
+    return value.strip().rpartition(":")[2]
+
+
+# ---------------------------------------------------------------- values
+
+
+def to_int(raw: str | None, what: str, ctx: Ctx) -> int | None:
+    if raw is None:
+        return None
+    s = raw.strip()
+    digits = s[1:] if s[:1] in "+-" else s
+    if digits.isascii() and digits.isdigit() and len(digits) <= 20:
+        return int(s)
+    ctx.warning(f"{what}: not an integer: {raw[:60]!r}")
+    return None
+
+
+def to_bool(raw: str | None, what: str, ctx: Ctx) -> bool | None:
+    if raw is None:
+        return None
+    s = raw.strip().lower()
+    if s in ("1", "true"):
+        return True
+    if s in ("0", "false"):
+        return False
+    ctx.warning(f"{what}: not a boolean: {raw[:60]!r}")
+    return None
+
+
+_DT_RE = re.compile(
+    r"(-?\d{4,})-(\d\d)-(\d\d)T(\d\d):(\d\d):(\d\d)(?:\.(\d+))?(Z|[+-]\d\d:\d\d)?",
+    re.ASCII,
+)
+
+
+def parse_datetime(raw: str) -> datetime | None:
+    """xsd:dateTime to datetime (naive without a zone; fractions cut to microseconds)."""
+    m = _DT_RE.fullmatch(raw.strip())
+    if m is None:
+        return None
+    year, month, day, hour, minute, second, frac, zone = m.groups()
+    tz: timezone | None = None
+    if zone == "Z":
+        tz = UTC
+    elif zone:
+        sign = -1 if zone[0] == "-" else 1
+        hh, mm = int(zone[1:3]), int(zone[4:6])
+        if hh > 23 or mm > 59:
+            return None
+        tz = timezone(sign * timedelta(hours=hh, minutes=mm))
+    micro = int((frac or "0")[:6].ljust(6, "0"))
+    try:
+        return datetime(int(year), int(month), int(day), int(hour), int(minute), int(second), micro, tz)
+    except (ValueError, OverflowError):
+        return None
+
+
+def check_time(raw: str | None, what: str, ctx: Ctx) -> datetime | None:
+    if raw is None:
+        return None
+    dt = parse_datetime(raw)
+    if dt is None:
+        ctx.warning(f"{what}: not an xsd:dateTime: {raw[:60]!r}")
+    elif dt.tzinfo is None:
+        ctx.info(f"{what} has no time zone: {raw.strip()!r}")
+    return dt

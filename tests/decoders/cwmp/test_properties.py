@@ -1,0 +1,113 @@
+"""Hypothesis: mutated corpus messages never raise; prefixes never change the result."""
+
+from __future__ import annotations
+
+import re
+import time
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from decoders.cwmp import CwmpMessage, decode
+
+from .helpers import CWMP, corpus_files
+
+pytestmark = pytest.mark.skipif(not CWMP.is_dir(), reason="shared corpus missing")
+
+# Small messages only for mutation (the 320 kB GetParameterNamesResponse would make examples slow).
+SMALL = [p.read_bytes() for p in corpus_files() if 0 < p.stat().st_size < 60_000]
+
+
+@st.composite
+def mutated(draw: st.DrawFn) -> bytes:
+    data = bytearray(draw(st.sampled_from(SMALL)))
+    for _ in range(draw(st.integers(1, 8))):
+        op = draw(st.sampled_from(["flip", "truncate", "insert", "delete"]))
+        pos = draw(st.integers(0, max(len(data) - 1, 0)))
+        if op == "flip" and data:
+            data[pos] ^= 1 << draw(st.integers(0, 7))
+        elif op == "truncate":
+            del data[pos:]
+        elif op == "insert":
+            chunk = draw(
+                st.sampled_from(
+                    [
+                        b"<",
+                        b">",
+                        b"&",
+                        b"<x>",
+                        b"</Body>",
+                        b"\x00",
+                        b"\xff\xfe",
+                        b"<!--",
+                        b"]]>",
+                        b'"',
+                        b"<cwmp:Fault>",
+                    ]
+                )
+                | st.binary(max_size=16)
+            )
+            data[pos:pos] = chunk
+        elif data:
+            del data[pos : pos + draw(st.integers(1, 64))]
+    return bytes(data)
+
+
+@settings(max_examples=300, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
+@given(
+    mutated(), st.sampled_from([None, "text/xml", "text/xml; charset=ISO-8859-1", "text/xml; charset=utf-16"])
+)
+def test_mutations_never_raise(body: bytes, content_type: str | None) -> None:
+    start = time.perf_counter()
+    msg = decode(body, content_type)
+    assert isinstance(msg, CwmpMessage)
+    assert all(isinstance(p, str) and "\n" not in p for p in msg.problems)
+    assert time.perf_counter() - start < 1.0
+    hash(msg.kind)
+
+
+@settings(max_examples=100, deadline=2000)
+@given(st.binary(max_size=512))
+def test_random_bytes_never_raise(body: bytes) -> None:
+    assert isinstance(decode(body), CwmpMessage)
+
+
+# ---------------------------------------------------------------- prefix independence
+
+_PREFIX_DECL = re.compile(rb"xmlns:([A-Za-z_][\w.-]*)=")
+
+
+def _rename_prefixes(data: bytes, suffix: bytes) -> bytes:
+    """Rename every declared prefix p to p+suffix in tags, declarations and QName values."""
+    for prefix in set(_PREFIX_DECL.findall(data)):
+        new = prefix + suffix
+        data = re.sub(rb'(?<=[<"/ :])' + re.escape(prefix) + rb"(?=:)", new, data)
+        data = data.replace(b"xmlns:" + prefix + b"=", b"xmlns:" + new + b"=")
+    return data
+
+
+@pytest.mark.parametrize("path", [p for p in corpus_files() if p.stat().st_size], ids=lambda p: p.name)
+def test_prefix_independence(path: Path) -> None:
+    data = path.read_bytes()
+    renamed = _rename_prefixes(data, b"_x9")
+    assert renamed != data
+    assert b"xmlns:cwmp=" not in renamed
+    assert decode(renamed) == decode(data)
+
+
+def test_default_namespace_rpc_equals_prefixed() -> None:
+    prefixed = (
+        b'<S:Envelope xmlns:S="http://schemas.xmlsoap.org/soap/envelope/"'
+        b' xmlns:c="urn:dslforum-org:cwmp-1-1">'
+        b"<S:Header><c:ID>7</c:ID></S:Header><S:Body><c:Reboot><CommandKey>k</CommandKey></c:Reboot>"
+        b"</S:Body></S:Envelope>"
+    )
+    default = (
+        b'<Envelope xmlns="http://schemas.xmlsoap.org/soap/envelope/">'
+        b'<Header><ID xmlns="urn:dslforum-org:cwmp-1-1">7</ID></Header><Body>'
+        b'<Reboot xmlns="urn:dslforum-org:cwmp-1-1"><CommandKey>k</CommandKey></Reboot></Body></Envelope>'
+    )
+    assert decode(default) == decode(prefixed)
+    assert decode(default).cwmp_version == "1.1"
