@@ -385,6 +385,7 @@ class CaptureFile:
                     )
                     return
 
+                data_at = -1  # set by the packet blocks: where the frame's bytes start
                 if btype == 6 or btype == 2:
                     if blen < 32:
                         _add_error(info, f"corrupt packet block at offset {base + pos} (after frame {num})")
@@ -410,17 +411,8 @@ class CaptureFile:
                         )
                         pos = end
                         continue
-                    num += 1
                     last_ts = ((hi << 32) | lo) / tps + off
-                    if lt != last_lt:
-                        if lt not in lts:
-                            lts.append(lt)
-                        last_lt = lt
-                    info.packets = num
-                    info.last_time = last_ts
-                    if num == 1:
-                        info.first_time = last_ts
-                    yield (num, last_ts, lt, buf[pos + 28 : pos + 28 + caplen])
+                    data_at = pos + 28
                 elif btype == 3:
                     if blen < 16 or not ifaces or ifaces[0] is None:
                         why = "block too short" if blen < 16 else "no usable interface 0"
@@ -433,16 +425,7 @@ class CaptureFile:
                     caplen = min(u32(buf, pos + 8)[0], blen - 16)
                     if snap:
                         caplen = min(caplen, snap)
-                    num += 1
-                    if lt != last_lt:
-                        if lt not in lts:
-                            lts.append(lt)
-                        last_lt = lt
-                    info.packets = num
-                    info.last_time = last_ts
-                    if num == 1:
-                        info.first_time = last_ts
-                    yield (num, last_ts, lt, buf[pos + 12 : pos + 12 + caplen])
+                    data_at = pos + 12  # no timestamp of its own: last_ts carries over
                 elif btype == 1:
                     iface = _parse_idb(buf, pos, blen, endian)
                     if iface is None:
@@ -460,6 +443,17 @@ class CaptureFile:
                         return
                     ifaces = []  # interface ids are per section
                 # Anything else (NRB, ISB, DSB, custom, unknown) is skipped by its length.
+                if data_at >= 0:
+                    num += 1
+                    if lt != last_lt:
+                        if lt not in lts:
+                            lts.append(lt)
+                        last_lt = lt
+                    info.packets = num
+                    info.last_time = last_ts
+                    if num == 1:
+                        info.first_time = last_ts
+                    yield (num, last_ts, lt, buf[data_at : data_at + caplen])
                 pos = end
             more = src.read()
             if not more:
