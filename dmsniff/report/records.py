@@ -14,7 +14,7 @@ SCHEMA_VERSION = "1.0"
 
 
 def message_record(msg: HttpMessage) -> dict[str, Any]:
-    rec: dict[str, Any] = {"frame": msg.frame, "frames": msg.frames, "time": round(msg.time, 9)}
+    rec: dict[str, Any] = {"frame": msg.frame, "frames": msg.frames, "time": msg.time}
     if msg.method is not None:
         rec["method"] = msg.method
         rec["uri"] = msg.uri
@@ -22,7 +22,7 @@ def message_record(msg: HttpMessage) -> dict[str, Any]:
         rec["status"] = msg.status
         rec["reason"] = msg.reason
     rec["version"] = msg.version
-    rec["headers"] = [[k, v] for k, v in msg.headers]
+    rec["headers"] = msg.headers  # (name, value) tuples: JSON arrays as they are
     rec["body_length"] = msg.body_length
     if msg.decoded_length is not None:
         rec["decoded_length"] = msg.decoded_length
