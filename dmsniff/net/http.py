@@ -44,15 +44,16 @@ Emit = Callable[[Transaction, int, int], None]  # (transaction, connection's fir
 class _Building:
     """A message whose head has been parsed and whose end has not yet come."""
 
-    __slots__ = ("body", "body_len", "first_time", "frames", "head", "kept", "last_frame", "omitted",
-                 "pending", "start")
+    __slots__ = ("body", "body_len", "first_time", "frames", "head", "kept", "last_frame", "last_time",
+                 "omitted", "pending", "start")
 
     def __init__(self, head: RequestHead | ResponseHead, first_frame: int, first_time: float) -> None:
         self.head = head
         self.pending: _Pending | None = None  # requests: their place in the queue
         self.start = head.start
         self.frames: list[int] = [first_frame]
-        self.last_frame = first_frame
+        self.last_frame = first_frame  # the frame (and time) of the latest byte attributed
+        self.last_time = first_time
         self.first_time = first_time
         self.body: list[bytes] = []
         self.body_len = 0
@@ -185,9 +186,10 @@ class HttpTracker:
         chunks = self.chunks[direction]
         frames = b.frames
         while chunks:
-            start, end, frame, _ts = chunks[0]
+            start, end, frame, ts = chunks[0]
             if start >= upto:
                 break
+            b.last_time = ts
             if frame != b.last_frame:
                 if len(frames) < MAX_FRAMES_LISTED:
                     frames.append(frame)
@@ -208,18 +210,9 @@ class HttpTracker:
         self.building[direction] = None
         if b is None:
             return
-        chunks = self.chunks[direction]
         # The frame holding the message's last byte completes it (Wireshark's convention).
-        last = None
-        for c in chunks:
-            if c[0] < ev.end <= c[1]:
-                last = c
-                break
         self._attribute(direction, b, ev.end)
-        if last is None:
-            frame, ts = b.last_frame, b.first_time
-        else:
-            frame, ts = last[2], last[3]
+        frame, ts = b.last_frame, b.last_time
         head = b.head
         body = b"".join(b.body)
         msg = HttpMessage(

@@ -23,39 +23,52 @@ from tests.conftest import CAPTURES, CORPUS
 pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
 
 
-def tshark_http(path: Path) -> tuple[list[tuple[int, str, str]], list[tuple[int, int]]]:
+# Requests as (frame, time, method, uri), responses as (frame, time, status); the time is
+# the completing frame's, to the microsecond.
+Requests = list[tuple[int, str, str, str]]
+Responses = list[tuple[int, str, int]]
+
+
+def _usec(t: str | float) -> str:
+    return f"{float(t):.6f}"
+
+
+def tshark_http(path: Path) -> tuple[Requests, Responses]:
     out = subprocess.run(
         ["tshark", "-n", "-r", str(path), "-o", "tcp.try_heuristic_first:TRUE", "-Y", "http",
-         "-T", "fields", "-E", "separator=\t", "-e", "frame.number", "-e", "http.request.method",
-         "-e", "http.request.uri", "-e", "http.response.code"],
+         "-T", "fields", "-E", "separator=\t", "-e", "frame.number", "-e", "frame.time_epoch",
+         "-e", "http.request.method", "-e", "http.request.uri", "-e", "http.response.code"],
         capture_output=True, text=True, check=True, timeout=600,
     ).stdout
-    requests, responses = [], []
+    requests: Requests = []
+    responses: Responses = []
     for line in out.splitlines():
-        frame, method, uri, code = ([*line.split("\t"), "", "", ""])[:4]
+        frame, when, method, uri, code = ([*line.split("\t"), "", "", "", ""])[:5]
         # One frame can complete several pipelined messages: tshark joins them with commas.
         for m, u in zip(method.split(","), uri.split(","), strict=False):
             if m:
-                requests.append((int(frame), m, u))
+                requests.append((int(frame), _usec(when), m, u))
         for c in code.split(","):
             if c:
-                responses.append((int(frame), int(c)))
+                responses.append((int(frame), _usec(when), int(c)))
     return sorted(requests), sorted(responses)
 
 
-def dmsniff_http(path: Path) -> tuple[list[tuple[int, str, str]], list[tuple[int, int]]]:
+def dmsniff_http(path: Path) -> tuple[Requests, Responses]:
     buf = io.StringIO()
     Pipeline([JsonLinesReport(buf)]).run_files([str(path)])
-    requests, responses = [], []
+    requests: Requests = []
+    responses: Responses = []
     for line in buf.getvalue().splitlines():
         rec = json.loads(line)
         if rec["type"] != "transaction":
             continue
         if rec["request"]:
-            requests.append((rec["request"]["frame"], rec["request"]["method"], rec["request"]["uri"]))
+            req = rec["request"]
+            requests.append((req["frame"], _usec(req["time"]), req["method"], req["uri"]))
         for m in [*rec.get("interim", []), rec["response"]]:
             if m:
-                responses.append((m["frame"], m["status"]))
+                responses.append((m["frame"], _usec(m["time"]), m["status"]))
     return sorted(requests), sorted(responses)
 
 

@@ -54,6 +54,10 @@ def test_keep_alive_exchange(tmp_path: Path) -> None:
     assert t.request.body == BODY and t.request.body_length == len(BODY)
     assert t.request.frames == [4, 5, 6, 7, 8, 9]  # 5 segments; the head's frame is 4
     assert t.request.frame == 9 and t.response.frame == 11
+    # Times are those of the completing frames (builders.write spaces frames 1 ms apart).
+    assert t.request.time == pytest.approx(1_700_000_000 + 8 * 0.001, abs=1e-6)
+    assert t.request.first_time == pytest.approx(1_700_000_000 + 3 * 0.001, abs=1e-6)
+    assert t.response.time == pytest.approx(1_700_000_000 + 10 * 0.001, abs=1e-6)
     assert t.request.header("content-length") == str(len(BODY))
     assert t.request.complete and t.response.complete
 
