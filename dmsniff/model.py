@@ -94,13 +94,6 @@ class Transaction:
         return (Transaction, (self.id, self.capture, self.connection, self.client, self.server, self.request,
                               self.response, self.interim))
 
-    @property
-    def first_frame(self) -> int:
-        for m in (self.request, self.response):
-            if m is not None:
-                return m.frames[0] if m.frames else m.frame
-        return 0
-
 
 @dataclass(slots=True, frozen=True)
 class Datagram:

@@ -45,12 +45,11 @@ class _Building:
     """A message whose head has been parsed and whose end has not yet come."""
 
     __slots__ = ("body", "body_len", "first_time", "frames", "head", "kept", "last_frame", "last_time",
-                 "omitted", "pending", "start")
+                 "omitted", "pending")
 
     def __init__(self, head: RequestHead | ResponseHead, first_frame: int, first_time: float) -> None:
         self.head = head
         self.pending: _Pending | None = None  # requests: their place in the queue
-        self.start = head.start
         self.frames: list[int] = [first_frame]
         self.last_frame = first_frame  # the frame (and time) of the latest byte attributed
         self.last_time = first_time
@@ -96,7 +95,6 @@ class HttpTracker:
         self.capture = capture
         self.emit = emit
         self.max_body = max_body
-        self.req_dir = request_direction
         if request_direction == 0:
             self.client = format_endpoint(conn.a_ip, conn.a_port)
             self.server = format_endpoint(conn.b_ip, conn.b_port)
@@ -167,10 +165,9 @@ class HttpTracker:
                 self._discard(direction, ev.end)  # type: ignore[union-attr]
 
     def _head(self, direction: int, head: RequestHead | ResponseHead) -> None:
-        chunks = self.chunks[direction]
         # Drop bytes before the head (skipped while resynchronising), find the first frame.
-        while chunks and chunks[0][1] <= head.start:
-            chunks.popleft()
+        self._discard(direction, head.start)
+        chunks = self.chunks[direction]
         first_frame, first_time = (chunks[0][2], chunks[0][3]) if chunks else (0, 0.0)
         b = _Building(head, first_frame, first_time)
         self.building[direction] = b

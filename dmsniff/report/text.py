@@ -33,7 +33,6 @@ class TextReport(Addon):
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.info: CaptureInfo | None = None
-        self.failed = 0
 
     def capture_start(self, index: int, info: CaptureInfo) -> None:
         self.info = info
@@ -87,7 +86,6 @@ class TextReport(Addon):
         self.out.write("\n")
 
     def capture_failed(self, path: str, error: CaptureError) -> None:
-        self.failed += 1
         self.out.write(f"== {path}\n-- error: {error}\n\n")
 
     def done(self) -> None:
