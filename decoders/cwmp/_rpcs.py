@@ -84,8 +84,9 @@ def _array(el: Element | None, item: str | None, what: str, ctx: Ctx) -> list[El
     """
     if el is None:
         return []
-    items = [c for c in children(el) if item is None or local(c.tag) == item]
-    others = sum(1 for c in children(el)) - len(items)
+    kids = list(children(el))
+    items = kids if item is None else [c for c in kids if local(c.tag) == item]
+    others = len(kids) - len(items)
     if others:
         ctx.warning(f"{what}: {others} unexpected element(s) besides {item}")
     array_type = attr_local(el, "arrayType")
@@ -104,11 +105,25 @@ def _strings(el: Element | None, what: str, ctx: Ctx) -> tuple[str, ...]:
 
 def _parameter_values(el: Element | None, ctx: Ctx) -> tuple[ParameterValue, ...]:
     out = []
+    # The hot loop of big GetParameterValuesResponses: one pass over each struct's children.
     for s in _array(el, "ParameterValueStruct", "ParameterList", ctx):
-        value = child(s, "Value")
-        xsi_type = None if value is None else strip_prefix(attr_local(value, "type"))
-        out.append(ParameterValue(child_text(s, "Name"), text_of(value), xsi_type))
+        name = value = None
+        for c in children(s):
+            ln = local(c.tag)
+            if ln == "Name":
+                if name is None:
+                    name = c
+            elif ln == "Value" and value is None:
+                value = c
+        xsi_type = None
+        if value is not None:
+            raw = value.get(_XSI_TYPE)
+            xsi_type = strip_prefix(raw if raw is not None else attr_local(value, "type"))
+        out.append(ParameterValue(text_of(name), text_of(value), xsi_type))
     return tuple(out)
+
+
+_XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
 
 
 def _status(el: Element, ctx: Ctx) -> int | None:

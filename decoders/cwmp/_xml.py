@@ -109,22 +109,27 @@ def namespace(tag: object) -> str | None:
 
 def children(el: Element) -> Iterator[Element]:
     """Element children only (no comments or PIs)."""
-    for child in el:
-        if isinstance(child.tag, str):
-            yield child
+    return el.iterchildren(etree.Element)
 
 
 def child(el: Element, name: str) -> Element | None:
-    for c in children(el):
-        if local(c.tag) == name:
+    """First element child with local name ``name``, whatever its namespace."""
+    suffix = "}" + name
+    for c in el.iterchildren(etree.Element):
+        tag = c.tag
+        if tag == name or tag.endswith(suffix):
             return c
     return None
 
 
 def text_of(el: Element | None) -> str:
+    """The element's own text nodes joined (XPath ``text()``), without its children's text."""
     if el is None:
         return ""
-    return "".join(cast("list[str]", el.xpath("text()")))
+    text = el.text or ""
+    if len(el):  # text after a child element or comment is that child's tail
+        text += "".join(c.tail or "" for c in el)
+    return text
 
 
 def child_text(el: Element, name: str) -> str:
