@@ -96,7 +96,8 @@ def _soap(rng: random.Random, n_params: int) -> bytes:
     )
     return (
         '<?xml version="1.0"?><soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/" '
-        'xmlns:cwmp="urn:dslforum-org:cwmp-1-0"><soap-env:Header><cwmp:ID soap-env:mustUnderstand="1">'
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:cwmp="urn:dslforum-org:cwmp-1-0">'
+        '<soap-env:Header><cwmp:ID soap-env:mustUnderstand="1">'
         f"{rng.randrange(10**6)}</cwmp:ID></soap-env:Header><soap-env:Body><cwmp:GetParameterValuesResponse>"
         f"<ParameterList>{params}</ParameterList></cwmp:GetParameterValuesResponse></soap-env:Body></soap-env:Envelope>"
     ).encode()
