@@ -91,6 +91,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from dmsniff.parallel import default_jobs
     from dmsniff.pipeline import Pipeline
     from dmsniff.report import FORMATS, JsonLinesReport
+    from dmsniff.sessions import CwmpSessions
 
     if args.live:
         if not args.interface:
@@ -112,7 +113,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         writer = JsonLinesReport(out, flush=True) if (fmt == "jsonl" and args.live) else FORMATS[fmt](out)
         jobs = 1 if args.live else (args.jobs or default_jobs())
-        pipeline = Pipeline([writer], max_body=args.max_body, jobs=jobs)
+        pipeline = Pipeline([CwmpSessions(), writer], max_body=args.max_body, jobs=jobs)
         if args.live:
             return _run_live(pipeline, args)
         results = pipeline.run_files(args.captures)

@@ -49,6 +49,9 @@ class HttpMessage:
     complete: bool = True
     problems: list[str] = field(default_factory=list)
     frames_omitted: int = 0  # frames beyond the per-message cap on ``frames``
+    # The body decoded by a protocol decoder (a decoders.cwmp.CwmpMessage, ...), set by
+    # dmsniff.protocols before any addon sees the message; None when no decoder claimed it.
+    protocol: object = None
 
     def __reduce__(self) -> tuple[type[HttpMessage], tuple[object, ...]]:
         # Records cross process boundaries (dmsniff.parallel): a plain tuple of fields
@@ -56,7 +59,7 @@ class HttpMessage:
         return (HttpMessage, (self.frame, self.frames, self.time, self.first_time, self.version, self.headers,
                               self.method, self.uri, self.status, self.reason, self.body, self.body_length,
                               self.decoded_body, self.decoded_length, self.complete, self.problems,
-                              self.frames_omitted))
+                              self.frames_omitted, self.protocol))
 
     def header(self, name: str) -> str | None:
         """First value of a header, case-insensitively."""
@@ -108,10 +111,11 @@ class Datagram:
     dst: str
     dport: int
     payload: bytes
+    protocol: object = None  # decoded by dmsniff.protocols (STUN, TR-111 UDP request, ...) or None
 
     def __reduce__(self) -> tuple[type[Datagram], tuple[object, ...]]:
         return (Datagram, (self.id, self.capture, self.frame, self.time, self.src, self.sport, self.dst,
-                           self.dport, self.payload))
+                           self.dport, self.payload, self.protocol))
 
     @property
     def client(self) -> str:
@@ -120,3 +124,20 @@ class Datagram:
     @property
     def server(self) -> str:
         return format_endpoint(self.dst, self.dport)
+
+
+@dataclass(slots=True, frozen=True)
+class ConnectionEnd:
+    """An HTTP connection ended (FIN/RST, idle timeout, or the end of the capture).
+
+    Handed to addons after the connection's last transaction, so session builders can
+    tell "the CPE hung up" from "the CPE went quiet".
+    """
+
+    capture: int
+    connection: str
+    time: float  # capture time of the connection's last packet
+    at_capture_end: bool  # still open when the capture ended
+
+    def __reduce__(self) -> tuple[type[ConnectionEnd], tuple[object, ...]]:
+        return (ConnectionEnd, (self.capture, self.connection, self.time, self.at_capture_end))

@@ -20,12 +20,17 @@ import os
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
+from typing import TYPE_CHECKING, Any
 
 from dmsniff.capture import CaptureError, CaptureInfo, Frame, link_type_name, open_capture
-from dmsniff.model import Datagram, Transaction, format_ip
-from dmsniff.net.http import DEFAULT_MAX_BODY, HttpStats, make_classifier
+from dmsniff.model import ConnectionEnd, Datagram, Transaction, format_ip
+from dmsniff.net.http import DEFAULT_MAX_BODY, HttpStats, HttpTracker, make_classifier
 from dmsniff.net.packet import Dissector, TcpHandler
 from dmsniff.net.tcp import TcpReassembler
+from dmsniff.protocols import decode_datagram, decode_transaction
+
+if TYPE_CHECKING:
+    from dmsniff.sessions.model import Device, Finding, Session
 
 
 @dataclass(slots=True)
@@ -80,6 +85,21 @@ class Addon:
     def datagram(self, dg: Datagram) -> None:
         """A UDP datagram was seen."""
 
+    def connection_end(self, end: ConnectionEnd) -> None:
+        """An HTTP connection ended; its transactions have all been handed on."""
+
+    def session(self, session: Session) -> None:
+        """A session builder finished a session (CWMP, OMA DM)."""
+
+    def finding(self, finding: Finding) -> None:
+        """A finding not tied to one session (sessions carry their own)."""
+
+    def device(self, device: Device) -> None:
+        """What was learned about one device, once every capture has been read."""
+
+    def attach(self, pipeline: Pipeline) -> None:
+        """Called once when the addon joins a pipeline; builders keep it to emit results."""
+
     def capture_end(self, summary: CaptureSummary) -> None:
         """A capture has been read to its end (or to the fault that stopped it)."""
 
@@ -91,7 +111,7 @@ class Addon:
 
 
 #: A record in canonical order: ((frame, connection number, exchange number), record).
-Item = tuple[tuple[int, int, int], "Transaction | Datagram"]
+Item = tuple[tuple[int, int, int], "Transaction | Datagram | ConnectionEnd"]
 
 
 class Decoder:
@@ -110,20 +130,28 @@ class Decoder:
         # Ids name the frame where a thing starts, so every shard (and every run) agrees.
         self._tag = "" if index == 0 else f"{index}-"
         self._want_datagrams = shard == 0
+        self._finishing = False
         self.http_stats = HttpStats()
-        classify = make_classifier(index, self._emit_transaction, self.http_stats, max_body)
+        classify = make_classifier(index, self._emit_transaction, self.http_stats, max_body, self._closed)
         self.tcp = TcpReassembler(classify, id_prefix=f"C{self._tag}")
         on_tcp = self.tcp.segment if nshards == 1 else _shard_filter(self.tcp.segment, shard, nshards)
         self.dissector = Dissector(on_tcp, self._on_udp)
 
     def _emit_transaction(self, tx: Transaction, conn_frame: int, number: int) -> None:
+        decode_transaction(tx)
         self._pending.append(((self.dissector.current_frame, conn_frame, number), tx))
+
+    def _closed(self, tracker: HttpTracker) -> None:
+        conn = tracker.conn
+        end = ConnectionEnd(self.index, conn.id, conn.last_ts, self._finishing)
+        # Sorts after the connection's last exchange.
+        self._pending.append(((self.dissector.current_frame, conn.first_frame, tracker.count + 1), end))
 
     def _on_udp(self, frame: int, ts: float, src: bytes, sport: int, dst: bytes, dport: int,
                 payload: bytes) -> None:
         if self._want_datagrams:
             dg = Datagram(f"U{self._tag}{frame}", self.index, frame, ts, format_ip(src), sport,
-                          format_ip(dst), dport, payload)
+                          format_ip(dst), dport, payload, decode_datagram(payload))
             self._pending.append(((frame, 0, 0), dg))
 
     def _flush(self) -> None:
@@ -143,6 +171,7 @@ class Decoder:
         except KeyboardInterrupt:
             info.errors.append("interrupted")
         finally:
+            self._finishing = True
             self.dissector.current_frame += 1  # records completed by the end sort after every frame
             self.dissector.finish()
             self.tcp.finish()
@@ -197,21 +226,43 @@ class Pipeline:
 
     def __init__(self, addons: Sequence[Addon], *, max_body: int = DEFAULT_MAX_BODY, jobs: int = 1) -> None:
         self.addons = list(addons)
+        for a in self.addons:
+            a.attach(self)
         self.max_body = max_body
         self.jobs = max(1, jobs)
         self._capture_index = 0
 
     def dispatcher(self) -> Callable[[Item], None]:
         """A function that hands one record to every addon hook that wants it."""
-        tx_hooks = [a.transaction for a in self.addons if type(a).transaction is not Addon.transaction]
-        dg_hooks = [a.datagram for a in self.addons if type(a).datagram is not Addon.datagram]
+        hooks: dict[type, list[Callable[[Any], None]]] = {
+            Transaction: self._hooks("transaction"),
+            Datagram: self._hooks("datagram"),
+            ConnectionEnd: self._hooks("connection_end"),
+        }
 
         def dispatch(item: Item) -> None:
             obj = item[1]
-            for hook in (tx_hooks if type(obj) is Transaction else dg_hooks):
-                hook(obj)  # type: ignore[arg-type]
+            for hook in hooks[type(obj)]:
+                hook(obj)
 
         return dispatch
+
+    def _hooks(self, name: str) -> list[Callable[[Any], None]]:
+        """The addons' bound ``name`` hooks, leaving out those that only inherit the no-op."""
+        base = getattr(Addon, name)
+        return [getattr(a, name) for a in self.addons if getattr(type(a), name) is not base]
+
+    def emit_session(self, session: Session) -> None:
+        for a in self.addons:
+            a.session(session)
+
+    def emit_finding(self, finding: Finding) -> None:
+        for a in self.addons:
+            a.finding(finding)
+
+    def emit_device(self, device: Device) -> None:
+        for a in self.addons:
+            a.device(device)
 
     def run_files(self, paths: Iterable[str]) -> list[CaptureSummary | CaptureError]:
         """Read each capture in turn; a capture that cannot be opened is reported, not raised."""

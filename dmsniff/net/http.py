@@ -39,6 +39,7 @@ MAX_FRAMES_LISTED = 10000  # per message; a 2 GB download should not list a mill
 _PARSER_BODY_LIMIT = 1 << 62
 
 Emit = Callable[[Transaction, int, int], None]  # (transaction, connection's first frame, exchange number)
+Closed = Callable[["HttpTracker"], None]
 
 
 class _Building:
@@ -88,8 +89,9 @@ class HttpTracker:
 
     def __init__(self, conn: Connection, request_direction: int, capture: int,
                  emit: Emit, stats: HttpStats,
-                 max_body: int = DEFAULT_MAX_BODY) -> None:
+                 max_body: int = DEFAULT_MAX_BODY, closed: Closed | None = None) -> None:
         self.conn = conn
+        self.closed = closed
         self.stats = stats
         stats.connections += 1
         self.capture = capture
@@ -137,6 +139,8 @@ class HttpTracker:
         # Requests that never got an answer are reported too: that is often the bug.
         while self.queue:
             self._emit(self.queue.popleft())
+        if self.closed is not None:
+            self.closed(self)
 
     # -- events ---------------------------------------------------------------------------
     def _drain(self, direction: int) -> None:
@@ -277,7 +281,7 @@ Classifier = Callable[[Connection, int, bytes], "HttpTracker | None"]
 
 
 def make_classifier(capture: int, emit: Emit, stats: HttpStats,
-                    max_body: int = DEFAULT_MAX_BODY) -> Classifier:
+                    max_body: int = DEFAULT_MAX_BODY, closed: Closed | None = None) -> Classifier:
     """The reassembler's probe: start an :class:`HttpTracker` on an HTTP-looking segment."""
 
     def classify(conn: Connection, direction: int, payload: bytes) -> HttpTracker | None:
@@ -285,6 +289,6 @@ def make_classifier(capture: int, emit: Emit, stats: HttpStats,
         if role is None:
             return None
         req_dir = direction if role is Role.CLIENT else 1 - direction
-        return HttpTracker(conn, req_dir, capture, emit, stats, max_body)
+        return HttpTracker(conn, req_dir, capture, emit, stats, max_body, closed)
 
     return classify

@@ -3,32 +3,68 @@
 from __future__ import annotations
 
 import json
-from typing import Any, TextIO
+import shutil
+import tempfile
+from typing import IO, Any, TextIO
 
 from dmsniff import __version__
 from dmsniff.capture import CaptureError
 from dmsniff.model import Transaction
 from dmsniff.pipeline import Addon, CaptureSummary
-from dmsniff.report.records import SCHEMA_VERSION, transaction_record
+from dmsniff.report.records import (
+    SCHEMA_VERSION,
+    device_record,
+    finding_record,
+    session_record,
+    transaction_record,
+)
+from dmsniff.sessions.model import Device, Finding, Session
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+
+# Sessions, findings and devices arrive while transactions are still being written; they
+# wait in spool files (in memory while small) and are copied out at the end.
+_SPOOL_MEMORY = 4 << 20
 
 
 def failed_capture_record(path: str, error: CaptureError) -> dict[str, Any]:
     return {"path": path, "format": None, "packets": 0, "errors": [str(error)]}
 
 
+class _Array:
+    """One JSON array built up in a spool file."""
+
+    def __init__(self) -> None:
+        # Closed in copy_to, at the end of the report.
+        self.file: IO[str] = tempfile.SpooledTemporaryFile(  # noqa: SIM115
+            _SPOOL_MEMORY, mode="w+", encoding="utf-8")
+        self.count = 0
+
+    def add(self, rec: dict[str, Any]) -> None:
+        if self.count:
+            self.file.write(",\n")
+        self.count += 1
+        self.file.write(_dumps(rec))
+
+    def copy_to(self, out: TextIO) -> None:
+        self.file.seek(0)
+        shutil.copyfileobj(self.file, out)
+        self.file.close()
+
+
 class JsonReport(Addon):
     """One JSON document, written as it goes.
 
-    ``transactions`` is streamed first and ``captures`` written at the end, when the
-    counts are known; JSON does not care about key order, and this keeps memory flat.
+    ``transactions`` is streamed first; ``sessions``, ``findings``, ``devices`` and
+    ``captures`` are written at the end.  JSON does not care about key order, and this
+    keeps memory flat.
     """
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.first = True
         self.captures: list[dict[str, Any]] = []
+        self.arrays = {"sessions": _Array(), "findings": _Array(), "devices": _Array()}
         out.write(f'{{"schema":"dmsniff-report/{SCHEMA_VERSION}","generator":"dmsniff {__version__}",'
                   '"transactions":[\n')
 
@@ -38,6 +74,17 @@ class JsonReport(Addon):
         self.first = False
         self.out.write(_dumps(transaction_record(tx)))
 
+    def session(self, session: Session) -> None:
+        self.arrays["sessions"].add(session_record(session))
+        for f in session.findings:
+            self.arrays["findings"].add(finding_record(f))
+
+    def finding(self, finding: Finding) -> None:
+        self.arrays["findings"].add(finding_record(finding))
+
+    def device(self, device: Device) -> None:
+        self.arrays["devices"].add(device_record(device))
+
     def capture_end(self, summary: CaptureSummary) -> None:
         self.captures.append(summary.to_dict())
 
@@ -45,8 +92,14 @@ class JsonReport(Addon):
         self.captures.append(failed_capture_record(path, error))
 
     def done(self) -> None:
-        self.out.write(f'\n],"captures":{json.dumps(self.captures, ensure_ascii=False, indent=1)}}}\n')
-        self.out.flush()
+        out = self.out
+        out.write("\n]")
+        for name, array in self.arrays.items():
+            out.write(f',"{name}":[\n')
+            array.copy_to(out)
+            out.write("\n]")
+        out.write(f',"captures":{json.dumps(self.captures, ensure_ascii=False, indent=1)}}}\n')
+        out.flush()
 
 
 class JsonLinesReport(Addon):
@@ -65,6 +118,17 @@ class JsonLinesReport(Addon):
     def transaction(self, tx: Transaction) -> None:
         rec = transaction_record(tx)
         self._write({"type": "transaction", **rec})
+
+    def session(self, session: Session) -> None:
+        self._write({"type": "session", **session_record(session)})
+        for f in session.findings:
+            self._write({"type": "finding", **finding_record(f)})
+
+    def finding(self, finding: Finding) -> None:
+        self._write({"type": "finding", **finding_record(finding)})
+
+    def device(self, device: Device) -> None:
+        self._write({"type": "device", **device_record(device)})
 
     def capture_end(self, summary: CaptureSummary) -> None:
         self._write({"type": "capture", **summary.to_dict()})

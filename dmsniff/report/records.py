@@ -6,9 +6,14 @@ produced; keep the two in step, and only ever add fields.
 
 from __future__ import annotations
 
+from dataclasses import fields, is_dataclass
+from datetime import datetime
 from typing import Any
 
+from decoders.cwmp import CwmpMessage
 from dmsniff.model import HttpMessage, Transaction
+from dmsniff.sessions.labels import conversation, message_label
+from dmsniff.sessions.model import ConnectionRequest, Device, Finding, Session, SessionMessage
 
 SCHEMA_VERSION = "1.0"
 
@@ -27,6 +32,10 @@ def message_record(msg: HttpMessage) -> dict[str, Any]:
     if msg.decoded_length is not None:
         rec["decoded_length"] = msg.decoded_length
     rec["complete"] = msg.complete
+    proto = msg.protocol
+    if isinstance(proto, CwmpMessage):
+        # Which protocol message this is, in brief; sessions carry the decoded fields.
+        rec["protocol"] = {"name": "cwmp", "kind": proto.kind}
     if msg.problems:
         rec["problems"] = msg.problems
     if msg.frames_omitted:
@@ -47,3 +56,104 @@ def transaction_record(tx: Transaction) -> dict[str, Any]:
     if tx.interim:
         rec["interim"] = [message_record(m) for m in tx.interim]
     return rec
+
+
+# ---------------------------------------------------------------- sessions, findings, devices
+
+
+def plain(value: Any) -> Any:
+    """A decoded record (frozen dataclasses, tuples, datetimes) as JSON-ready values."""
+    t = type(value)
+    if t is str or t is int or value is None or t is bool or t is float:
+        return value
+    if isinstance(value, tuple | list):
+        return [plain(v) for v in value]
+    if isinstance(value, datetime):
+        return value.isoformat()
+    if isinstance(value, bytes):
+        return value.hex()
+    names = _FIELD_NAMES.get(type(value))
+    if names is None:
+        if not is_dataclass(value):
+            return str(value)
+        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))
+    return {name: plain(getattr(value, name)) for name in names}
+
+
+# dataclasses.fields() is slow enough to matter when a report holds a million parameters.
+_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+
+
+def _cwmp_fields(rec: CwmpMessage) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    if rec.cwmp_version is not None:
+        out["cwmp_version"] = rec.cwmp_version
+    header = {k: v for k, v in plain(rec.header).items() if v not in (None, [])}
+    header.pop("id", None)
+    if header:
+        out["header"] = header
+    if rec.rpc is not None:
+        out["fields"] = plain(rec.rpc)
+    if rec.fault is not None:
+        out["fault"] = plain(rec.fault)
+    if rec.problems:
+        out["problems"] = list(rec.problems)
+    return out
+
+
+def session_message_record(m: SessionMessage) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "frame": m.frame, "time": m.time, "direction": m.direction, "kind": m.kind,
+        "transaction": m.transaction, "http": m.http, "body_length": m.body_length,
+        "cwmp_id": m.cwmp_id, "label": message_label(m),
+    }
+    if m.status is not None:
+        rec["status"] = m.status
+    if isinstance(m.record, CwmpMessage):
+        rec.update(_cwmp_fields(m.record))
+    if m.notes:
+        rec["notes"] = m.notes
+    return rec
+
+
+def connection_request_record(cr: ConnectionRequest) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "kind": cr.kind, "id": cr.id, "frames": cr.frames, "time": cr.time, "client": cr.client,
+        "target": cr.target, "device": cr.device, "session": cr.session,
+    }
+    if cr.status is not None:
+        rec["status"] = cr.status
+    if cr.kind == "udp":
+        rec["copies"] = cr.copies
+        rec["stun_binding"] = cr.stun_binding
+        if cr.record is not None:
+            rec["fields"] = plain(cr.record)
+    return rec
+
+
+def finding_record(f: Finding) -> dict[str, Any]:
+    return {"severity": f.severity, "code": f.code, "message": f.message, "frames": f.frames,
+            "reference": f.reference, "session": f.session, "capture": f.capture}
+
+
+def session_record(s: Session) -> dict[str, Any]:
+    return {
+        "id": s.id, "protocol": s.protocol, "capture": s.capture, "device": s.device,
+        "device_id": s.device_id, "client": s.client, "server": s.server, "start": s.start, "end": s.end,
+        "end_reason": s.end_reason, "version": s.version, "events": s.events, "connections": s.connections,
+        "summary": conversation(s),
+        "messages": [session_message_record(m) for m in s.messages],
+        "connection_requests": [connection_request_record(cr) for cr in s.connection_requests],
+        "findings": len(s.findings),
+    }
+
+
+def device_record(d: Device) -> dict[str, Any]:
+    return {
+        "id": d.id, "protocol": d.protocol, "identity": d.identity, "addresses": d.addresses,
+        "sessions": d.sessions, "connection_request_url": d.connection_request_url,
+        "udp_connection_request_address": d.udp_connection_request_address,
+        "connection_requests": d.connection_requests,
+        "parameters": [plain(p) for p in d.parameters],
+        "stun": [plain(b) for b in d.stun],
+    }

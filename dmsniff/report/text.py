@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import shutil
+import tempfile
 import time
-from typing import TextIO
+from typing import IO, TextIO
 
 from dmsniff.capture import CaptureError, CaptureInfo, link_type_name
 from dmsniff.model import HttpMessage, Transaction
 from dmsniff.pipeline import Addon, CaptureSummary
+from dmsniff.sessions.labels import conversation
+from dmsniff.sessions.model import Device, Finding, Session
 
 
 def format_time(ts: float | None) -> str:
@@ -29,10 +33,67 @@ def _flags(msg: HttpMessage | None) -> str:
     return "" if msg.complete else " [incomplete]"
 
 
+def _frames(frames: list[int]) -> str:
+    if not frames:
+        return ""
+    return " (frame " + ", ".join(map(str, frames[:8])) + (", …" if len(frames) > 8 else "") + ")" \
+        if len(frames) == 1 else " (frames " + ", ".join(map(str, frames[:8])) + \
+        (", …" if len(frames) > 8 else "") + ")"
+
+
+def finding_line(f: Finding) -> str:
+    return f"! {f.severity:<7} {f.code}: {f.message}{_frames(f.frames)}"
+
+
+def session_text(s: Session, base: float) -> str:
+    """A session as a short block: who, when, how it ended, the conversation, its findings."""
+    device = s.device_id or "(device unknown)"
+    version = f" {s.version}" if s.version else ""
+    head = (f"{s.id:<9} {s.protocol}{version}  {device}  {s.client} → {s.server}  "
+            f"+{s.start - base:.3f}s  {s.end - s.start:.3f}s  {len(s.messages)} messages  "
+            f"end: {s.end_reason}")
+    lines = [head]
+    for cr in s.connection_requests:
+        extra = f" ×{cr.copies}" if cr.copies > 1 else ""
+        status = f" → {cr.status}" if cr.status is not None else ""
+        lines.append(f"    caused by {cr.kind.upper()} connection request {cr.id} {cr.target}{status}{extra}"
+                     f"{_frames(cr.frames)}")
+    lines.append(f"    {conversation(s)}")
+    lines.extend(f"    {finding_line(f)}" for f in s.findings)
+    return "\n".join(lines) + "\n"
+
+
 class TextReport(Addon):
     def __init__(self, out: TextIO) -> None:
         self.out = out
         self.info: CaptureInfo | None = None
+        # Sessions end while transactions are still being listed; they are printed per
+        # capture, after its transactions, from this spool.
+        self.sessions: IO[str] = tempfile.SpooledTemporaryFile(1 << 20, mode="w+", encoding="utf-8")  # noqa: SIM115
+        self.n_sessions = 0
+        self.findings: list[Finding] = []
+        self.devices: list[Device] = []
+
+    def session(self, session: Session) -> None:
+        base = self.info.first_time if self.info and self.info.first_time is not None else session.start
+        self.sessions.write(session_text(session, base))
+        self.n_sessions += 1
+
+    def finding(self, finding: Finding) -> None:
+        self.findings.append(finding)
+
+    def device(self, device: Device) -> None:
+        self.devices.append(device)
+
+    def _flush_sessions(self) -> None:
+        if not self.n_sessions:
+            return
+        self.out.write(f"-- {self.n_sessions} session{'s' if self.n_sessions > 1 else ''}\n")
+        self.sessions.seek(0)
+        shutil.copyfileobj(self.sessions, self.out)
+        self.sessions.seek(0)
+        self.sessions.truncate()
+        self.n_sessions = 0
 
     def capture_start(self, index: int, info: CaptureInfo) -> None:
         self.info = info
@@ -66,6 +127,7 @@ class TextReport(Addon):
                     self.out.write(f"{'':<10}! frame {msg.frame}: {p}\n")
 
     def capture_end(self, summary: CaptureSummary) -> None:
+        self._flush_sessions()
         info = summary.info
         span = ""
         if info.first_time is not None and info.last_time is not None:
@@ -89,4 +151,21 @@ class TextReport(Addon):
         self.out.write(f"== {path}\n-- error: {error}\n\n")
 
     def done(self) -> None:
+        self._flush_sessions()  # live captures end without capture_end
+        if self.devices:
+            self.out.write(f"== {len(self.devices)} device{'s' if len(self.devices) > 1 else ''}\n")
+            for d in self.devices:
+                changes = sum(1 for p in d.parameters if p.source == "SetParameterValues")
+                url = f"  CR URL {d.connection_request_url}" if d.connection_request_url else ""
+                stun = f"  {len(d.stun)} STUN binding(s)" if d.stun else ""
+                where = ", ".join(d.addresses) or "?"
+                self.out.write(f"{d.id}  at {where}  sessions {', '.join(d.sessions)}  "
+                               f"{len(d.parameters)} parameter values ({changes} set){url}{stun}\n")
+            self.out.write("\n")
+        if self.findings:
+            self.out.write("== findings outside sessions\n")
+            for f in self.findings:
+                where = f" [session {f.session}]" if f.session else ""
+                self.out.write(f"{finding_line(f)}{where}\n")
+            self.out.write("\n")
         self.out.flush()

@@ -54,8 +54,13 @@ def test_jsonl_report_records_match_schema(tmp_path: Path) -> None:
     out = tmp_path / "r.jsonl"
     assert main(["report", "--format", "jsonl", "-o", str(out), str(LOOPBACK)]) == 0
     recs = [json.loads(line) for line in out.read_text().splitlines()]
-    assert [r["type"] for r in recs].count("transaction") == 9
-    assert recs[-1]["type"] == "capture"
+    types = [r["type"] for r in recs]
+    assert types.count("transaction") == 9
+    assert types.count("capture") == 1
+    # Each of the 5 connections posting the Inform is a session (one with a 401 retry), one device.
+    assert types.count("session") == 5
+    assert types.count("device") == 1
+    assert types.index("capture") > max(i for i, t in enumerate(types) if t == "transaction")
     defs = SCHEMA["$defs"]
     for r in recs:
         sub = {"$defs": defs, **defs[r["type"]]}

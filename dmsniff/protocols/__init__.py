@@ -1,0 +1,40 @@
+"""Protocol decoding of single messages: HTTP bodies and UDP datagrams.
+
+This is the stateless step between HTTP reassembly and the session builders: each
+HTTP message body and UDP payload is offered to the decoders in :mod:`decoders`, and
+the record a decoder returns is attached to the message (``HttpMessage.protocol``,
+``Datagram.protocol``).  It runs where the transaction is built, so in a parallel run
+the XML parsing is spread over the worker processes too.
+
+To add a protocol: write its sans-IO decoder under ``decoders/``, a recogniser and a
+call here, and a session builder under :mod:`dmsniff.sessions`.
+"""
+
+from __future__ import annotations
+
+from dmsniff.model import HttpMessage, Transaction
+from dmsniff.protocols import cwmp
+
+__all__ = ["decode_datagram", "decode_transaction"]
+
+
+def decode_transaction(tx: Transaction) -> None:
+    """Decode the bodies of a transaction's request and response in place."""
+    for msg in (tx.request, tx.response):
+        if msg is not None and msg.body_length:
+            msg.protocol = decode_http_body(msg)
+
+
+def decode_http_body(msg: HttpMessage) -> object:
+    """The protocol record for one HTTP message body, or None when no decoder claims it."""
+    body = msg.content
+    if cwmp.recognise(body):
+        return cwmp.decode_body(body, msg.header("Content-Type"))
+    return None
+
+
+def decode_datagram(payload: bytes) -> object:
+    """The protocol record for one UDP payload, or None."""
+    from dmsniff.protocols import udp
+
+    return udp.decode(payload)

@@ -1,0 +1,874 @@
+"""TR-069/CWMP sessions, connection requests and STUN bindings, rebuilt from transactions.
+
+A CWMP session (TR-069 §3.7.2): the CPE POSTs an Inform, the ACS answers
+InformResponse, the CPE sends its own requests then an empty POST, the ACS sends its
+requests in the HTTP responses and the CPE answers each in its next POST, and the ACS
+ends with 204.  The pieces arrive as HTTP transactions (already decoded by
+:mod:`dmsniff.protocols`); this addon groups them:
+
+* by TCP connection, and across connections by the session cookie the ACS set and by
+  the DeviceId of a retried Inform (an ACS may close the connection after a 401
+  challenge, so the authenticated retry comes on a new one);
+* a session ends with the ACS's 204 (or a 200 with an empty body), when its connection
+  closes (after a grace period in which the CPE may reconnect with its cookie), after
+  :data:`SESSION_IDLE` seconds of silence, or at the end of the capture.
+
+Connection requests (HTTP GET to the URL the CPE reported, TR-111 UDP requests) and
+STUN Binding Requests are tied to the device and to the "6 CONNECTION REQUEST" session
+they cause.  Rule checks become :class:`~dmsniff.sessions.model.Finding` records; the
+rules, their severities and references are in the :data:`RULES` table.
+
+Sessions are emitted when they end, so memory holds only the open ones (plus the
+per-device parameter history, which is the point of keeping it).
+"""
+
+from __future__ import annotations
+
+import ipaddress
+from dataclasses import dataclass, field
+from urllib.parse import urlsplit
+
+from decoders import stun, tr111
+from decoders.cwmp import (
+    CwmpMessage,
+    Download,
+    DownloadResponse,
+    GetParameterValuesResponse,
+    Inform,
+    SetParameterValues,
+    TransferComplete,
+)
+from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, Transaction, format_endpoint
+from dmsniff.pipeline import Addon, CaptureSummary, Pipeline
+from dmsniff.sessions.model import (
+    ConnectionRequest,
+    Device,
+    Finding,
+    ParameterObservation,
+    Session,
+    SessionMessage,
+    StunBinding,
+)
+
+SESSION_IDLE = 60.0  # capture seconds without a message before an open session is timed out
+RECONNECT_GRACE = 30.0  # after its connection closed, a session may continue on a new one
+CR_WINDOW = 60.0  # a connection request causes a session starting within this many seconds
+UDP_CR_COPIES_WINDOW = 10.0  # identical UDP requests this close together are one request, resent
+SWEEP_EVERY = 5.0  # capture seconds between sweeps of idle sessions
+
+# code -> (severity, reference).  One row per rule dmsniff checks in CWMP traffic.
+RULES: dict[str, tuple[str, str]] = {
+    "cwmp.rpc-before-inform": (
+        "warning",
+        "TR-069 Amd 6 §3.7.2.1: a session begins with an Inform from the CPE",
+    ),
+    "cwmp.empty-post-with-body": (
+        "warning",
+        "TR-069 Amd 6 §3.7.2.1/§3.4.4: the CPE signals it has no more requests with an "
+        "empty HTTP POST (no body, Content-Length 0)",
+    ),
+    "cwmp.unanswered-request": (
+        "error",
+        "TR-069 Amd 6 §3.7.2.2: every request is answered by its response or a fault in the "
+        "peer's next message",
+    ),
+    "cwmp.unexpected-response": (
+        "error",
+        "TR-069 Amd 6 §3.7.2.2: a response names the request it answers (<Method>Response)",
+    ),
+    "cwmp.id-mismatch": (
+        "warning",
+        "TR-069 Amd 6 §3.7.1.2: a response carries the cwmp:ID of the request it answers",
+    ),
+    "cwmp.cpe-fault": ("warning", "TR-069 Amd 6 A.5: CPE fault codes 9000-9899"),
+    "cwmp.acs-fault": ("warning", "TR-069 Amd 6 A.5: ACS fault codes 8000-8899"),
+    "cwmp.session-not-ended-by-204": (
+        "warning",
+        "TR-069 Amd 6 §3.7.2.4: the ACS ends a session with an empty HTTP response, 204 No Content",
+    ),
+    "cwmp.hold-requests-ignored": (
+        "error",
+        "TR-069 Amd 6 §3.7.1.2 (HoldRequests): while true, the CPE sends no requests",
+    ),
+    "cwmp.transfer-complete-event-missing": (
+        "error",
+        "TR-069 Amd 6 §3.7.1.5 and A.3.3.2: an Inform opening a session that carries "
+        'TransferComplete includes "7 TRANSFER COMPLETE"',
+    ),
+    "cwmp.m-download-event-missing": (
+        "error",
+        'TR-069 Amd 6 §3.7.1.5: TransferComplete for a Download comes with the "M Download" '
+        "event carrying the Download's CommandKey",
+    ),
+    "cwmp.transfer-complete-missing": (
+        "info",
+        "TR-069 Amd 6 A.3.2.8: a Download answered with Status 1 is reported later with TransferComplete",
+    ),
+    "cwmp.connection-request-without-session": (
+        "warning",
+        "TR-069 Amd 6 §3.2.2: a successful connection request makes the CPE open a session "
+        'with "6 CONNECTION REQUEST"',
+    ),
+    "cwmp.decode-error": ("error", "TR-069 Amd 6 §3.5: CWMP messages are SOAP 1.1 envelopes (cwmp-1-x.xsd)"),
+}
+
+# RPCs a CPE sends (in HTTP requests); their responses come in the same transaction.
+# Any other RPC name in a POST body is a response to (or fault for) an ACS request.
+_RESPONSE_KINDS = ("Fault", "empty", "unknown", "http")
+
+_CR_URL_SUFFIX = ".ManagementServer.ConnectionRequestURL"
+_UDP_CR_SUFFIX = ".ManagementServer.UDPConnectionRequestAddress"
+
+
+def _is_request(kind: str) -> bool:
+    return not kind.endswith("Response") and kind not in _RESPONSE_KINDS
+
+
+def _host(endpoint: str) -> str:
+    """The IP of an ``ip:port`` / ``[v6]:port`` endpoint."""
+    return endpoint.rpartition(":")[0].strip("[]")
+
+
+def _is_ip(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
+
+
+def device_key(inform: Inform) -> str:
+    """GenieACS's device id form: OUI-ProductClass-SerialNumber (OUI-Serial without a class)."""
+    d = inform.device_id
+    return f"{d.oui}-{d.product_class}-{d.serial_number}" if d.product_class else f"{d.oui}-{d.serial_number}"
+
+
+@dataclass(slots=True)
+class _Live:
+    """A session being built, with the state the rules need."""
+
+    session: Session
+    last_time: float
+    conn: str
+    cookies: list[tuple[str, str]] = field(default_factory=list)  # (server, "name=value") it issued
+    informed: bool = False  # an InformResponse has been received
+    awaiting_auth: bool = False  # the last response was a 401/407 challenge
+    acs_pending: SessionMessage | None = None  # ACS request awaiting the CPE's answer
+    hold_requests: bool = False  # the ACS's last message said HoldRequests=true
+    closed_at: float | None = None  # its connection closed at (session may resume on a new one)
+    ended: bool = False
+    transfer_completes: list[tuple[TransferComplete, int]] = field(default_factory=list)
+    inform_frame: int = 0
+
+
+@dataclass(slots=True)
+class _DeviceState:
+    device: Device
+    downloads: dict[str, tuple[str, int]] = field(default_factory=dict)  # command key -> (session, frame)
+
+
+class CwmpSessions(Addon):
+    """Builds CWMP sessions from transactions; emits sessions, findings and devices."""
+
+    needs_bodies = False  # bodies are decoded where transactions are built
+
+    def __init__(self) -> None:
+        self.pipeline: Pipeline | None = None
+        self.live: dict[str, _Live] = {}  # session id -> state, for open (and closing) sessions
+        self.by_conn: dict[str, _Live] = {}
+        self.by_cookie: dict[tuple[str, str], _Live] = {}
+        self.by_device: dict[tuple[str, str], _Live] = {}  # (device id, server) -> its open session
+        self.devices: dict[str, _DeviceState] = {}
+        self.device_by_ip: dict[str, str] = {}  # CPE address -> device id (last seen)
+        self.cr_urls: dict[tuple[str, int, str], str] = {}  # (ip or "*", port, path) -> device id
+        self.udp_cr_addresses: dict[str, str] = {}  # "ip:port" -> device id
+        self.pending_crs: list[ConnectionRequest] = []
+        self.maybe_crs: list[ConnectionRequest] = []  # GETs that are CRs only if a session follows
+        self.stun_by_source: dict[str, StunBinding] = {}
+        self.acs_endpoints: set[str] = set()  # where Informs went
+        self.unlinked_stun: list[StunBinding] = []
+        self.capture = 0
+        self.now = 0.0
+        self._next_sweep = 0.0
+        self._ids: set[str] = set()
+
+    # -- Addon hooks ------------------------------------------------------------------------
+    def attach(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    def capture_start(self, index: int, info: object) -> None:
+        self.capture = index
+        self._tag = "" if index == 0 else f"{index}-"
+
+    def transaction(self, tx: Transaction) -> None:
+        req, resp = tx.request, tx.response
+        first = req or resp
+        assert first is not None
+        self._tick(resp.time if resp is not None else first.time)
+        if req is not None and req.method == "GET" and self._connection_request(tx, req):
+            return
+        if req is not None and req.method != "POST":
+            return
+        req_rec = _cwmp(req)
+        resp_rec = _cwmp(resp)
+        live = self._session_for(tx, req_rec)
+        if live is None:
+            return
+        self._add_exchange(live, tx, req_rec, resp_rec)
+
+    def datagram(self, dg: Datagram) -> None:
+        self._tick(dg.time)
+        rec = dg.protocol
+        if isinstance(rec, tr111.UdpConnectionRequest):
+            self._udp_connection_request(dg, rec)
+        elif isinstance(rec, stun.StunMessage) and rec.klass == "request" and rec.method == 1:
+            b = StunBinding(
+                dg.id,
+                dg.frame,
+                dg.time,
+                format_endpoint(dg.src, dg.sport),
+                rec.username,
+                rec.connection_request_binding,
+                rec.binding_change,
+            )
+            self.stun_by_source[b.source] = b
+            dev = self.udp_cr_addresses.get(b.source) or self.device_by_ip.get(dg.src)
+            if dev is not None:
+                self.devices[dev].device.stun.append(b)
+            else:
+                self.unlinked_stun.append(b)
+
+    def connection_end(self, end: ConnectionEnd) -> None:
+        self._tick(end.time)
+        live = self.by_conn.pop(end.connection, None)
+        if live is None or live.ended:
+            return
+        if end.at_capture_end:
+            self._end(live, "capture-end")
+        elif live.awaiting_auth:
+            live.closed_at = end.time  # the retry may come on a new connection
+        else:
+            live.closed_at = end.time
+            live.session.end_reason = "connection-closed"
+
+    def capture_end(self, summary: CaptureSummary) -> None:
+        for live in list(self.live.values()):
+            if not live.ended:
+                self._end(live, live.session.end_reason or "capture-end")
+            self._finish(live)
+        for cr in self.pending_crs:
+            self._cr_without_session(cr)
+        self.pending_crs.clear()
+        self.maybe_crs.clear()
+        self.by_conn.clear()
+
+    def done(self) -> None:
+        assert self.pipeline is not None
+        for state in self.devices.values():
+            for key, (sid, frame) in state.downloads.items():
+                self.pipeline.emit_finding(
+                    self._finding(
+                        "cwmp.transfer-complete-missing",
+                        f"Download {key!r} to {state.device.id} was accepted (Status 1) but no "
+                        "TransferComplete for it is in the capture",
+                        [frame],
+                        sid,
+                    )
+                )
+            self.pipeline.emit_device(state.device)
+        if self.unlinked_stun:
+            # STUN bindings from addresses no Inform came from: still worth listing.
+            by_source: dict[str, Device] = {}
+            for b in self.unlinked_stun:
+                dev = by_source.setdefault(
+                    _host(b.source),
+                    Device(
+                        id=f"stun:{b.username or _host(b.source)}",
+                        protocol="cwmp",
+                        identity={},
+                        addresses=[_host(b.source)],
+                    ),
+                )
+                dev.stun.append(b)
+            for dev in by_source.values():
+                self.pipeline.emit_device(dev)
+
+    # -- sessions ---------------------------------------------------------------------------
+    def _session_for(self, tx: Transaction, req_rec: CwmpMessage | None) -> _Live | None:
+        req = tx.request
+        if req_rec is not None and req_rec.kind == "Inform" and isinstance(req_rec.rpc, Inform):
+            return self._inform_session(tx, req_rec.rpc)
+        live = self._by_cookie(tx) or self.by_conn.get(tx.connection)
+        if live is not None and live.ended:
+            live = None
+        if live is not None:
+            if live.conn != tx.connection:
+                self._move(live, tx.connection)
+            return live
+        # Not in a known session: CWMP content starts one (the capture began mid-session, or
+        # the CPE skipped the Inform); anything else on this connection is not ours.
+        resp_rec = _cwmp(tx.response)
+        if req_rec is None and resp_rec is None:
+            return None
+        if req is None and resp_rec is None:
+            return None
+        live = self._new_session(tx)
+        first = req_rec.kind if req_rec is not None else "empty POST"
+        frame = req.frame if req is not None else tx.response.frame  # type: ignore[union-attr]
+        self._flag(
+            live.session,
+            "cwmp.rpc-before-inform",
+            f"session starts with {first}, not an Inform (did the capture start mid-session?)",
+            [frame],
+        )
+        return live
+
+    def _inform_session(self, tx: Transaction, inform: Inform) -> _Live:
+        dev_id = device_key(inform)
+        current = self.by_conn.get(tx.connection)
+        previous = self.by_device.get((dev_id, tx.server))
+        for cand in (current, previous):
+            # A retry of an Inform that was challenged (same or new connection) continues it.
+            if (
+                cand is not None
+                and not cand.ended
+                and cand.awaiting_auth
+                and not cand.informed
+                and cand.session.device_id == dev_id
+            ):
+                if cand.conn != tx.connection:
+                    self._move(cand, tx.connection)
+                return cand
+        for cand in (current, previous):
+            if cand is not None and not cand.ended:
+                self._end(cand, cand.session.end_reason or "new-session")
+                self._finish(cand)
+        live = self._new_session(tx)
+        s = live.session
+        d = inform.device_id
+        s.device = {
+            "manufacturer": d.manufacturer,
+            "oui": d.oui,
+            "product_class": d.product_class,
+            "serial": d.serial_number,
+        }
+        s.device_id = dev_id
+        s.events = [e.code for e in inform.events]
+        self.by_device[(dev_id, tx.server)] = live
+        self.acs_endpoints.add(tx.server)
+        state = self._device(dev_id, s.device)
+        cpe_ip = _host(tx.client)
+        if cpe_ip not in state.device.addresses:
+            state.device.addresses.append(cpe_ip)
+        self.device_by_ip[cpe_ip] = dev_id
+        state.device.sessions.append(s.id)
+        self._learn_addresses(state, inform)
+        if any(e.code.strip().upper() == "6 CONNECTION REQUEST" for e in inform.events):
+            self._link_connection_requests(live, cpe_ip)
+        return live
+
+    def _new_session(self, tx: Transaction) -> _Live:
+        first = tx.request or tx.response
+        assert first is not None
+        sid = f"S{self._tag}{first.frame}"
+        n = 1
+        while sid in self._ids:
+            n += 1
+            sid = f"S{self._tag}{first.frame}.{n}"
+        self._ids.add(sid)
+        s = Session(
+            id=sid,
+            protocol="cwmp",
+            capture=tx.capture,
+            client=tx.client,
+            server=tx.server,
+            start=first.first_time,
+            end=first.time,
+            connections=[tx.connection],
+        )
+        live = _Live(s, first.time, tx.connection)
+        self.live[sid] = live
+        self.by_conn[tx.connection] = live
+        return live
+
+    def _move(self, live: _Live, conn: str) -> None:
+        """The session continues on another TCP connection."""
+        if self.by_conn.get(live.conn) is live:
+            del self.by_conn[live.conn]
+        live.conn = conn
+        live.closed_at = None
+        if live.session.end_reason == "connection-closed":
+            live.session.end_reason = None
+        if conn not in live.session.connections:
+            live.session.connections.append(conn)
+        self.by_conn[conn] = live
+
+    def _by_cookie(self, tx: Transaction) -> _Live | None:
+        req = tx.request
+        if req is None:
+            return None
+        for name, value in req.headers:
+            if name.lower() != "cookie":
+                continue
+            # GenieACS also splits on "," because some CPEs join cookies with it.
+            for token in value.replace(",", ";").split(";"):
+                live = self.by_cookie.get((tx.server, token.strip()))
+                if live is not None:
+                    return live
+        return None
+
+    def _add_exchange(
+        self, live: _Live, tx: Transaction, req_rec: CwmpMessage | None, resp_rec: CwmpMessage | None
+    ) -> None:
+        s = live.session
+        req, resp = tx.request, tx.response
+        req_msg = _message(req, "to_server", tx, req_rec) if req is not None else None
+        resp_msg = _message(resp, "to_client", tx, resp_rec) if resp is not None else None
+        challenged = resp is not None and resp.status in (401, 407)
+        if req_msg is not None:
+            if live.awaiting_auth:
+                req_msg.notes.append("retry after auth challenge")
+            s.messages.append(req_msg)
+            self._check_cpe_message(live, req_msg, req_rec, resp_msg, challenged)
+        if resp_msg is not None:
+            s.messages.append(resp_msg)
+            if challenged:
+                resp_msg.notes.append("auth challenge")
+            self._check_acs_message(live, resp_msg, resp_rec)
+            for name, value in resp.headers:  # type: ignore[union-attr]
+                if name.lower() == "set-cookie":
+                    key = (tx.server, value.split(";", 1)[0].strip())
+                    self.by_cookie[key] = live
+                    live.cookies.append(key)
+        live.awaiting_auth = challenged
+        last = resp or req
+        assert last is not None
+        live.last_time = last.time
+        s.end = max(s.end, last.time)
+        if resp is not None and not challenged:
+            if resp.status == 204:
+                self._end(live, "204")
+                self._finish(live)
+            elif resp.status == 200 and resp.body_length == 0:
+                self._end(live, "200-empty")
+                self._finish(live)
+
+    def _check_cpe_message(
+        self,
+        live: _Live,
+        msg: SessionMessage,
+        rec: CwmpMessage | None,
+        resp_msg: SessionMessage | None,
+        challenged: bool,
+    ) -> None:
+        s = live.session
+        self._decode_problems(live, msg, rec)
+        if msg.kind == "empty" and msg.body_length:
+            self._flag(
+                s,
+                "cwmp.empty-post-with-body",
+                f"empty POST carries a {msg.body_length}-byte body (an envelope with "
+                "an empty Body) instead of no body",
+                [msg.frame],
+            )
+        if challenged:
+            return  # the retry is what counts
+        if rec is not None and rec.kind == "Inform":
+            live.inform_frame = msg.frame
+            if s.version is None:
+                s.version = rec.cwmp_version
+            self._observe(live, rec, msg)
+        pending = live.acs_pending
+        if pending is not None:
+            live.acs_pending = None
+            if msg.kind == pending.kind + "Response" or msg.kind == "Fault":
+                self._check_id(s, pending, msg)
+                if msg.kind == "Fault":
+                    self._fault(s, "cwmp.cpe-fault", "CPE", pending, msg)
+                else:
+                    self._observe_answer(live, pending, msg)
+            elif _is_request(msg.kind) or msg.kind == "empty":
+                self._flag(
+                    s,
+                    "cwmp.unanswered-request",
+                    f"CPE did not answer {pending.kind} (cwmp:ID {pending.cwmp_id}); its next POST is "
+                    f"{msg.kind}",
+                    [pending.frame, msg.frame],
+                )
+            else:
+                self._flag(
+                    s,
+                    "cwmp.unexpected-response",
+                    f"CPE answered {pending.kind} with {msg.kind}",
+                    [pending.frame, msg.frame],
+                )
+        elif msg.kind.endswith("Response") and msg.kind != "InformResponse":
+            self._flag(
+                s,
+                "cwmp.unexpected-response",
+                f"CPE sent {msg.kind} but no ACS request is outstanding",
+                [msg.frame],
+            )
+        if _is_request(msg.kind):
+            if live.hold_requests:
+                self._flag(
+                    s,
+                    "cwmp.hold-requests-ignored",
+                    f"CPE sent {msg.kind} although the ACS's last message had HoldRequests=true",
+                    [msg.frame],
+                )
+            if isinstance(rec.rpc if rec is not None else None, TransferComplete):
+                live.transfer_completes.append((rec.rpc, msg.frame))  # type: ignore[union-attr,arg-type]
+                self._check_transfer_complete(live, rec.rpc, msg.frame)  # type: ignore[union-attr,arg-type]
+            if resp_msg is None:
+                self._flag(
+                    s, "cwmp.unanswered-request", f"ACS sent no HTTP response to {msg.kind}", [msg.frame]
+                )
+            elif resp_msg.kind == msg.kind + "Response" or resp_msg.kind == "Fault":
+                self._check_id(s, msg, resp_msg)
+                if resp_msg.kind == "Fault":
+                    self._fault(s, "cwmp.acs-fault", "ACS", msg, resp_msg)
+                elif resp_msg.kind == "InformResponse":
+                    live.informed = True
+            else:
+                self._flag(
+                    s,
+                    "cwmp.unanswered-request",
+                    f"ACS answered {msg.kind} with {resp_msg.kind} ({resp_msg.http})",
+                    [msg.frame, resp_msg.frame],
+                )
+
+    def _check_acs_message(self, live: _Live, msg: SessionMessage, rec: CwmpMessage | None) -> None:
+        self._decode_problems(live, msg, rec)
+        if msg.status in (401, 407):
+            return
+        live.hold_requests = bool(rec is not None and rec.header.hold_requests)
+        if _is_request(msg.kind):
+            live.acs_pending = msg
+            if rec is not None and isinstance(rec.rpc, SetParameterValues):
+                self._observe(live, rec, msg)
+
+    def _check_id(self, s: Session, request: SessionMessage, response: SessionMessage) -> None:
+        if request.cwmp_id is not None and response.cwmp_id != request.cwmp_id:
+            self._flag(
+                s,
+                "cwmp.id-mismatch",
+                f"{response.kind} carries cwmp:ID {response.cwmp_id!r}, the {request.kind} it answers had "
+                f"{request.cwmp_id!r}",
+                [request.frame, response.frame],
+            )
+
+    def _fault(self, s: Session, code: str, who: str, request: SessionMessage, fault: SessionMessage) -> None:
+        rec = fault.record
+        f = rec.fault if isinstance(rec, CwmpMessage) else None
+        if f is None:
+            return
+        text = f"{who} answered {request.kind} with fault {f.code} ({f.meaning})"
+        if f.string and f.string.strip().lower() != f.meaning.lower():
+            text += f": {f.string}"
+        if f.parameter_faults:
+            text += "; " + ", ".join(f"{p.name} {p.code}" for p in f.parameter_faults[:5])
+        self._flag(s, code, text, [request.frame, fault.frame])
+
+    def _decode_problems(self, live: _Live, msg: SessionMessage, rec: CwmpMessage | None) -> None:
+        if rec is not None and rec.errors:
+            self._flag(
+                live.session,
+                "cwmp.decode-error",
+                f"{msg.kind} in frame {msg.frame}: {rec.errors[0][7:]}",
+                [msg.frame],
+            )
+
+    def _end(self, live: _Live, reason: str) -> None:
+        if live.ended:
+            return
+        live.ended = True
+        s = live.session
+        s.end_reason = reason
+        if live.acs_pending is not None:
+            p = live.acs_pending
+            live.acs_pending = None
+            self._flag(
+                s,
+                "cwmp.unanswered-request",
+                f"session ended ({reason}) before the CPE answered {p.kind}",
+                [p.frame],
+            )
+        if reason != "204":
+            frames = [s.messages[-1].frame] if s.messages else []
+            f = self._finding("cwmp.session-not-ended-by-204", "", frames, s.id)
+            what = {
+                "200-empty": "the ACS ended the session with 200 and an empty body instead of 204",
+                "connection-closed": "the connection closed before the ACS sent 204",
+                "timeout": f"no message for {SESSION_IDLE:.0f} s and no 204",
+                "new-session": "a new Inform from the device began another session before a 204",
+                "capture-end": "the capture ended before a 204",
+            }.get(reason, reason)
+            f.message = what
+            if reason == "200-empty":
+                f.severity = "info"  # magma does this; a tolerated variant, not a violation
+            s.findings.append(f)
+
+    def _finish(self, live: _Live) -> None:
+        """Emit a session and forget its state."""
+        s = live.session
+        if self.live.pop(s.id, None) is None:
+            return
+        if self.by_conn.get(live.conn) is live:
+            del self.by_conn[live.conn]
+        for key in live.cookies:
+            if self.by_cookie.get(key) is live:
+                del self.by_cookie[key]
+        if s.device_id is not None and self.by_device.get((s.device_id, s.server)) is live:
+            del self.by_device[(s.device_id, s.server)]
+        assert self.pipeline is not None
+        self.pipeline.emit_session(s)
+
+    def _tick(self, now: float) -> None:
+        if now > self.now:
+            self.now = now
+        if self.now < self._next_sweep:
+            return
+        self._next_sweep = self.now + SWEEP_EVERY
+        for live in list(self.live.values()):
+            if live.closed_at is not None and self.now - live.closed_at > RECONNECT_GRACE:
+                self._end(live, live.session.end_reason or "connection-closed")
+                self._finish(live)
+            elif self.now - live.last_time > SESSION_IDLE:
+                self._end(live, "timeout")
+                self._finish(live)
+        keep = []
+        for cr in self.pending_crs:
+            if self.now - cr.time > CR_WINDOW:
+                self._cr_without_session(cr)
+            else:
+                keep.append(cr)
+        self.pending_crs = keep
+        self.maybe_crs = [cr for cr in self.maybe_crs if self.now - cr.time <= CR_WINDOW]
+
+    # -- devices and parameters --------------------------------------------------------------
+    def _device(self, dev_id: str, identity: dict[str, str]) -> _DeviceState:
+        state = self.devices.get(dev_id)
+        if state is None:
+            state = self.devices[dev_id] = _DeviceState(Device(id=dev_id, protocol="cwmp", identity=identity))
+        return state
+
+    def _learn_addresses(self, state: _DeviceState, inform: Inform) -> None:
+        for p in inform.parameters:
+            if p.name.endswith(_CR_URL_SUFFIX) and p.value:
+                state.device.connection_request_url = p.value
+                try:
+                    u = urlsplit(p.value.strip())
+                    port = u.port or (443 if u.scheme == "https" else 80)
+                except ValueError:
+                    continue
+                # The URL may name the CPE by host name; then only port and path can match.
+                host = (u.hostname or "*") if _is_ip(u.hostname or "") else "*"
+                self.cr_urls[(host, port, u.path or "/")] = state.device.id
+            elif p.name.endswith(_UDP_CR_SUFFIX) and p.value:
+                state.device.udp_connection_request_address = p.value.strip()
+                self.udp_cr_addresses[p.value.strip()] = state.device.id
+                b = self.stun_by_source.get(p.value.strip())
+                if b is not None and b not in state.device.stun:
+                    state.device.stun.append(b)
+
+    def _observe(self, live: _Live, rec: CwmpMessage, msg: SessionMessage) -> None:
+        s = live.session
+        if s.device_id is None:
+            return
+        rpc = rec.rpc
+        params = (
+            rpc.parameters
+            if isinstance(rpc, Inform | GetParameterValuesResponse | SetParameterValues)
+            else ()
+        )
+        history = self.devices[s.device_id].device.parameters
+        for p in params:
+            history.append(ParameterObservation(p.name, p.value, p.type, rec.kind, msg.frame, msg.time, s.id))
+
+    def _observe_answer(self, live: _Live, request: SessionMessage, answer: SessionMessage) -> None:
+        rec = answer.record
+        if not isinstance(rec, CwmpMessage):
+            return
+        if isinstance(rec.rpc, GetParameterValuesResponse):
+            self._observe(live, rec, answer)
+        elif isinstance(rec.rpc, DownloadResponse) and rec.rpc.status == 1 and live.session.device_id:
+            req = request.record
+            if isinstance(req, CwmpMessage) and isinstance(req.rpc, Download):
+                self.devices[live.session.device_id].downloads[req.rpc.command_key] = (
+                    live.session.id,
+                    request.frame,
+                )
+
+    def _check_transfer_complete(self, live: _Live, tc: TransferComplete, frame: int) -> None:
+        s = live.session
+        events = [e.strip().upper() for e in s.events]
+        frames = [f for f in (live.inform_frame, frame) if f]
+        if s.events and "7 TRANSFER COMPLETE" not in events:
+            self._flag(
+                s,
+                "cwmp.transfer-complete-event-missing",
+                f'the session\'s Inform has events {", ".join(s.events)} but not "7 TRANSFER COMPLETE", '
+                f"yet the CPE sends TransferComplete ({tc.command_key!r})",
+                frames,
+            )
+        state = self.devices.get(s.device_id) if s.device_id else None
+        if state is not None and tc.command_key in state.downloads:
+            state.downloads.pop(tc.command_key)
+            if s.events and "M DOWNLOAD" not in events:
+                self._flag(
+                    s,
+                    "cwmp.m-download-event-missing",
+                    f'TransferComplete answers Download {tc.command_key!r} but the Inform lacks "M Download"',
+                    frames,
+                )
+
+    # -- connection requests -------------------------------------------------------------------
+    def _connection_request(self, tx: Transaction, req: HttpMessage) -> bool:
+        """Record an HTTP GET to a CPE's ConnectionRequestURL; True if it was one."""
+        if req.body_length:
+            return False
+        path = (req.uri or "/").split("?", 1)[0]
+        if path.startswith(("http://", "https://")):
+            path = urlsplit(path).path or "/"
+        port_s = tx.server.rpartition(":")[2]
+        port = int(port_s) if port_s.isdigit() else 0
+        ip = _host(tx.server)
+        dev = None
+        for host in (ip, "*"):
+            dev = self.cr_urls.get((host, port, path)) or self.cr_urls.get(
+                (host, port, path.rstrip("/") or "/")
+            )
+            if dev is not None:
+                break
+        resp = tx.response
+        cr = ConnectionRequest(
+            kind="http",
+            id=tx.id,
+            frames=[req.frame] + ([resp.frame] if resp is not None else []),
+            time=req.time,
+            client=tx.client,
+            target=f"http://{tx.server}{req.uri}",
+            status=resp.status if resp is not None else None,
+            device=dev,
+        )
+        if dev is not None:
+            self.devices[dev].device.connection_requests.append(cr.id)
+            self.pending_crs.append(cr)
+            return True
+        # A CR is answered 200/204 with no body (or challenged), and goes to a CPE, not an ACS.
+        answer_ok = (
+            resp is None or resp.status in (401, 407) or (resp.status in (200, 204) and not resp.body_length)
+        )
+        if answer_ok and tx.server not in self.acs_endpoints:
+            # Probably a CR to a device whose URL we have not seen: kept until a session shows it.
+            self.maybe_crs.append(cr)
+        return False
+
+    def _udp_connection_request(self, dg: Datagram, rec: tr111.UdpConnectionRequest) -> None:
+        for cr in reversed(self.pending_crs):
+            if (
+                cr.kind == "udp"
+                and isinstance(cr.record, tr111.UdpConnectionRequest)
+                and cr.record.uri == rec.uri
+                and dg.time - cr.time <= UDP_CR_COPIES_WINDOW
+            ):
+                cr.copies += 1
+                cr.frames.append(dg.frame)
+                return
+        target = format_endpoint(dg.dst, dg.dport)
+        binding = self.stun_by_source.get(target)
+        dev = self.udp_cr_addresses.get(target) or self.device_by_ip.get(dg.dst)
+        cr = ConnectionRequest(
+            kind="udp",
+            id=dg.id,
+            frames=[dg.frame],
+            time=dg.time,
+            client=format_endpoint(dg.src, dg.sport),
+            target=rec.uri,
+            record=rec,
+            stun_binding=binding.datagram if binding is not None else None,
+            device=dev,
+        )
+        if dev is not None:
+            self.devices[dev].device.connection_requests.append(cr.id)
+        self.pending_crs.append(cr)
+
+    def _link_connection_requests(self, live: _Live, cpe_ip: str) -> None:
+        """Tie the CRs sent to this device just before its "6 CONNECTION REQUEST" session to it."""
+        s = live.session
+        linked = []
+        for pool in (self.pending_crs, self.maybe_crs):
+            for cr in pool:
+                if s.start - cr.time > CR_WINDOW or cr.time > s.start:
+                    continue
+                target_ip = (
+                    _host(cr.target.split("//", 1)[-1].split("/", 1)[0].split("?", 1)[0])
+                    if cr.kind == "udp"
+                    else _host(cr.target.split("//", 1)[-1].split("/", 1)[0])
+                )
+                if (
+                    cr.device == s.device_id
+                    or (cr.device is None and target_ip == cpe_ip)
+                    or (cr.kind == "udp" and cr.stun_binding is not None and cr.device is None)
+                ):
+                    linked.append(cr)
+        for cr in linked:
+            for pool in (self.pending_crs, self.maybe_crs):
+                if cr in pool:
+                    pool.remove(cr)
+            cr.session = s.id
+            if cr.device is None and s.device_id is not None:
+                cr.device = s.device_id
+                self.devices[s.device_id].device.connection_requests.append(cr.id)
+            s.connection_requests.append(cr)
+
+    def _cr_without_session(self, cr: ConnectionRequest) -> None:
+        assert self.pipeline is not None
+        answer = f", answered {cr.status}" if cr.status is not None else ", unanswered"
+        self.pipeline.emit_finding(
+            self._finding(
+                "cwmp.connection-request-without-session",
+                f"{cr.kind.upper()} connection request to {cr.target}{answer if cr.kind == 'http' else ''} "
+                f'was not followed by a "6 CONNECTION REQUEST" session within {CR_WINDOW:.0f} s',
+                cr.frames[:10],
+                None,
+            )
+        )
+
+    # -- findings ------------------------------------------------------------------------------
+    def _flag(self, session: Session, code: str, message: str, frames: list[int]) -> None:
+        session.findings.append(self._finding(code, message, frames, session.id))
+
+    def _finding(self, code: str, message: str, frames: list[int], session: str | None) -> Finding:
+        severity, ref = RULES[code]
+        return Finding(severity, code, message, frames, ref, session, self.capture)
+
+
+def _cwmp(msg: HttpMessage | None) -> CwmpMessage | None:
+    if msg is None:
+        return None
+    rec = msg.protocol
+    return rec if isinstance(rec, CwmpMessage) else None
+
+
+def _message(msg: HttpMessage, direction: str, tx: Transaction, rec: CwmpMessage | None) -> SessionMessage:
+    if rec is not None:
+        kind = rec.kind
+    elif msg.body_length == 0:
+        kind = "empty"
+    else:
+        kind = "http"
+    http = f"{msg.method} {msg.uri}" if msg.method is not None else f"{msg.status} {msg.reason}".rstrip()
+    return SessionMessage(
+        frame=msg.frame,
+        time=msg.time,
+        direction=direction,
+        kind=kind,
+        transaction=tx.id,
+        http=http,
+        status=msg.status,
+        body_length=msg.body_length,
+        cwmp_id=rec.header.id if rec is not None else None,
+        record=rec,
+    )

@@ -1,0 +1,122 @@
+"""Records the session builders produce: sessions, their messages, findings, devices.
+
+A session is a protocol conversation between one device and one server, possibly over
+several TCP connections.  Every record keeps the ids of what it was built from
+(transactions ``C7.2``, datagrams ``U12``) and their frame numbers, so a report line
+leads back to the packets.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+SEVERITIES = ("error", "warning", "info")
+
+
+@dataclass(slots=True)
+class Finding:
+    """Something a protocol rule says should not happen, or worth an engineer's eye."""
+
+    severity: str  # "error" | "warning" | "info"
+    code: str  # stable name, e.g. "cwmp.unanswered-request"
+    message: str  # one line, for people
+    frames: list[int]
+    reference: str  # the rule checked, e.g. "TR-069 Amd 6 §3.7.2.4 (session termination)"
+    session: str | None = None
+    capture: int = 0
+
+
+@dataclass(slots=True)
+class SessionMessage:
+    """One protocol message of a session: a CWMP envelope (or empty body) in an HTTP message."""
+
+    frame: int
+    time: float
+    direction: str  # "to_server" (device → server) | "to_client"
+    kind: str  # RPC name, "InformResponse", "Fault", "empty", or "http" for a non-CWMP body
+    transaction: str  # HTTP transaction id
+    http: str  # "POST /acs" or "204 No Content"
+    status: int | None  # HTTP status of a response
+    body_length: int
+    cwmp_id: str | None = None
+    record: object = None  # the decoded message (decoders.cwmp.CwmpMessage) or None
+    notes: list[str] = field(default_factory=list)  # e.g. "auth challenge", "retry"
+
+
+@dataclass(slots=True)
+class ConnectionRequest:
+    """A server's wake-up call to a device: HTTP GET or TR-111 UDP request."""
+
+    kind: str  # "http" | "udp"
+    id: str  # transaction or (first) datagram id
+    frames: list[int]
+    time: float
+    client: str  # the server side that sent it
+    target: str  # the URL asked for
+    status: int | None = None  # HTTP status of the device's answer
+    copies: int = 1  # UDP requests are sent several times
+    record: object = None  # decoders.tr111.UdpConnectionRequest for UDP
+    stun_binding: str | None = None  # datagram id of the STUN binding that opened the path
+    device: str | None = None  # device id, when known
+    session: str | None = None  # the session it caused
+
+
+@dataclass(slots=True)
+class Session:
+    id: str
+    protocol: str  # "cwmp"
+    capture: int
+    client: str  # device endpoint of the first connection
+    server: str
+    start: float
+    end: float
+    device: dict[str, str] | None = None  # manufacturer, oui, product_class, serial
+    device_id: str | None = None  # "OUI-ProductClass-Serial"
+    end_reason: str | None = None  # "204", "200-empty", "connection-closed", "timeout", "new-session",
+    #                                 "capture-end"
+    connections: list[str] = field(default_factory=list)
+    messages: list[SessionMessage] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    connection_requests: list[ConnectionRequest] = field(default_factory=list)
+    events: list[str] = field(default_factory=list)  # Inform event codes
+    version: str | None = None  # protocol version (CWMP "1.0".."1.4")
+
+
+@dataclass(slots=True)
+class ParameterObservation:
+    """A parameter value a device reported, or a change a server sent it."""
+
+    name: str
+    value: str
+    type: str | None
+    source: str  # "Inform", "GetParameterValuesResponse", "SetParameterValues"
+    frame: int
+    time: float
+    session: str
+
+
+@dataclass(slots=True)
+class StunBinding:
+    """A STUN Binding Request from a device (TR-111: how the server learns its UDP CR address)."""
+
+    datagram: str
+    frame: int
+    time: float
+    source: str  # ip:port the request came from (the NAT binding)
+    username: str | None
+    connection_request_binding: bool
+    binding_change: bool
+
+
+@dataclass(slots=True)
+class Device:
+    id: str
+    protocol: str
+    identity: dict[str, str]
+    addresses: list[str] = field(default_factory=list)  # IPs its sessions came from
+    sessions: list[str] = field(default_factory=list)
+    connection_request_url: str | None = None
+    udp_connection_request_address: str | None = None
+    parameters: list[ParameterObservation] = field(default_factory=list)
+    stun: list[StunBinding] = field(default_factory=list)
+    connection_requests: list[str] = field(default_factory=list)  # their ids

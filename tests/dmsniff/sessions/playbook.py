@@ -1,0 +1,206 @@
+"""Drive a session builder with hand-made transactions, as mitmproxy's playbooks drive a layer.
+
+Building transactions directly (rather than packets) keeps each rule test to the few
+messages it is about, and runs in microseconds.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, Transaction
+from dmsniff.pipeline import Addon, Pipeline
+from dmsniff.protocols import decode_datagram, decode_transaction
+from dmsniff.sessions import CwmpSessions
+from dmsniff.sessions.model import Device, Finding, Session
+
+SOAP = "http://schemas.xmlsoap.org/soap/envelope/"
+CWMP = "urn:dslforum-org:cwmp-1-0"
+
+
+def envelope(body: str, cwmp_id: str | None = "1", header_extra: str = "") -> bytes:
+    header = ""
+    if cwmp_id is not None or header_extra:
+        id_el = f'<cwmp:ID soap:mustUnderstand="1">{cwmp_id}</cwmp:ID>' if cwmp_id is not None else ""
+        header = f"<soap:Header>{id_el}{header_extra}</soap:Header>"
+    return (
+        f'<soap:Envelope xmlns:soap="{SOAP}" xmlns:cwmp="{CWMP}" '
+        f'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">{header}<soap:Body>{body}</soap:Body>'
+        "</soap:Envelope>"
+    ).encode()
+
+
+def inform(
+    events: tuple[str, ...] = ("1 BOOT",),
+    cwmp_id: str = "1",
+    serial: str = "SN1",
+    params: tuple[tuple[str, str], ...] = (),
+    command_keys: dict[str, str] | None = None,
+) -> bytes:
+    keys = command_keys or {}
+    ev = "".join(
+        f"<EventStruct><EventCode>{e}</EventCode><CommandKey>{keys.get(e, '')}</CommandKey></EventStruct>"
+        for e in events
+    )
+    pl = "".join(
+        f'<ParameterValueStruct><Name>{n}</Name><Value xsi:type="xsd:string">{v}</Value>'
+        "</ParameterValueStruct>"
+        for n, v in params
+    )
+    return envelope(
+        f"<cwmp:Inform><DeviceId><Manufacturer>Acme</Manufacturer><OUI>00AA11</OUI>"
+        f"<ProductClass>Box</ProductClass><SerialNumber>{serial}</SerialNumber></DeviceId>"
+        f"<Event>{ev}</Event><MaxEnvelopes>1</MaxEnvelopes><CurrentTime>2026-01-01T00:00:00Z</CurrentTime>"
+        f"<RetryCount>0</RetryCount><ParameterList>{pl}</ParameterList></cwmp:Inform>",
+        cwmp_id,
+    )
+
+
+def rpc(name: str, cwmp_id: str = "1", inner: str = "", header_extra: str = "") -> bytes:
+    return envelope(f"<cwmp:{name}>{inner}</cwmp:{name}>", cwmp_id, header_extra)
+
+
+def fault(code: int, cwmp_id: str = "1") -> bytes:
+    return envelope(
+        "<soap:Fault><faultcode>Client</faultcode><faultstring>CWMP fault</faultstring><detail>"
+        f"<cwmp:Fault><FaultCode>{code}</FaultCode><FaultString>nope</FaultString></cwmp:Fault>"
+        "</detail></soap:Fault>",
+        cwmp_id,
+    )
+
+
+@dataclass
+class Collector(Addon):
+    sessions: list[Session] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    devices: list[Device] = field(default_factory=list)
+
+    def session(self, session: Session) -> None:
+        self.sessions.append(session)
+
+    def finding(self, finding: Finding) -> None:
+        self.findings.append(finding)
+
+    def device(self, device: Device) -> None:
+        self.devices.append(device)
+
+
+class Playbook:
+    """Feeds transactions to a :class:`CwmpSessions` and collects what it emits."""
+
+    def __init__(self) -> None:
+        self.builder = CwmpSessions()
+        self.out = Collector()
+        self.pipeline = Pipeline([self.builder, self.out])
+        self.builder.capture_start(0, None)
+        self.frame = 0
+        self.time = 1000.0
+        self.counts: dict[str, int] = {}
+
+    def _msg(self, **kw: object) -> HttpMessage:
+        self.frame += 1
+        self.time += 0.01
+        body = kw.pop("body", b"")
+        assert isinstance(body, bytes)
+        return HttpMessage(
+            frame=self.frame,
+            frames=[self.frame],
+            time=self.time,
+            first_time=self.time,
+            version="HTTP/1.1",
+            body=body,
+            body_length=len(body),
+            **kw,
+        )  # type: ignore[arg-type]
+
+    def post(
+        self,
+        body: bytes = b"",
+        status: int = 200,
+        answer: bytes = b"",
+        conn: str = "C1",
+        cookie: str | None = None,
+        set_cookie: str | None = None,
+        client: str = "10.0.0.2:40000",
+        server: str = "10.0.0.1:7547",
+        method: str = "POST",
+        uri: str = "/acs",
+        no_response: bool = False,
+        advance: float = 0.0,
+    ) -> Transaction:
+        self.time += advance
+        req_headers = [("Host", "acs")]
+        if body:
+            req_headers.append(("Content-Type", "text/xml"))
+        if cookie:
+            req_headers.append(("Cookie", cookie))
+        req = self._msg(method=method, uri=uri, headers=req_headers, body=body)
+        resp = None
+        if not no_response:
+            resp_headers = [("Content-Length", str(len(answer)))]
+            if set_cookie:
+                resp_headers.append(("Set-Cookie", set_cookie))
+            if status == 401:
+                resp_headers.append(("WWW-Authenticate", 'Digest realm="acs", nonce="n1", qop="auth"'))
+            reasons = {200: "OK", 204: "No Content", 401: "Unauthorized"}
+            resp = self._msg(
+                status=status, reason=reasons.get(status, "X"), headers=resp_headers, body=answer
+            )
+        n = self.counts[conn] = self.counts.get(conn, 0) + 1
+        tx = Transaction(
+            id=f"{conn}.{n}",
+            capture=0,
+            connection=conn,
+            client=client,
+            server=server,
+            request=req,
+            response=resp,
+        )
+        decode_transaction(tx)
+        self.builder.transaction(tx)
+        return tx
+
+    def close(self, conn: str = "C1", advance: float = 0.0) -> None:
+        self.time += advance
+        self.builder.connection_end(ConnectionEnd(0, conn, self.time, False))
+
+    def datagram(self, payload: bytes, src: str, sport: int, dst: str, dport: int) -> Datagram:
+        self.frame += 1
+        self.time += 0.01
+        dg = Datagram(
+            f"U{self.frame}",
+            0,
+            self.frame,
+            self.time,
+            src,
+            sport,
+            dst,
+            dport,
+            payload,
+            decode_datagram(payload),
+        )
+        self.builder.datagram(dg)
+        return dg
+
+    def end(self) -> Collector:
+        from dmsniff.capture import CaptureInfo
+        from dmsniff.pipeline import CaptureSummary
+
+        info = CaptureInfo(
+            path="-",
+            format="pcap",
+            compressed=False,
+            packets=0,
+            link_types=[],
+            first_time=None,
+            last_time=None,
+            errors=[],
+        )
+        self.builder.capture_end(CaptureSummary(0, info))
+        self.builder.done()
+        return self.out
+
+
+def codes(out: Collector) -> list[str]:
+    """Every finding code, sessions' and global, in order."""
+    return [f.code for s in out.sessions for f in s.findings] + [f.code for f in out.findings]
