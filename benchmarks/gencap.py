@@ -1,7 +1,8 @@
 """Generate a deterministic mixed capture for the report benchmark.
 
-The mix is what an ACS sees: CWMP-like HTTP POSTs with bodies spread over several
-segments on several ports, keep-alive connections, 401 Digest challenges, and
+The mix is what an ACS sees: CWMP sessions (Inform, a 401 Digest challenge and the
+authenticated retry, GetParameterValues exchanges, 204) as HTTP POSTs with bodies
+spread over several segments on several ports and keep-alive connections, and
 non-HTTP bulk flows (which must cost little).  Written with plain struct so that
 generating a million packets takes seconds, not minutes.
 
@@ -19,6 +20,7 @@ from typing import BinaryIO
 
 MSS = 1400
 HTTP_PORTS = (7547, 8080, 80, 30005, 8089)
+FLEET = 1000  # distinct CPEs
 
 
 def _csum(data: bytes) -> int:
@@ -88,19 +90,42 @@ class Conn:
         self.w.frame(self.cli, self.srv, self.cseq + 1, self.sseq + 1, 0x10)
 
 
-def _soap(rng: random.Random, n_params: int) -> bytes:
-    params = "".join(
+def _envelope(cwmp_id: str, body: str) -> bytes:
+    return (
+        '<?xml version="1.0"?><soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:cwmp="urn:dslforum-org:cwmp-1-0">'
+        f'<soap-env:Header><cwmp:ID soap-env:mustUnderstand="1">{cwmp_id}</cwmp:ID></soap-env:Header>'
+        f"<soap-env:Body>{body}</soap-env:Body></soap-env:Envelope>"
+    ).encode()
+
+
+def _params(rng: random.Random, n_params: int) -> str:
+    return "".join(
         f"<ParameterValueStruct><Name>Device.X.{i}.Value</Name>"
         f"<Value xsi:type=\"xsd:string\">{rng.randrange(10**9)}</Value></ParameterValueStruct>"
         for i in range(n_params)
     )
-    return (
-        '<?xml version="1.0"?><soap-env:Envelope xmlns:soap-env="http://schemas.xmlsoap.org/soap/envelope/" '
-        'xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:cwmp="urn:dslforum-org:cwmp-1-0">'
-        '<soap-env:Header><cwmp:ID soap-env:mustUnderstand="1">'
-        f"{rng.randrange(10**6)}</cwmp:ID></soap-env:Header><soap-env:Body><cwmp:GetParameterValuesResponse>"
-        f"<ParameterList>{params}</ParameterList></cwmp:GetParameterValuesResponse></soap-env:Body></soap-env:Envelope>"
-    ).encode()
+
+
+def _inform(rng: random.Random, serial: int, n_params: int) -> bytes:
+    return _envelope("1", (
+        "<cwmp:Inform><DeviceId><Manufacturer>Bench</Manufacturer><OUI>00BEEF</OUI>"
+        f"<ProductClass>Gen</ProductClass><SerialNumber>{serial}</SerialNumber></DeviceId>"
+        "<Event><EventStruct><EventCode>2 PERIODIC</EventCode><CommandKey></CommandKey></EventStruct></Event>"
+        "<MaxEnvelopes>1</MaxEnvelopes><CurrentTime>2026-01-01T00:00:00Z</CurrentTime><RetryCount>0</RetryCount>"
+        f"<ParameterList>{_params(rng, n_params)}</ParameterList></cwmp:Inform>"))
+
+
+def _gpv(cwmp_id: str, n_names: int) -> bytes:
+    names = "".join(f"<string>Device.X.{i}.Value</string>" for i in range(n_names))
+    return _envelope(cwmp_id, f"<cwmp:GetParameterValues><ParameterNames>{names}</ParameterNames>"
+                              "</cwmp:GetParameterValues>")
+
+
+def _gpv_response(rng: random.Random, cwmp_id: str, n_params: int) -> bytes:
+    return _envelope(cwmp_id, "<cwmp:GetParameterValuesResponse>"
+                              f"<ParameterList>{_params(rng, n_params)}</ParameterList>"
+                              "</cwmp:GetParameterValuesResponse>")
 
 
 def _post(port: int, body: bytes, auth: bool) -> bytes:
@@ -138,13 +163,22 @@ def scenarios(w: Writer, rng: random.Random) -> Iterator[None]:
         else:
             port = HTTP_PORTS[n % len(HTTP_PORTS)]
             c = Conn(w, cli, (0xC0A80002, port), rng)
-            body = _soap(rng, rng.randrange(5, 40))
-            c.send(True, _post(port, body, auth=False))
+            # A CWMP session: Inform, Digest challenge and retry, then GetParameterValues
+            # exchanges on the keep-alive connection until the ACS's 204.
+            # A fleet of FLEET devices informing in turn: a longer capture means more sessions,
+            # not more devices.
+            inform = _inform(rng, n % FLEET, rng.randrange(5, 40))
+            c.send(True, _post(port, inform, auth=False))
             c.send(False, _resp(401, b""))
-            for _ in range(rng.randrange(2, 6)):  # keep-alive exchanges
-                c.send(True, _post(port, _soap(rng, rng.randrange(1, 60)), auth=True))
-                c.send(False, _resp(200, _soap(rng, rng.randrange(1, 10))))
+            c.send(True, _post(port, inform, auth=True))
+            c.send(False, _resp(200, _envelope("1", "<cwmp:InformResponse><MaxEnvelopes>1</MaxEnvelopes>"
+                                                    "</cwmp:InformResponse>")))
             c.send(True, _post(port, b"", auth=True))
+            rounds = rng.randrange(2, 6)
+            for i in range(rounds):
+                n_params = rng.randrange(1, 60)
+                c.send(False, _resp(200, _gpv(f"acs-{i}", n_params)))
+                c.send(True, _post(port, _gpv_response(rng, f"acs-{i}", n_params), auth=True))
             c.send(False, _resp(204, b""))
             c.close()
         yield

@@ -84,9 +84,12 @@ def _array(el: Element | None, item: str | None, what: str, ctx: Ctx) -> list[El
     """
     if el is None:
         return []
-    kids = list(children(el))
-    items = kids if item is None else [c for c in kids if local(c.tag) == item]
-    others = len(kids) - len(items)
+    if item is None:
+        items = list(children(el))
+        others = 0
+    else:
+        items = list(el.iterchildren("{*}" + item))  # "{*}": this local name in any namespace
+        others = sum(1 for _ in children(el)) - len(items) if len(items) != len(el) else 0
     if others:
         ctx.warning(f"{what}: {others} unexpected element(s) besides {item}")
     array_type = attr_local(el, "arrayType")

@@ -6,8 +6,10 @@ produced; keep the two in step, and only ever add fields.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import fields, is_dataclass
 from datetime import datetime
+from operator import attrgetter
 from typing import Any
 
 from decoders.cwmp import CwmpMessage
@@ -61,27 +63,50 @@ def transaction_record(tx: Transaction) -> dict[str, Any]:
 # ---------------------------------------------------------------- sessions, findings, devices
 
 
+_SCALARS = frozenset({str, int, float, bool, type(None)})
+
+
 def plain(value: Any) -> Any:
     """A decoded record (frozen dataclasses, tuples, datetimes) as JSON-ready values."""
     t = type(value)
-    if t is str or t is int or value is None or t is bool or t is float:
+    if t in _SCALARS:
         return value
+    conv = _CONVERTERS.get(t)
+    if conv is not None:
+        return conv(value)
     if isinstance(value, tuple | list):
-        return [plain(v) for v in value]
+        return [v if type(v) in _SCALARS else plain(v) for v in value]
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, bytes):
         return value.hex()
-    names = _FIELD_NAMES.get(type(value))
-    if names is None:
-        if not is_dataclass(value):
-            return str(value)
-        names = _FIELD_NAMES[type(value)] = tuple(f.name for f in fields(value))
-    return {name: plain(getattr(value, name)) for name in names}
+    if is_dataclass(value):
+        return _converter(t)(value)
+    return str(value)
 
 
-# dataclasses.fields() is slow enough to matter when a report holds a million parameters.
-_FIELD_NAMES: dict[type, tuple[str, ...]] = {}
+def _converter(cls: type) -> Callable[[Any], dict[str, Any]]:
+    """A function turning one instance of dataclass ``cls`` into a dict; made once per class.
+
+    Reports can hold millions of parameter records: dataclasses.fields() and a recursive
+    call per scalar field cost more than the JSON encoding itself.
+    """
+    names = tuple(f.name for f in fields(cls))
+    if len(names) > 1:
+        getter = attrgetter(*names)
+    else:  # attrgetter of one name returns the value, not a 1-tuple
+        def getter(v: Any) -> tuple[Any, ...]:
+            return tuple(getattr(v, n) for n in names)
+
+    def convert(value: Any) -> dict[str, Any]:
+        values = getter(value)
+        return {n: (x if type(x) in _SCALARS else plain(x)) for n, x in zip(names, values, strict=True)}
+
+    _CONVERTERS[cls] = convert
+    return convert
+
+
+_CONVERTERS: dict[type, Callable[[Any], dict[str, Any]]] = {}
 
 
 def _cwmp_fields(rec: CwmpMessage) -> dict[str, Any]:

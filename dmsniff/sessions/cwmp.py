@@ -25,7 +25,7 @@ per-device parameter history, which is the point of keeping it).
 from __future__ import annotations
 
 import ipaddress
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from decoders import stun, tr111
@@ -40,11 +40,11 @@ from decoders.cwmp import (
 )
 from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, Transaction, format_endpoint
 from dmsniff.pipeline import Addon, CaptureSummary, Pipeline
+from dmsniff.sessions.history import ParameterLog
 from dmsniff.sessions.model import (
     ConnectionRequest,
     Device,
     Finding,
-    ParameterObservation,
     Session,
     SessionMessage,
     StunBinding,
@@ -187,10 +187,10 @@ class CwmpSessions(Addon):
         self.stun_by_source: dict[str, StunBinding] = {}
         self.acs_endpoints: set[str] = set()  # where Informs went
         self.unlinked_stun: list[StunBinding] = []
+        self.parameters = ParameterLog()  # per-device history, on disk until the report's end
         self.capture = 0
         self.now = 0.0
         self._next_sweep = 0.0
-        self._ids: set[str] = set()
 
     # -- Addon hooks ------------------------------------------------------------------------
     def attach(self, pipeline: Pipeline) -> None:
@@ -275,7 +275,9 @@ class CwmpSessions(Addon):
                         sid,
                     )
                 )
-            self.pipeline.emit_device(state.device)
+            # A copy carries the history, so only one device's is in memory at a time.
+            self.pipeline.emit_device(replace(state.device, parameters=self.parameters.read(state.device.id)))
+        self.parameters.close()
         if self.unlinked_stun:
             # STUN bindings from addresses no Inform came from: still worth listing.
             by_source: dict[str, Device] = {}
@@ -372,10 +374,9 @@ class CwmpSessions(Addon):
         assert first is not None
         sid = f"S{self._tag}{first.frame}"
         n = 1
-        while sid in self._ids:
+        while sid in self.live:
             n += 1
             sid = f"S{self._tag}{first.frame}.{n}"
-        self._ids.add(sid)
         s = Session(
             id=sid,
             protocol="cwmp",
@@ -682,9 +683,9 @@ class CwmpSessions(Addon):
             if isinstance(rpc, Inform | GetParameterValuesResponse | SetParameterValues)
             else ()
         )
-        history = self.devices[s.device_id].device.parameters
-        for p in params:
-            history.append(ParameterObservation(p.name, p.value, p.type, rec.kind, msg.frame, msg.time, s.id))
+        self.parameters.add(
+            s.device_id, [(p.name, p.value, p.type, rec.kind, msg.frame, msg.time, s.id) for p in params]
+        )
 
     def _observe_answer(self, live: _Live, request: SessionMessage, answer: SessionMessage) -> None:
         rec = answer.record

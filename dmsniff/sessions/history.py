@@ -1,0 +1,52 @@
+"""Per-device parameter history, kept in a temporary file so memory stays flat.
+
+A capture of an ACS's day holds millions of parameter values; keeping them as objects
+until the report's end would make memory grow with the capture.  Each message's
+observations are appended as one pickled block; an index of block positions per
+device is all that stays in memory.
+"""
+
+from __future__ import annotations
+
+import pickle
+import tempfile
+from typing import IO
+
+from dmsniff.sessions.model import ParameterObservation
+
+Row = tuple[str, str, str | None, str, int, float, str]  # the fields of ParameterObservation, in order
+
+
+class ParameterLog:
+    def __init__(self) -> None:
+        self._file: IO[bytes] | None = None
+        self._end = 0
+        self._blocks: dict[str, list[tuple[int, int]]] = {}
+
+    def add(self, device: str, rows: list[Row]) -> None:
+        if not rows:
+            return
+        if self._file is None:
+            self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        data = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+        self._file.seek(self._end)
+        self._file.write(data)
+        self._blocks.setdefault(device, []).append((self._end, len(data)))
+        self._end += len(data)
+
+    def read(self, device: str) -> list[ParameterObservation]:
+        """Every observation for ``device``, in the order they were added (capture order)."""
+        out: list[ParameterObservation] = []
+        f = self._file
+        if f is None:
+            return out
+        for offset, length in self._blocks.get(device, ()):
+            f.seek(offset)
+            out.extend(ParameterObservation(*row) for row in pickle.loads(f.read(length)))
+        return out
+
+    def close(self) -> None:
+        if self._file is not None:
+            self._file.close()
+            self._file = None
+        self._blocks.clear()
