@@ -803,16 +803,9 @@ class CwmpSessions(Addon):
             for cr in pool:
                 if s.start - cr.time > CR_WINDOW or cr.time > s.start:
                     continue
-                target_ip = (
-                    _host(cr.target.split("//", 1)[-1].split("/", 1)[0].split("?", 1)[0])
-                    if cr.kind == "udp"
-                    else _host(cr.target.split("//", 1)[-1].split("/", 1)[0])
-                )
-                if (
-                    cr.device == s.device_id
-                    or (cr.device is None and target_ip == cpe_ip)
-                    or (cr.kind == "udp" and cr.stun_binding is not None and cr.device is None)
-                ):
+                # "http://ip:port/path" or, for UDP, "http://ip:port?ts=..."
+                target_ip = _host(cr.target.split("//", 1)[-1].split("/", 1)[0].split("?", 1)[0])
+                if cr.device == s.device_id or (cr.device is None and target_ip == cpe_ip):
                     linked.append(cr)
         for cr in linked:
             for pool in (self.pending_crs, self.maybe_crs):
