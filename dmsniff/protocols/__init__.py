@@ -13,7 +13,7 @@ call here, and a session builder under :mod:`dmsniff.sessions`.
 from __future__ import annotations
 
 from dmsniff.model import HttpMessage, Transaction
-from dmsniff.protocols import cwmp
+from dmsniff.protocols import cwmp, udp
 
 __all__ = ["decode_datagram", "decode_transaction"]
 
@@ -29,12 +29,10 @@ def decode_http_body(msg: HttpMessage) -> object:
     """The protocol record for one HTTP message body, or None when no decoder claims it."""
     body = msg.content
     if cwmp.recognise(body):
-        return cwmp.decode_body(body, msg.header("Content-Type"))
+        return cwmp.decode(body, msg.header("Content-Type"))
     return None
 
 
 def decode_datagram(payload: bytes) -> object:
     """The protocol record for one UDP payload, or None."""
-    from dmsniff.protocols import udp
-
     return udp.decode(payload)

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from decoders.cwmp import CwmpMessage, decode
+from decoders.cwmp import decode
+
+__all__ = ["decode", "recognise"]
 
 _CWMP_NS = b"urn:dslforum-org:cwmp-"
 _SOAP_NS = b"schemas.xmlsoap.org/soap/envelope"
@@ -16,7 +18,3 @@ def recognise(body: bytes) -> bool:
     megabyte of firmware costs one pass of ``bytes.find``.
     """
     return _CWMP_NS in body or _SOAP_NS in body[:4096]
-
-
-def decode_body(body: bytes, content_type: str | None) -> CwmpMessage:
-    return decode(body, content_type)

@@ -34,11 +34,11 @@ def _flags(msg: HttpMessage | None) -> str:
 
 
 def _frames(frames: list[int]) -> str:
+    """`` (frame 7)``, `` (frames 7, 9, …)``: at most 8 listed."""
     if not frames:
         return ""
-    return " (frame " + ", ".join(map(str, frames[:8])) + (", …" if len(frames) > 8 else "") + ")" \
-        if len(frames) == 1 else " (frames " + ", ".join(map(str, frames[:8])) + \
-        (", …" if len(frames) > 8 else "") + ")"
+    listed = ", ".join(map(str, frames[:8])) + (", …" if len(frames) > 8 else "")
+    return f" (frame{'s' if len(frames) > 1 else ''} {listed})"
 
 
 def finding_line(f: Finding) -> str:

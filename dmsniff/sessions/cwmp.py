@@ -112,6 +112,15 @@ RULES: dict[str, tuple[str, str]] = {
     "cwmp.decode-error": ("error", "TR-069 Amd 6 §3.5: CWMP messages are SOAP 1.1 envelopes (cwmp-1-x.xsd)"),
 }
 
+# What "cwmp.session-not-ended-by-204" says for each way a session can end without a 204.
+_END_TEXT = {
+    "200-empty": "the ACS ended the session with 200 and an empty body instead of 204",
+    "connection-closed": "the connection closed before the ACS sent 204",
+    "timeout": f"no message for {SESSION_IDLE:.0f} s and no 204",
+    "new-session": "a new Inform from the device began another session before a 204",
+    "capture-end": "the capture ended before a 204",
+}
+
 # RPCs a CPE sends (in HTTP requests); their responses come in the same transaction.
 # Any other RPC name in a POST body is a response to (or fault for) an ACS request.
 _RESPONSE_KINDS = ("Fault", "empty", "unknown", "http")
@@ -157,7 +166,6 @@ class _Live:
     hold_requests: bool = False  # the ACS's last message said HoldRequests=true
     closed_at: float | None = None  # its connection closed at (session may resume on a new one)
     ended: bool = False
-    transfer_completes: list[tuple[TransferComplete, int]] = field(default_factory=list)
     inform_frame: int = 0
 
 
@@ -189,6 +197,7 @@ class CwmpSessions(Addon):
         self.unlinked_stun: list[StunBinding] = []
         self.parameters = ParameterLog()  # per-device history, on disk until the report's end
         self.capture = 0
+        self._tag = ""  # session ids of captures after the first carry their index
         self.now = 0.0
         self._next_sweep = 0.0
 
@@ -211,7 +220,7 @@ class CwmpSessions(Addon):
             return
         req_rec = _cwmp(req)
         resp_rec = _cwmp(resp)
-        live = self._session_for(tx, req_rec)
+        live = self._session_for(tx, req_rec, resp_rec)
         if live is None:
             return
         self._add_exchange(live, tx, req_rec, resp_rec)
@@ -245,11 +254,12 @@ class CwmpSessions(Addon):
             return
         if end.at_capture_end:
             self._end(live, "capture-end")
-        elif live.awaiting_auth:
-            live.closed_at = end.time  # the retry may come on a new connection
         else:
+            # Kept for RECONNECT_GRACE: the CPE may resume on a new connection (with its cookie,
+            # or with the authenticated retry after a challenge).
             live.closed_at = end.time
-            live.session.end_reason = "connection-closed"
+            if not live.awaiting_auth:
+                live.session.end_reason = "connection-closed"
 
     def capture_end(self, summary: CaptureSummary) -> None:
         for live in list(self.live.values()):
@@ -296,9 +306,11 @@ class CwmpSessions(Addon):
                 self.pipeline.emit_device(dev)
 
     # -- sessions ---------------------------------------------------------------------------
-    def _session_for(self, tx: Transaction, req_rec: CwmpMessage | None) -> _Live | None:
+    def _session_for(
+        self, tx: Transaction, req_rec: CwmpMessage | None, resp_rec: CwmpMessage | None
+    ) -> _Live | None:
         req = tx.request
-        if req_rec is not None and req_rec.kind == "Inform" and isinstance(req_rec.rpc, Inform):
+        if req_rec is not None and isinstance(req_rec.rpc, Inform):
             return self._inform_session(tx, req_rec.rpc)
         live = self._by_cookie(tx) or self.by_conn.get(tx.connection)
         if live is not None and live.ended:
@@ -309,10 +321,7 @@ class CwmpSessions(Addon):
             return live
         # Not in a known session: CWMP content starts one (the capture began mid-session, or
         # the CPE skipped the Inform); anything else on this connection is not ours.
-        resp_rec = _cwmp(tx.response)
         if req_rec is None and resp_rec is None:
-            return None
-        if req is None and resp_rec is None:
             return None
         live = self._new_session(tx)
         first = req_rec.kind if req_rec is not None else "empty POST"
@@ -446,13 +455,13 @@ class CwmpSessions(Addon):
         assert last is not None
         live.last_time = last.time
         s.end = max(s.end, last.time)
-        if resp is not None and not challenged:
-            if resp.status == 204:
-                self._end(live, "204")
-                self._finish(live)
-            elif resp.status == 200 and resp.body_length == 0:
-                self._end(live, "200-empty")
-                self._finish(live)
+        if (
+            resp is not None
+            and not challenged
+            and (resp.status == 204 or (resp.status == 200 and not resp.body_length))
+        ):
+            self._end(live, "204" if resp.status == 204 else "200-empty")
+            self._finish(live)
 
     def _check_cpe_message(
         self,
@@ -518,9 +527,8 @@ class CwmpSessions(Addon):
                     f"CPE sent {msg.kind} although the ACS's last message had HoldRequests=true",
                     [msg.frame],
                 )
-            if isinstance(rec.rpc if rec is not None else None, TransferComplete):
-                live.transfer_completes.append((rec.rpc, msg.frame))  # type: ignore[union-attr,arg-type]
-                self._check_transfer_complete(live, rec.rpc, msg.frame)  # type: ignore[union-attr,arg-type]
+            if rec is not None and isinstance(rec.rpc, TransferComplete):
+                self._check_transfer_complete(live, rec.rpc, msg.frame)
             if resp_msg is None:
                 self._flag(
                     s, "cwmp.unanswered-request", f"ACS sent no HTTP response to {msg.kind}", [msg.frame]
@@ -597,15 +605,7 @@ class CwmpSessions(Addon):
             )
         if reason != "204":
             frames = [s.messages[-1].frame] if s.messages else []
-            f = self._finding("cwmp.session-not-ended-by-204", "", frames, s.id)
-            what = {
-                "200-empty": "the ACS ended the session with 200 and an empty body instead of 204",
-                "connection-closed": "the connection closed before the ACS sent 204",
-                "timeout": f"no message for {SESSION_IDLE:.0f} s and no 204",
-                "new-session": "a new Inform from the device began another session before a 204",
-                "capture-end": "the capture ended before a 204",
-            }.get(reason, reason)
-            f.message = what
+            f = self._finding("cwmp.session-not-ended-by-204", _END_TEXT.get(reason, reason), frames, s.id)
             if reason == "200-empty":
                 f.severity = "info"  # magma does this; a tolerated variant, not a violation
             s.findings.append(f)
@@ -664,7 +664,7 @@ class CwmpSessions(Addon):
                 except ValueError:
                     continue
                 # The URL may name the CPE by host name; then only port and path can match.
-                host = (u.hostname or "*") if _is_ip(u.hostname or "") else "*"
+                host = u.hostname if u.hostname and _is_ip(u.hostname) else "*"
                 self.cr_urls[(host, port, u.path or "/")] = state.device.id
             elif p.name.endswith(_UDP_CR_SUFFIX) and p.value:
                 state.device.udp_connection_request_address = p.value.strip()
