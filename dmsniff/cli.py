@@ -71,6 +71,19 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("-f", "--filter", metavar="BPF", help="capture filter, as in tcpdump")
     live.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this many seconds")
     live.add_argument("-w", "--write", metavar="FILE", help="also save the captured packets as pcapng")
+
+    dec = sub.add_parser(
+        "decode", help="print one WBXML/XML SyncML message, Package #0 or WAP Push readably",
+        description="Decode one standalone message: WBXML is printed as XML (like wbxml2xml), SyncML XML "
+                    "re-indented, a Package #0 notification or WAP Push as its fields.",
+    )
+    dec.add_argument("file", metavar="FILE", help="the message; - reads standard input")
+    dec.add_argument("--as", dest="kind", default="auto",
+                     choices=("auto", "wbxml", "xml", "pkg0", "wap-push"),
+                     help="what the input is (default: recognised by content)")
+    dec.add_argument("-s", "--summary", action="store_true",
+                     help="SyncML: list header and commands with status/alert codes explained, not XML")
+    dec.add_argument("--json", action="store_true", help="the decoded record as JSON")
     return parser
 
 
@@ -91,7 +104,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     from dmsniff.parallel import default_jobs
     from dmsniff.pipeline import Pipeline
     from dmsniff.report import FORMATS, JsonLinesReport
-    from dmsniff.sessions import CwmpSessions
+    from dmsniff.sessions import CwmpSessions, DmSessions
 
     if args.live:
         if not args.interface:
@@ -113,7 +126,7 @@ def cmd_report(args: argparse.Namespace) -> int:
     try:
         writer = JsonLinesReport(out, flush=True) if (fmt == "jsonl" and args.live) else FORMATS[fmt](out)
         jobs = 1 if args.live else (args.jobs or default_jobs())
-        pipeline = Pipeline([CwmpSessions(), writer], max_body=args.max_body, jobs=jobs)
+        pipeline = Pipeline([CwmpSessions(), DmSessions(), writer], max_body=args.max_body, jobs=jobs)
         if args.live:
             return _run_live(pipeline, args)
         results = pipeline.run_files(args.captures)
@@ -131,6 +144,31 @@ def cmd_report(args: argparse.Namespace) -> int:
     if failed == len(results):
         return EXIT_ALL_FAILED
     return EXIT_SOME_FAILED if failed else EXIT_OK
+
+
+def cmd_decode(args: argparse.Namespace) -> int:
+    from dmsniff.decode import DecodeError, decode_message
+
+    limit = 64 << 20  # a message, not a capture: refuse to slurp more than this
+    try:
+        if args.file == "-":
+            data = sys.stdin.buffer.read(limit + 1)
+        else:
+            with open(args.file, "rb") as f:
+                data = f.read(limit + 1)
+    except OSError as exc:
+        raise CliError(f"cannot read {args.file}: {exc.strerror}") from None
+    if len(data) > limit:
+        raise CliError(f"{args.file}: larger than {limit >> 20} MiB; not a single message")
+    try:
+        text, problems = decode_message(data, args.kind, summary=args.summary, as_json=args.json)
+    except DecodeError as exc:
+        raise CliError(f"{args.file}: {exc}") from None
+    sys.stdout.write(text)
+    sys.stdout.flush()
+    for p in problems:
+        print(f"dmsniff: {args.file}: {p}", file=sys.stderr)
+    return EXIT_OK
 
 
 def _run_live(pipeline: Pipeline, args: argparse.Namespace) -> int:
@@ -165,14 +203,14 @@ def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
     # ``dmsniff CAPTURE`` is shorthand for ``dmsniff report CAPTURE`` until the TUI lands.
-    if argv and not argv[0].startswith("-") and argv[0] not in ("report",):
+    if argv and not argv[0].startswith("-") and argv[0] not in ("report", "decode"):
         argv.insert(0, "report")
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_ALL_FAILED
     try:
-        return cmd_report(args)
+        return cmd_decode(args) if args.command == "decode" else cmd_report(args)
     except CliError as exc:
         print(f"dmsniff: error: {exc}", file=sys.stderr)
         return EXIT_ALL_FAILED

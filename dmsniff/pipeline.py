@@ -151,7 +151,7 @@ class Decoder:
                 payload: bytes) -> None:
         if self._want_datagrams:
             dg = Datagram(f"U{self._tag}{frame}", self.index, frame, ts, format_ip(src), sport,
-                          format_ip(dst), dport, payload, decode_datagram(payload))
+                          format_ip(dst), dport, payload, decode_datagram(payload, sport, dport))
             self._pending.append(((frame, 0, 0), dg))
 
     def _flush(self) -> None:

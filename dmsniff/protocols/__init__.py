@@ -13,7 +13,7 @@ call here, and a session builder under :mod:`dmsniff.sessions`.
 from __future__ import annotations
 
 from dmsniff.model import HttpMessage, Transaction
-from dmsniff.protocols import cwmp, udp
+from dmsniff.protocols import cwmp, omadm, udp
 
 __all__ = ["decode_datagram", "decode_transaction"]
 
@@ -28,11 +28,12 @@ def decode_transaction(tx: Transaction) -> None:
 def decode_http_body(msg: HttpMessage) -> object:
     """The protocol record for one HTTP message body, or None when no decoder claims it."""
     body = msg.content
+    content_type = msg.header("Content-Type")
     if cwmp.recognise(body):
-        return cwmp.decode(body, msg.header("Content-Type"))
-    return None
+        return cwmp.decode(body, content_type)
+    return omadm.decode_body(body, content_type)
 
 
-def decode_datagram(payload: bytes) -> object:
+def decode_datagram(payload: bytes, sport: int = 0, dport: int = 0) -> object:
     """The protocol record for one UDP payload, or None."""
-    return udp.decode(payload)
+    return omadm.decode_udp(payload, sport, dport) or udp.decode(payload)

@@ -13,9 +13,18 @@ from operator import attrgetter
 from typing import Any
 
 from decoders.cwmp import CwmpMessage
+from decoders.notification import Notification
+from decoders.syncml import SyncMLMessage
 from dmsniff.model import HttpMessage, Transaction
 from dmsniff.sessions.labels import conversation, message_label
-from dmsniff.sessions.model import ConnectionRequest, Device, Finding, Session, SessionMessage
+from dmsniff.sessions.model import (
+    CommandSummary,
+    ConnectionRequest,
+    Device,
+    Finding,
+    Session,
+    SessionMessage,
+)
 
 SCHEMA_VERSION = "1.0"
 
@@ -38,6 +47,10 @@ def message_record(msg: HttpMessage) -> dict[str, Any]:
     if isinstance(proto, CwmpMessage):
         # Which protocol message this is, in brief; sessions carry the decoded fields.
         rec["protocol"] = {"name": "cwmp", "kind": proto.kind}
+    elif isinstance(proto, SyncMLMessage):
+        rec["protocol"] = {"name": "omadm", "kind": "SyncML", "encoding": proto.encoding}
+    elif isinstance(proto, Notification):
+        rec["protocol"] = {"name": "omadm", "kind": "Notification"}
     if msg.problems:
         rec["problems"] = msg.problems
     if msg.frames_omitted:
@@ -126,7 +139,59 @@ def _cwmp_fields(rec: CwmpMessage) -> dict[str, Any]:
     return out
 
 
+def command_record(c: CommandSummary) -> dict[str, Any]:
+    rec: dict[str, Any] = {"name": c.name, "cmd_id": c.cmd_id}
+    if c.depth:
+        rec["depth"] = c.depth
+    if c.name in ("Status", "Results"):
+        rec["msg_ref"] = c.msg_ref
+        rec["cmd_ref"] = c.cmd_ref
+        rec["cmd"] = c.cmd
+        rec["answers"] = c.answers  # frame of the message holding the command answered
+    if c.code is not None:
+        rec["code"] = c.code
+        rec["meaning"] = c.meaning
+    if c.targets:
+        rec["targets"] = c.targets
+    if c.data is not None:
+        rec["data"] = c.data
+    return rec
+
+
+def _syncml_fields(rec: SyncMLMessage) -> dict[str, Any]:
+    h = rec.header
+    header = {
+        "ver_dtd": h.ver_dtd, "ver_proto": h.ver_proto, "source": h.source, "source_name": h.source_name,
+        "target": h.target, "target_name": h.target_name, "resp_uri": h.resp_uri,
+    }
+    if h.cred is not None:
+        header["cred"] = {"type": h.cred.type, "format": h.cred.format, "data": h.cred.data}
+    if h.meta is not None:
+        header["meta"] = {k: v for k, v in plain(h.meta).items() if v not in (None, [])}
+    out: dict[str, Any] = {"header": {k: v for k, v in header.items() if v is not None}, "final": rec.final}
+    if rec.problems:
+        out["problems"] = list(rec.problems)
+    return out
+
+
+def _notification_fields(n: Notification) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "fields": {
+            "version": n.version_text, "ui_mode": n.ui_mode_name, "initiator": n.initiator_name,
+            "session_id": n.session_id, "server_id": n.server_id, "digest": n.digest.hex(),
+            "vendor": n.vendor.hex(),
+        }
+    }
+    if n.syncs:
+        out["fields"]["syncs"] = plain(n.syncs)
+    if n.problems:
+        out["problems"] = list(n.problems)
+    return out
+
+
 def session_message_record(m: SessionMessage) -> dict[str, Any]:
+    if m.package is not None:
+        return _dm_message_record(m)
     rec: dict[str, Any] = {
         "frame": m.frame, "time": m.time, "direction": m.direction, "kind": m.kind,
         "transaction": m.transaction, "http": m.http, "body_length": m.body_length,
@@ -136,6 +201,24 @@ def session_message_record(m: SessionMessage) -> dict[str, Any]:
         rec["status"] = m.status
     if isinstance(m.record, CwmpMessage):
         rec.update(_cwmp_fields(m.record))
+    if m.notes:
+        rec["notes"] = m.notes
+    return rec
+
+
+def _dm_message_record(m: SessionMessage) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "frame": m.frame, "time": m.time, "direction": m.direction, "kind": m.kind,
+        "transaction": m.transaction, "http": m.http, "body_length": m.body_length, "cwmp_id": None,
+        "label": message_label(m), "encoding": m.encoding, "session_id": m.session_id, "msg_id": m.msg_id,
+        "package": m.package, "commands": [command_record(c) for c in m.commands],
+    }
+    if m.status is not None:
+        rec["status"] = m.status
+    if isinstance(m.record, SyncMLMessage):
+        rec.update(_syncml_fields(m.record))
+    elif isinstance(m.record, Notification):
+        rec.update(_notification_fields(m.record))
     if m.notes:
         rec["notes"] = m.notes
     return rec
@@ -170,6 +253,8 @@ def session_record(s: Session) -> dict[str, Any]:
         "messages": [session_message_record(m) for m in s.messages],
         "connection_requests": [connection_request_record(cr) for cr in s.connection_requests],
         "findings": len(s.findings),
+        "session_id": s.session_id, "server_name": s.server_name,
+        "large_objects": [plain(o) for o in s.large_objects],
     }
 
 

@@ -52,7 +52,17 @@ def session_text(s: Session, base: float) -> str:
     head = (f"{s.id:<9} {s.protocol}{version}  {device}  {s.client} → {s.server}  "
             f"+{s.start - base:.3f}s  {s.end - s.start:.3f}s  {len(s.messages)} messages  "
             f"end: {s.end_reason}")
+    if s.session_id is not None:
+        head += f"  SessionID {s.session_id}"
+    if s.server_name:
+        head += f"  server {s.server_name}"
     lines = [head]
+    for obj in s.large_objects:
+        declared = f" of {obj.declared_size}" if obj.declared_size is not None else ""
+        state = "" if obj.complete else ", incomplete"
+        way = obj.direction.replace("_", " ")
+        lines.append(f"    large object {obj.target} ({way}): {obj.chunks} chunks, "
+                     f"{obj.size} bytes{declared}{state}{_frames(obj.frames)}")
     for cr in s.connection_requests:
         extra = f" ×{cr.copies}" if cr.copies > 1 else ""
         status = f" → {cr.status}" if cr.status is not None else ""
@@ -155,10 +165,16 @@ class TextReport(Addon):
         if self.devices:
             self.out.write(f"== {len(self.devices)} device{'s' if len(self.devices) > 1 else ''}\n")
             for d in self.devices:
+                where = ", ".join(d.addresses) or "?"
+                if d.protocol == "omadm":
+                    ident = " ".join(f"{k}={v}" for k, v in d.identity.items() if k != "DevId")
+                    changes = sum(1 for p in d.parameters if p.source in ("Add", "Replace", "Delete", "Copy"))
+                    self.out.write(f"{d.id}  {ident}  at {where}  sessions {', '.join(d.sessions)}  "
+                                   f"{len(d.parameters)} tree values ({changes} changed by the server)\n")
+                    continue
                 changes = sum(1 for p in d.parameters if p.source == "SetParameterValues")
                 url = f"  CR URL {d.connection_request_url}" if d.connection_request_url else ""
                 stun = f"  {len(d.stun)} STUN binding(s)" if d.stun else ""
-                where = ", ".join(d.addresses) or "?"
                 self.out.write(f"{d.id}  at {where}  sessions {', '.join(d.sessions)}  "
                                f"{len(d.parameters)} parameter values ({changes} set){url}{stun}\n")
             self.out.write("\n")

@@ -7,6 +7,7 @@
 from __future__ import annotations
 
 from decoders.cwmp import CwmpMessage, GenericRpc, Inform
+from decoders.notification import Notification
 from dmsniff.sessions.model import Session, SessionMessage
 
 # The RPC field whose length is worth showing in brackets.
@@ -14,6 +15,8 @@ _COUNTED = ("names", "parameters", "entries", "methods")
 
 
 def message_label(msg: SessionMessage) -> str:
+    if msg.package is not None:
+        return _dm_label(msg)
     rec = msg.record
     if msg.kind == "empty":
         if msg.direction == "to_server":
@@ -40,12 +43,49 @@ def message_label(msg: SessionMessage) -> str:
     return label
 
 
+def _dm_label(msg: SessionMessage) -> str:
+    """``#1 Alert 1200, Replace[5]``, ``#2 401 Chal, Status×2``: package, header status, commands."""
+    rec = msg.record
+    if isinstance(rec, Notification):
+        return f"#0 Notification {rec.session_id_hex} ({rec.ui_mode_name})"
+    parts: list[str] = []
+    statuses = 0
+    for c in msg.commands:
+        if c.name == "Status":
+            if c.cmd_ref == "0" and c.code not in (None, 200):
+                parts.insert(0, f"{c.code}")
+            statuses += 1
+        elif c.depth == 0:
+            parts.append(f"{c.name} {c.code}" if c.name == "Alert" and c.code is not None else c.name)
+    if "auth challenge" in msg.notes and parts:
+        parts[0] += " Chal"
+    if statuses:
+        parts.append(f"Status×{statuses}" if statuses > 1 else "Status")
+    label = f"#{msg.package} " + (", ".join(_runs(parts)) or "(no commands)")
+    if msg.kind == "SyncML" and rec is not None and not getattr(rec, "final", True):
+        label += " …"
+    return label
+
+
+def _runs(parts: list[str]) -> list[str]:
+    """Repeated names once with a count: ["Replace", "Replace", "Get"] -> ["Replace×2", "Get"]."""
+    out: list[str] = []
+    counts: list[int] = []
+    for p in parts:
+        if out and out[-1] == p:
+            counts[-1] += 1
+        else:
+            out.append(p)
+            counts.append(1)
+    return [p if n == 1 else f"{p}×{n}" for p, n in zip(out, counts, strict=True)]
+
+
 def conversation(session: Session) -> str:
     """The whole session on one line: ``Inform(1 BOOT) → InformResponse → (empty) → … → 204``."""
     parts = []
     for m in session.messages:
         label = message_label(m)
-        if "auth challenge" in m.notes:
+        if "auth challenge" in m.notes and m.package is None:
             label = f"{m.status} challenge"
         parts.append(label)
     return " → ".join(parts)

@@ -39,8 +39,33 @@ class SessionMessage:
     status: int | None  # HTTP status of a response
     body_length: int
     cwmp_id: str | None = None
-    record: object = None  # the decoded message (decoders.cwmp.CwmpMessage) or None
+    record: object = None  # the decoded message (a CwmpMessage, SyncMLMessage, Notification) or None
     notes: list[str] = field(default_factory=list)  # e.g. "auth challenge", "retry"
+    # OMA DM: the SyncHdr's ids, the package number, how the body was encoded, and the commands
+    # with each Status/Results tied to the command it answers.
+    session_id: str | None = None
+    msg_id: str | None = None
+    package: int | None = None
+    encoding: str | None = None  # "xml" | "wbxml" | "binary" (Pkg#0)
+    commands: list[CommandSummary] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class CommandSummary:
+    """One SyncML command of a message, as a session shows it."""
+
+    name: str
+    cmd_id: str | None
+    targets: list[str] = field(default_factory=list)  # item Target (or Source for Results) LocURIs
+    data: str | None = None  # Alert code, or the first item's data, shortened
+    # Status and Results: what they answer, and where that command was
+    msg_ref: str | None = None
+    cmd_ref: str | None = None
+    cmd: str | None = None
+    code: int | None = None
+    meaning: str | None = None
+    answers: int | None = None  # frame of the message holding the command answered
+    depth: int = 0  # 1 inside an Atomic/Sequence, 2 in a nested one...
 
 
 @dataclass(slots=True)
@@ -79,7 +104,24 @@ class Session:
     findings: list[Finding] = field(default_factory=list)
     connection_requests: list[ConnectionRequest] = field(default_factory=list)
     events: list[str] = field(default_factory=list)  # Inform event codes
-    version: str | None = None  # protocol version (CWMP "1.0".."1.4")
+    version: str | None = None  # protocol version (CWMP "1.0".."1.4", OMA DM "DM/1.2")
+    session_id: str | None = None  # the protocol's own session id (OMA DM SessionID)
+    server_name: str | None = None  # OMA DM: the server's Source LocURI (its URL) or Pkg#0 server id
+    large_objects: list[LargeObject] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class LargeObject:
+    """An OMA DM item sent in chunks (MoreData), put back together."""
+
+    target: str
+    direction: str  # "to_server" | "to_client"
+    frames: list[int]
+    chunks: int
+    size: int  # bytes received
+    declared_size: int | None  # Meta Size of the first chunk
+    complete: bool  # the last chunk (without MoreData) was seen
+    data: str  # the object, capped for the report
 
 
 @dataclass(slots=True)

@@ -67,6 +67,39 @@ def test_jsonl_report_records_match_schema(tmp_path: Path) -> None:
         jsonschema.validate(r, sub)
 
 
+@pytest.mark.parametrize("name", ["omadm_loopback.pcap", "cwmp_loopback.pcap"])
+def test_session_reports_match_schema(tmp_path: Path, name: str) -> None:
+    out = tmp_path / "r.json"
+    assert main(["report", "--format", "json", "-o", str(out), str(CAPTURES / name)]) == 0
+    doc = json.loads(out.read_text())
+    jsonschema.validate(doc, SCHEMA)
+    assert doc["sessions"]
+    assert main(["report", "--format", "jsonl", "-o", str(out), str(CAPTURES / name)]) == 0
+    defs = SCHEMA["$defs"]
+    for line in out.read_text().splitlines():
+        r = json.loads(line)
+        jsonschema.validate(r, {"$defs": defs, **defs[r["type"]]})
+
+
+def test_omadm_json_session_shape(tmp_path: Path) -> None:
+    out = tmp_path / "r.json"
+    assert main(["report", "--format", "json", "-o", str(out), str(CAPTURES / "omadm_loopback.pcap")]) == 0
+    doc = json.loads(out.read_text())
+    s = next(s for s in doc["sessions"] if s["session_id"] == "1A2B")
+    assert s["protocol"] == "omadm" and s["device"]["id"] == "IMEI:493005100592800"
+    first, pkg1 = s["messages"][:2]
+    assert (first["kind"], first["package"]) == ("Notification", 0)
+    assert first["fields"]["server_id"] == "dmsniff-dm"
+    assert (pkg1["kind"], pkg1["encoding"], pkg1["session_id"], pkg1["msg_id"], pkg1["package"]) == (
+        "SyncML", "wbxml", "1A2B", "1", 1)
+    assert [c["name"] for c in pkg1["commands"]] == ["Alert", "Replace"]
+    status = s["messages"][2]["commands"][0]
+    assert {k: status[k] for k in ("name", "cmd_id", "cmd_ref", "msg_ref", "cmd", "code", "meaning")} == {
+        "name": "Status", "cmd_id": "1", "cmd_ref": "0", "msg_ref": "1", "cmd": "SyncHdr", "code": 401,
+        "meaning": "Invalid credentials"}
+    assert status["answers"] == pkg1["frame"]
+
+
 def test_not_a_capture_is_one_line_and_exit_2(tmp_path: Path) -> None:
     bad = tmp_path / "notes.txt"
     bad.write_text("hello, this is not a pcap\n")

@@ -7,6 +7,7 @@ messages it is about, and runs in microseconds.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Any
 
 from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, Transaction
 from dmsniff.pipeline import Addon, Pipeline
@@ -86,10 +87,11 @@ class Collector(Addon):
 
 
 class Playbook:
-    """Feeds transactions to a :class:`CwmpSessions` and collects what it emits."""
+    """Feeds transactions to a session builder (a :class:`CwmpSessions` unless told) and collects
+    what it emits."""
 
-    def __init__(self) -> None:
-        self.builder = CwmpSessions()
+    def __init__(self, builder: Addon | None = None) -> None:
+        self.builder: Any = builder if builder is not None else CwmpSessions()
         self.out = Collector()
         self.pipeline = Pipeline([self.builder, self.out])
         self.builder.capture_start(0, None)
@@ -127,17 +129,24 @@ class Playbook:
         uri: str = "/acs",
         no_response: bool = False,
         advance: float = 0.0,
+        content_type: str = "text/xml",
+        headers: list[tuple[str, str]] | None = None,
+        answer_headers: list[tuple[str, str]] | None = None,
     ) -> Transaction:
         self.time += advance
         req_headers = [("Host", "acs")]
         if body:
-            req_headers.append(("Content-Type", "text/xml"))
+            req_headers.append(("Content-Type", content_type))
+        req_headers.extend(headers or ())
         if cookie:
             req_headers.append(("Cookie", cookie))
         req = self._msg(method=method, uri=uri, headers=req_headers, body=body)
         resp = None
         if not no_response:
             resp_headers = [("Content-Length", str(len(answer)))]
+            if answer and content_type != "text/xml":
+                resp_headers.append(("Content-Type", content_type))
+            resp_headers.extend(answer_headers or ())
             if set_cookie:
                 resp_headers.append(("Set-Cookie", set_cookie))
             if status == 401:
@@ -177,7 +186,7 @@ class Playbook:
             dst,
             dport,
             payload,
-            decode_datagram(payload),
+            decode_datagram(payload, sport, dport),
         )
         self.builder.datagram(dg)
         return dg

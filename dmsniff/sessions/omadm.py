@@ -1,0 +1,998 @@
+"""OMA DM sessions, packages and Package #0 notifications, rebuilt from transactions.
+
+An OMA DM session (DM Protocol 1.2 §8) is a conversation of SyncML messages, each HTTP
+POST carrying a client message and its response the server's.  Messages name their
+session in the SyncHdr (SessionID, the device as the client's Source LocURI), so this
+addon groups them by SessionID + device + server address, across TCP connections.
+
+Packages are counted as the protocol defines them: a server may wake the device with a
+Package #0 notification (WAP Push on UDP 2948, or HTTP) whose session id, in upper-case
+hex, the device must use as SessionID in Package #1 (Alert 1200/1201 + DevInfo); the
+server answers with Package #2, the client with #3, and so on.  A package ends with a
+message carrying Final; without Final it spans several messages and the peer asks for
+the next one with Alert 1222.  A client restarting after an authentication challenge
+sends Package #1 again.
+
+Every Status and Results is tied to the command it answers through MsgRef/CmdRef; a
+command left without Status, an authentication failure handled against the rules, a
+Pkg#1 that does not match its notification and the Windows MDM restrictions become
+:class:`~dmsniff.sessions.model.Finding` records, one row per rule in :data:`RULES`.
+Items sent in chunks (MoreData) are put back together.  Per device, the management
+tree values the device reported (Results, DevInfo) and the changes it accepted
+(Add/Replace/Delete answered 2xx) are kept in time order, on disk.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from urllib.parse import urlsplit
+
+from decoders import notification, syncml
+from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, Transaction
+from dmsniff.pipeline import Addon, CaptureSummary, Pipeline
+from dmsniff.sessions.history import ParameterLog
+from dmsniff.sessions.model import (
+    CommandSummary,
+    Device,
+    Finding,
+    LargeObject,
+    Session,
+    SessionMessage,
+)
+
+SESSION_IDLE = 60.0  # capture seconds without a message before an open session is timed out
+NOTIFICATION_WINDOW = 120.0  # a Pkg#0 causes a session starting within this many seconds
+SWEEP_EVERY = 5.0
+MAX_OBJECT = 1 << 20  # bytes of a reassembled large object kept for the report
+_DATA_SHOWN = 60  # characters of item data kept in a command summary
+
+_PROTOCOL = "OMA-TS-DM_Protocol-V1_2"
+_MS_MDM = "[MS-MDM]"
+_WINDOWS = "Microsoft, OMA DM protocol support (Windows MDM)"
+
+# code -> (severity, reference).  One row per rule dmsniff checks in OMA DM traffic.  Sections
+# are those of DM Protocol 1.2; where OMA says nothing and the rule is Microsoft's, it says so.
+RULES: dict[str, tuple[str, str]] = {
+    "omadm.decode-error": (
+        "error",
+        "OMA-TS-SyncML_RepPro-V1_2_1: a SyncML message is a SyncML document (XML, or WBXML per §8)",
+    ),
+    "omadm.challenge-missing": (
+        "error",
+        f"{_PROTOCOL} §9.1: with 401 or 407 'the Status command to the request MUST include a Chal element'",
+    ),
+    "omadm.auth-failure-with-commands": (
+        "error",
+        f"{_PROTOCOL} §9.1: the response indicating an authentication failure 'contains only Status "
+        "commands'",
+    ),
+    "omadm.status-missing": (
+        "warning",
+        f"{_PROTOCOL} §6.1, §8.4-8.5, §9.1 and {_MS_MDM} §2.2.6.1: every command (and the SyncHdr) gets a "
+        "Status in the peer's response; Results get none",
+    ),
+    "omadm.challenge-not-followed": (
+        "error",
+        f"{_PROTOCOL} §9 and §9.1: after a challenge the client reverts to Package #1 and resends Alert and "
+        "DevInfo with credentials, under the same SessionID, to the RespURI if given",
+    ),
+    "omadm.resp-uri-ignored": (
+        "warning",
+        f"{_PROTOCOL} §9.1 and OMA-TS-SyncML_RepPro-V1_2_1 (RespURI): the next message goes to the RespURI "
+        "the peer gave",
+    ),
+    "omadm.client-challenge-status-only": (
+        "warning",
+        f"{_PROTOCOL} §9: when the server sent only Status (to SyncHdr and DevInfo) the client MUST NOT "
+        "challenge it",
+    ),
+    "omadm.auth-type-changed": (
+        "warning",
+        f"{_PROTOCOL} §9.1: once authentication has occurred, the authentication type 'MUST be kept same "
+        "for the whole session'",
+    ),
+    "omadm.pkg1-session-id-mismatch": (
+        "error",
+        f"{_PROTOCOL} §8.3 and OMA-TS-DM_Notification-V1_2 §6.2.10: answering a notification (Alert 1200), "
+        "the SessionID is the notification's session id in upper-case hex without leading zeros",
+    ),
+    "omadm.notification-without-session": (
+        "info",
+        f"{_PROTOCOL} §8 and OMA-TS-DM_Notification-V1_2: a notification makes the device open a session "
+        "(Package #1)",
+    ),
+    "omadm.notification-decode-error": ("error", "OMA-TS-DM_Notification-V1_2 §6 (Package #0 format)"),
+    "omadm.msgid-sequence": (
+        "warning",
+        f"{_MS_MDM} §2.2.3.6 (OMA defers to RepPro): MsgID 'starts at one (1)' and increases with each "
+        "message of the session",
+    ),
+    "omadm.status-cmd-mismatch": (
+        "warning",
+        "OMA-TS-SyncML_RepPro-V1_2_1 (Status): Cmd names the command that MsgRef/CmdRef point at",
+    ),
+    "omadm.command-failed": (
+        "warning",
+        "OMA-TS-SyncML_RepPro-V1_2_1 §10 (response status codes): 4xx and 5xx mean the command failed",
+    ),
+    "omadm.large-object-size-mismatch": (
+        "error",
+        f"{_PROTOCOL} §7: the chunks add up to the Size given in the first chunk, else 424 'Size mismatch'",
+    ),
+    "omadm.large-object-incomplete": (
+        "warning",
+        f"{_PROTOCOL} §7: MoreData follows every chunk but the last; the last chunk never came",
+    ),
+    "omadm.cmdid-missing": (
+        "error",
+        f"{_PROTOCOL} §8.3-8.6 ('CmdID is REQUIRED') and {_MS_MDM} §2.2.3.2; Windows answers 400",
+    ),
+    "omadm.locuri-leading-slash": (
+        "warning",
+        f"OMA-TS-DM_TND-V1_2 (node URIs are relative: './' or a name) and {_WINDOWS}: 'LocURI can't start "
+        "with /'",
+    ),
+    "omadm.nested-atomic": (
+        "error",
+        f"{_WINDOWS}: nested Atomic is not allowed (inner 500, outer 507); OMA DM 1.2 is silent",
+    ),
+    "omadm.get-in-atomic": ("warning", f"{_WINDOWS}: Get inside Atomic fails with 500; OMA DM 1.2 is silent"),
+    "omadm.session-not-completed": (
+        "info",
+        f"{_PROTOCOL} §8.6: a session ends with a server message that holds no commands needing a response",
+    ),
+}
+
+_END_TEXT = {
+    "auth-failed": "the session ended after an authentication challenge the client did not meet",
+    "timeout": f"no message for {SESSION_IDLE:.0f} s and the server had not closed the session",
+    "capture-end": "the capture ended while the session was open",
+    "aborted": "a side sent Alert 1223 (session abort)",
+}
+
+_ANSWERS = ("Status", "Results")  # commands that answer others and need no Status themselves
+_TREE_CHANGES = ("Add", "Replace", "Delete", "Copy")
+_DEVINFO = ("DevId", "Man", "Mod", "DmV", "Lang")
+
+
+def _host(endpoint: str) -> str:
+    return endpoint.rpartition(":")[0].strip("[]")
+
+
+def _walk(commands: tuple[syncml.Command, ...], depth: int = 0) -> Iterator[tuple[syncml.Command, int]]:
+    """Commands depth-first with their nesting depth (Atomic/Sequence/Sync children)."""
+    stack = [(c, depth) for c in reversed(commands)]
+    while stack:
+        cmd, d = stack.pop()
+        yield cmd, d
+        stack.extend((c, d + 1) for c in reversed(cmd.children))
+
+
+def _code(text: str | None) -> int | None:
+    if text is None:
+        return None
+    text = text.strip()
+    return int(text) if text.isdigit() and len(text) < 6 else None
+
+
+def _uri_path(uri: str) -> str:
+    """The path and query of a URL or request-URI, for comparing RespURI with the next request."""
+    try:
+        u = urlsplit(uri.strip())
+    except ValueError:
+        return uri.strip()
+    return (u.path or "/") + (f"?{u.query}" if u.query else "")
+
+
+@dataclass(slots=True)
+class _Sent:
+    """A message's commands, awaiting their Status from the peer."""
+
+    message: SessionMessage
+    needs_status: dict[str, str]  # cmd_id -> command name ("0" -> "SyncHdr")
+    by_id: dict[str, CommandSummary]
+    tree: dict[str, list[tuple[str, str, str | None]]]  # cmd_id -> (name, uri, value) changes awaiting 2xx
+    status_only: bool
+    checked: bool = False
+
+
+@dataclass(slots=True)
+class _Chunks:
+    obj: LargeObject
+    parts: list[str] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Live:
+    session: Session
+    key: tuple[str, str, str]  # SessionID, device, server host
+    last_time: float
+    sent: dict[tuple[str, str], _Sent] = field(default_factory=dict)  # (direction, MsgID) -> its commands
+    last: dict[str, _Sent] = field(default_factory=dict)  # direction -> its latest message
+    package: dict[str, int] = field(default_factory=dict)  # direction -> current package number
+    final: dict[str, bool] = field(default_factory=dict)  # direction -> its last message had Final
+    msg_ids: dict[str, int] = field(default_factory=dict)  # direction -> last numeric MsgID
+    cred_type: dict[str, str] = field(default_factory=dict)  # direction -> authentication type in use
+    asked_type: dict[str, str] = field(default_factory=dict)  # direction -> type a Chal asked it for
+    challenged: SessionMessage | None = None  # the server's 401/407 the client has yet to answer
+    resp_uri: str | None = None  # where the server wants the next message
+    chunks: dict[tuple[str, str], _Chunks] = field(default_factory=dict)
+    ended: bool = False
+
+
+@dataclass(slots=True)
+class _Pending:
+    """A Package #0 waiting for the session it causes."""
+
+    message: SessionMessage
+    record: notification.Notification
+    device_ip: str
+    server_ip: str
+
+
+class DmSessions(Addon):
+    """Builds OMA DM sessions from transactions and datagrams; emits sessions, findings and devices."""
+
+    needs_bodies = False
+
+    def __init__(self) -> None:
+        self.pipeline: Pipeline | None = None
+        self.live: dict[tuple[str, str, str], _Live] = {}
+        self.ids: set[str] = set()
+        self.notifications: list[_Pending] = []
+        self.retry_due: dict[tuple[str, str], _Live] = {}  # (device, server host) -> challenged session
+        self.devices: dict[str, Device] = {}
+        self.tree = ParameterLog()
+        self.capture = 0
+        self._tag = ""
+        self.now = 0.0
+        self._next_sweep = 0.0
+
+    # -- Addon hooks ------------------------------------------------------------------------
+    def attach(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    def capture_start(self, index: int, info: object) -> None:
+        self.capture = index
+        self._tag = "" if index == 0 else f"{index}-"
+
+    def transaction(self, tx: Transaction) -> None:
+        req, resp = tx.request, tx.response
+        first = req or resp
+        assert first is not None
+        self._tick(resp.time if resp is not None else first.time)
+        req_rec = req.protocol if req is not None else None
+        if isinstance(req_rec, notification.Notification | notification.NotificationError):
+            assert req is not None
+            self._notification(
+                req_rec,
+                tx.id,
+                req.frame,
+                req.time,
+                f"{req.method} {req.uri}",
+                _host(tx.server),
+                _host(tx.client),
+                "binary",
+            )
+            return
+        resp_rec = resp.protocol if resp is not None else None
+        c_msg = req_rec if isinstance(req_rec, syncml.SyncMLMessage) else None
+        s_msg = resp_rec if isinstance(resp_rec, syncml.SyncMLMessage) else None
+        if c_msg is None and s_msg is None:
+            if isinstance(req_rec, syncml.SyncMLError) or isinstance(resp_rec, syncml.SyncMLError):
+                self._undecodable(tx, req_rec, resp_rec)
+            return
+        if c_msg is not None:
+            key = (c_msg.header.session_id or "", c_msg.header.source or "", _host(tx.server))
+        else:
+            assert s_msg is not None
+            key = (s_msg.header.session_id or "", s_msg.header.target or "", _host(tx.server))
+        live = self.live.get(key)
+        if live is None or live.ended:
+            live = self._new_session(tx, key, c_msg)
+        if tx.connection not in live.session.connections:
+            live.session.connections.append(tx.connection)
+        if req is not None:
+            self._client_message(live, tx, req, c_msg)
+        if resp is not None:
+            self._server_message(live, tx, resp, s_msg)
+        last = resp or req
+        assert last is not None
+        live.last_time = last.time
+        live.session.end = max(live.session.end, last.time)
+        if s_msg is not None and self._closes(s_msg):
+            self._end(live, "completed")
+        elif c_msg is not None and any(c.name == "Alert" and c.code == 1223 for c in c_msg.commands):
+            self._end(live, "aborted")
+
+    def datagram(self, dg: Datagram) -> None:
+        self._tick(dg.time)
+        rec = dg.protocol
+        if isinstance(rec, notification.WapPush):
+            if rec.notification is not None:
+                self._notification(
+                    rec.notification,
+                    dg.id,
+                    dg.frame,
+                    dg.time,
+                    f"WAP Push UDP {dg.dport}",
+                    dg.dst,
+                    dg.src,
+                    "binary",
+                )
+        elif isinstance(rec, notification.Notification | notification.NotificationError):
+            self._notification(rec, dg.id, dg.frame, dg.time, f"UDP {dg.dport}", dg.dst, dg.src, "binary")
+
+    def connection_end(self, end: ConnectionEnd) -> None:
+        self._tick(end.time)
+
+    def capture_end(self, summary: CaptureSummary) -> None:
+        for live in list(self.live.values()):
+            self._end(live, "auth-failed" if live.challenged is not None else "capture-end")
+        for p in self.notifications:
+            self._notification_unused(p)
+        self.notifications.clear()
+        self.retry_due.clear()
+
+    def done(self) -> None:
+        assert self.pipeline is not None
+        for dev in self.devices.values():
+            self.pipeline.emit_device(replace(dev, parameters=self.tree.read(dev.id)))
+        self.tree.close()
+
+    # -- sessions ---------------------------------------------------------------------------
+    def _new_session(
+        self, tx: Transaction, key: tuple[str, str, str], c_msg: syncml.SyncMLMessage | None
+    ) -> _Live:
+        first = tx.request or tx.response
+        assert first is not None
+        sid = f"D{self._tag}{first.frame}"
+        n = 1
+        while sid in self.ids:
+            n += 1
+            sid = f"D{self._tag}{first.frame}.{n}"
+        self.ids.add(sid)
+        hdr = c_msg.header if c_msg is not None else None
+        s = Session(
+            id=sid,
+            protocol="omadm",
+            capture=tx.capture,
+            client=tx.client,
+            server=tx.server,
+            start=first.first_time,
+            end=first.time,
+            device_id=key[1] or None,
+            connections=[tx.connection],
+            session_id=key[0] or None,
+            version=hdr.ver_proto if hdr is not None else None,
+        )
+        live = _Live(s, key, first.time)
+        self.live[key] = live
+        if key[1]:
+            dev = self._device(key[1])
+            ip = _host(tx.client)
+            if ip not in dev.addresses:
+                dev.addresses.append(ip)
+            dev.sessions.append(sid)
+            s.device = {"id": key[1], **dev.identity}
+        if c_msg is not None:
+            self._link_notification(live, tx, c_msg)
+        previous = self.retry_due.pop((key[1], key[2]), None)
+        if previous is not None and previous.challenged is not None and c_msg is not None:
+            challenge = previous.challenged
+            # A new notification since the challenge asks for a new session: that is no retry.
+            head = s.messages[0] if s.messages else None
+            woken = head is not None and head.kind == "Notification" and head.time > challenge.time
+            if not woken and first.time - previous.last_time <= SESSION_IDLE:
+                self._flag(
+                    s,
+                    "omadm.challenge-not-followed",
+                    f"after the challenge in session {previous.session.id} (SessionID {previous.key[0]!r}) "
+                    f"the client started over with SessionID {key[0]!r}",
+                    [challenge.frame, first.frame],
+                )
+            self._end(previous, "auth-failed")
+        return live
+
+    def _client_message(
+        self, live: _Live, tx: Transaction, req: HttpMessage, rec: syncml.SyncMLMessage | None
+    ) -> None:
+        msg = self._message(live, tx, req, "to_server", rec)
+        s = live.session
+        if rec is None:
+            return
+        self._check_cred(live, msg, rec, req.header("x-syncml-hmac"))
+        challenged = live.challenged
+        if challenged is not None:
+            live.challenged = None
+            due = (live.key[1], live.key[2])
+            if self.retry_due.get(due) is live:
+                del self.retry_due[due]
+            self._check_retry(live, challenged, msg, rec)
+        if (
+            live.resp_uri is not None
+            and req.uri is not None
+            and _uri_path(req.uri) != _uri_path(live.resp_uri)
+        ):
+            self._flag(
+                s,
+                "omadm.resp-uri-ignored",
+                f"the server gave RespURI {live.resp_uri}, the client posted to {req.uri}",
+                [msg.frame],
+            )
+        live.resp_uri = None
+
+    def _server_message(
+        self, live: _Live, tx: Transaction, resp: HttpMessage, rec: syncml.SyncMLMessage | None
+    ) -> None:
+        msg = self._message(live, tx, resp, "to_client", rec)
+        if rec is None:
+            return
+        hdr = rec.header
+        live.resp_uri = hdr.resp_uri
+        self._check_cred(live, msg, rec, resp.header("x-syncml-hmac"))
+        header_status = next((c for c in rec.commands if c.name == "Status" and c.is_header_status), None)
+        if live.session.server_name is None and hdr.source:
+            live.session.server_name = hdr.source
+        if header_status is not None and header_status.code in (401, 407):
+            msg.notes.append("auth challenge")
+            live.challenged = msg
+            self.retry_due[(live.key[1], live.key[2])] = live
+            others = [c.name for c in rec.commands if c.name != "Status"]
+            if others:
+                self._flag(
+                    live.session,
+                    "omadm.auth-failure-with-commands",
+                    f"the server reports {header_status.code} ({header_status.meaning}) yet sends "
+                    f"{', '.join(others[:5])}",
+                    [msg.frame],
+                )
+        elif self.retry_due.get((live.key[1], live.key[2])) is live:
+            del self.retry_due[(live.key[1], live.key[2])]
+
+    def _message(
+        self,
+        live: _Live,
+        tx: Transaction,
+        http: HttpMessage,
+        direction: str,
+        rec: syncml.SyncMLMessage | None,
+    ) -> SessionMessage:
+        s = live.session
+        if rec is not None:
+            kind = "SyncML"
+        elif http.body_length == 0:
+            kind = "empty"
+        else:
+            kind = "http"
+        msg = SessionMessage(
+            frame=http.frame,
+            time=http.time,
+            direction=direction,
+            kind=kind,
+            transaction=tx.id,
+            http=f"{http.method} {http.uri}"
+            if http.method is not None
+            else f"{http.status} {http.reason}".rstrip(),
+            status=http.status,
+            body_length=http.body_length,
+            record=rec,
+        )
+        s.messages.append(msg)
+        if rec is None:
+            return msg
+        hdr = rec.header
+        msg.session_id, msg.msg_id, msg.encoding = hdr.session_id, hdr.msg_id, rec.encoding
+        if s.version is None:
+            s.version = hdr.ver_proto
+        for p in rec.problems:
+            if p.startswith("error: "):
+                self._flag(s, "omadm.decode-error", f"frame {msg.frame}: {p[7:]}", [msg.frame])
+                break
+        self._check_msg_id(live, msg, direction)
+        msg.package = self._package(live, rec, direction)
+        sent = self._summarise(live, msg, rec, direction)
+        self._answer(live, msg, rec, direction)
+        if hdr.msg_id is not None:
+            live.sent[(direction, hdr.msg_id)] = sent
+        live.last[direction] = sent
+        live.final[direction] = rec.final
+        return msg
+
+    def _package(self, live: _Live, rec: syncml.SyncMLMessage, direction: str) -> int:
+        """The package a message belongs to.
+
+        A side's package goes on until it sends Final; its next message then opens the
+        package after the peer's current one.  Alert 1200/1201 from the client is always
+        Package #1 (the start, or the restart after a challenge).
+        """
+        peer = "to_client" if direction == "to_server" else "to_server"
+        if direction == "to_server" and any(
+            c.name == "Alert" and c.code in (1200, 1201) for c in rec.commands
+        ):
+            n = 1
+        elif direction in live.package and not live.final.get(direction, True):
+            n = live.package[direction]
+        else:
+            n = live.package.get(peer, 0) + 1
+        live.package[direction] = n
+        return n
+
+    def _summarise(
+        self, live: _Live, msg: SessionMessage, rec: syncml.SyncMLMessage, direction: str
+    ) -> _Sent:
+        s = live.session
+        needs: dict[str, str] = {} if rec.header.no_resp else {"0": "SyncHdr"}
+        by_id: dict[str, CommandSummary] = {}
+        tree: dict[str, list[tuple[str, str, str | None]]] = {}
+        status_only = True
+        atomic_depths: list[int] = []
+        for cmd, depth in _walk(rec.commands):
+            summary = CommandSummary(name=cmd.name, cmd_id=cmd.cmd_id, depth=depth)
+            msg.commands.append(summary)
+            while atomic_depths and atomic_depths[-1] >= depth:
+                atomic_depths.pop()
+            if cmd.name in ("Status", "Results"):
+                summary.msg_ref, summary.cmd_ref, summary.cmd = cmd.msg_ref, cmd.cmd_ref, cmd.cmd
+                if cmd.name == "Status":
+                    summary.code, summary.meaning = cmd.code, cmd.meaning
+                    summary.targets = list(cmd.target_refs)
+                else:
+                    summary.targets = [i.source or i.target or "" for i in cmd.items]
+            else:
+                status_only = False
+                summary.targets = [i.target or i.source or "" for i in cmd.items]
+                if cmd.name == "Alert":
+                    summary.code, summary.meaning = cmd.code, cmd.meaning
+                if cmd.cmd_id is None:
+                    self._flag(
+                        s, "omadm.cmdid-missing", f"{cmd.name} in frame {msg.frame} has no CmdID", [msg.frame]
+                    )
+                elif not cmd.no_resp:
+                    needs[cmd.cmd_id] = cmd.name
+            if cmd.cmd_id is not None:
+                by_id.setdefault(cmd.cmd_id, summary)
+            if cmd.name == "Atomic":
+                if atomic_depths:
+                    self._flag(
+                        s,
+                        "omadm.nested-atomic",
+                        f"Atomic {cmd.cmd_id} in frame {msg.frame} is inside another Atomic",
+                        [msg.frame],
+                    )
+                atomic_depths.append(depth)
+            elif cmd.name == "Get" and atomic_depths:
+                self._flag(
+                    s,
+                    "omadm.get-in-atomic",
+                    f"Get {cmd.cmd_id} in frame {msg.frame} is inside an Atomic",
+                    [msg.frame],
+                )
+            for item in cmd.items:
+                for uri in (item.target, item.source):
+                    if uri is not None and uri.startswith("/"):
+                        self._flag(
+                            s,
+                            "omadm.locuri-leading-slash",
+                            f"{cmd.name} {cmd.cmd_id} in frame {msg.frame} addresses {uri!r}",
+                            [msg.frame],
+                        )
+            data = self._items(live, msg, cmd, direction, tree)
+            if summary.data is None and data is not None:
+                summary.data = data if len(data) <= _DATA_SHOWN else data[: _DATA_SHOWN - 1] + "…"
+            if cmd.name == "Alert" and cmd.items and summary.data is None:
+                summary.data = cmd.items[0].data
+        if status_only:
+            needs.pop("0", None)  # a message of only Status (the session's last) is not answered
+        return _Sent(msg, needs, by_id, tree, status_only)
+
+    def _items(
+        self,
+        live: _Live,
+        msg: SessionMessage,
+        cmd: syncml.Command,
+        direction: str,
+        tree: dict[str, list[tuple[str, str, str | None]]],
+    ) -> str | None:
+        """Large-object chunks, device-reported values and pending tree changes of one command."""
+        first: str | None = None
+        for item in cmd.items:
+            uri = (item.source or item.target) if cmd.name == "Results" else (item.target or item.source)
+            value = item.data
+            key = (direction, uri or "")
+            pending = live.chunks.get(key)
+            if item.more_data or pending is not None:
+                value = self._chunk(live, msg, key, item, cmd)
+                if value is None:
+                    continue  # more chunks to come
+            if first is None and value is not None:
+                first = value
+            if uri is None:
+                continue
+            if cmd.name == "Results" or (direction == "to_server" and cmd.name in ("Replace", "Add")):
+                source = (
+                    "Results"
+                    if cmd.name == "Results"
+                    else "DevInfo"
+                    if uri.startswith("./DevInfo/")
+                    else cmd.name
+                )
+                self._observe(live, [(uri, value or "", _format(item, cmd), source, msg.frame, msg.time)])
+            elif direction == "to_client" and cmd.name in _TREE_CHANGES and cmd.cmd_id is not None:
+                tree.setdefault(cmd.cmd_id, []).append((cmd.name, uri, value))
+        return first
+
+    def _chunk(
+        self, live: _Live, msg: SessionMessage, key: tuple[str, str], item: syncml.Item, cmd: syncml.Command
+    ) -> str | None:
+        """Add a chunk; the whole object once the last chunk is in, else None."""
+        c = live.chunks.get(key)
+        if c is None:
+            meta = item.meta or cmd.meta
+            c = live.chunks[key] = _Chunks(
+                LargeObject(
+                    target=key[1],
+                    direction=key[0],
+                    frames=[],
+                    chunks=0,
+                    size=0,
+                    declared_size=meta.size if meta is not None else None,
+                    complete=False,
+                    data="",
+                )
+            )
+        obj = c.obj
+        data = item.data or ""
+        obj.frames.append(msg.frame)
+        obj.chunks += 1
+        obj.size += len(data.encode("utf-8", "surrogatepass"))
+        if obj.size <= MAX_OBJECT:
+            c.parts.append(data)
+        if item.more_data:
+            return None
+        del live.chunks[key]
+        obj.complete = True
+        obj.data = "".join(c.parts)[:MAX_OBJECT]
+        live.session.large_objects.append(obj)
+        if obj.declared_size is not None and obj.declared_size != obj.size:
+            self._flag(
+                live.session,
+                "omadm.large-object-size-mismatch",
+                f"{obj.target}: {obj.chunks} chunks add up to {obj.size} bytes, the first said "
+                f"{obj.declared_size}",
+                obj.frames[:10],
+            )
+        return obj.data
+
+    def _answer(self, live: _Live, msg: SessionMessage, rec: syncml.SyncMLMessage, direction: str) -> None:
+        """Tie each Status/Results to its command; flag what the peer's previous message still wants."""
+        s = live.session
+        peer = "to_client" if direction == "to_server" else "to_server"
+        for summary in msg.commands:
+            if summary.name not in _ANSWERS or summary.msg_ref is None or summary.cmd_ref is None:
+                continue
+            target = live.sent.get((peer, summary.msg_ref))
+            if target is None:
+                continue
+            summary.answers = target.message.frame
+            asked = (
+                "SyncHdr"
+                if summary.cmd_ref == "0"
+                else (target.by_id[summary.cmd_ref].name if summary.cmd_ref in target.by_id else None)
+            )
+            if summary.name == "Results":
+                summary.cmd = summary.cmd or asked  # Results name no Cmd: say what they answer
+                continue
+            name = target.needs_status.pop(summary.cmd_ref, None)
+            if asked is not None and summary.cmd is not None and summary.cmd != asked:
+                self._flag(
+                    s,
+                    "omadm.status-cmd-mismatch",
+                    f"Status {summary.cmd_id} says Cmd {summary.cmd!r} for CmdRef {summary.cmd_ref}, which "
+                    f"is {asked}",
+                    [target.message.frame, msg.frame],
+                )
+            code = summary.code
+            if code is not None and code >= 400 and not (summary.cmd_ref == "0" and code in (401, 407)):
+                what = f"{asked or summary.cmd} {summary.cmd_ref}"
+                answered = target.by_id.get(summary.cmd_ref)
+                uris = (answered.targets if answered is not None else None) or summary.targets
+                targets = f" ({', '.join(uris[:3])})" if uris else ""
+                self._flag(
+                    s,
+                    "omadm.command-failed",
+                    f"{'client' if direction == 'to_server' else 'server'} answered {what}{targets} with "
+                    f"{code} ({summary.meaning})",
+                    [target.message.frame, msg.frame],
+                )
+            if code is not None and 200 <= code < 300 and code != 213 and name is not None:
+                rows = [
+                    (uri, value or "", None, change, msg.frame, msg.time)
+                    for change, uri, value in target.tree.pop(summary.cmd_ref, ())
+                ]
+                self._observe(live, rows)
+            if (
+                summary.cmd_ref == "0"
+                and code in (401, 407)
+                and direction == "to_server"
+                and target.status_only
+            ):
+                self._flag(
+                    s,
+                    "omadm.client-challenge-status-only",
+                    f"the client challenges ({code}) a server message that holds only Status",
+                    [target.message.frame, msg.frame],
+                )
+            if summary.cmd_ref == "0" and code in (401, 407):
+                chal = next((c.chal for c in rec.commands if c.name == "Status" and c.cmd_ref == "0"), None)
+                if chal is None:
+                    self._flag(
+                        s,
+                        "omadm.challenge-missing",
+                        f"Status {code} for the SyncHdr of frame {target.message.frame} has no Chal",
+                        [msg.frame],
+                    )
+                elif chal.type:
+                    live.asked_type[peer] = chal.type
+        # The peer's last message is answered by this one: what it still wants never will be.
+        prev = live.last.get(peer)
+        if prev is not None and not prev.checked:
+            prev.checked = True
+            self._missing(live, prev, msg)
+
+    def _missing(self, live: _Live, sent: _Sent, by: SessionMessage | None) -> None:
+        if not sent.needs_status:
+            return
+        wanted = ", ".join(f"{n} {i}" if i != "0" else n for i, n in list(sent.needs_status.items())[:6])
+        more = f" and {len(sent.needs_status) - 6} more" if len(sent.needs_status) > 6 else ""
+        frames = [sent.message.frame] + ([by.frame] if by is not None else [])
+        who = "client" if sent.message.direction == "to_client" else "server"
+        where = f"its next message (frame {by.frame})" if by is not None else "the end of the session"
+        self._flag(
+            live.session,
+            "omadm.status-missing",
+            f"the {who} sent no Status for {wanted}{more} of frame {sent.message.frame} by {where}",
+            frames,
+        )
+        sent.needs_status.clear()
+
+    # -- authentication rules ----------------------------------------------------------------
+    def _check_retry(
+        self, live: _Live, challenge: SessionMessage, msg: SessionMessage, rec: syncml.SyncMLMessage
+    ) -> None:
+        lacks = []
+        if not any(c.name == "Alert" and c.code in (1200, 1201) for c in rec.commands):
+            lacks.append("Alert 1200/1201")
+        if not any(
+            c.name in ("Replace", "Add")
+            and any((i.target or i.source or "").startswith("./DevInfo") for i in c.items)
+            for c in rec.commands
+        ):
+            lacks.append("DevInfo")
+        if rec.header.cred is None and "hmac" not in msg.notes:
+            lacks.append("credentials")
+        if lacks:
+            self._flag(
+                live.session,
+                "omadm.challenge-not-followed",
+                f"after the server's challenge (frame {challenge.frame}) the client's message lacks "
+                f"{', '.join(lacks)}",
+                [challenge.frame, msg.frame],
+            )
+
+    def _check_cred(
+        self, live: _Live, msg: SessionMessage, rec: syncml.SyncMLMessage, hmac: str | None
+    ) -> None:
+        cred = rec.header.cred
+        kind = cred.type if cred is not None and cred.type else ("syncml:auth-MAC" if hmac else None)
+        if hmac:
+            msg.notes.append("hmac")
+        if kind is None:
+            return
+        msg.notes.append(kind)
+        d = msg.direction
+        before = live.cred_type.get(d)
+        asked = live.asked_type.get(d)
+        if before is not None and kind != before and kind != asked:
+            self._flag(
+                live.session,
+                "omadm.auth-type-changed",
+                f"the {'client' if d == 'to_server' else 'server'} used {before}, now {kind}",
+                [msg.frame],
+            )
+        live.cred_type[d] = kind
+
+    def _check_msg_id(self, live: _Live, msg: SessionMessage, direction: str) -> None:
+        n = _code(msg.msg_id)
+        before = live.msg_ids.get(direction)
+        if n is None:
+            return
+        live.msg_ids[direction] = n
+        if before is None:
+            return
+        if n != before + 1:
+            self._flag(
+                live.session,
+                "omadm.msgid-sequence",
+                f"MsgID {n} follows {before} from the {'client' if direction == 'to_server' else 'server'}",
+                [msg.frame],
+            )
+
+    # -- notifications ---------------------------------------------------------------------------
+    def _notification(
+        self,
+        rec: object,
+        ident: str,
+        frame: int,
+        time: float,
+        how: str,
+        device_ip: str,
+        server_ip: str,
+        encoding: str,
+    ) -> None:
+        msg = SessionMessage(
+            frame=frame,
+            time=time,
+            direction="to_client",
+            kind="Notification",
+            transaction=ident,
+            http=how,
+            status=None,
+            body_length=0,
+            record=rec,
+            package=0,
+            encoding=encoding,
+        )
+        if isinstance(rec, notification.NotificationError):
+            self._emit_finding(
+                "omadm.notification-decode-error", f"{how} in frame {frame}: {rec.reason}", [frame], None
+            )
+            return
+        assert isinstance(rec, notification.Notification)
+        msg.session_id = rec.session_id_hex
+        msg.body_length = 16 + len(rec.trigger)
+        self.notifications.append(_Pending(msg, rec, device_ip, server_ip))
+
+    def _link_notification(self, live: _Live, tx: Transaction, rec: syncml.SyncMLMessage) -> None:
+        if not any(c.name == "Alert" and c.code == 1200 for c in rec.commands):
+            return  # only a server-initiated session answers a notification
+        device_ip = _host(tx.client)
+        start = live.session.start
+        recent = [p for p in self.notifications if 0 <= start - p.message.time <= NOTIFICATION_WINDOW]
+        sid = (rec.header.session_id or "").strip().upper()
+        match = next(
+            (p for p in reversed(recent) if p.record.session_id_hex == sid and p.device_ip == device_ip), None
+        ) or next((p for p in reversed(recent) if p.record.session_id_hex == sid), None)
+        if match is None:
+            match = next((p for p in reversed(recent) if p.device_ip == device_ip), None)
+            if match is None:
+                return
+            self._flag(
+                live.session,
+                "omadm.pkg1-session-id-mismatch",
+                f"Package #1 has SessionID {rec.header.session_id!r}; the notification just before it "
+                f"(frame {match.message.frame}) gave session id {match.record.session_id_hex!r}",
+                [match.message.frame, tx.request.frame if tx.request else match.message.frame],
+            )
+        self.notifications.remove(match)
+        live.session.messages.insert(0, match.message)
+        live.session.server_name = live.session.server_name or match.record.server_id
+        live.session.start = min(live.session.start, match.message.time)
+
+    def _notification_unused(self, p: _Pending) -> None:
+        self._emit_finding(
+            "omadm.notification-without-session",
+            f"notification for session {p.record.session_id_hex} from {p.record.server_id!r} to "
+            f"{p.device_ip} ({p.message.http}) was not followed by a session within "
+            f"{NOTIFICATION_WINDOW:.0f} s",
+            [p.message.frame],
+            None,
+        )
+
+    # -- end of sessions -----------------------------------------------------------------------
+    @staticmethod
+    def _closes(rec: syncml.SyncMLMessage) -> bool:
+        """A server message with Final and nothing that needs an answer ends the session."""
+        if not rec.final:
+            return False
+        for c in rec.commands:
+            if c.name not in _ANSWERS:
+                return False
+            if c.name == "Status" and c.is_header_status and c.code in (401, 407):
+                return False  # the client may come back with credentials
+        return True
+
+    def _end(self, live: _Live, reason: str) -> None:
+        if live.ended:
+            return
+        live.ended = True
+        s = live.session
+        s.end_reason = reason
+        if reason != "completed":
+            for sent in live.last.values():
+                if not sent.checked:
+                    sent.checked = True
+                    if reason not in ("auth-failed",) and sent.message.direction == "to_client":
+                        self._missing(live, sent, None)
+            frames = [s.messages[-1].frame] if s.messages else []
+            self._flag(s, "omadm.session-not-completed", _END_TEXT.get(reason, reason), frames)
+        for c in live.chunks.values():
+            obj = c.obj
+            obj.data = "".join(c.parts)[:MAX_OBJECT]
+            s.large_objects.append(obj)
+            self._flag(
+                s,
+                "omadm.large-object-incomplete",
+                f"{obj.target}: {obj.chunks} chunk(s), {obj.size} bytes of {obj.declared_size or '?'}, "
+                "the last chunk never came",
+                obj.frames[:10],
+            )
+        live.chunks.clear()
+        if self.live.get(live.key) is live:
+            del self.live[live.key]
+        due = (live.key[1], live.key[2])
+        if self.retry_due.get(due) is live and reason != "auth-failed":
+            del self.retry_due[due]
+        assert self.pipeline is not None
+        self.pipeline.emit_session(s)
+
+    def _tick(self, now: float) -> None:
+        if now > self.now:
+            self.now = now
+        if self.now < self._next_sweep:
+            return
+        self._next_sweep = self.now + SWEEP_EVERY
+        for live in list(self.live.values()):
+            if self.now - live.last_time > SESSION_IDLE:
+                self._end(live, "auth-failed" if live.challenged is not None else "timeout")
+        keep = []
+        for p in self.notifications:
+            if self.now - p.message.time > NOTIFICATION_WINDOW:
+                self._notification_unused(p)
+            else:
+                keep.append(p)
+        self.notifications = keep
+
+    # -- devices and their tree ------------------------------------------------------------------
+    def _device(self, dev_id: str) -> Device:
+        dev = self.devices.get(dev_id)
+        if dev is None:
+            dev = self.devices[dev_id] = Device(id=dev_id, protocol="omadm", identity={})
+        return dev
+
+    def _observe(self, live: _Live, rows: list[tuple[str, str, str | None, str, int, float]]) -> None:
+        dev_id = live.session.device_id
+        if dev_id is None or not rows:
+            return
+        dev = self._device(dev_id)
+        for uri, value, _fmt, source, _frame, _time in rows:
+            name = uri.rsplit("/", 1)[-1]
+            if source == "DevInfo" and name in _DEVINFO:
+                dev.identity[name] = value.strip()
+        live.session.device = {"id": dev_id, **dev.identity}
+        self.tree.add(dev_id, [(u, v, f, src, fr, t, live.session.id) for u, v, f, src, fr, t in rows])
+
+    # -- findings ----------------------------------------------------------------------------------
+    def _undecodable(self, tx: Transaction, *records: object) -> None:
+        for rec, msg in zip(records, (tx.request, tx.response), strict=True):
+            if isinstance(rec, syncml.SyncMLError) and msg is not None:
+                self._emit_finding(
+                    "omadm.decode-error", f"{tx.id} frame {msg.frame}: {rec.reason}", [msg.frame], None
+                )
+
+    def _flag(self, session: Session, code: str, message: str, frames: list[int]) -> None:
+        session.findings.append(self._finding(code, message, frames, session.id))
+
+    def _emit_finding(self, code: str, message: str, frames: list[int], session: str | None) -> None:
+        assert self.pipeline is not None
+        self.pipeline.emit_finding(self._finding(code, message, frames, session))
+
+    def _finding(self, code: str, message: str, frames: list[int], session: str | None) -> Finding:
+        severity, ref = RULES[code]
+        return Finding(severity, code, message, frames, ref, session, self.capture)
+
+
+def _format(item: syncml.Item, cmd: syncml.Command) -> str | None:
+    meta = item.meta or cmd.meta
+    return meta.format if meta is not None else None

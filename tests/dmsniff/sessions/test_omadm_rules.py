@@ -1,0 +1,420 @@
+"""OMA DM session grouping, packages, Status links and every rule, one playbook each."""
+
+from __future__ import annotations
+
+from dmsniff.sessions import DmSessions
+from dmsniff.sessions.model import Session
+
+from .dm import (
+    DEVICE,
+    Dm,
+    alert,
+    chal,
+    command,
+    cred,
+    devinfo,
+    item,
+    message,
+    notification_push,
+    results,
+    status,
+)
+from .playbook import Collector, Playbook, codes
+
+
+def book() -> tuple[Playbook, Dm]:
+    b = Playbook(DmSessions())
+    return b, Dm(b)
+
+
+def pkg1(session: str = "1A", msg_id: int = 1, code: int = 1201, with_cred: str = "", **kw: object) -> bytes:
+    return message(session, msg_id, alert(1, code) + devinfo(2), to_server=True, cred=with_cred, **kw)  # type: ignore[arg-type]
+
+
+def ok_statuses(
+    msg_ref: int, start: int = 1, cmds: tuple[tuple[int, str], ...] = ((1, "Alert"), (2, "Replace"))
+) -> str:
+    out = status(start, msg_ref, 0, "SyncHdr", 200)
+    for n, (ref, name) in enumerate(cmds, start + 1):
+        out += status(n, msg_ref, ref, name, 200)
+    return out
+
+
+def only(out: Collector) -> Session:
+    assert len(out.sessions) == 1, [s.id for s in out.sessions]
+    return out.sessions[0]
+
+
+def test_clean_session_packages_links_and_tree() -> None:
+    b, dm = book()
+    dm.exchange(
+        pkg1(),
+        message("1A", 1, ok_statuses(1) + command("Get", 4, item("./DevDetail/SwV")), to_server=False),
+    )
+    dm.exchange(
+        message(
+            "1A",
+            2,
+            status(1, 1, 0, "SyncHdr", 200)
+            + status(2, 1, 4, "Get", 200)
+            + results(3, 1, 4, "./DevDetail/SwV", "1.2.3"),
+            to_server=True,
+        ),
+        message("1A", 2, status(1, 2, 0, "SyncHdr", 200), to_server=False),
+    )
+    out = b.end()
+    s = only(out)
+    assert (s.protocol, s.session_id, s.device_id, s.end_reason) == ("omadm", "1A", DEVICE, "completed")
+    assert [m.package for m in s.messages] == [1, 2, 3, 4]
+    assert [m.direction for m in s.messages] == ["to_server", "to_client"] * 2
+    assert s.findings == []
+    # Status and Results point at the frame of the command they answer.
+    s1 = s.messages[1]
+    assert [(c.name, c.cmd_ref, c.answers) for c in s1.commands if c.name == "Status"] == [
+        ("Status", "0", s.messages[0].frame),
+        ("Status", "1", s.messages[0].frame),
+        ("Status", "2", s.messages[0].frame),
+    ]
+    res = next(c for c in s.messages[2].commands if c.name == "Results")
+    assert (res.cmd_ref, res.answers, res.targets) == ("4", s1.frame, ["./DevDetail/SwV"])
+    assert s.device == {
+        "id": DEVICE,
+        "DevId": DEVICE,
+        "Man": "Acme",
+        "Mod": "Phone 3",
+        "DmV": "1.2",
+        "Lang": "en-US",
+    }
+    (dev,) = out.devices
+    assert [(p.name, p.value, p.source) for p in dev.parameters][-1] == (
+        "./DevDetail/SwV",
+        "1.2.3",
+        "Results",
+    )
+    assert len(dev.parameters) == 6
+
+
+def test_sessions_grouped_across_connections_by_session_id_and_device() -> None:
+    b, dm = book()
+    dm.exchange(pkg1(), message("1A", 1, ok_statuses(1) + command("Get", 4, item("./X")), to_server=False))
+    dm.conn = "C2"
+    dm.exchange(
+        message("1A", 2, status(1, 1, 0, "SyncHdr", 200) + status(2, 1, 4, "Get", 404), to_server=True),
+        message("1A", 2, status(1, 2, 0, "SyncHdr", 200), to_server=False),
+    )
+    # Another device with the same SessionID is another session.
+    dm.exchange(pkg1(device="IMEI:1"), message("1A", 1, ok_statuses(1), to_server=False, device="IMEI:1"))
+    out = b.end()
+    first, second = out.sessions
+    assert first.connections == ["C1", "C2"] and first.end_reason == "completed"
+    assert second.device_id == "IMEI:1"
+    assert codes(out) == ["omadm.command-failed"]
+    assert "Get 4 (./X) with 404 (Not found)" in first.findings[0].message
+
+
+def test_challenge_then_md5_retry_is_clean() -> None:
+    b, dm = book()
+    dm.exchange(
+        pkg1(with_cred=cred("syncml:auth-basic")),
+        message(
+            "1A",
+            1,
+            status(1, 1, 0, "SyncHdr", 401, chal())
+            + status(2, 1, 1, "Alert", 215)
+            + status(3, 1, 2, "Replace", 215),
+            to_server=False,
+            resp_uri="http://10.0.0.1/dm?s=1A",
+        ),
+    )
+    dm.uri = "/dm?s=1A"
+    dm.exchange(
+        pkg1(msg_id=2, with_cred=cred("syncml:auth-md5", "Zz6EivR3yeaaENcRN6lpAQ==")),
+        message("1A", 2, ok_statuses(2), to_server=False),
+    )
+    out = b.end()
+    s = only(out)
+    assert [m.package for m in s.messages] == [1, 2, 1, 2]
+    assert "auth challenge" in s.messages[1].notes
+    assert s.end_reason == "completed"
+    assert codes(out) == []
+
+
+def test_challenge_without_chal() -> None:
+    b, dm = book()
+    dm.exchange(
+        pkg1(with_cred=cred()),
+        message(
+            "1A",
+            1,
+            status(1, 1, 0, "SyncHdr", 401) + status(2, 1, 1, "Alert", 215) + status(3, 1, 2, "Replace", 215),
+            to_server=False,
+        ),
+    )
+    out = b.end()
+    assert codes(out) == ["omadm.challenge-missing", "omadm.session-not-completed"]
+    assert only(out).end_reason == "auth-failed"
+
+
+def test_auth_failure_carrying_commands_and_missing_status() -> None:
+    b, dm = book()
+    dm.exchange(
+        pkg1(with_cred=cred()),
+        message(
+            "1A",
+            1,
+            status(1, 1, 0, "SyncHdr", 401, chal())
+            + status(2, 1, 1, "Alert", 215)
+            + command("Get", 3, item("./X")),
+            to_server=False,
+        ),
+    )
+    out = b.end()
+    assert "omadm.auth-failure-with-commands" in codes(out)
+    # The Replace (CmdID 2) got no Status in the failure response.
+    missing = [f for f in out.sessions[0].findings if f.code == "omadm.status-missing"]
+    assert missing and "Replace 2" in missing[0].message
+
+
+def test_restart_under_another_session_id_after_challenge() -> None:
+    b, dm = book()
+    dm.exchange(
+        pkg1(with_cred=cred()),
+        message(
+            "1A",
+            1,
+            status(1, 1, 0, "SyncHdr", 401, chal())
+            + status(2, 1, 1, "Alert", 215)
+            + status(3, 1, 2, "Replace", 215),
+            to_server=False,
+        ),
+    )
+    dm.exchange(
+        pkg1("1B", with_cred=cred("syncml:auth-md5", "x")), message("1B", 1, ok_statuses(1), to_server=False)
+    )
+    out = b.end()
+    assert [s.session_id for s in out.sessions] == ["1A", "1B"]
+    assert out.sessions[0].end_reason == "auth-failed"
+    assert [f.code for f in out.sessions[1].findings] == ["omadm.challenge-not-followed"]
+    assert "SessionID '1B'" in out.sessions[1].findings[0].message
+
+
+def test_retry_without_devinfo_and_credentials_and_off_resp_uri() -> None:
+    b, dm = book()
+    dm.exchange(
+        pkg1(with_cred=cred()),
+        message(
+            "1A",
+            1,
+            status(1, 1, 0, "SyncHdr", 401, chal())
+            + status(2, 1, 1, "Alert", 215)
+            + status(3, 1, 2, "Replace", 215),
+            to_server=False,
+            resp_uri="http://10.0.0.1/dm/next",
+        ),
+    )
+    dm.exchange(
+        message("1A", 2, alert(1, 1201), to_server=True),
+        message("1A", 2, status(1, 2, 0, "SyncHdr", 200) + status(2, 2, 1, "Alert", 200), to_server=False),
+    )
+    out = b.end()
+    f = {x.code: x for x in out.sessions[0].findings}
+    assert "DevInfo, credentials" in f["omadm.challenge-not-followed"].message
+    assert "posted to /dm" in f["omadm.resp-uri-ignored"].message
+
+
+def test_client_challenging_a_status_only_server_message() -> None:
+    b, dm = book()
+    dm.exchange(pkg1(with_cred=cred()), message("1A", 1, ok_statuses(1), to_server=False, final=False))
+    dm.exchange(
+        message("1A", 2, status(1, 1, 0, "SyncHdr", 401, chal()) + alert(2, 1222), to_server=True),
+        message("1A", 2, status(1, 2, 0, "SyncHdr", 200) + status(2, 2, 2, "Alert", 200), to_server=False),
+    )
+    out = b.end()
+    assert "omadm.client-challenge-status-only" in codes(out)
+
+
+def test_auth_type_changing_without_being_asked() -> None:
+    b, dm = book()
+    dm.exchange(
+        pkg1(with_cred=cred("syncml:auth-md5", "x")),
+        message("1A", 1, ok_statuses(1) + command("Get", 4, item("./X")), to_server=False),
+    )
+    dm.exchange(
+        message(
+            "1A",
+            2,
+            status(1, 1, 0, "SyncHdr", 200) + status(2, 1, 4, "Get", 200),
+            to_server=True,
+            cred=cred("syncml:auth-basic"),
+        ),
+        message("1A", 2, status(1, 2, 0, "SyncHdr", 200), to_server=False),
+    )
+    out = b.end()
+    assert codes(out) == ["omadm.auth-type-changed"]
+    assert "used syncml:auth-md5, now syncml:auth-basic" in out.sessions[0].findings[0].message
+
+
+def test_notification_opens_the_session_as_package_0() -> None:
+    b, dm = book()
+    b.datagram(notification_push(0x1A), "10.0.0.1", 40000, "10.0.0.2", 2948)
+    dm.exchange(pkg1(code=1200), message("1A", 1, ok_statuses(1), to_server=False))
+    out = b.end()
+    s = only(out)
+    assert [(m.kind, m.package) for m in s.messages] == [("Notification", 0), ("SyncML", 1), ("SyncML", 2)]
+    assert s.messages[0].session_id == "1A" and s.messages[0].transaction.startswith("U")
+    assert s.server_name == "dm-server"
+    assert codes(out) == []
+
+
+def test_notification_session_id_mismatch_and_unused_notification() -> None:
+    b, dm = book()
+    b.datagram(notification_push(0x3D), "10.0.0.1", 40000, "10.0.0.2", 2948)
+    dm.exchange(pkg1("3E", code=1200), message("3E", 1, ok_statuses(1), to_server=False))
+    b.datagram(notification_push(0x77), "10.0.0.1", 40000, "10.0.0.9", 2948)
+    out = b.end()
+    assert codes(out) == ["omadm.pkg1-session-id-mismatch", "omadm.notification-without-session"]
+    assert "'3E'" in out.sessions[0].findings[0].message and "'3D'" in out.sessions[0].findings[0].message
+    assert out.sessions[0].messages[0].kind == "Notification"
+
+
+def test_windows_rules() -> None:
+    b, dm = book()
+    inner = command("Atomic", 5, inner=command("Get", 6, item("./DevDetail/FwV")))
+    body = (
+        ok_statuses(1)
+        + command("Atomic", 4, inner=inner)
+        + command("Replace", 7, item("/Vendor/Leading", "x"))
+        + command("Delete", None, item("./Vendor/Old"))
+    )
+    dm.exchange(pkg1(), message("1A", 1, body, to_server=False))
+    dm.exchange(
+        message(
+            "1A",
+            2,
+            status(1, 1, 0, "SyncHdr", 200)
+            + status(2, 1, 4, "Atomic", 507)
+            + status(3, 1, 5, "Atomic", 500)
+            + status(4, 1, 6, "Get", 215)
+            + status(5, 1, 7, "Replace", 404),
+            to_server=True,
+        ),
+        message("1A", 2, status(1, 2, 0, "SyncHdr", 200), to_server=False),
+    )
+    out = b.end()
+    got = codes(out)
+    for code in (
+        "omadm.nested-atomic",
+        "omadm.get-in-atomic",
+        "omadm.locuri-leading-slash",
+        "omadm.cmdid-missing",
+    ):
+        assert code in got
+    assert "omadm.status-missing" not in got  # a command without CmdID cannot be answered
+    depths = [(c.name, c.depth) for c in out.sessions[0].messages[1].commands if c.name != "Status"]
+    assert depths == [("Atomic", 0), ("Atomic", 1), ("Get", 2), ("Replace", 0), ("Delete", 0)]
+
+
+def test_status_missing_mismatched_and_msgid_gap() -> None:
+    b, dm = book()
+    dm.exchange(
+        pkg1(),
+        message(
+            "1A",
+            1,
+            ok_statuses(1) + command("Get", 4, item("./A")) + command("Exec", 5, item("./B")),
+            to_server=False,
+        ),
+    )
+    dm.exchange(
+        message("1A", 3, status(1, 1, 0, "SyncHdr", 200) + status(2, 1, 4, "Replace", 200), to_server=True),
+        message("1A", 2, status(1, 3, 0, "SyncHdr", 200), to_server=False),
+    )
+    out = b.end()
+    f = {x.code: x for x in out.sessions[0].findings}
+    assert set(f) == {"omadm.msgid-sequence", "omadm.status-cmd-mismatch", "omadm.status-missing"}
+    assert "Exec 5" in f["omadm.status-missing"].message
+    assert "Cmd 'Replace' for CmdRef 4, which is Get" in f["omadm.status-cmd-mismatch"].message
+
+
+def test_large_object_reassembled_and_size_checked() -> None:
+    b, dm = book()
+    part1 = command("Replace", 4, item("./Blob", "a" * 10, more=True, size=25))
+    dm.exchange(pkg1(), message("1A", 1, ok_statuses(1) + part1, to_server=False, final=False))
+    dm.exchange(
+        message(
+            "1A",
+            2,
+            status(1, 1, 0, "SyncHdr", 200) + status(2, 1, 4, "Replace", 213) + alert(3, 1222),
+            to_server=True,
+        ),
+        message(
+            "1A",
+            2,
+            status(1, 2, 0, "SyncHdr", 200)
+            + status(2, 2, 3, "Alert", 200)
+            + command("Replace", 5, item("./Blob", "b" * 10)),
+            to_server=False,
+        ),
+    )
+    dm.exchange(
+        message("1A", 3, status(1, 2, 0, "SyncHdr", 200) + status(2, 2, 5, "Replace", 200), to_server=True),
+        message("1A", 3, status(1, 3, 0, "SyncHdr", 200), to_server=False),
+    )
+    out = b.end()
+    s = only(out)
+    assert [m.package for m in s.messages] == [1, 2, 3, 2, 3, 4]
+    (obj,) = s.large_objects
+    assert (obj.target, obj.chunks, obj.size, obj.declared_size, obj.complete) == ("./Blob", 2, 20, 25, True)
+    assert obj.data == "a" * 10 + "b" * 10
+    assert codes(out) == ["omadm.large-object-size-mismatch"]
+    # The accepted Replace puts the whole object in the device's tree.
+    (dev,) = out.devices
+    assert ("./Blob", "a" * 10 + "b" * 10, "Replace") in [(p.name, p.value, p.source) for p in dev.parameters]
+
+
+def test_incomplete_large_object_and_open_session_at_capture_end() -> None:
+    b, dm = book()
+    dm.exchange(
+        pkg1(),
+        message(
+            "1A",
+            1,
+            ok_statuses(1) + command("Replace", 4, item("./Blob", "abc", more=True)),
+            to_server=False,
+            final=False,
+        ),
+    )
+    out = b.end()
+    s = only(out)
+    assert s.end_reason == "capture-end"
+    assert codes(out) == [
+        "omadm.status-missing",
+        "omadm.session-not-completed",
+        "omadm.large-object-incomplete",
+    ]
+    assert not s.large_objects[0].complete
+
+
+def test_session_abort_alert() -> None:
+    b, dm = book()
+    dm.exchange(pkg1(), message("1A", 1, ok_statuses(1) + command("Get", 4, item("./A")), to_server=False))
+    dm.exchange(
+        message(
+            "1A",
+            2,
+            status(1, 1, 0, "SyncHdr", 200) + status(2, 1, 4, "Get", 200) + alert(3, 1223),
+            to_server=True,
+        ),
+        message("1A", 2, status(1, 2, 0, "SyncHdr", 200), to_server=False),
+    )
+    out = b.end()
+    assert only(out).end_reason == "completed"  # the server's Status-only reply closes it anyway
+
+
+def test_undecodable_syncml_is_a_finding() -> None:
+    b, dm = book()
+    dm.exchange(b"<SyncML xmlns='SYNCML:SYNCML1.2'><SyncHdr>", b"")
+    out = b.end()
+    # Recovered as far as it goes: a session (of unknown id) holding the message, flagged.
+    assert codes(out)[0] == "omadm.decode-error"
+    assert only(out).messages[0].kind == "SyncML"
