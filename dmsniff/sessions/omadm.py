@@ -239,7 +239,6 @@ class DmSessions(Addon):
     def __init__(self) -> None:
         self.pipeline: Pipeline | None = None
         self.live: dict[tuple[str, str, str], _Live] = {}
-        self.ids: set[str] = set()
         self.notifications: list[_Pending] = []
         self.retry_due: dict[tuple[str, str], _Live] = {}  # (device, server host) -> challenged session
         self.devices: dict[str, Device] = {}
@@ -347,12 +346,7 @@ class DmSessions(Addon):
     ) -> _Live:
         first = tx.request or tx.response
         assert first is not None
-        sid = f"D{self._tag}{first.frame}"
-        n = 1
-        while sid in self.ids:
-            n += 1
-            sid = f"D{self._tag}{first.frame}.{n}"
-        self.ids.add(sid)
+        sid = f"D{self._tag}{first.frame}"  # one transaction starts at most one session: unique
         hdr = c_msg.header if c_msg is not None else None
         s = Session(
             id=sid,

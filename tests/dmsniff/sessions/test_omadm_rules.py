@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
 from dmsniff.sessions import DmSessions
 from dmsniff.sessions.model import Session
+from dmsniff.sessions.omadm import RULES
 
 from .dm import (
     DEVICE,
@@ -418,3 +422,101 @@ def test_undecodable_syncml_is_a_finding() -> None:
     # Recovered as far as it goes: a session (of unknown id) holding the message, flagged.
     assert codes(out)[0] == "omadm.decode-error"
     assert only(out).messages[0].kind == "SyncML"
+
+
+def test_wbxml_and_xml_messages_of_one_session() -> None:
+    from decoders import wbxml
+
+    b, _ = book()
+    first = wbxml.encode(pkg1(with_cred=cred()))
+    assert isinstance(first, bytes)
+    answer = wbxml.encode(message("1A", 1, ok_statuses(1), to_server=False))
+    assert isinstance(answer, bytes)
+    b.post(
+        first, answer=answer, content_type="application/vnd.syncml.dm+wbxml", uri="/dm", server="10.0.0.1:80"
+    )
+    out = b.end()
+    s = only(out)
+    assert [(m.encoding, m.package) for m in s.messages] == [("wbxml", 1), ("wbxml", 2)]
+    assert s.end_reason == "completed" and codes(out) == []
+
+
+def test_notification_over_http_post() -> None:
+    from tests.decoders.notification.helpers import pkg0
+
+    b, dm = book()
+    # The server POSTs the Pkg#0 to the device (the HTTP binding), then the device opens the session.
+    b.post(
+        pkg0("dm-server", session_id=0x42),
+        content_type="application/vnd.syncml.notification",
+        server="10.0.0.2:8080",
+        client="10.0.0.1:5000",
+        conn="C9",
+    )
+    dm.exchange(pkg1("42", code=1200), message("42", 1, ok_statuses(1), to_server=False))
+    out = b.end()
+    s = only(out)
+    head = s.messages[0]
+    assert (head.kind, head.package, head.http) == ("Notification", 0, "POST /acs")
+    assert codes(out) == []
+
+
+_CLIENT = [
+    pkg1(),
+    pkg1(code=1200),
+    pkg1(with_cred=cred("syncml:auth-md5", "x")),
+    message("1A", 2, status(1, 1, 0, "SyncHdr", 200) + status(2, 1, 4, "Get", 200), to_server=True),
+    message("1A", 2, status(1, 1, 0, "SyncHdr", 401, chal()), to_server=True),
+    message("1A", 3, alert(1, 1222), to_server=True, final=False),
+    message("1B", 1, alert(1, 1223), to_server=True),
+    message("1A", 2, command("Replace", 1, item("./B", "x", more=True)), to_server=True),
+    b"<SyncML><SyncHdr>",
+    b"",
+]
+_SERVER = [
+    message("1A", 1, ok_statuses(1), to_server=False),
+    message("1A", 1, ok_statuses(1) + command("Get", 4, item("./X")), to_server=False),
+    message("1A", 1, status(1, 1, 0, "SyncHdr", 401, chal()), to_server=False, resp_uri="http://x/y"),
+    message("1A", 1, status(1, 1, 0, "SyncHdr", 407), to_server=False),
+    message(
+        "1A", 2, command("Replace", 5, item("./Blob", "a", more=True, size=3)), to_server=False, final=False
+    ),
+    message("1A", 3, command("Atomic", 6, inner=command("Atomic", 7)), to_server=False),
+    b"",
+]
+
+
+@settings(max_examples=200, deadline=None)
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from(_CLIENT),
+            st.sampled_from(_SERVER),
+            st.sampled_from(["C1", "C2"]),
+            st.sampled_from([None, 0x1A, 0x1B]),
+            st.sampled_from([0.0, 1.0, 200.0]),
+        ),
+        max_size=12,
+    )
+)
+def test_any_sequence_of_dm_exchanges_builds_sessions(
+    steps: list[tuple[bytes, bytes, str, int | None, float]],
+) -> None:
+    b, dm = book()
+    for client, server, conn, notify, gap in steps:
+        if notify is not None:
+            b.datagram(notification_push(notify), "10.0.0.1", 40000, "10.0.0.2", 2948)
+        dm.conn = conn
+        dm.exchange(client, server, advance=gap)
+    out = b.end()
+    ids = [s.id for s in out.sessions]
+    assert len(ids) == len(set(ids))
+    frames = [m.frame for s in out.sessions for m in s.messages]
+    assert len(frames) == len(set(frames))  # no message in two sessions
+    for s in out.sessions:
+        assert s.end_reason in ("completed", "auth-failed", "aborted", "timeout", "capture-end")
+        for m in s.messages:  # an empty or non-SyncML body between DM messages has no package
+            assert (m.package is not None and m.package >= 0) == (m.kind in ("SyncML", "Notification"))
+        assert [m.time for m in s.messages] == sorted(m.time for m in s.messages)
+    for f in [f for s in out.sessions for f in s.findings] + out.findings:
+        assert f.code in RULES and f.frames
