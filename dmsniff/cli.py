@@ -21,6 +21,7 @@ from dmsniff.capture import CaptureError, CaptureInfo, Frame
 
 if TYPE_CHECKING:
     from dmsniff.pipeline import Pipeline
+    from dmsniff.verify.verifier import Verifier
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_ALL_FAILED = 0, 1, 2
 EXIT_INTERNAL = 70  # EX_SOFTWARE
@@ -65,6 +66,17 @@ def build_parser() -> argparse.ArgumentParser:
     rep.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
                      help="worker processes for large captures (default: 2 where there are 2 cores; 1 = "
                           "decode in this process)")
+    ver = rep.add_argument_group("verification")
+    ver.add_argument("--secrets", metavar="FILE", action="append", default=[],
+                     help="TOML file of passwords to check every credential against (see README)")
+    ver.add_argument("--secret", metavar="USER:PASSWORD", action="append", default=[],
+                     help="a password for USER, for any kind of credential (repeatable)")
+    ver.add_argument("--wordlist", metavar="FILE",
+                     help="try every word as the password of every identity seen (an audit)")
+    ver.add_argument("--show-secrets", action="store_true",
+                     help="print matched passwords in the report (never printed otherwise)")
+    ver.add_argument("--fail-on-invalid", action="store_true",
+                     help="exit 1 when a credential is judged invalid (for CI)")
     live = rep.add_argument_group("live capture")
     live.add_argument("--live", action="store_true", help="capture from an interface instead of files")
     live.add_argument("-i", "--interface", metavar="IFACE", help="interface to capture on (with --live)")
@@ -121,18 +133,26 @@ def cmd_report(args: argparse.Namespace) -> int:
         print("dmsniff: error: -i/-f/--duration/-w need --live", file=sys.stderr)
         return EXIT_ALL_FAILED
 
+    verifier = _verifier(args)
     fmt = args.format or ("jsonl" if args.live else "text")
     out = _open_output(args.output)
     try:
         writer = JsonLinesReport(out, flush=True) if (fmt == "jsonl" and args.live) else FORMATS[fmt](out)
         jobs = 1 if args.live else (args.jobs or default_jobs())
-        pipeline = Pipeline([CwmpSessions(), DmSessions(), writer], max_body=args.max_body, jobs=jobs)
+        # The verifier comes first: session builders and writers see its verdicts on each message.
+        addons = [verifier, CwmpSessions(), DmSessions(), writer]
+        pipeline = Pipeline(addons, max_body=args.max_body, jobs=jobs)
         if args.live:
             return _run_live(pipeline, args)
         results = pipeline.run_files(args.captures)
     finally:
         if out is not sys.stdout:
             out.close()
+    if verifier.audit_summary is not None:
+        words, identities, checks, seconds, found = verifier.audit_summary
+        rate = f", {checks / seconds:,.0f} checks/s" if seconds > 0 else ""
+        print(f"dmsniff: wordlist: {words:,} words × {identities} identities, {checks:,} checks in "
+              f"{seconds:.1f} s{rate}; {found} password(s) found", file=sys.stderr)
     failed = 0
     for path, res in zip(args.captures, results, strict=True):
         if isinstance(res, CaptureError):
@@ -143,7 +163,13 @@ def cmd_report(args: argparse.Namespace) -> int:
                 print(f"dmsniff: warning: {path}: {err}", file=sys.stderr)
     if failed == len(results):
         return EXIT_ALL_FAILED
-    return EXIT_SOME_FAILED if failed else EXIT_OK
+    if failed:
+        return EXIT_SOME_FAILED
+    if args.fail_on_invalid and verifier.counts.get("invalid"):
+        n = verifier.counts["invalid"]
+        print(f"dmsniff: {n} invalid credential(s) (--fail-on-invalid)", file=sys.stderr)
+        return EXIT_SOME_FAILED
+    return EXIT_OK
 
 
 def cmd_decode(args: argparse.Namespace) -> int:
@@ -169,6 +195,31 @@ def cmd_decode(args: argparse.Namespace) -> int:
     for p in problems:
         print(f"dmsniff: {args.file}: {p}", file=sys.stderr)
     return EXIT_OK
+
+
+def _verifier(args: argparse.Namespace) -> Verifier:
+    """The verification addon, from --secrets/--secret/--wordlist; warnings go to stderr now."""
+    from dmsniff.verify.secrets import SecretError, Secrets, load_secrets, parse_secret_option
+    from dmsniff.verify.verifier import Verifier
+    from dmsniff.verify.wordlist import load_wordlist
+
+    secrets = Secrets()
+    try:
+        for path in args.secrets:
+            load_secrets(path, secrets)
+        for text in args.secret:
+            secrets.entries.append(parse_secret_option(text))
+    except SecretError as exc:
+        raise CliError(str(exc)) from None
+    for w in secrets.warnings:
+        print(f"dmsniff: warning: {w}", file=sys.stderr)
+    words = None
+    if args.wordlist:
+        try:
+            words = load_wordlist(args.wordlist)
+        except OSError as exc:
+            raise CliError(f"cannot read wordlist {args.wordlist}: {exc.strerror}") from None
+    return Verifier(secrets, show_secrets=args.show_secrets, wordlist=words, jobs=args.jobs)
 
 
 def _run_live(pipeline: Pipeline, args: argparse.Namespace) -> int:

@@ -52,6 +52,9 @@ class HttpMessage:
     # The body decoded by a protocol decoder (a decoders.cwmp.CwmpMessage, ...), set by
     # dmsniff.protocols before any addon sees the message; None when no decoder claimed it.
     protocol: object = None
+    # What dmsniff.verify made of its credentials (a list of AuthResult), set in the main
+    # process before the session builders see it; never crosses a process boundary.
+    auth: list[object] | None = None
 
     def __reduce__(self) -> tuple[type[HttpMessage], tuple[object, ...]]:
         # Records cross process boundaries (dmsniff.parallel): a plain tuple of fields
@@ -98,7 +101,7 @@ class Transaction:
                               self.response, self.interim))
 
 
-@dataclass(slots=True, frozen=True)
+@dataclass(slots=True)
 class Datagram:
     """A UDP datagram, handed to the decoders that live on UDP (Pkg#0, TR-111, STUN)."""
 
@@ -112,6 +115,7 @@ class Datagram:
     dport: int
     payload: bytes
     protocol: object = None  # decoded by dmsniff.protocols (STUN, TR-111 UDP request, ...) or None
+    auth: list[object] | None = None  # dmsniff.verify's AuthResults (Pkg#0 digest, TR-111 signature)
 
     def __reduce__(self) -> tuple[type[Datagram], tuple[object, ...]]:
         return (Datagram, (self.id, self.capture, self.frame, self.time, self.src, self.sport, self.dst,

@@ -31,6 +31,7 @@ from dmsniff.protocols import decode_datagram, decode_transaction
 
 if TYPE_CHECKING:
     from dmsniff.sessions.model import Device, Finding, Session
+    from dmsniff.verify.model import AuthResult
 
 
 @dataclass(slots=True)
@@ -96,6 +97,9 @@ class Addon:
 
     def device(self, device: Device) -> None:
         """What was learned about one device, once every capture has been read."""
+
+    def auth(self, result: AuthResult) -> None:
+        """dmsniff.verify judged one credential (emitted before the session builders see it)."""
 
     def attach(self, pipeline: Pipeline) -> None:
         """Called once when the addon joins a pipeline; builders keep it to emit results."""
@@ -263,6 +267,10 @@ class Pipeline:
     def emit_device(self, device: Device) -> None:
         for a in self.addons:
             a.device(device)
+
+    def emit_auth(self, result: AuthResult) -> None:
+        for a in self.addons:
+            a.auth(result)
 
     def run_files(self, paths: Iterable[str]) -> list[CaptureSummary | CaptureError]:
         """Read each capture in turn; a capture that cannot be opened is reported, not raised."""

@@ -13,12 +13,14 @@ from dmsniff.model import Transaction
 from dmsniff.pipeline import Addon, CaptureSummary
 from dmsniff.report.records import (
     SCHEMA_VERSION,
+    auth_record,
     device_record,
     finding_record,
     session_record,
     transaction_record,
 )
 from dmsniff.sessions.model import Device, Finding, Session
+from dmsniff.verify.model import AuthResult
 
 _dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 
@@ -64,7 +66,7 @@ class JsonReport(Addon):
         self.out = out
         self.first = True
         self.captures: list[dict[str, Any]] = []
-        self.arrays = {"sessions": _Array(), "findings": _Array(), "devices": _Array()}
+        self.arrays = {"sessions": _Array(), "findings": _Array(), "devices": _Array(), "auth": _Array()}
         out.write(f'{{"schema":"dmsniff-report/{SCHEMA_VERSION}","generator":"dmsniff {__version__}",'
                   '"transactions":[\n')
 
@@ -84,6 +86,9 @@ class JsonReport(Addon):
 
     def device(self, device: Device) -> None:
         self.arrays["devices"].add(device_record(device))
+
+    def auth(self, result: AuthResult) -> None:
+        self.arrays["auth"].add(auth_record(result))
 
     def capture_end(self, summary: CaptureSummary) -> None:
         self.captures.append(summary.to_dict())
@@ -129,6 +134,9 @@ class JsonLinesReport(Addon):
 
     def device(self, device: Device) -> None:
         self._write({"type": "device", **device_record(device)})
+
+    def auth(self, result: AuthResult) -> None:
+        self._write({"type": "auth", **auth_record(result)})
 
     def capture_end(self, summary: CaptureSummary) -> None:
         self._write({"type": "capture", **summary.to_dict()})

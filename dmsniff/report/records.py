@@ -25,6 +25,7 @@ from dmsniff.sessions.model import (
     Session,
     SessionMessage,
 )
+from dmsniff.verify.model import AuthResult, badge
 
 SCHEMA_VERSION = "1.0"
 
@@ -203,6 +204,8 @@ def session_message_record(m: SessionMessage) -> dict[str, Any]:
         rec.update(_cwmp_fields(m.record))
     if m.notes:
         rec["notes"] = m.notes
+    if m.auth:
+        rec["auth"] = [auth_record(a) for a in m.auth]  # type: ignore[arg-type]
     return rec
 
 
@@ -221,6 +224,8 @@ def _dm_message_record(m: SessionMessage) -> dict[str, Any]:
         rec.update(_notification_fields(m.record))
     if m.notes:
         rec["notes"] = m.notes
+    if m.auth:
+        rec["auth"] = [auth_record(a) for a in m.auth]  # type: ignore[arg-type]
     return rec
 
 
@@ -231,12 +236,46 @@ def connection_request_record(cr: ConnectionRequest) -> dict[str, Any]:
     }
     if cr.status is not None:
         rec["status"] = cr.status
+    if cr.auth:
+        rec["auth"] = [auth_record(a) for a in cr.auth]  # type: ignore[arg-type]
     if cr.kind == "udp":
         rec["copies"] = cr.copies
         rec["stun_binding"] = cr.stun_binding
         if cr.record is not None:
             rec["fields"] = plain(cr.record)
     return rec
+
+
+def auth_record(r: AuthResult) -> dict[str, Any]:
+    rec: dict[str, Any] = {
+        "message": r.message, "frame": r.frame, "capture": r.capture, "scheme": r.scheme,
+        "identity": r.identity, "algorithm": r.algorithm, "direction": r.direction, "result": r.result,
+        "matched": r.matched,
+    }
+    if r.reason is not None:
+        rec["reason"] = r.reason
+    if r.notes:
+        rec["notes"] = r.notes
+    if r.password is not None:  # only with --show-secrets
+        rec["password"] = r.password
+    return rec
+
+
+def session_auth(s: Session) -> list[AuthResult]:
+    """Every credential judged in a session: its messages' and its connection requests'."""
+    out = [a for m in s.messages for a in m.auth]
+    out.extend(a for cr in s.connection_requests for a in cr.auth)
+    return out  # type: ignore[return-value]
+
+
+def auth_summary(results: list[AuthResult]) -> dict[str, Any] | None:
+    """A session's credentials in brief: counts per result and the badge (✓, ✗, ?)."""
+    if not results:
+        return None
+    counts: dict[str, int] = {}
+    for r in results:
+        counts[r.result] = counts.get(r.result, 0) + 1
+    return {"badge": badge(results), **counts}
 
 
 def finding_record(f: Finding) -> dict[str, Any]:
@@ -254,6 +293,7 @@ def session_record(s: Session) -> dict[str, Any]:
         "connection_requests": [connection_request_record(cr) for cr in s.connection_requests],
         "findings": len(s.findings),
         "session_id": s.session_id, "server_name": s.server_name,
+        "auth": auth_summary(session_auth(s)),
         "large_objects": [plain(o) for o in s.large_objects],
     }
 

@@ -10,8 +10,12 @@ from typing import IO, TextIO
 from dmsniff.capture import CaptureError, CaptureInfo, link_type_name
 from dmsniff.model import HttpMessage, Transaction
 from dmsniff.pipeline import Addon, CaptureSummary
+from dmsniff.report.records import session_auth
 from dmsniff.sessions.labels import conversation
 from dmsniff.sessions.model import Device, Finding, Session
+from dmsniff.verify.model import AuthResult, badge
+
+MAX_AUTH_LINES = 200  # failed credentials listed one by one per capture; the rest are counted
 
 
 def format_time(ts: float | None) -> str:
@@ -45,6 +49,16 @@ def finding_line(f: Finding) -> str:
     return f"! {f.severity:<7} {f.code}: {f.message}{_frames(f.frames)}"
 
 
+def auth_line(r: AuthResult) -> str:
+    who = f"{r.identity!r}" if r.identity is not None else "(no identity)"
+    alg = f" {r.algorithm}" if r.algorithm else ""
+    matched = f" = {r.matched}" if r.matched else ""
+    reason = f": {r.reason}" if r.reason else ""
+    notes = f" [{'; '.join(r.notes)}]" if r.notes else ""
+    pw = f" password {r.password!r}" if r.password is not None else ""
+    return f"{r.message:<9} frame {r.frame:<6} {r.scheme}{alg} {who} {r.result}{matched}{reason}{pw}{notes}"
+
+
 def session_text(s: Session, base: float) -> str:
     """A session as a short block: who, when, how it ended, the conversation, its findings."""
     device = s.device_id or "(device unknown)"
@@ -52,6 +66,10 @@ def session_text(s: Session, base: float) -> str:
     head = (f"{s.id:<9} {s.protocol}{version}  {device}  {s.client} → {s.server}  "
             f"+{s.start - base:.3f}s  {s.end - s.start:.3f}s  {len(s.messages)} messages  "
             f"end: {s.end_reason}")
+    judged = session_auth(s)
+    if judged:
+        valid = sum(1 for a in judged if a.result == "valid")
+        head += f"  auth {badge(judged)} {valid}/{len(judged)}"
     if s.session_id is not None:
         head += f"  SessionID {s.session_id}"
     if s.server_name:
@@ -83,6 +101,40 @@ class TextReport(Addon):
         self.n_sessions = 0
         self.findings: list[Finding] = []
         self.devices: list[Device] = []
+        self.auth_counts: dict[tuple[str, str | None, str, str | None], int] = {}
+        self.auth_lines: list[str] = []
+        self.auth_unlisted = 0
+
+    def auth(self, result: AuthResult) -> None:
+        key = (result.scheme, result.identity, result.result, result.matched)
+        self.auth_counts[key] = self.auth_counts.get(key, 0) + 1
+        # Failures are listed one by one, and so are successes with a catch worth reading.
+        remarkable = result.result == "valid" and any(
+            "valid only" in n or "does NOT" in n or "yet the server" in n for n in result.notes
+        )
+        if result.result in ("invalid", "unverifiable") or remarkable:
+            if len(self.auth_lines) < MAX_AUTH_LINES:
+                self.auth_lines.append(auth_line(result))
+            else:
+                self.auth_unlisted += 1
+
+    def _flush_auth(self) -> None:
+        if not self.auth_counts:
+            return
+        total = sum(self.auth_counts.values())
+        self.out.write(f"-- {total} credential{'s' if total > 1 else ''} checked\n")
+        for (scheme, identity, result, matched), n in sorted(
+            self.auth_counts.items(), key=lambda kv: (kv[0][0], str(kv[0][1]), kv[0][2])
+        ):
+            by = f" (secret {matched})" if matched else ""
+            self.out.write(f"   {n:>5} × {scheme} {identity!r} {result}{by}\n")
+        for line in self.auth_lines:
+            self.out.write(f"   {line}\n")
+        if self.auth_unlisted:
+            self.out.write(f"   … and {self.auth_unlisted} more not listed\n")
+        self.auth_counts.clear()
+        self.auth_lines.clear()
+        self.auth_unlisted = 0
 
     def session(self, session: Session) -> None:
         base = self.info.first_time if self.info and self.info.first_time is not None else session.start
@@ -138,6 +190,7 @@ class TextReport(Addon):
 
     def capture_end(self, summary: CaptureSummary) -> None:
         self._flush_sessions()
+        self._flush_auth()
         info = summary.info
         span = ""
         if info.first_time is not None and info.last_time is not None:
@@ -162,6 +215,7 @@ class TextReport(Addon):
 
     def done(self) -> None:
         self._flush_sessions()  # live captures end without capture_end
+        self._flush_auth()
         if self.devices:
             self.out.write(f"== {len(self.devices)} device{'s' if len(self.devices) > 1 else ''}\n")
             for d in self.devices:

@@ -752,6 +752,7 @@ class CwmpSessions(Addon):
             target=f"http://{tx.server}{req.uri}",
             status=resp.status if resp is not None else None,
             device=dev,
+            auth=list(req.auth or ()),
         )
         if dev is not None:
             self.devices[dev].device.connection_requests.append(cr.id)
@@ -790,6 +791,7 @@ class CwmpSessions(Addon):
             record=rec,
             stun_binding=binding.datagram if binding is not None else None,
             device=dev,
+            auth=list(dg.auth or ()),
         )
         if dev is not None:
             self.devices[dev].device.connection_requests.append(cr.id)
@@ -865,4 +867,5 @@ def _message(msg: HttpMessage, direction: str, tx: Transaction, rec: CwmpMessage
         body_length=msg.body_length,
         cwmp_id=rec.header.id if rec is not None else None,
         record=rec,
+        auth=list(msg.auth or ()),
     )

@@ -48,6 +48,7 @@ class SessionMessage:
     package: int | None = None
     encoding: str | None = None  # "xml" | "wbxml" | "binary" (Pkg#0)
     commands: list[CommandSummary] = field(default_factory=list)
+    auth: list[object] = field(default_factory=list)  # dmsniff.verify AuthResults for its credentials
 
 
 @dataclass(slots=True)
@@ -84,6 +85,7 @@ class ConnectionRequest:
     stun_binding: str | None = None  # datagram id of the STUN binding that opened the path
     device: str | None = None  # device id, when known
     session: str | None = None  # the session it caused
+    auth: list[object] = field(default_factory=list)  # dmsniff.verify AuthResults (digest, TR-111 signature)
 
 
 @dataclass(slots=True)

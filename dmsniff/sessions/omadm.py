@@ -272,7 +272,7 @@ class DmSessions(Addon):
                 f"{req.method} {req.uri}",
                 _host(tx.server),
                 _host(tx.client),
-                "binary",
+                req.auth,
             )
             return
         resp_rec = resp.protocol if resp is not None else None
@@ -318,10 +318,10 @@ class DmSessions(Addon):
                     f"WAP Push UDP {dg.dport}",
                     dg.dst,
                     dg.src,
-                    "binary",
+                    dg.auth,
                 )
         elif isinstance(rec, notification.Notification | notification.NotificationError):
-            self._notification(rec, dg.id, dg.frame, dg.time, f"UDP {dg.dport}", dg.dst, dg.src, "binary")
+            self._notification(rec, dg.id, dg.frame, dg.time, f"UDP {dg.dport}", dg.dst, dg.src, dg.auth)
 
     def connection_end(self, end: ConnectionEnd) -> None:
         self._tick(end.time)
@@ -472,6 +472,7 @@ class DmSessions(Addon):
             status=http.status,
             body_length=http.body_length,
             record=rec,
+            auth=list(http.auth or ()),
         )
         s.messages.append(msg)
         if rec is None:
@@ -823,7 +824,7 @@ class DmSessions(Addon):
         how: str,
         device_ip: str,
         server_ip: str,
-        encoding: str,
+        auth: list[object] | None,
     ) -> None:
         msg = SessionMessage(
             frame=frame,
@@ -836,7 +837,8 @@ class DmSessions(Addon):
             body_length=0,
             record=rec,
             package=0,
-            encoding=encoding,
+            encoding="binary",
+            auth=list(auth or ()),
         )
         if isinstance(rec, notification.NotificationError):
             self._emit_finding(

@@ -1,0 +1,38 @@
+"""What verification says about one credential seen in the capture."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+RESULTS = ("valid", "invalid", "no-secret", "unverifiable")
+SCHEMES = ("http-basic", "http-digest", "syncml-basic", "syncml-md5", "syncml-hmac", "pkg0-digest",
+           "tr111-signature")
+
+
+@dataclass(slots=True)
+class AuthResult:
+    message: str  # the transaction (C7.2) or datagram (U12) that carried the credential
+    frame: int
+    scheme: str  # one of SCHEMES
+    identity: str | None  # username, DM userid, server id
+    algorithm: str | None  # MD5, MD5-sess, SHA-256, ... (None where the scheme has one formula)
+    result: str  # one of RESULTS
+    direction: str = "to_server"  # who presented it: "to_server" (device/client) or "to_client"
+    matched: str | None = None  # label (or name) of the secret entry that verified it
+    reason: str | None = None  # why not valid: "password mismatch", "uri mismatch", "nonce unknown", ...
+    notes: list[str] = field(default_factory=list)  # where the nonce came from, tolerated quirks, ...
+    capture: int = 0
+    password: str | None = None  # only kept with --show-secrets
+
+
+def badge(results: list[AuthResult]) -> str | None:
+    """A session's auth badge: ✗ when any credential is invalid, ✓ when all checked ones are valid,
+    ? when none could be checked; None without credentials."""
+    if not results:
+        return None
+    kinds = {r.result for r in results}
+    if "invalid" in kinds:
+        return "✗"
+    if "valid" in kinds:
+        return "✓"
+    return "?"

@@ -1,0 +1,614 @@
+"""The verifier addon: every credential in the capture, judged against the user's secrets.
+
+It runs before the session builders, so each message they see already carries its
+:class:`~dmsniff.verify.model.AuthResult` list (``HttpMessage.auth``, ``Datagram.auth``),
+mitmproxy-style: addons annotate the flow for those after them.
+
+What it follows through the capture, because a credential is only as checkable as its
+nonce:
+
+* HTTP Digest: every nonce a server issued (401/407 challenges, ``nextnonce`` in
+  Authentication-Info), by server endpoint, with its realm, algorithm and stale flag; the
+  last ``nc`` used with each nonce;
+* OMA DM: the last NextNonce each side handed the other in a Chal, per server and device,
+  across messages and sessions (the one a client's md5 Cred or HMAC must use is the
+  server's latest, and the other way round).
+
+The formulas are in :mod:`decoders.auth`; this module only decides which secret, which
+nonce, which method and URI, and what to call the outcome.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import dataclasses
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from decoders import auth, notification, syncml, tr111
+from dmsniff.model import Datagram, HttpMessage, Transaction
+from dmsniff.pipeline import Addon, Pipeline
+from dmsniff.sessions.model import Finding
+from dmsniff.verify import wordlist as wl
+from dmsniff.verify.model import AuthResult
+from dmsniff.verify.secrets import Secret, Secrets
+
+MAX_NONCES = 200_000  # issued nonces remembered (oldest forgotten first): memory stays bounded
+
+_HTTP_KINDS = ("http", "connection_request")
+_CR_KINDS = ("connection_request",)
+_DM_CLIENT = ("omadm_client",)
+_DM_SERVER = ("omadm_server",)
+
+
+@dataclass(slots=True)
+class _Issued:
+    frame: int
+    realm: str | None
+    algorithm: str | None
+    stale: bool
+
+
+def _host(endpoint: str) -> str:
+    return endpoint.rpartition(":")[0].strip("[]")
+
+
+def _b64_nonce(text: str | None) -> bytes | None:
+    """A NextNonce's bytes: base64-decoded (its usual Format b64), else the text itself."""
+    if text is None:
+        return None
+    t = text.strip()
+    try:
+        return base64.b64decode(t, validate=True)
+    except (binascii.Error, ValueError):
+        return t.encode("utf-8", "surrogateescape")
+
+
+class Verifier(Addon):
+    """Judges HTTP Basic/Digest, SyncML Cred/HMAC, Pkg#0 digests and TR-111 signatures."""
+
+    needs_bodies = True  # HMAC and auth-int are computed over the body bytes
+
+    def __init__(
+        self,
+        secrets: Secrets,
+        *,
+        show_secrets: bool = False,
+        wordlist: list[bytes] | None = None,
+        jobs: int = 0,
+    ) -> None:
+        self.secrets = secrets
+        self.show_secrets = show_secrets
+        self.pipeline: Pipeline | None = None
+        self.issued: OrderedDict[tuple[str, str], _Issued] = OrderedDict()  # (server, nonce) -> issued
+        self.servers_challenging: set[str] = set()
+        self.last_nc: dict[tuple[str, str], int] = {}
+        # (server host, device LocURI, direction of the credential's message) -> (nonce, frame it came in)
+        self.dm_nonces: dict[tuple[str, str, str], tuple[bytes, int]] = {}
+        self.capture = 0
+        self.counts: dict[str, int] = {}
+        # For the wordlist audit: one credential per (scheme, identity), kept only with a wordlist.
+        self.wordlist = wordlist
+        self.jobs = jobs
+        self.audit_summary: tuple[int, int, int, float, int] | None = None  # words, targets, checks, s, found
+        # Bodies cross process boundaries only when a formula needs them (HMAC, auth-int).
+        self.needs_bodies = bool(secrets) or wordlist is not None
+        self.targets: dict[tuple[str, str | None], tuple[AuthResult, wl.Target]] = {}
+
+    # -- Addon hooks ------------------------------------------------------------------------
+    def attach(self, pipeline: Pipeline) -> None:
+        self.pipeline = pipeline
+
+    def capture_start(self, index: int, info: object) -> None:
+        self.capture = index
+
+    def transaction(self, tx: Transaction) -> None:
+        req, resp = tx.request, tx.response
+        if req is not None:
+            out: list[AuthResult] = []
+            for name, value in req.headers:
+                lname = name.lower()
+                if lname in ("authorization", "proxy-authorization"):
+                    r = self._http(tx, req, resp, value)
+                    if r is not None:
+                        out.append(r)
+            if isinstance(req.protocol, syncml.SyncMLMessage):
+                out.extend(self._syncml(tx, req, req.protocol, "to_server"))
+            elif isinstance(req.protocol, notification.Notification):
+                out.extend(self._pkg0(tx.id, req.frame, req.protocol, _host(tx.client)))
+            self._attach(req, out)
+        if resp is not None:
+            self._learn_challenges(tx, resp)
+            if isinstance(resp.protocol, syncml.SyncMLMessage):
+                self._attach(resp, self._syncml(tx, resp, resp.protocol, "to_client"))
+
+    def datagram(self, dg: Datagram) -> None:
+        rec = dg.protocol
+        out: list[AuthResult] = []
+        if isinstance(rec, notification.WapPush) and isinstance(rec.notification, notification.Notification):
+            out = self._pkg0(dg.id, dg.frame, rec.notification, dg.src)
+        elif isinstance(rec, notification.Notification):
+            out = self._pkg0(dg.id, dg.frame, rec, dg.src)
+        elif isinstance(rec, tr111.UdpConnectionRequest):
+            out = [self._tr111(dg, rec)]
+        self._attach(dg, out)
+
+    def _attach(self, msg: HttpMessage | Datagram, results: list[AuthResult]) -> None:
+        if not results:
+            return
+        msg.auth = list(results)
+        assert self.pipeline is not None
+        for r in results:
+            self.counts[r.result] = self.counts.get(r.result, 0) + 1
+            self.pipeline.emit_auth(r)
+
+    def _result(
+        self,
+        message: str,
+        frame: int,
+        scheme: str,
+        identity: str | None,
+        algorithm: str | None,
+        direction: str = "to_server",
+    ) -> AuthResult:
+        return AuthResult(
+            message=message,
+            frame=frame,
+            scheme=scheme,
+            identity=identity,
+            algorithm=algorithm,
+            result="no-secret",
+            direction=direction,
+            capture=self.capture,
+        )
+
+    def _matched(self, r: AuthResult, secret: Secret) -> None:
+        r.result, r.matched, r.reason = "valid", secret.title, None
+        if self.show_secrets:
+            r.password = secret.password
+
+    # -- HTTP ----------------------------------------------------------------------------------
+    def _learn_challenges(self, tx: Transaction, resp: HttpMessage) -> None:
+        for name, value in resp.headers:
+            lname = name.lower()
+            if lname in ("www-authenticate", "proxy-authenticate") and resp.status in (401, 407):
+                for ch in auth.parse_www_authenticate(value):
+                    if ch.scheme.lower() == "digest" and ch.nonce:
+                        self._issue(
+                            tx.server, ch.nonce, _Issued(resp.frame, ch.realm, ch.algorithm, ch.stale)
+                        )
+            elif lname in ("authentication-info", "proxy-authentication-info"):
+                nxt = auth.parse_authentication_info(value).get("nextnonce")
+                if nxt:
+                    self._issue(tx.server, nxt, _Issued(resp.frame, None, None, False))
+
+    def _issue(self, server: str, nonce: str, issued: _Issued) -> None:
+        self.servers_challenging.add(server)
+        key = (server, nonce)
+        self.issued[key] = issued
+        self.issued.move_to_end(key)
+        if len(self.issued) > MAX_NONCES:
+            old, _ = self.issued.popitem(last=False)
+            self.last_nc.pop(old, None)
+
+    def _http(
+        self, tx: Transaction, req: HttpMessage, resp: HttpMessage | None, value: str
+    ) -> AuthResult | None:
+        creds = auth.parse_authorization(value)
+        if isinstance(creds, auth.AuthParseError):
+            scheme = "http-digest" if value.strip().lower().startswith("digest") else "http-basic"
+            r = self._result(tx.id, req.frame, scheme, None, None)
+            r.result, r.reason = "unverifiable", f"unreadable Authorization header: {creds.reason}"
+            return r
+        if isinstance(creds, auth.BasicCredentials):
+            return self._basic(tx.id, req.frame, "http-basic", creds.username, creds.password, _HTTP_KINDS)
+        return self._digest(tx, req, resp, creds)
+
+    def _basic(
+        self,
+        message: str,
+        frame: int,
+        scheme: str,
+        user: str,
+        password: str,
+        kinds: tuple[str, ...],
+        direction: str = "to_server",
+    ) -> AuthResult:
+        r = self._result(message, frame, scheme, user, None, direction)
+        cands = self.secrets.for_name(kinds, user)
+        for s in cands:
+            if s.password == password:
+                self._matched(r, s)
+                break
+        else:
+            if cands:
+                r.result, r.reason = "invalid", "password mismatch"
+        self._remember(r, lambda: wl.PlainTarget(message, password))
+        return r
+
+    def _digest(
+        self, tx: Transaction, req: HttpMessage, resp: HttpMessage | None, creds: auth.DigestCredentials
+    ) -> AuthResult:
+        r = self._result(tx.id, req.frame, "http-digest", creds.identity, creds.algorithm)
+        r.notes.extend(creds.quirks)
+        # Where the nonce came from.
+        issued = self.issued.get((tx.server, creds.nonce or ""))
+        if issued is not None:
+            r.notes.append(f"nonce issued in frame {issued.frame}")
+        elif tx.server in self.servers_challenging:
+            r.notes.append("nonce never issued by this server in the capture")
+        else:
+            r.notes.append("nonce unknown: no challenge from this server in the capture")
+        nc_note = self._check_nc(tx.server, creds)
+        if nc_note:
+            r.notes.append(nc_note)
+        cands = self._digest_candidates(creds)
+        method = req.method or "GET"
+        uri = req.uri or "/"
+        body = req.content
+        if creds.qop == "auth-int" and (not req.complete or len(body) < req.body_length):
+            r.result, r.reason = "unverifiable", "auth-int over a body the capture does not hold whole"
+            return r
+        if creds.algorithm not in auth.DIGEST_ALGORITHMS:
+            r.result, r.reason = "unverifiable", f"unsupported algorithm {creds.algorithm_raw!r}"
+            return r
+        reasons: list[str] = []
+        for s in cands:
+            v = auth.verify_digest(creds, s.password, method, uri, body, realm=s.realm, username=s.name)
+            if v.valid:
+                self._matched(r, s)
+                r.notes.extend(v.notes)
+                self._rspauth(r, creds, s, resp, v.ha1)
+                break
+            reasons.append(v.reason or "password mismatch")
+        else:
+            if cands:
+                r.result = "invalid"
+                r.reason = next((x for x in reasons if x != "password mismatch"), reasons[0])
+        if resp is not None and resp.status in (401, 407):
+            stale = any(
+                ch.stale
+                for name, value in resp.headers
+                if name.lower() in ("www-authenticate", "proxy-authenticate")
+                for ch in auth.parse_www_authenticate(value)
+            )
+            if stale and r.result == "valid":
+                r.result, r.reason = "invalid", "stale nonce"
+                r.notes.append(
+                    f"the password matches, but the server's 401 (frame {resp.frame}) says stale=true"
+                )
+            elif r.result == "valid":
+                r.notes.append(
+                    f"the password matches, yet the server answered {resp.status} (frame {resp.frame})"
+                )
+        if creds.response and creds.nonce is not None and creds.identity is not None:
+            self._remember(r, lambda: _digest_target(tx.id, creds, method, uri, body))
+        return r
+
+    def _digest_candidates(self, creds: auth.DigestCredentials) -> list[Secret]:
+        if creds.userhash and creds.username:
+            out = []
+            for s in self.secrets.of_kind(_HTTP_KINDS):
+                try:
+                    hashed = auth.digest_userhash(creds.algorithm or "MD5", s.name, creds.realm or "")
+                except (KeyError, ValueError):
+                    continue
+                if hashed.lower() == creds.username.lower():
+                    out.append(s)
+            return out
+        return self.secrets.for_name(_HTTP_KINDS, creds.identity)
+
+    def _check_nc(self, server: str, creds: auth.DigestCredentials) -> str | None:
+        if not creds.nc or not creds.nonce:
+            return None
+        try:
+            nc = int(creds.nc, 16)
+        except ValueError:
+            return f"nc {creds.nc!r} is not hex"
+        key = (server, creds.nonce)
+        prev = self.last_nc.get(key)
+        self.last_nc[key] = max(nc, prev or 0)
+        if prev is not None and nc <= prev:
+            return f"nc {creds.nc} does not increase (the nonce was already used with nc {prev:08x})"
+        return None
+
+    def _rspauth(
+        self,
+        r: AuthResult,
+        creds: auth.DigestCredentials,
+        s: Secret,
+        resp: HttpMessage | None,
+        ha1: str | None,
+    ) -> None:
+        if resp is None:
+            return
+        for name, value in resp.headers:
+            if name.lower() in ("authentication-info", "proxy-authentication-info"):
+                rspauth = auth.parse_authentication_info(value).get("rspauth")
+                if rspauth:
+                    ok = auth.verify_rspauth(creds, s.password, rspauth, resp.content, ha1=ha1)
+                    r.notes.append("server's rspauth valid" if ok else "server's rspauth does NOT match")
+
+    # -- OMA DM ------------------------------------------------------------------------------------
+    def _syncml(
+        self, tx: Transaction, msg: HttpMessage, rec: syncml.SyncMLMessage, direction: str
+    ) -> list[AuthResult]:
+        hdr = rec.header
+        server = _host(tx.server)
+        device = (hdr.source if direction == "to_server" else hdr.target) or ""
+        kinds = _DM_CLIENT if direction == "to_server" else _DM_SERVER
+        out: list[AuthResult] = []
+        nonce_key = (server, device, direction)
+        cred = hdr.cred
+        if cred is not None:
+            out.append(self._syncml_cred(tx.id, msg.frame, rec, cred, kinds, nonce_key, direction))
+        hmac_header = msg.header("x-syncml-hmac")
+        if hmac_header is not None:
+            out.append(self._syncml_hmac(tx.id, msg, hmac_header, kinds, nonce_key, direction, rec))
+        # Nonces this message hands to the peer, for the peer's next credential.
+        peer = "to_client" if direction == "to_server" else "to_server"
+        for c in rec.commands:
+            if c.name == "Status" and c.chal is not None and c.chal.next_nonce is not None:
+                nonce = _b64_nonce(c.chal.next_nonce)
+                if nonce is not None:
+                    self.dm_nonces[(server, device, peer)] = (nonce, msg.frame)
+        return out
+
+    def _dm_identity(self, rec: syncml.SyncMLMessage, direction: str) -> str | None:
+        hdr = rec.header
+        return hdr.source_name or (hdr.source if direction == "to_client" else None)
+
+    def _dm_secrets(
+        self, kinds: tuple[str, ...], identity: str | None, rec: syncml.SyncMLMessage
+    ) -> list[Secret]:
+        found = self.secrets.for_name(kinds, identity)
+        if not found and kinds == _DM_SERVER:
+            # A server's Cred may name it by URL rather than server id.
+            found = self.secrets.for_name(kinds, rec.header.source)
+        return found
+
+    def _nonce_for(self, key: tuple[str, str, str], secret: Secret, r: AuthResult) -> bytes | None:
+        seen = self.dm_nonces.get(key)
+        if seen is not None:
+            r.notes.append(f"nonce from the Chal in frame {seen[1]}")
+            return seen[0]
+        if secret.nonce is not None:
+            r.notes.append("nonce from the secrets file (none in the capture)")
+            return secret.nonce
+        return None
+
+    def _syncml_cred(
+        self,
+        message: str,
+        frame: int,
+        rec: syncml.SyncMLMessage,
+        cred: syncml.Cred,
+        kinds: tuple[str, ...],
+        nonce_key: tuple[str, str, str],
+        direction: str,
+    ) -> AuthResult:
+        kind = (cred.type or "syncml:auth-basic").strip().lower()
+        if kind == "syncml:auth-basic":
+            pair = auth.parse_syncml_basic(cred.data)
+            if pair is None:
+                r = self._result(
+                    message, frame, "syncml-basic", self._dm_identity(rec, direction), None, direction
+                )
+                r.result, r.reason = "unverifiable", "Cred data is not base64 of user:password"
+                return r
+            return self._basic(message, frame, "syncml-basic", pair[0], pair[1], kinds, direction)
+        identity = self._dm_identity(rec, direction)
+        r = self._result(message, frame, "syncml-md5", identity, "MD5", direction)
+        if kind != "syncml:auth-md5":
+            r.scheme = "syncml-md5" if "md5" in kind else "syncml-basic"
+            r.result, r.reason = "unverifiable", f"unknown credential type {cred.type!r}"
+            return r
+        seen = self.dm_nonces.get(nonce_key)
+        digest = _mac_bytes(cred.data)
+        if seen is not None and digest is not None and identity is not None:
+            self._remember(r, lambda: wl.SyncmlMd5Target(message, identity, seen[0], digest))
+        cands = self._dm_secrets(kinds, identity, rec)
+        if not cands:
+            return r
+        reasons = []
+        for s in cands:
+            nonce = self._nonce_for(nonce_key, s, r)
+            if nonce is None:
+                reasons.append("nonce unknown")
+                continue
+            expected = auth.syncml_md5(s.name, s.password, nonce)
+            how = auth.mac_matches(cred.data, expected)
+            if how is not None:
+                self._matched(r, s)
+                if how != "b64-raw":
+                    r.notes.append(f"digest encoded as {how}")
+                return r
+            reasons.append("password mismatch")
+        r.result = "unverifiable" if all(x == "nonce unknown" for x in reasons) else "invalid"
+        r.reason = "nonce unknown" if r.result == "unverifiable" else "password mismatch (or the wrong nonce)"
+        return r
+
+    def _syncml_hmac(
+        self,
+        message: str,
+        msg: HttpMessage,
+        value: str,
+        kinds: tuple[str, ...],
+        nonce_key: tuple[str, str, str],
+        direction: str,
+        rec: syncml.SyncMLMessage,
+    ) -> AuthResult:
+        parsed = auth.parse_syncml_hmac(value)
+        if isinstance(parsed, auth.AuthParseError):
+            r = self._result(message, msg.frame, "syncml-hmac", None, None, direction)
+            r.result, r.reason = "unverifiable", f"unreadable x-syncml-hmac: {parsed.reason}"
+            return r
+        r = self._result(message, msg.frame, "syncml-hmac", parsed.username, parsed.algorithm, direction)
+        hdr_name = self._dm_identity(rec, direction)
+        if parsed.username and hdr_name and parsed.username != hdr_name and direction == "to_server":
+            r.notes.append(f"username {parsed.username!r} differs from the SyncHdr LocName {hdr_name!r}")
+        if (parsed.algorithm or "MD5").upper() != "MD5":
+            r.result, r.reason = "unverifiable", f"unsupported HMAC algorithm {parsed.algorithm!r}"
+            return r
+        if not msg.complete or len(msg.body) < msg.body_length:
+            r.result, r.reason = "unverifiable", "the capture does not hold the whole body"
+            return r
+        seen = self.dm_nonces.get(nonce_key)
+        mac = _mac_bytes(parsed.mac)
+        user = parsed.username
+        if seen is not None and mac is not None and user is not None:
+            self._remember(r, lambda: wl.SyncmlHmacTarget(message, user, seen[0], msg.body, mac))
+        cands = self._dm_secrets(kinds, parsed.username, rec)
+        if not cands:
+            return r
+        reasons = []
+        for s in cands:
+            nonce = self._nonce_for(nonce_key, s, r)
+            if nonce is None:
+                reasons.append("nonce unknown")
+                continue
+            expected = auth.syncml_hmac(s.name, s.password, nonce, msg.body)
+            how = auth.mac_matches(parsed.mac, expected)
+            if how is not None:
+                self._matched(r, s)
+                if how != "b64-raw":
+                    r.notes.append(f"mac encoded as {how}")
+                return r
+            reasons.append("password mismatch")
+        r.result = "unverifiable" if all(x == "nonce unknown" for x in reasons) else "invalid"
+        r.reason = "nonce unknown" if r.result == "unverifiable" else "password mismatch (or the wrong nonce)"
+        return r
+
+    # -- Package #0 and TR-111 -------------------------------------------------------------------------
+    def _pkg0(
+        self, message: str, frame: int, n: notification.Notification, server_ip: str | None = None
+    ) -> list[AuthResult]:
+        r = self._result(message, frame, "pkg0-digest", n.server_id, "MD5", "to_client")
+        cands = self.secrets.for_name(_DM_SERVER, n.server_id)
+        # The server nonce: the secrets', else the last one a device handed this server in a Chal,
+        # else the empty nonce (a fresh account); then the resynchronisation nonces.
+        tried: list[tuple[bytes, str]] = []
+        for s in cands:
+            if s.nonce is not None:
+                tried.append((s.nonce, "the server nonce from the secrets file"))
+        if server_ip is not None:
+            seen = [v for k, v in self.dm_nonces.items() if k[0] == server_ip and k[2] == "to_client"]
+            if seen:
+                nonce, where = max(seen, key=lambda v: v[1])
+                tried.append((nonce, f"the nonce the device gave the server in frame {where}"))
+        tried.append((b"", "the empty server nonce"))
+        self._remember(r, lambda: wl.Pkg0Target(message, n.server_id, tried[0][0], n.trigger, n.digest))
+        if not cands:
+            return [r]
+        for s in cands:
+            for nonce, how in tried:
+                if auth.pkg0_digest(n.server_id_raw, s.password, nonce, n.trigger) == n.digest:
+                    self._matched(r, s)
+                    r.notes.append(f"verified with {how}")
+                    return [r]
+            for label, resync in auth.RESYNC_NONCES:
+                if auth.pkg0_digest(n.server_id_raw, s.password, resync, n.trigger) == n.digest:
+                    self._matched(r, s)
+                    r.notes.append(f"valid only with the resync nonce {label}")
+                    return [r]
+        r.result = "invalid"
+        r.reason = "password or server nonce mismatch (the resync nonces do not verify either)"
+        return [r]
+
+    def _tr111(self, dg: Datagram, cr: tr111.UdpConnectionRequest) -> AuthResult:
+        r = self._result(dg.id, dg.frame, "tr111-signature", cr.un, "HMAC-SHA1", "to_client")
+        if cr.sig is None or cr.un is None:
+            r.result, r.reason = "unverifiable", "no sig or un in the request"
+            return r
+        if cr.timestamp_unit == "ms":
+            r.notes.append("ts is in milliseconds (TR-111 wants seconds)")
+        cands = self.secrets.for_name(_CR_KINDS, cr.un)
+        for s in cands:
+            for algorithm in ("sha1", "sha256"):
+                expected = auth.tr111_signature(s.password, cr.signed_text, algorithm)
+                if expected.lower() == cr.sig.strip().lower():
+                    self._matched(r, s)
+                    if algorithm != "sha1":
+                        r.algorithm = "HMAC-SHA256"
+                        r.notes.append("signed with HMAC-SHA256 (TR-069 Annex G specifies HMAC-SHA1)")
+                    return r
+        if cands:
+            r.result, r.reason = "invalid", "password mismatch"
+        sig = cr.sig
+        self._remember(r, lambda: wl.Tr111Target(dg.id, cr.signed_text, sig))
+        return r
+
+    # -- wordlist audit ----------------------------------------------------------------------------------
+    def _remember(self, r: AuthResult, make: Callable[[], wl.Target]) -> None:
+        """Keep one credential per identity for the wordlist audit (memory: one per identity)."""
+        if self.wordlist is None:
+            return
+        key = (r.scheme, r.identity)
+        if key not in self.targets:
+            self.targets[key] = (r, make())
+
+    def done(self) -> None:
+        if self.wordlist is None or not self.targets:
+            return
+        assert self.pipeline is not None
+        items = list(self.targets.values())
+        targets = [dataclasses.replace(t, key=str(i)) for i, (_r, t) in enumerate(items)]  # type: ignore[type-var]
+        res = wl.audit(targets, self.wordlist, jobs=self.jobs)
+        self.audit_summary = (len(self.wordlist), len(targets), res.checks, res.seconds, len(res.found))
+        for k, (password, note) in res.found.items():
+            r = items[int(k)][0]
+            shown = f": {password!r}" if self.show_secrets else " (--show-secrets prints it)"
+            extra = f"; {note}" if note else ""
+            self.pipeline.emit_finding(
+                Finding(
+                    severity="warning",
+                    code="verify.password-in-wordlist",
+                    message=f"the password {r.identity!r} presented ({r.scheme}) is in the wordlist"
+                    f"{shown}{extra}",
+                    frames=[r.frame],
+                    reference="dmsniff wordlist audit: a password an attacker would try first",
+                    capture=r.capture,
+                )
+            )
+
+
+def _digest_target(key: str, creds: auth.DigestCredentials, method: str, uri: str, body: bytes) -> wl.Target:
+    body_hash = None
+    if creds.qop == "auth-int":
+        ctor = auth.DIGEST_ALGORITHMS[creds.algorithm or "MD5"][0]
+        body_hash = ctor(body).hexdigest()
+    return wl.DigestTarget(
+        key=key,
+        algorithm=creds.algorithm or "MD5",
+        username=creds.identity or "",
+        realm=creds.realm or "",
+        method=method,
+        uri=creds.uri or uri,  # the client hashed the uri field it sent
+        nonce=creds.nonce or "",
+        nc=creds.nc,
+        cnonce=creds.cnonce,
+        qop=creds.qop,
+        response=creds.response or "",
+        body_hash=body_hash,
+    )
+
+
+def _mac_bytes(text: str | None) -> bytes | None:
+    """The 16 raw digest bytes of a base64 Cred/mac value (of raw bytes or of 32 hex digits)."""
+    if text is None:
+        return None
+    t = text.strip()
+    try:
+        raw = base64.b64decode(t + "=" * (-len(t) % 4), validate=True)
+    except (binascii.Error, ValueError):
+        return None
+    if len(raw) == 16:
+        return raw
+    if len(raw) == 32:
+        try:
+            return bytes.fromhex(raw.decode("ascii"))
+        except (UnicodeDecodeError, ValueError):
+            return None
+    return None

@@ -1,0 +1,104 @@
+"""Verification from the command line: secrets in, verdicts out, passwords kept out of the output."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import jsonschema
+
+from tests.conftest import CAPTURES, ROOT
+
+from .test_omadm_capture import SECRETS
+
+SCHEMA = json.loads((ROOT / "docs" / "report.schema.json").read_text())
+OMADM = str(CAPTURES / "omadm_loopback.pcap")
+DIGEST = str(CAPTURES / "digest_loopback.pcap")
+
+
+def run(*args: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "dmsniff", "report", *args],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        cwd=ROOT,
+    )
+
+
+def secrets_file(tmp_path: Path, mode: int = 0o600) -> str:
+    f = tmp_path / "secrets.toml"
+    f.write_text(SECRETS)
+    f.chmod(mode)
+    return str(f)
+
+
+def test_json_report_has_auth_and_badges(tmp_path: Path) -> None:
+    res = run("--format", "json", "--secrets", secrets_file(tmp_path), OMADM)
+    assert res.returncode == 0 and res.stderr == ""
+    doc = json.loads(res.stdout)
+    jsonschema.validate(doc, SCHEMA)
+    assert [a["result"] for a in doc["auth"]].count("valid") == 7
+    badges = {s["session_id"]: s["auth"]["badge"] for s in doc["sessions"]}
+    assert badges == {"1A2B": "✗", "2C": "✗", "3E": "✗"}
+    first = doc["auth"][1]
+    assert {k: first[k] for k in ("scheme", "identity", "result", "reason", "matched")} == {
+        "scheme": "syncml-basic",
+        "identity": "dmuser",
+        "result": "invalid",
+        "reason": "password mismatch",
+        "matched": None,
+    }
+
+
+def test_passwords_stay_out_unless_asked(tmp_path: Path) -> None:
+    path = secrets_file(tmp_path)
+    for fmt in ("text", "json", "jsonl"):
+        out = run("--format", fmt, "--secrets", path, OMADM).stdout
+        assert "dmpass" not in out and "srvpass" not in out
+    shown = run("--format", "jsonl", "--show-secrets", "--secrets", path, OMADM).stdout
+    recs = [json.loads(line) for line in shown.splitlines()]
+    auth = [r for r in recs if r["type"] == "auth"]
+    assert {r.get("password") for r in auth if r["result"] == "valid"} == {"dmpass", "srvpass"}
+    for r in recs:
+        jsonschema.validate(r, {"$defs": SCHEMA["$defs"], **SCHEMA["$defs"][r["type"]]})
+
+
+def test_fail_on_invalid_and_secret_options(tmp_path: Path) -> None:
+    ok = run("--secret", "alice:alice-pass", "--secret", "bob:bob-pass", DIGEST)
+    assert ok.returncode == 0  # invalid credentials are reported, not an error
+    assert "2 × http-digest 'alice' invalid" in ok.stdout
+    res = run("--fail-on-invalid", "--secret", "alice:alice-pass", "--secret", "bob:bob-pass", DIGEST)
+    assert res.returncode == 1
+    assert res.stderr.strip() == "dmsniff: 2 invalid credential(s) (--fail-on-invalid)"
+    only_bob = run("--fail-on-invalid", "--secret", "bob:bob-pass", DIGEST)
+    assert only_bob.returncode == 0  # alice's are no-secret, not invalid
+
+
+def test_world_readable_secrets_warn_and_bad_ones_stop(tmp_path: Path) -> None:
+    res = run("--secrets", secrets_file(tmp_path, 0o644), OMADM)
+    assert res.returncode == 0
+    assert "readable by others (mode 0644)" in res.stderr
+    bad = tmp_path / "bad.toml"
+    bad.write_text("[[http]]\nusername = 'x'\n")
+    res = run("--secrets", str(bad), OMADM)
+    assert res.returncode == 2 and res.stdout == ""
+    assert res.stderr.count("\n") == 1 and "needs username and password" in res.stderr
+    res = run("--wordlist", str(tmp_path / "missing.txt"), OMADM)
+    assert res.returncode == 2 and "cannot read wordlist" in res.stderr
+
+
+def test_wordlist_audit(tmp_path: Path) -> None:
+    words = tmp_path / "words.txt"
+    words.write_text("123456\npassword\nbob-pass\nsrvpass\n")
+    res = run("--format", "jsonl", "--wordlist", str(words), DIGEST, OMADM)
+    assert res.returncode == 0
+    found = [json.loads(line) for line in res.stdout.splitlines() if '"verify.password-in-wordlist"' in line]
+    assert sorted(f["message"].split(" presented")[0] for f in found) == [
+        "the password 'bob'",
+        "the password 'dmsniff-dm'",
+    ]
+    assert "bob-pass" not in res.stdout
+    assert "4 words × " in res.stderr and "2 password(s) found" in res.stderr
