@@ -85,6 +85,7 @@ class Verifier(Addon):
         self.issued: OrderedDict[tuple[str, str], _Issued] = OrderedDict()  # (server, nonce) -> issued
         self.servers_challenging: set[str] = set()
         self.last_nc: dict[tuple[str, str], int] = {}
+        self.first_cnonce: dict[tuple[str, str], str] = {}
         # (server host, device LocURI, direction of the credential's message) -> (nonce, frame it came in)
         self.dm_nonces: dict[tuple[str, str, str], tuple[bytes, int]] = {}
         self.capture = 0
@@ -192,6 +193,7 @@ class Verifier(Addon):
         if len(self.issued) > MAX_NONCES:
             old, _ = self.issued.popitem(last=False)
             self.last_nc.pop(old, None)
+            self.first_cnonce.pop(old, None)
 
     def _http(
         self, tx: Transaction, req: HttpMessage, resp: HttpMessage | None, value: str
@@ -245,6 +247,13 @@ class Verifier(Addon):
         if nc_note:
             r.notes.append(nc_note)
         cands = self._digest_candidates(creds)
+        # -sess: some clients compute HA1 once, with the first cnonce used with this nonce (RFC 2617),
+        # others per request with each new cnonce (python-requests); both are tried.
+        first_cnonce = None
+        if creds.algorithm.endswith("-sess") and creds.nonce and creds.cnonce:
+            first_cnonce = self.first_cnonce.setdefault((tx.server, creds.nonce), creds.cnonce)
+            if first_cnonce == creds.cnonce:
+                first_cnonce = None
         method = req.method or "GET"
         uri = req.uri or "/"
         body = req.content
@@ -256,7 +265,16 @@ class Verifier(Addon):
             return r
         reasons: list[str] = []
         for s in cands:
-            v = auth.verify_digest(creds, s.password, method, uri, body, realm=s.realm, username=s.name)
+            v = auth.verify_digest(
+                creds,
+                s.password,
+                method,
+                uri,
+                body,
+                realm=s.realm,
+                username=s.name,
+                first_cnonce=first_cnonce,
+            )
             if v.valid:
                 self._matched(r, s)
                 r.notes.extend(v.notes)
@@ -278,6 +296,13 @@ class Verifier(Addon):
                 r.result, r.reason = "invalid", "stale nonce"
                 r.notes.append(
                     f"the password matches, but the server's 401 (frame {resp.frame}) says stale=true"
+                )
+            elif r.result == "valid" and issued is None:
+                # The likeliest reason the server refused a right password: it never gave that nonce.
+                r.result = "invalid"
+                r.reason = "nonce never issued" if tx.server in self.servers_challenging else "nonce unknown"
+                r.notes.append(
+                    f"the password matches, but the server answered {resp.status} (frame {resp.frame})"
                 )
             elif r.result == "valid":
                 r.notes.append(
@@ -308,6 +333,9 @@ class Verifier(Addon):
         except ValueError:
             return f"nc {creds.nc!r} is not hex"
         key = (server, creds.nonce)
+        if len(self.last_nc) > 2 * MAX_NONCES:  # nonces never issued in the capture are not evicted above
+            self.last_nc.clear()
+            self.first_cnonce.clear()
         prev = self.last_nc.get(key)
         self.last_nc[key] = max(nc, prev or 0)
         if prev is not None and nc <= prev:

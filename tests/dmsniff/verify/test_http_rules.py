@@ -101,9 +101,31 @@ def test_stale_nonce_and_never_issued_nonce() -> None:
     stale = [("WWW-Authenticate", f'Digest realm="{REALM}", nonce="n2", qop="auth", stale=true')]
     send(b, digest_header("cpe", "pw"), status=401, answer_headers=stale)
     send(b, digest_header("cpe", "pw", nonce="forged"), status=401)
-    assert results(out) == [("invalid", "stale nonce"), ("valid", None)]
-    assert "nonce never issued by this server in the capture" in out.auth_results[1].notes
-    assert any("yet the server answered 401" in n for n in out.auth_results[1].notes)
+    send(b, digest_header("cpe", "pw", nonce="earlier"), status=200)  # the capture began too late
+    assert results(out) == [("invalid", "stale nonce"), ("invalid", "nonce never issued"), ("valid", None)]
+    assert "nonce never issued by this server in the capture" in out.auth_results[2].notes
+
+
+def test_nonce_unknown_when_the_server_never_challenged() -> None:
+    b, out = book(Secret("http", "cpe", "pw"))
+    send(b, digest_header("cpe", "pw"), status=401)
+    assert results(out) == [("invalid", "nonce unknown")]
+
+
+def test_md5_sess_with_ha1_from_the_first_cnonce() -> None:
+    """RFC 2617 computes the -sess HA1 once; a client may keep it while changing its cnonce."""
+    b, out = book(Secret("http", "cpe", "pw"))
+    challenge(b)
+    ha1 = auth.digest_ha1("MD5-sess", "cpe", REALM, "pw", NONCE, "first")
+    for nc, cnonce in (("00000001", "first"), ("00000002", "second")):
+        resp = auth.digest_response("MD5-sess", ha1, NONCE, nc, cnonce, "auth", "POST", "/acs")
+        send(
+            b,
+            f'Digest username="cpe", realm="{REALM}", nonce="{NONCE}", uri="/acs", response="{resp}", '
+            f'qop=auth, nc={nc}, cnonce="{cnonce}", algorithm=MD5-sess',
+        )
+    assert results(out) == [("valid", None), ("valid", None)]
+    assert any("first cnonce" in n for n in out.auth_results[1].notes), out.auth_results[1].notes
 
 
 def test_nc_that_does_not_increase() -> None:
