@@ -275,7 +275,7 @@ _MD5 = _hash(_fast_md5)
 
 
 def _digest_hashes(name: str) -> list[_Hash]:
-    """The ways to compute a Digest algorithm's H, the standard one first; empty if this Python has none."""
+    """The ways to compute a Digest algorithm's H, the standard one first (when this Python has it)."""
     if name == "md5":
         return [_MD5]
     if name == "sha256":
