@@ -21,6 +21,7 @@ from dmsniff.capture import CaptureError, CaptureInfo, Frame
 
 if TYPE_CHECKING:
     from dmsniff.pipeline import Pipeline
+    from dmsniff.verify.secrets import Secrets
     from dmsniff.verify.verifier import Verifier
 
 EXIT_OK, EXIT_SOME_FAILED, EXIT_ALL_FAILED = 0, 1, 2
@@ -52,31 +53,62 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
 
     rep = sub.add_parser(
-        "report", help="decode captures and write a report (text, JSON or JSON Lines)",
+        "report",
+        help="decode captures and write a report (text, JSON or JSON Lines)",
         description="Decode pcap/pcapng captures (optionally gzip-compressed) or a live interface, and "
-                    "report every HTTP exchange found, on any port.",
+        "report every HTTP exchange found, on any port.",
     )
     rep.add_argument("captures", nargs="*", metavar="CAPTURE", help="pcap or pcapng file(s), may be .gz")
-    rep.add_argument("--format", choices=("text", "json", "jsonl"), default=None,
-                     help="output format (default: text; jsonl with --live)")
+    rep.add_argument(
+        "--format",
+        choices=("text", "json", "jsonl"),
+        default=None,
+        help="output format (default: text; jsonl with --live)",
+    )
     rep.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
-    rep.add_argument("--max-body", type=_size, default=16 << 20, metavar="BYTES",
-                     help="body bytes kept per HTTP message for decoding (default 16M); longer bodies "
-                          "are counted and reported as cut")
-    rep.add_argument("-j", "--jobs", type=int, default=0, metavar="N",
-                     help="worker processes for large captures (default: 2 where there are 2 cores; 1 = "
-                          "decode in this process)")
+    rep.add_argument(
+        "--max-body",
+        type=_size,
+        default=16 << 20,
+        metavar="BYTES",
+        help="body bytes kept per HTTP message for decoding (default 16M); longer bodies "
+        "are counted and reported as cut",
+    )
+    rep.add_argument(
+        "-j",
+        "--jobs",
+        type=int,
+        default=0,
+        metavar="N",
+        help="worker processes for large captures (default: 2 where there are 2 cores; 1 = "
+        "decode in this process)",
+    )
     ver = rep.add_argument_group("verification")
-    ver.add_argument("--secrets", metavar="FILE", action="append", default=[],
-                     help="TOML file of passwords to check every credential against (see README)")
-    ver.add_argument("--secret", metavar="USER:PASSWORD", action="append", default=[],
-                     help="a password for USER, for any kind of credential (repeatable)")
-    ver.add_argument("--wordlist", metavar="FILE",
-                     help="try every word as the password of every identity seen (an audit)")
-    ver.add_argument("--show-secrets", action="store_true",
-                     help="print matched passwords in the report (never printed otherwise)")
-    ver.add_argument("--fail-on-invalid", action="store_true",
-                     help="exit 1 when a credential is judged invalid (for CI)")
+    ver.add_argument(
+        "--secrets",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="TOML file of passwords to check every credential against (see README)",
+    )
+    ver.add_argument(
+        "--secret",
+        metavar="USER:PASSWORD",
+        action="append",
+        default=[],
+        help="a password for USER, for any kind of credential (repeatable)",
+    )
+    ver.add_argument(
+        "--wordlist", metavar="FILE", help="try every word as the password of every identity seen (an audit)"
+    )
+    ver.add_argument(
+        "--show-secrets",
+        action="store_true",
+        help="print matched passwords in the report (never printed otherwise)",
+    )
+    ver.add_argument(
+        "--fail-on-invalid", action="store_true", help="exit 1 when a credential is judged invalid (for CI)"
+    )
     live = rep.add_argument_group("live capture")
     live.add_argument("--live", action="store_true", help="capture from an interface instead of files")
     live.add_argument("-i", "--interface", metavar="IFACE", help="interface to capture on (with --live)")
@@ -84,17 +116,52 @@ def build_parser() -> argparse.ArgumentParser:
     live.add_argument("--duration", type=float, metavar="SECONDS", help="stop after this many seconds")
     live.add_argument("-w", "--write", metavar="FILE", help="also save the captured packets as pcapng")
 
+    tui = sub.add_parser(
+        "tui",
+        help="open captures in the terminal UI (what `dmsniff CAPTURE` does in a terminal)",
+        description="Browse the sessions of captures: timeline, decoded messages, credentials, findings.",
+    )
+    tui.add_argument("captures", nargs="+", metavar="CAPTURE", help="pcap or pcapng file(s), may be .gz")
+    live_ui = sub.add_parser(
+        "live",
+        help="the terminal UI fed by a live capture",
+        description="Capture on an interface and show sessions as they happen (needs capture permission).",
+    )
+    live_ui.add_argument("-i", "--interface", metavar="IFACE", required=True, help="interface to capture on")
+    live_ui.add_argument("-f", "--filter", metavar="BPF", help="capture filter, as in tcpdump")
+    live_ui.add_argument("-w", "--write", metavar="FILE", help="also save the captured packets as pcapng")
+    for p in (tui, live_ui):
+        p.add_argument(
+            "--secrets", metavar="FILE", action="append", default=[], help="TOML file of passwords"
+        )
+        p.add_argument(
+            "--secret",
+            metavar="USER:PASSWORD",
+            action="append",
+            default=[],
+            help="a password for USER (repeatable)",
+        )
+
     dec = sub.add_parser(
-        "decode", help="print one WBXML/XML SyncML message, Package #0 or WAP Push readably",
+        "decode",
+        help="print one WBXML/XML SyncML message, Package #0 or WAP Push readably",
         description="Decode one standalone message: WBXML is printed as XML (like wbxml2xml), SyncML XML "
-                    "re-indented, a Package #0 notification or WAP Push as its fields.",
+        "re-indented, a Package #0 notification or WAP Push as its fields.",
     )
     dec.add_argument("file", metavar="FILE", help="the message; - reads standard input")
-    dec.add_argument("--as", dest="kind", default="auto",
-                     choices=("auto", "wbxml", "xml", "pkg0", "wap-push"),
-                     help="what the input is (default: recognised by content)")
-    dec.add_argument("-s", "--summary", action="store_true",
-                     help="SyncML: list header and commands with status/alert codes explained, not XML")
+    dec.add_argument(
+        "--as",
+        dest="kind",
+        default="auto",
+        choices=("auto", "wbxml", "xml", "pkg0", "wap-push"),
+        help="what the input is (default: recognised by content)",
+    )
+    dec.add_argument(
+        "-s",
+        "--summary",
+        action="store_true",
+        help="SyncML: list header and commands with status/alert codes explained, not XML",
+    )
     dec.add_argument("--json", action="store_true", help="the decoded record as JSON")
     return parser
 
@@ -126,8 +193,9 @@ def cmd_report(args: argparse.Namespace) -> int:
             print("dmsniff: error: give either capture files or --live, not both", file=sys.stderr)
             return EXIT_ALL_FAILED
     elif not args.captures:
-        print("dmsniff: error: no capture given (dmsniff report FILE..., or --live -i IFACE)",
-              file=sys.stderr)
+        print(
+            "dmsniff: error: no capture given (dmsniff report FILE..., or --live -i IFACE)", file=sys.stderr
+        )
         return EXIT_ALL_FAILED
     elif args.interface or args.filter or args.duration is not None or args.write:
         print("dmsniff: error: -i/-f/--duration/-w need --live", file=sys.stderr)
@@ -151,8 +219,11 @@ def cmd_report(args: argparse.Namespace) -> int:
     if verifier.audit_summary is not None:
         words, identities, checks, seconds, found = verifier.audit_summary
         rate = f", {checks / seconds:,.0f} checks/s" if seconds > 0 else ""
-        print(f"dmsniff: wordlist: {words:,} words × {identities} identities, {checks:,} checks in "
-              f"{seconds:.1f} s{rate}; {found} password(s) found", file=sys.stderr)
+        print(
+            f"dmsniff: wordlist: {words:,} words × {identities} identities, {checks:,} checks in "
+            f"{seconds:.1f} s{rate}; {found} password(s) found",
+            file=sys.stderr,
+        )
     failed = 0
     for path, res in zip(args.captures, results, strict=True):
         if isinstance(res, CaptureError):
@@ -197,11 +268,35 @@ def cmd_decode(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
-def _verifier(args: argparse.Namespace) -> Verifier:
-    """The verification addon, from --secrets/--secret/--wordlist; warnings go to stderr now."""
+def cmd_tui(args: argparse.Namespace) -> int:
+    from dmsniff.tui.app import DmsniffApp
+
+    secrets = _secrets(args)
+    if args.command == "live":
+        import threading
+
+        from dmsniff.capture.live import live_frames
+
+        # Opened here, before the screen changes, so a missing permission is one line on stderr.
+        stop = threading.Event()
+        try:
+            frames = live_frames(
+                args.interface, bpf=args.filter, duration=None, write_to=args.write, stop=stop
+            )
+        except CaptureError as exc:
+            raise CliError(str(exc)) from None
+        app = DmsniffApp(secrets=secrets, live=(args.interface, frames, stop))
+    else:
+        for path in args.captures:
+            if not os.path.exists(path):
+                raise CliError(f"cannot read {path}: No such file or directory")
+        app = DmsniffApp(args.captures, secrets=secrets)
+    app.run()
+    return EXIT_OK
+
+
+def _secrets(args: argparse.Namespace) -> Secrets:
     from dmsniff.verify.secrets import SecretError, Secrets, load_secrets, parse_secret_option
-    from dmsniff.verify.verifier import Verifier
-    from dmsniff.verify.wordlist import load_wordlist
 
     secrets = Secrets()
     try:
@@ -213,6 +308,15 @@ def _verifier(args: argparse.Namespace) -> Verifier:
         raise CliError(str(exc)) from None
     for w in secrets.warnings:
         print(f"dmsniff: warning: {w}", file=sys.stderr)
+    return secrets
+
+
+def _verifier(args: argparse.Namespace) -> Verifier:
+    """The verification addon, from --secrets/--secret/--wordlist; warnings go to stderr now."""
+    from dmsniff.verify.verifier import Verifier
+    from dmsniff.verify.wordlist import load_wordlist
+
+    secrets = _secrets(args)
     words = None
     if args.wordlist:
         try:
@@ -225,8 +329,16 @@ def _verifier(args: argparse.Namespace) -> Verifier:
 def _run_live(pipeline: Pipeline, args: argparse.Namespace) -> int:
     from dmsniff.capture.live import live_frames
 
-    info = CaptureInfo(path=f"live:{args.interface}", format="live", compressed=False, packets=0,
-                       link_types=[], first_time=None, last_time=None, errors=[])
+    info = CaptureInfo(
+        path=f"live:{args.interface}",
+        format="live",
+        compressed=False,
+        packets=0,
+        link_types=[],
+        first_time=None,
+        last_time=None,
+        errors=[],
+    )
     try:
         frames = live_frames(args.interface, bpf=args.filter, duration=args.duration, write_to=args.write)
         pipeline.run_frames(_counting(frames, info), info)
@@ -253,15 +365,20 @@ def _counting(frames: Iterator[Frame], info: CaptureInfo) -> Iterator[Frame]:
 def main(argv: Sequence[str] | None = None) -> int:
     argv = list(sys.argv[1:] if argv is None else argv)
     parser = build_parser()
-    # ``dmsniff CAPTURE`` is shorthand for ``dmsniff report CAPTURE`` until the TUI lands.
-    if argv and not argv[0].startswith("-") and argv[0] not in ("report", "decode"):
-        argv.insert(0, "report")
+    # ``dmsniff CAPTURE`` opens the UI in a terminal, and is ``dmsniff report CAPTURE`` in a
+    # pipe or a script, so scripts written before the UI keep working.
+    if argv and not argv[0].startswith("-") and argv[0] not in ("report", "decode", "tui", "live"):
+        argv.insert(0, "tui" if sys.stdin.isatty() and sys.stdout.isatty() else "report")
     args = parser.parse_args(argv)
     if args.command is None:
         parser.print_help(sys.stderr)
         return EXIT_ALL_FAILED
     try:
-        return cmd_decode(args) if args.command == "decode" else cmd_report(args)
+        if args.command == "decode":
+            return cmd_decode(args)
+        if args.command in ("tui", "live"):
+            return cmd_tui(args)
+        return cmd_report(args)
     except CliError as exc:
         print(f"dmsniff: error: {exc}", file=sys.stderr)
         return EXIT_ALL_FAILED
@@ -278,6 +395,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     except Exception as exc:  # the promise: never a traceback for the user
         if os.environ.get("DMSNIFF_DEBUG"):
             traceback.print_exc()
-        print(f"dmsniff: internal error: {type(exc).__name__}: {exc} (set DMSNIFF_DEBUG=1 for details)",
-              file=sys.stderr)
+        print(
+            f"dmsniff: internal error: {type(exc).__name__}: {exc} (set DMSNIFF_DEBUG=1 for details)",
+            file=sys.stderr,
+        )
         return EXIT_INTERNAL
