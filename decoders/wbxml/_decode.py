@@ -192,7 +192,7 @@ class _Reader:
 
     def problem(self, text: str) -> None:
         if len(self.problems) < _MAX_PROBLEMS:
-            self.problems.append(text)
+            self.problems.append(_one_line(text))
         else:
             self.suppressed += 1
 
@@ -462,7 +462,7 @@ class _Reader:
         where = f" inside <{stack[-1].tag}>" if stack else ""
         note = f"; {left} open element{'s' if left != 1 else ''} closed" if left else ""
         # Always kept, even past the problem cap: it is the one that matters.
-        self.problems.append(f"error: {stop.reason}{where} at offset {stop.offset}{note}")
+        self.problems.append(_one_line(f"error: {stop.reason}{where} at offset {stop.offset}{note}"))
         while stack:
             self.close(stack)
 
@@ -773,3 +773,9 @@ def decode(data: bytes, *, max_depth: int = 64, max_nodes: int = 100_000) -> Wbx
     if not isinstance(data, bytes | bytearray | memoryview):
         return WbxmlError(f"expected bytes, not {type(data).__name__}", 0)
     return _decode(bytes(data), max_depth, max_nodes, 0)
+
+
+def _one_line(text: str) -> str:
+    """Problems are one line: names read from the input may hold newlines; long ones are cut."""
+    line = " ".join(text.split())
+    return line if len(line) <= 300 else line[:299] + "…"
