@@ -1,0 +1,1 @@
+"""Terminal UI for dmsniff (Textual)."""
