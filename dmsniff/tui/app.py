@@ -1,0 +1,381 @@
+"""The terminal UI: sessions on the left, the selected session's timeline and detail on the right.
+
+Layout::
+
+    ┌ filter ────────────────────┐┌ timeline of the selected session ──────────────┐
+    │ sessions (virtual list)    ││ +0.000  CPE ─ Inform(1 BOOT) ──────────▶ ACS   │
+    │                            │├ Decoded │ XML │ HTTP │ Hex │ Frames │ Auth │ Findings ┤
+    │                            ││ detail of the selected arrow                    │
+    └────────────────────────────┘└─────────────────────────────────────────────────┘
+
+The capture is read by :class:`~dmsniff.tui.loader.Loader` in a worker thread; sessions
+appear as they are found.  Keys: see :data:`HELP_KEYS` (and ``?`` in the app).
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Sequence
+from pathlib import Path
+from typing import ClassVar
+
+from rich.text import Text
+from textual import on, work
+from textual.app import App, ComposeResult
+from textual.binding import Binding, BindingType
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.css.query import NoMatches
+from textual.screen import ModalScreen
+from textual.widgets import Footer, Input, OptionList, Static, TabbedContent, TabPane
+from textual.widgets.option_list import Option
+
+from dmsniff.sessions.labels import conversation
+from dmsniff.sessions.model import Session
+from dmsniff.tui import views
+from dmsniff.tui.filter import HELP as FILTER_HELP
+from dmsniff.tui.filter import FilterError, compile_filter
+from dmsniff.tui.loader import Feed, Loader, Progress
+from dmsniff.tui.session_list import SessionList, SessionRow
+from dmsniff.verify.model import AuthResult, badge
+from dmsniff.verify.secrets import Secrets
+
+HELP_KEYS = """\
+Keys
+  j/k ↓/↑        move in the focused list        g/G home/end   first/last
+  PgUp/PgDn      a page                          enter          open (sessions → timeline)
+  tab/shift+tab  next/previous pane              1…7            detail tab (Decoded … Findings)
+  f              filter bar (enter applies)      esc            back to the sessions list
+  /  n           search sessions, next match     s              sort by the next column
+  P  J  B        export the session: pcap, JSON, message bodies (to the current folder)
+  ?              this help                       q              quit
+Mouse: click to select, wheel to scroll, click a column header to sort.
+"""
+
+_FILTER_PLACEHOLDER = "filter: proto:cwmp fault:9001 auth:invalid finding:error … (enter)"
+_SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
+_SORTS = ("time", "protocol", "device", "server", "messages", "auth", "findings")
+
+
+def session_row(s: Session) -> SessionRow:
+    results = [a for m in s.messages for a in m.auth if isinstance(a, AuthResult)]
+    results.extend(a for cr in s.connection_requests for a in cr.auth if isinstance(a, AuthResult))
+    worst = min((f.severity for f in s.findings), key=lambda x: _SEVERITY_ORDER.get(x, 9), default="")
+    return SessionRow(
+        key=s.id,
+        time=s.start,
+        protocol=s.protocol,
+        device=s.device_id or "-",
+        server=s.server_name or s.server,
+        messages=len(s.messages),
+        summary=conversation(s),
+        auth=badge(results) or "",
+        findings=len(s.findings),
+        severity=worst,
+    )
+
+
+class HelpScreen(ModalScreen[None]):
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "dismiss", "close")]
+    DEFAULT_CSS = """
+    HelpScreen { align: center middle; }
+    HelpScreen > VerticalScroll {
+        width: 100; height: 80%; border: round $accent; padding: 0 1; background: $surface;
+    }
+    """
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll():
+            yield Static(Text(HELP_KEYS + "\nFilter language\n" + FILTER_HELP))
+
+
+class DmsniffApp(App[None]):
+    """Sessions, timeline and detail of one or more captures (or a live interface)."""
+
+    TITLE = "dmsniff"
+    CSS = """
+    #left { width: 45%; min-width: 40; }
+    #filter { height: 3; }
+    #status { height: 1; color: $text-muted; padding: 0 1; }
+    #right { width: 1fr; }
+    #timeline { height: 40%; border: round $primary-darken-2; }
+    #detail { height: 1fr; }
+    .pane-body { padding: 0 1; }
+    """
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("q", "quit", "quit"),
+        Binding("question_mark", "help", "help"),
+        Binding("f", "focus_filter", "filter"),
+        Binding("slash", "search", "search"),
+        Binding("n", "search_next", "next", show=False),
+        Binding("escape", "focus_sessions", "sessions", show=False),
+        Binding("s", "sort_next", "sort"),
+        Binding("P", "export('pcap')", "pcap"),
+        Binding("J", "export('json')", "json"),
+        Binding("B", "export('bodies')", "bodies"),
+        *[Binding(str(i + 1), f"tab({i})", show=False) for i in range(7)],
+    ]
+
+    def __init__(
+        self,
+        captures: Sequence[str] = (),
+        *,
+        secrets: Secrets | None = None,
+        live: tuple[str, str | None, str | None] | None = None,
+        export_dir: str | Path = ".",
+    ) -> None:
+        super().__init__()
+        self.captures = list(captures)
+        self.live = live
+        self.export_dir = Path(export_dir)
+        self.progress = Progress()
+        self.feed = Feed(self._post_sessions, self.progress)
+        self.loader = Loader(self.feed, secrets)
+        self.sessions: list[Session] = []
+        self.by_id: dict[str, Session] = {}
+        self.rows: dict[str, SessionRow] = {}
+        self.predicate = compile_filter("")
+        self.current: Session | None = None
+        self.current_steps: list[views.Step] = []
+        self.search_text = ""
+        self.filter_text = ""
+        self._searching = False
+        self._sort_index = 0
+
+    # -- layout ----------------------------------------------------------------------------------
+    def compose(self) -> ComposeResult:
+        with Horizontal():
+            with Vertical(id="left"):
+                yield Input(placeholder=_FILTER_PLACEHOLDER, id="filter")
+                yield SessionList(id="sessions")
+                yield Static("", id="status")
+            with Vertical(id="right"):
+                yield OptionList(id="timeline")
+                with TabbedContent(id="detail"):
+                    for name in ("Decoded", "XML", "HTTP", "Hex", "Frames", "Auth", "Findings"):
+                        with TabPane(name, id=f"tab-{name.lower()}"):
+                            if name == "Findings":
+                                yield OptionList(id="findings")
+                            else:
+                                with VerticalScroll():
+                                    yield Static("", id=f"view-{name.lower()}", classes="pane-body")
+        yield Footer()
+
+    def on_mount(self) -> None:
+        title = ", ".join(Path(c).name for c in self.captures) or (
+            f"live:{self.live[0]}" if self.live else ""
+        )
+        self.sub_title = title
+        self.query_one("#timeline", OptionList).border_title = "timeline"
+        self.query_one(SessionList).focus()
+        self.set_interval(0.25, self._show_progress)
+        self._load()
+
+    @work(thread=True, exclusive=True, group="load")
+    def _load(self) -> None:
+        if self.live is not None:
+            iface, frames, stop = self.live
+            self.loader.stop = stop  # quitting the app stops the capture
+            self.loader.run_live(iface, frames)
+        else:
+            self.loader.run_files(self.captures)
+
+    def _post_sessions(self, batch: list[Session]) -> None:
+        """Called in the loader thread."""
+        with contextlib.suppress(RuntimeError):  # the app is already shutting down
+            self.call_from_thread(self.add_sessions, batch)
+
+    def add_sessions(self, batch: list[Session]) -> None:
+        new_rows = []
+        for s in batch:
+            self.sessions.append(s)
+            self.by_id[s.id] = s
+            row = self.rows[s.id] = session_row(s)
+            if self.predicate(s):
+                new_rows.append(row)
+        lst = self.query_one(SessionList)
+        first = lst.row_count == 0
+        if new_rows:
+            lst.append_rows(new_rows)
+        if first and lst.cursor_row is not None:
+            self.show_session(lst.cursor_row.key)
+
+    def _show_progress(self) -> None:
+        p = self.progress
+        try:
+            lst = self.query_one(SessionList)
+        except NoMatches:  # a timer tick while the app shuts down
+            return
+        state = "done" if p.done else "reading"
+        text = f"{state}: {p.packets:,} packets, {len(self.sessions):,} sessions ({lst.row_count:,} shown)"
+        if p.errors:
+            text += f" — {p.errors[-1]}"
+        self.query_one("#status", Static).update(text)
+
+    def on_unmount(self) -> None:
+        self.loader.stop.set()
+
+    # -- selection -------------------------------------------------------------------------------
+    @on(SessionList.Selected)
+    def _selected(self, event: SessionList.Selected) -> None:
+        self.show_session(event.row.key)
+
+    @on(SessionList.Activated)
+    def _activated(self, event: SessionList.Activated) -> None:
+        self.show_session(event.row.key)
+        self.query_one("#timeline", OptionList).focus()
+
+    def show_session(self, key: str) -> None:
+        s = self.by_id.get(key)
+        if s is None or s is self.current:
+            return
+        self.current = s
+        self.current_steps = views.steps(s)
+        timeline = self.query_one("#timeline", OptionList)
+        width = max(60, timeline.size.width - 4)
+        marks = views.finding_frames(s)
+        timeline.clear_options()
+        timeline.add_options(
+            [
+                Option(views.step_line(s, st, width, marks), id=str(i))
+                for i, st in enumerate(self.current_steps)
+            ]
+        )
+        timeline.border_title = f"{s.id}  {s.protocol}  {s.device_id or '-'} ↔ {s.server_name or s.server}"
+        timeline.border_subtitle = f"end: {s.end_reason}"
+        if self.current_steps:
+            timeline.highlighted = 0
+        self.query_one("#view-auth", Static).update(views.auth_table(s))
+        findings = self.query_one("#findings", OptionList)
+        findings.clear_options()
+        findings.add_options(
+            [Option(views.finding_text(f), id=str(i)) for i, f in enumerate(s.findings)]
+            or [Option(Text("No findings.", style="dim"), disabled=True)]
+        )
+        self.show_step(0)
+
+    @on(OptionList.OptionHighlighted, "#timeline")
+    def _step_highlighted(self, event: OptionList.OptionHighlighted) -> None:
+        self.show_step(event.option_index)
+
+    def show_step(self, index: int) -> None:
+        if not (0 <= index < len(self.current_steps)):
+            for name in ("decoded", "xml", "http", "hex", "frames"):
+                self.query_one(f"#view-{name}", Static).update("")
+            return
+        step = self.current_steps[index]
+        msg = views.http_of(step, self.feed.transactions)
+        self.query_one("#view-decoded", Static).update(views.decoded_view(step))
+        self.query_one("#view-xml", Static).update(views.xml_view(step, msg))
+        self.query_one("#view-http", Static).update(views.http_view(msg))
+        self.query_one("#view-hex", Static).update(views.hex_view(msg))
+        self.query_one("#view-frames", Static).update(views.frames_view(step, msg))
+
+    @on(OptionList.OptionSelected, "#findings")
+    def _finding_selected(self, event: OptionList.OptionSelected) -> None:
+        """Jump to the first message a finding names."""
+        s = self.current
+        if s is None or event.option.id is None:
+            return
+        f = s.findings[int(event.option.id)]
+        for i, st in enumerate(self.current_steps):
+            frame = st.message.frame if st.message is not None else st.request.frames[0] if st.request else -1
+            if frame in f.frames:
+                timeline = self.query_one("#timeline", OptionList)
+                timeline.highlighted = i
+                timeline.focus()
+                self.query_one(TabbedContent).active = "tab-decoded"
+                return
+
+    # -- filter, search, sort ----------------------------------------------------------------------
+    def action_focus_filter(self) -> None:
+        self.query_one("#filter", Input).focus()
+
+    def action_focus_sessions(self) -> None:
+        self.query_one(SessionList).focus()
+
+    @on(Input.Submitted, "#filter")
+    def _filter(self, event: Input.Submitted) -> None:
+        if self._searching:
+            self._searching = False
+            self.search_text = event.value.lower()
+            event.input.value = self.filter_text
+            event.input.placeholder = _FILTER_PLACEHOLDER
+            self.query_one(SessionList).focus()
+            self.action_search_next()
+            return
+        if self.apply_filter(event.value):
+            self.query_one(SessionList).focus()
+
+    def apply_filter(self, text: str) -> bool:
+        status = self.query_one("#status", Static)
+        try:
+            self.predicate = compile_filter(text)
+        except FilterError as exc:
+            status.update(Text(f"filter error at column {exc.position + 1}: {exc.message}", style="bold red"))
+            return False
+        self.filter_text = text
+        rows = [self.rows[s.id] for s in self.sessions if self.predicate(s)]
+        self.query_one(SessionList).set_rows(rows)
+        self._show_progress()
+        return True
+
+    def action_search(self) -> None:
+        inp = self.query_one("#filter", Input)
+        inp.placeholder = "search: text, then enter; n for the next match"
+        inp.value = ""
+        inp.focus()
+        self._searching = True
+
+    def action_search_next(self) -> None:
+        if not self.search_text:
+            return
+        lst = self.query_one(SessionList)
+        n = lst.row_count
+        start = (lst.cursor_index if lst.cursor_row is not None else -1) + 1
+        for i in range(n):
+            row = lst.row_at((start + i) % n)
+            hay = f"{row.key} {row.device} {row.server} {row.summary}".lower()
+            if self.search_text in hay:
+                lst.select_key(row.key)
+                return
+        self.notify(f"no session matches {self.search_text!r}", severity="warning")
+
+    def action_sort_next(self) -> None:
+        self._sort_index = (self._sort_index + 1) % len(_SORTS)
+        self.query_one(SessionList).sort_by(_SORTS[self._sort_index])
+
+    def action_tab(self, index: int) -> None:
+        names = ("decoded", "xml", "http", "hex", "frames", "auth", "findings")
+        self.query_one(TabbedContent).active = f"tab-{names[index]}"
+
+    def action_help(self) -> None:
+        self.push_screen(HelpScreen())
+
+    # -- exports ---------------------------------------------------------------------------------
+    def action_export(self, what: str) -> None:
+        from dmsniff.tui import export
+
+        s = self.current
+        if s is None:
+            self.notify("no session selected", severity="warning")
+            return
+        base = self.export_dir / f"dmsniff-{s.id}"
+        try:
+            if what == "pcap":
+                path = self.feed.capture_paths.get(s.capture)
+                if path is None or path.startswith("live:"):
+                    self.notify(
+                        "a live session's packets are not kept: use -w to save the capture",
+                        severity="warning",
+                    )
+                    return
+                n = export.export_pcap(s, path, base.with_suffix(".pcap"))
+                self.notify(f"wrote {n} frames to {base.with_suffix('.pcap')}")
+            elif what == "json":
+                export.export_json(s, base.with_suffix(".json"))
+                self.notify(f"wrote {base.with_suffix('.json')}")
+            else:
+                files = export.export_bodies(s, self.feed.transactions, base)
+                self.notify(f"wrote {len(files)} bodies to {base}/")
+        except export.ExportError as exc:
+            self.notify(str(exc), severity="error")

@@ -1,0 +1,322 @@
+"""What the detail panes show, as Rich renderables built from the records (no Textual here).
+
+Kept apart from the widgets so that the text of every view can be tested directly: the
+timeline's arrows, the decoded tree, the XML, the HTTP headers, the hex dump, the
+credentials and the findings of a session.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from lxml import etree
+from rich.console import Group, RenderableType
+from rich.syntax import Syntax
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from decoders import wbxml
+from decoders.notification import Notification
+from decoders.syncml import SyncMLMessage
+from dmsniff.model import Datagram, HttpMessage, Transaction
+from dmsniff.report.records import plain, session_auth
+from dmsniff.sessions.labels import message_label
+from dmsniff.sessions.model import ConnectionRequest, Finding, Session, SessionMessage
+from dmsniff.verify.model import AuthResult, badge
+
+HEX_LIMIT = 64 << 10  # bytes shown in the hex view
+XML_LIMIT = 2 << 20  # characters of XML highlighted
+
+_AUTH_STYLE = {"valid": "green", "invalid": "bold red", "no-secret": "yellow", "unverifiable": "magenta"}
+_SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+@dataclass(frozen=True, slots=True)
+class Step:
+    """One line of the timeline: a message, or the connection request that caused the session."""
+
+    time: float
+    message: SessionMessage | None
+    request: ConnectionRequest | None = None
+
+
+def parties(session: Session) -> tuple[str, str]:
+    return ("CPE", "ACS") if session.protocol == "cwmp" else ("device", "server")
+
+
+def steps(session: Session) -> list[Step]:
+    """Messages and connection requests in time order."""
+    out = [Step(cr.time, None, cr) for cr in session.connection_requests]
+    out.extend(Step(m.time, m) for m in session.messages)
+    out.sort(key=lambda s: s.time)
+    return out
+
+
+def finding_frames(session: Session) -> dict[int, str]:
+    """frame -> worst severity of the session's findings that name it."""
+    order = {"error": 0, "warning": 1, "info": 2}
+    out: dict[int, str] = {}
+    for f in session.findings:
+        for fr in f.frames:
+            if fr not in out or order[f.severity] < order[out[fr]]:
+                out[fr] = f.severity
+    return out
+
+
+def step_line(session: Session, step: Step, width: int, marks: dict[int, str]) -> Text:
+    """``+0.010  CPE ◀── 200 InformResponse ───── ACS  ✓ !`` sized to ``width``."""
+    left, right = parties(session)
+    offset = Text(f"{step.time - session.start:+9.3f} ", style="dim")
+    if step.request is not None:
+        cr = step.request
+        label = f"{cr.kind.upper()} connection request" + (f" ×{cr.copies}" if cr.copies > 1 else "")
+        if cr.status is not None:
+            label += f" → {cr.status}"
+        to_left, frame, style, auth = True, cr.frames[0], "magenta", cr.auth
+    else:
+        m = step.message
+        assert m is not None
+        label = message_label(m)
+        if "auth challenge" in m.notes and m.package is None:
+            label = f"{m.status} challenge"
+        if m.kind not in ("Notification",) and m.http and m.direction == "to_server" and m.package is None:
+            label = f"{label}"
+        to_left, frame, auth = m.direction == "to_client", m.frame, m.auth
+        style = "cyan" if m.direction == "to_server" else "green"
+        if m.kind == "Notification":
+            style = "magenta"
+        if m.status is not None and m.status >= 400:
+            style = "bold red" if m.status not in (401, 407) else "yellow"
+    tail = Text()
+    results = [a for a in auth if isinstance(a, AuthResult)]
+    b = badge(results)
+    if b:
+        tail.append(f" {b}", style="green" if b == "✓" else "bold red" if b == "✗" else "yellow")
+    if frame in marks:
+        tail.append(" !", style=_SEVERITY_STYLE[marks[frame]])
+    tail.append(f" f{frame}", style="dim")
+    lane = max(20, width - len(offset) - len(left) - len(right) - len(tail) - 2)
+    text = f" {label} "
+    if len(text) > lane - 3:
+        text = text[: lane - 4] + "… "
+    fill = lane - 2 - len(text)
+    if to_left:
+        arrow = Text("◀─" + text + "─" * max(fill, 0), style=style)
+    else:
+        arrow = Text("─" + text + "─" * max(fill, 0) + "▶", style=style)
+    line = Text.assemble(offset, (left, "bold"), " ", arrow, " ", (right, "bold"), tail)
+    return line
+
+
+# ------------------------------------------------------------------- the message detail tabs
+
+
+def http_of(step: Step, store: dict[str, Transaction | Datagram]) -> HttpMessage | Datagram | None:
+    """The HTTP message (or UDP datagram) a timeline step came from, when the UI kept it."""
+    if step.request is not None:
+        rec = store.get(step.request.id)
+        return rec.request if isinstance(rec, Transaction) else rec if isinstance(rec, Datagram) else None
+    m = step.message
+    if m is None:
+        return None
+    rec = store.get(m.transaction)
+    if isinstance(rec, Transaction):
+        return rec.request if m.direction == "to_server" else rec.response
+    return rec
+
+
+def decoded_view(step: Step) -> RenderableType:
+    """The decoded record as a tree; OMA DM commands with their Status links and codes explained."""
+    if step.request is not None:
+        cr = step.request
+        tree = Tree(Text(f"{cr.kind.upper()} connection request {cr.id}", style="bold"))
+        for k, v in (
+            ("target", cr.target),
+            ("from", cr.client),
+            ("status", cr.status),
+            ("copies", cr.copies),
+            ("STUN binding", cr.stun_binding),
+            ("device", cr.device),
+        ):
+            if v is not None:
+                tree.add(f"{k}: {v}")
+        if cr.record is not None:
+            _tree(tree.add("fields"), plain(cr.record))
+        return tree
+    m = step.message
+    assert m is not None
+    head = Text(f"{m.kind}  {m.http}", style="bold")
+    tree = Tree(head)
+    if m.commands:
+        cmds = tree.add(Text("commands", style="bold"))
+        for c in m.commands:
+            line = Text("  " * c.depth + f"{c.name} {c.cmd_id or '(no CmdID)'}")
+            if c.name in ("Status", "Results"):
+                line.append(f" → {c.cmd or '?'} {c.cmd_ref} of msg {c.msg_ref}", style="dim")
+                if c.answers is not None:
+                    line.append(f" (frame {c.answers})", style="dim")
+            if c.code is not None:
+                ok = c.code < 300 or c.name == "Alert"
+                line.append(f"  {c.code} {c.meaning or ''}", style="green" if ok else "bold red")
+            if c.targets:
+                line.append("  " + ", ".join(c.targets[:4]), style="cyan")
+            if c.data:
+                line.append(f"  = {c.data}", style="dim")
+            cmds.add(line)
+    rec = m.record
+    if rec is not None:
+        _tree(tree.add(Text("record", style="bold")), plain(rec))
+    if m.notes:
+        tree.add(Text("notes: " + "; ".join(m.notes), style="yellow"))
+    return tree
+
+
+def _tree(node: Tree, value: Any, depth: int = 0) -> None:
+    if depth > 12:
+        node.add("…")
+        return
+    if isinstance(value, dict):
+        for k, v in value.items():
+            if v in (None, [], {}, "", ()):
+                continue
+            if isinstance(v, dict | list):
+                _tree(node.add(Text(str(k), style="bold")), v, depth + 1)
+            else:
+                node.add(Text.assemble((f"{k}: ", "bold"), str(v)))
+    elif isinstance(value, list):
+        for i, v in enumerate(value[:500]):
+            if isinstance(v, dict | list):
+                _tree(node.add(Text(f"[{i}]", style="dim")), v, depth + 1)
+            else:
+                node.add(str(v))
+        if len(value) > 500:
+            node.add(f"… {len(value) - 500} more")
+    else:
+        node.add(str(value))
+
+
+def xml_text(step: Step, msg: HttpMessage | Datagram | None) -> str | None:
+    """The message as indented XML: CWMP and SyncML XML re-indented, WBXML decoded (like wbxml2xml)."""
+    rec = step.message.record if step.message is not None else None
+    if isinstance(rec, Notification):
+        return None
+    body = msg.content if isinstance(msg, HttpMessage) else None
+    if not body:
+        return None
+    if isinstance(rec, SyncMLMessage) and rec.encoding == "wbxml":
+        doc = wbxml.decode(body)
+        return wbxml.to_xml(doc).decode("utf-8", "replace") if isinstance(doc, wbxml.WbxmlDocument) else None
+    if body.lstrip()[:1] != b"<":
+        return None
+    parser = etree.XMLParser(
+        resolve_entities=False, no_network=True, load_dtd=False, recover=True, remove_blank_text=True
+    )
+    try:
+        root = etree.fromstring(body, parser)
+    except etree.XMLSyntaxError:
+        root = None
+    if root is None:
+        return body.decode("utf-8", "replace")
+    text: str = etree.tostring(root, pretty_print=True, encoding="unicode")
+    return text
+
+
+def xml_view(step: Step, msg: HttpMessage | Datagram | None) -> RenderableType:
+    text = xml_text(step, msg)
+    if text is None:
+        if isinstance(msg, HttpMessage) and not msg.body_length:
+            return Text("(no body)", style="dim")
+        if isinstance(msg, HttpMessage) and msg.body_length and not msg.body:
+            return Text("(body not kept: over the UI's memory budget)", style="dim")
+        return Text("(not XML: see the Decoded and Hex tabs)", style="dim")
+    return Syntax(text[:XML_LIMIT], "xml", word_wrap=False, theme="ansi_dark", background_color="default")
+
+
+def http_view(msg: HttpMessage | Datagram | None) -> RenderableType:
+    if isinstance(msg, Datagram):
+        return Text(
+            f"UDP {msg.src}:{msg.sport} → {msg.dst}:{msg.dport}, {len(msg.payload)} bytes, frame {msg.frame}"
+        )
+    if msg is None:
+        return Text("(not kept)", style="dim")
+    first = (
+        f"{msg.method} {msg.uri} {msg.version}" if msg.method else f"{msg.version} {msg.status} {msg.reason}"
+    )
+    t = Text(first + "\n", style="bold")
+    for k, v in msg.headers:
+        t.append(f"{k}: ", style="cyan")
+        t.append(f"{v}\n")
+    t.append(f"\n{msg.body_length} body bytes", style="dim")
+    if msg.decoded_length is not None:
+        t.append(f" ({msg.decoded_length} decoded)", style="dim")
+    if not msg.complete:
+        t.append("  [incomplete]", style="bold red")
+    for p in msg.problems:
+        t.append(f"\n! {p}", style="yellow")
+    return t
+
+
+def hexdump(data: bytes, limit: int = HEX_LIMIT) -> str:
+    lines = []
+    for off in range(0, min(len(data), limit), 16):
+        chunk = data[off : off + 16]
+        hexes = " ".join(f"{b:02x}" for b in chunk)
+        text = "".join(chr(b) if 32 <= b < 127 else "." for b in chunk)
+        lines.append(f"{off:08x}  {hexes:<47}  {text}")
+    if len(data) > limit:
+        lines.append(f"… {len(data) - limit} more bytes")
+    return "\n".join(lines)
+
+
+def hex_view(msg: HttpMessage | Datagram | None) -> RenderableType:
+    data = msg.payload if isinstance(msg, Datagram) else msg.body if isinstance(msg, HttpMessage) else b""
+    if not data:
+        return Text("(no bytes)", style="dim")
+    return Text(hexdump(data))
+
+
+def frames_view(step: Step, msg: HttpMessage | Datagram | None) -> RenderableType:
+    t = Text()
+    if isinstance(msg, HttpMessage):
+        t.append(f"completed in frame {msg.frame}; carried by frames {', '.join(map(str, msg.frames))}")
+        if msg.frames_omitted:
+            t.append(f" and {msg.frames_omitted} more")
+    elif isinstance(msg, Datagram):
+        t.append(f"frame {msg.frame}")
+    elif step.message is not None:
+        t.append(f"frame {step.message.frame}")
+    ident = step.request.id if step.request is not None else step.message.transaction if step.message else "?"
+    t.append(f"\n{'transaction' if ident.startswith('C') else 'datagram'} {ident}", style="dim")
+    return t
+
+
+def auth_table(session: Session) -> RenderableType:
+    results = [a for a in session_auth(session) if isinstance(a, AuthResult)]
+    if not results:
+        return Text("No credentials in this session.", style="dim")
+    table = Table(expand=True, show_edge=False, pad_edge=False)
+    for col in ("frame", "scheme", "identity", "result", "secret", "reason / notes"):
+        table.add_column(col, overflow="fold")
+    for a in results:
+        why = "; ".join(([a.reason] if a.reason else []) + a.notes)
+        table.add_row(
+            str(a.frame),
+            a.scheme,
+            a.identity or "-",
+            Text(a.result, style=_AUTH_STYLE[a.result]),
+            a.matched or "",
+            why,
+        )
+    return Group(Text(f"{badge(results)} {len(results)} credential(s)", style="bold"), table)
+
+
+def finding_text(f: Finding) -> Text:
+    t = Text()
+    t.append(f"{f.severity:<7} ", style=_SEVERITY_STYLE.get(f.severity, ""))
+    t.append(f"{f.code}  ", style="bold")
+    t.append(f.message)
+    t.append(f"  (frames {', '.join(map(str, f.frames[:6]))})", style="dim")
+    t.append(f"\n        {f.reference}", style="dim italic")
+    return t

@@ -1,0 +1,201 @@
+"""The terminal UI driven by Textual's Pilot over our captures and the public corpus."""
+
+from __future__ import annotations
+
+import asyncio
+import subprocess
+import time
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+
+from rich.console import Console
+
+from dmsniff.tui.app import DmsniffApp
+from dmsniff.tui.session_list import SessionList
+from dmsniff.verify.secrets import Secret, Secrets
+from tests.conftest import CAPTURES, CORPUS
+
+CWMP = str(CAPTURES / "cwmp_loopback.pcap")
+OMADM = str(CAPTURES / "omadm_loopback.pcap")
+GENIEACS = str(CORPUS / "pcap" / "genieacs_sim_basic_session.pcap")
+SIZE = (160, 48)
+
+
+def text_of(renderable: object, width: int = 150) -> str:
+    console = Console(width=width, record=True, color_system=None, file=open("/dev/null", "w"))  # noqa: SIM115
+    console.print(renderable)
+    return console.export_text()
+
+
+async def loaded(app: DmsniffApp, pilot: object) -> None:
+    """Wait (bounded) until the worker has read every capture and the sessions are in the list."""
+    deadline = time.monotonic() + 30
+    while not app.progress.done and time.monotonic() < deadline:
+        await asyncio.sleep(0.05)
+    await pilot.pause()  # type: ignore[attr-defined]
+    app._show_progress()  # the status line's timer may not have ticked yet
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
+def drive(app: DmsniffApp, steps: Callable[[DmsniffApp, object], Awaitable[None]]) -> None:
+    async def main() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            await loaded(app, pilot)
+            await steps(app, pilot)
+
+    asyncio.run(main())
+
+
+def timeline_lines(app: DmsniffApp) -> list[str]:
+    tl = app.query_one("#timeline")
+    return [text_of(tl.get_option_at_index(i).prompt).strip() for i in range(tl.option_count)]  # type: ignore[attr-defined]
+
+
+def test_sessions_timeline_and_decoded_detail() -> None:
+    async def steps(app: DmsniffApp, pilot: object) -> None:
+        lst = app.query_one(SessionList)
+        assert lst.row_count == 3
+        assert app.current is not None and app.current.id == "S4"  # the first session is shown at once
+        await pilot.press("j")  # type: ignore[attr-defined]
+        await pilot.pause()  # type: ignore[attr-defined]
+        assert app.current.id == "S55"
+        lines = timeline_lines(app)
+        assert len(lines) == 9  # the connection request, then 8 messages
+        assert "HTTP connection request → 200" in lines[0]
+        assert lines[1].split()[1:3] == ["CPE", "─"] and "Inform(6 CONNECTION REQUEST, 7 TRANSFER" in lines[1]
+        fault = next(i for i, line in enumerate(lines) if "Fault 9001" in line)
+        assert "◀" not in lines[fault]  # the CPE's answer goes to the ACS
+        assert " !" in lines[fault]  # marked: the cwmp.cpe-fault finding names it
+        tl = app.query_one("#timeline")
+        tl.highlighted = fault  # type: ignore[attr-defined]
+        await pilot.pause()  # type: ignore[attr-defined]
+        decoded = text_of(app.query_one("#view-decoded").content)  # type: ignore[attr-defined]
+        assert "9001" in decoded and "Request denied" in decoded
+        http = text_of(app.query_one("#view-http").content)  # type: ignore[attr-defined]
+        assert http.startswith("POST /acs HTTP/1.1")
+        xml = text_of(app.query_one("#view-xml").content)  # type: ignore[attr-defined]
+        assert "<FaultCode>9001</FaultCode>" in xml
+
+    drive(DmsniffApp([CWMP]), steps)
+
+
+def test_filter_narrows_the_list_and_reports_errors() -> None:
+    async def steps(app: DmsniffApp, pilot: object) -> None:
+        lst = app.query_one(SessionList)
+        assert lst.row_count == 5  # 3 CWMP + 2 genieacs-sim
+        assert app.apply_filter("fault:9001")
+        assert lst.row_count == 1  # our Reboot refused with 9001
+        assert app.apply_filter("fault:900*")
+        assert lst.row_count == 3  # and genieacs-sim's two Reboots refused with 9000
+        assert app.apply_filter("fault:9001 proto:cwmp device:00D09E")
+        assert lst.row_count == 1 and lst.cursor_row is not None and lst.cursor_row.key == "S55"
+        assert not app.apply_filter("colour:red")
+        status = text_of(app.query_one("#status").content)  # type: ignore[attr-defined]
+        assert "filter error" in status
+        await pilot.press("f")  # type: ignore[attr-defined]
+        await pilot.press(*"finding:error", "enter")  # type: ignore[attr-defined]
+        await pilot.pause()  # type: ignore[attr-defined]
+        assert lst.row_count == 1  # genieacs-sim's second session (TransferComplete without its events)
+
+    drive(DmsniffApp([CWMP, GENIEACS]), steps)
+
+
+def test_omadm_packages_auth_and_findings_panel() -> None:
+    secrets = Secrets(
+        [Secret("omadm_client", "dmuser", "dmpass"), Secret("omadm_server", "dmsniff-dm", "srvpass")]
+    )
+
+    async def steps(app: DmsniffApp, pilot: object) -> None:
+        lst = app.query_one(SessionList)
+        assert [lst.cursor_row.key] == ["D5"]  # type: ignore[union-attr]
+        lines = timeline_lines(app)
+        assert "#0 Notification 1A2B" in lines[0] and "◀" in lines[0]
+        assert "#2 401 Chal" in lines[2] and "✗" in lines[1] and "✓" in lines[3]
+        auth = text_of(app.query_one("#view-auth").content)  # type: ignore[attr-defined]
+        assert "syncml-basic" in auth and "password mismatch" in auth and "syncml-md5" in auth
+        app.query_one(SessionList).select_key("D35")
+        await pilot.pause()  # type: ignore[attr-defined]
+        await pilot.press("7")  # type: ignore[attr-defined]
+        findings = app.query_one("#findings")
+        assert findings.option_count == 9  # type: ignore[attr-defined]
+        findings.focus()
+        findings.highlighted = 0  # type: ignore[attr-defined]
+        await pilot.press("enter")  # type: ignore[attr-defined]
+        await pilot.pause()  # type: ignore[attr-defined]
+        tl = app.query_one("#timeline")
+        step = app.current_steps[tl.highlighted]  # type: ignore[attr-defined, index]
+        assert step.message is not None and step.message.frame == 31  # the notification Pkg#1 mismatches
+
+    drive(DmsniffApp([OMADM], secrets=secrets), steps)
+
+
+def test_export_pcap_is_read_back_by_tshark(tmp_path: Path) -> None:
+    async def steps(app: DmsniffApp, pilot: object) -> None:
+        await pilot.press("j", "P", "J", "B")  # type: ignore[attr-defined]
+        await pilot.pause()  # type: ignore[attr-defined]
+
+    drive(DmsniffApp([CWMP], export_dir=tmp_path), steps)
+    pcap = tmp_path / "dmsniff-S55.pcap"
+    out = subprocess.run(
+        [
+            "tshark",
+            "-r",
+            str(pcap),
+            "-o",
+            "tcp.try_heuristic_first:TRUE",
+            "-Y",
+            "http.request",
+            "-T",
+            "fields",
+            "-e",
+            "http.request.method",
+            "-e",
+            "http.request.uri",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.split("\n")
+    assert [line for line in out if line] == ["GET\t/cr"] + ["POST\t/acs"] * 4
+    assert (tmp_path / "dmsniff-S55.json").stat().st_size > 0
+    assert len(list((tmp_path / "dmsniff-S55").iterdir())) >= 6
+
+
+def test_help_screen() -> None:
+    async def steps(app: DmsniffApp, pilot: object) -> None:
+        await pilot.press("question_mark")  # type: ignore[attr-defined]
+        await pilot.pause()  # type: ignore[attr-defined]
+        assert type(app.screen).__name__ == "HelpScreen"
+        await pilot.press("escape")  # type: ignore[attr-defined]
+        await pilot.pause()  # type: ignore[attr-defined]
+        assert type(app.screen).__name__ != "HelpScreen"
+
+    drive(DmsniffApp([CWMP]), steps)
+
+
+def test_unreadable_capture_is_shown_not_raised(tmp_path: Path) -> None:
+    bad = tmp_path / "x.pcap"
+    bad.write_bytes(b"not a capture at all")
+
+    async def steps(app: DmsniffApp, pilot: object) -> None:
+        status = text_of(app.query_one("#status").content)  # type: ignore[attr-defined]
+        assert "done" in status and "x.pcap" in status
+        assert app.query_one(SessionList).row_count == 0
+
+    drive(DmsniffApp([str(bad)]), steps)
+
+
+def test_search_and_next_match() -> None:
+    async def steps(app: DmsniffApp, pilot: object) -> None:
+        lst = app.query_one(SessionList)
+        await pilot.press("slash", *"imei", "enter")  # type: ignore[attr-defined]
+        await pilot.pause()  # type: ignore[attr-defined]
+        assert lst.cursor_row is not None and lst.cursor_row.key == "D1-5"
+        await pilot.press("n")  # type: ignore[attr-defined]
+        await pilot.pause()  # type: ignore[attr-defined]
+        assert lst.cursor_row.key == "D1-22"
+        assert app.query_one("#filter").value == ""  # type: ignore[attr-defined]  # the filter is untouched
+        assert lst.row_count == 6
+
+    drive(DmsniffApp([CWMP, OMADM]), steps)

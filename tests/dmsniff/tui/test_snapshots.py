@@ -1,0 +1,65 @@
+"""Snapshot tests (pytest-textual-snapshot) of the main screens over our captures.
+
+Update the SVGs after a deliberate change to the UI with ``pytest tests/dmsniff/tui --snapshot-update``
+and look at them (they are the README's screenshots too) before committing.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from typing import Any
+
+from dmsniff.tui.app import DmsniffApp
+from dmsniff.verify.secrets import Secret, Secrets
+from tests.conftest import CAPTURES
+
+SIZE = (160, 44)
+SECRETS = Secrets(
+    [
+        Secret("omadm_client", "dmuser", "dmpass"),
+        Secret("omadm_server", "dmsniff-dm", "srvpass"),
+        Secret("connection_request", "cruser", "crpass"),
+    ]
+)
+
+
+def _app() -> DmsniffApp:
+    return DmsniffApp(
+        [str(CAPTURES / "cwmp_loopback.pcap"), str(CAPTURES / "omadm_loopback.pcap")], secrets=SECRETS
+    )
+
+
+def _after(*keys: str) -> Any:
+    async def run_before(pilot: Any) -> None:
+        app = pilot.app
+        deadline = time.monotonic() + 30
+        while not app.progress.done and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)
+        await pilot.pause()
+        app._show_progress()
+        for key in keys:
+            await pilot.press(key)
+            await pilot.pause()
+        await pilot.pause()
+
+    return run_before
+
+
+def test_cwmp_session_timeline(snap_compare: Any) -> None:
+    """The second CWMP session: connection request, Inform, TransferComplete, Reboot refused."""
+    assert snap_compare(_app(), terminal_size=SIZE, run_before=_after("j"))
+
+
+def test_omadm_session_auth_tab(snap_compare: Any) -> None:
+    """The first OMA DM session (WBXML, 401 + Chal, md5 retry) with its credentials."""
+    assert snap_compare(_app(), terminal_size=SIZE, run_before=_after("G", "k", "k", "6"))
+
+
+def test_omadm_findings_tab(snap_compare: Any) -> None:
+    """The third OMA DM session's findings (Windows rules, Pkg#1 SessionID mismatch)."""
+    assert snap_compare(_app(), terminal_size=SIZE, run_before=_after("G", "7"))
+
+
+def test_help_screen(snap_compare: Any) -> None:
+    assert snap_compare(_app(), terminal_size=SIZE, run_before=_after("question_mark"))
