@@ -15,7 +15,10 @@ appear as they are found.  Keys: see :data:`HELP_KEYS` (and ``?`` in the app).
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Sequence
+import sys
+import threading
+import time
+from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import ClassVar
 
@@ -26,9 +29,11 @@ from textual.binding import Binding, BindingType
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.css.query import NoMatches
 from textual.screen import ModalScreen
+from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
+from dmsniff.capture import Frame
 from dmsniff.sessions.labels import conversation
 from dmsniff.sessions.model import Session
 from dmsniff.tui import views
@@ -51,6 +56,7 @@ Keys
 Mouse: click to select, wheel to scroll, click a column header to sort.
 """
 
+SHOW_DELAY = 0.12  # seconds: cursor moves closer together than this show only where the cursor stops
 _FILTER_PLACEHOLDER = "filter: proto:cwmp fault:9001 auth:invalid finding:error … (enter)"
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 _SORTS = ("time", "protocol", "device", "server", "messages", "auth", "findings")
@@ -120,7 +126,7 @@ class DmsniffApp(App[None]):
         captures: Sequence[str] = (),
         *,
         secrets: Secrets | None = None,
-        live: tuple[str, str | None, str | None] | None = None,
+        live: tuple[str, Iterator[Frame], threading.Event] | None = None,
         export_dir: str | Path = ".",
     ) -> None:
         super().__init__()
@@ -140,6 +146,9 @@ class DmsniffApp(App[None]):
         self.filter_text = ""
         self._searching = False
         self._sort_index = 0
+        self._show_timer: Timer | None = None
+        self._last_show = 0.0
+        self._switch = sys.getswitchinterval()
 
     # -- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -168,7 +177,11 @@ class DmsniffApp(App[None]):
         self.query_one("#timeline", OptionList).border_title = "timeline"
         self.query_one(SessionList).focus()
         self.set_interval(0.25, self._show_progress)
-        self._load()
+        # Decoding starts once the screen is painted: the worker holds the GIL most of the time, and
+        # a shorter switch interval keeps keys and repaints prompt while it reads.
+        self._switch = sys.getswitchinterval()
+        sys.setswitchinterval(0.001)
+        self.call_after_refresh(self._load)
 
     @work(thread=True, exclusive=True, group="load")
     def _load(self) -> None:
@@ -213,11 +226,22 @@ class DmsniffApp(App[None]):
 
     def on_unmount(self) -> None:
         self.loader.stop.set()
+        sys.setswitchinterval(self._switch)
 
     # -- selection -------------------------------------------------------------------------------
     @on(SessionList.Selected)
     def _selected(self, event: SessionList.Selected) -> None:
-        self.show_session(event.row.key)
+        # Scrolling through the list (a key held down, pages) should move the cursor at once;
+        # the timeline and detail of every row passed are not worth drawing: within SHOW_DELAY
+        # of the last one, only the row the cursor stops on is shown.
+        key = event.row.key
+        if self._show_timer is not None:
+            self._show_timer.stop()
+            self._show_timer = None
+        if time.monotonic() - self._last_show >= SHOW_DELAY:
+            self.show_session(key)
+        else:
+            self._show_timer = self.set_timer(SHOW_DELAY, lambda: self.show_session(key))
 
     @on(SessionList.Activated)
     def _activated(self, event: SessionList.Activated) -> None:
@@ -225,9 +249,11 @@ class DmsniffApp(App[None]):
         self.query_one("#timeline", OptionList).focus()
 
     def show_session(self, key: str) -> None:
+        self._show_timer = None
         s = self.by_id.get(key)
         if s is None or s is self.current:
             return
+        self._last_show = time.monotonic()
         self.current = s
         self.current_steps = views.steps(s)
         timeline = self.query_one("#timeline", OptionList)
