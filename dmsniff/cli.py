@@ -327,18 +327,9 @@ def _verifier(args: argparse.Namespace) -> Verifier:
 
 
 def _run_live(pipeline: Pipeline, args: argparse.Namespace) -> int:
-    from dmsniff.capture.live import live_frames
+    from dmsniff.capture.live import live_frames, live_info
 
-    info = CaptureInfo(
-        path=f"live:{args.interface}",
-        format="live",
-        compressed=False,
-        packets=0,
-        link_types=[],
-        first_time=None,
-        last_time=None,
-        errors=[],
-    )
+    info = live_info(args.interface)
     try:
         frames = live_frames(args.interface, bpf=args.filter, duration=args.duration, write_to=args.write)
         pipeline.run_frames(_counting(frames, info), info)

@@ -16,7 +16,7 @@ import time
 from collections.abc import Iterator
 from typing import Any, Final
 
-from dmsniff.capture.reader import CaptureError, Frame
+from dmsniff.capture.reader import CaptureError, CaptureInfo, Frame
 from dmsniff.capture.writer import PcapngWriter
 
 POLL: Final = 0.1  # seconds; stop/duration are checked at least this often
@@ -214,3 +214,9 @@ def _frames(
         sock.close()
         if writer is not None:
             writer.close()
+
+
+def live_info(iface: str) -> CaptureInfo:
+    """The CaptureInfo of a live capture: filled in as frames arrive (packets, times, link types)."""
+    return CaptureInfo(path=f"live:{iface}", format="live", compressed=False, packets=0, link_types=[],
+                       first_time=None, last_time=None, errors=[])

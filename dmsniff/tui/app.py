@@ -218,6 +218,9 @@ class DmsniffApp(App[None]):
             lst = self.query_one(SessionList)
         except NoMatches:  # a timer tick while the app shuts down
             return
+        leftover = self.feed.take()
+        if leftover:
+            self.add_sessions(leftover)
         state = "done" if p.done else "reading"
         text = f"{state}: {p.packets:,} packets, {len(self.sessions):,} sessions ({lst.row_count:,} shown)"
         if p.errors:

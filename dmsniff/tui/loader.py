@@ -52,6 +52,7 @@ class Feed(Addon):
         self.auth_results: list[AuthResult] = []
         self.capture_paths: dict[int, str] = {}
         self._batch: list[Session] = []
+        self._lock = threading.Lock()
         self._last_post = time.monotonic()
         self._body_bytes = 0
 
@@ -77,11 +78,19 @@ class Feed(Addon):
             self.transactions[dg.id] = dg
 
     def session(self, session: Session) -> None:
-        self._batch.append(session)
+        with self._lock:
+            self._batch.append(session)
         self.progress.sessions += 1
         now = time.monotonic()
         if now - self._last_post >= BATCH_SECONDS:
             self.flush()
+
+    def take(self) -> list[Session]:
+        """Sessions not yet handed over (the UI's timer collects them: a live capture may
+        end one session and then stay quiet)."""
+        with self._lock:
+            batch, self._batch = self._batch, []
+        return batch
 
     def finding(self, finding: Finding) -> None:
         self.findings.append(finding)
@@ -104,8 +113,8 @@ class Feed(Addon):
 
     def flush(self) -> None:
         self._last_post = time.monotonic()
-        if self._batch:
-            batch, self._batch = self._batch, []
+        batch = self.take()
+        if batch:
             self.post(batch)
 
 
@@ -145,16 +154,9 @@ class Loader:
 
     def run_live(self, interface: str, frames: Iterator[Frame]) -> None:
         """Decode frames from an already opened live capture (see ``dmsniff.capture.live``)."""
-        info = CaptureInfo(
-            path=f"live:{interface}",
-            format="live",
-            compressed=False,
-            packets=0,
-            link_types=[],
-            first_time=None,
-            last_time=None,
-            errors=[],
-        )
+        from dmsniff.capture.live import live_info
+
+        info = live_info(interface)
         try:
             self.pipeline.run_frames(self._frames(frames), info)
             for a in self.pipeline.addons:
