@@ -22,6 +22,8 @@ from collections.abc import Callable, Iterator, Mapping, Sequence
 from pathlib import Path
 from typing import BinaryIO
 
+from scapy.utils import PcapWriter
+
 from decoders.cwmp import CwmpMessage
 from decoders.syncml import SyncMLMessage
 from dmsniff.capture import CaptureError, CaptureInfo, Frame, open_capture
@@ -341,13 +343,16 @@ class _PcapWriter:
         self.fh: BinaryIO = open(path, "wb")  # noqa: SIM115 - closed by close()
         self.linktype: int | None = None
         self.ifaces: dict[int, int] | None = None  # pcapng: link type -> interface id
+        self.scapy: PcapWriter | None = None
         self.count = 0
 
     def write(self, frame: Frame) -> None:
         """Append one frame."""
         if self.linktype is None:
             self.linktype = frame[2]
-            self.fh.write(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, SNAPLEN, self.linktype))
+            # Classic pcap is written by scapy (the project's pcap writer), on our open file.
+            self.scapy = PcapWriter(self.fh, linktype=self.linktype, sync=False, snaplen=SNAPLEN)
+            self.scapy.write_header(None)  # write_packet() alone, for raw bytes, does not
         elif self.ifaces is None and frame[2] != self.linktype:
             self._to_pcapng()
         self._record(frame)
@@ -359,7 +364,8 @@ class _PcapWriter:
         n = len(data)
         # The original length is not known here; the captured bytes are all there is.
         if self.ifaces is None:
-            self.fh.write(struct.pack("<IIII", sec, usec, n, n) + data)
+            assert self.scapy is not None
+            self.scapy.write_packet(data, sec=sec, usec=usec, caplen=n, wirelen=n)
         else:
             units = sec * 1_000_000 + usec  # no if_tsresol option: microseconds
             body = struct.pack("<IIIII", self._iface(linktype), units >> 32, units & 0xFFFFFFFF, n, n)
@@ -376,6 +382,9 @@ class _PcapWriter:
 
     def _to_pcapng(self) -> None:
         """Rewrite the classic pcap written so far as pcapng and go on in that format."""
+        if self.scapy is not None:
+            self.scapy.flush()
+            self.scapy = None
         self.fh.close()
         tmp = self.path.with_name(self.path.name + ".ng")
         try:
@@ -395,6 +404,8 @@ class _PcapWriter:
         self.fh = open(self.path, "ab")  # noqa: SIM115 - closed by close()
 
     def close(self) -> None:
+        if self.scapy is not None:
+            self.scapy.flush()
         self.fh.close()
 
 
