@@ -81,8 +81,8 @@ def step_line(session: Session, step: Step, width: int, marks: dict[int, str]) -
         label = message_label(m)
         if "auth challenge" in m.notes and m.package is None:
             label = f"{m.status} challenge"
-        if m.kind not in ("Notification",) and m.http and m.direction == "to_server" and m.package is None:
-            label = f"{label}"
+        if any(n.startswith("retry") for n in m.notes):
+            label = f"↻ {label}"  # the request again, after a 401 challenge
         to_left, frame, auth = m.direction == "to_client", m.frame, m.auth
         style = "cyan" if m.direction == "to_server" else "green"
         if m.kind == "Notification":
