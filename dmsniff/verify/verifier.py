@@ -397,15 +397,14 @@ class Verifier(Addon):
             found = self.secrets.for_name(kinds, rec.header.source)
         return found
 
-    def _nonce_for(self, key: tuple[str, str, str], secret: Secret, r: AuthResult) -> bytes | None:
+    def _nonce_for(self, key: tuple[str, str, str], secret: Secret) -> tuple[bytes | None, str]:
+        """The nonce a credential must use, and where it came from."""
         seen = self.dm_nonces.get(key)
         if seen is not None:
-            r.notes.append(f"nonce from the Chal in frame {seen[1]}")
-            return seen[0]
+            return seen[0], f"nonce from the Chal in frame {seen[1]}"
         if secret.nonce is not None:
-            r.notes.append("nonce from the secrets file (none in the capture)")
-            return secret.nonce
-        return None
+            return secret.nonce, "nonce from the secrets file (none in the capture)"
+        return None, "nonce unknown"
 
     def _syncml_cred(
         self,
@@ -438,25 +437,14 @@ class Verifier(Addon):
         if seen is not None and digest is not None and identity is not None:
             self._remember(r, lambda: wl.SyncmlMd5Target(message, identity, seen[0], digest))
         cands = self._dm_secrets(kinds, identity, rec)
-        if not cands:
-            return r
-        reasons = []
-        for s in cands:
-            nonce = self._nonce_for(nonce_key, s, r)
-            if nonce is None:
-                reasons.append("nonce unknown")
-                continue
-            expected = auth.syncml_md5(s.name, s.password, nonce)
-            how = auth.mac_matches(cred.data, expected)
-            if how is not None:
-                self._matched(r, s)
-                if how != "b64-raw":
-                    r.notes.append(f"digest encoded as {how}")
-                return r
-            reasons.append("password mismatch")
-        r.result = "unverifiable" if all(x == "nonce unknown" for x in reasons) else "invalid"
-        r.reason = "nonce unknown" if r.result == "unverifiable" else "password mismatch (or the wrong nonce)"
-        return r
+        return self._check_dm(
+            r,
+            cands,
+            nonce_key,
+            cred.data,
+            lambda sec, nonce: auth.syncml_md5(sec.name, sec.password, nonce),
+            "digest",
+        )
 
     def _syncml_hmac(
         self,
@@ -489,22 +477,46 @@ class Verifier(Addon):
         if seen is not None and mac is not None and user is not None:
             self._remember(r, lambda: wl.SyncmlHmacTarget(message, user, seen[0], msg.body, mac))
         cands = self._dm_secrets(kinds, parsed.username, rec)
+        body = msg.body
+        return self._check_dm(
+            r,
+            cands,
+            nonce_key,
+            parsed.mac,
+            lambda sec, nonce: auth.syncml_hmac(sec.name, sec.password, nonce, body),
+            "mac",
+        )
+
+    def _check_dm(
+        self,
+        r: AuthResult,
+        cands: list[Secret],
+        nonce_key: tuple[str, str, str],
+        sent: str,
+        compute: Callable[[Secret, bytes], bytes],
+        what: str,
+    ) -> AuthResult:
+        """Each candidate secret with the nonce its identity was last handed: md5 Cred and HMAC alike."""
         if not cands:
             return r
-        reasons = []
+        reasons: list[str] = []
+        notes: list[str] = []
         for s in cands:
-            nonce = self._nonce_for(nonce_key, s, r)
+            nonce, note = self._nonce_for(nonce_key, s)
             if nonce is None:
                 reasons.append("nonce unknown")
                 continue
-            expected = auth.syncml_hmac(s.name, s.password, nonce, msg.body)
-            how = auth.mac_matches(parsed.mac, expected)
+            how = auth.mac_matches(sent, compute(s, nonce))
             if how is not None:
                 self._matched(r, s)
+                r.notes.append(note)
                 if how != "b64-raw":
-                    r.notes.append(f"mac encoded as {how}")
+                    r.notes.append(f"{what} encoded as {how}")
                 return r
             reasons.append("password mismatch")
+            if note not in notes:
+                notes.append(note)
+        r.notes.extend(notes)
         r.result = "unverifiable" if all(x == "nonce unknown" for x in reasons) else "invalid"
         r.reason = "nonce unknown" if r.result == "unverifiable" else "password mismatch (or the wrong nonce)"
         return r
