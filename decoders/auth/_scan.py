@@ -26,6 +26,12 @@ _TOKEN_RE: Final = re.compile(r"[-!#$%&'*+.^_`|~0-9A-Za-z]+")
 _QDTEXT_RE: Final = re.compile(r'[^"\\]*')
 TOKEN68_RE: Final = re.compile(r"[-A-Za-z0-9._~+/]+=*")
 WS: Final = " \t\r\n"
+# One well-formed auth-param and its separator: quoted values without escapes, unquoted ones
+# up to the next comma.  Lists made only of these (nearly every real header) are read with
+# this one regex; anything else goes through the tolerant character-by-character path.
+_CLEAN_PARAM_RE: Final = re.compile(
+    r'[ \t\r\n,]*([-!#$%&\'*+.^_`|~0-9A-Za-z]+)[ \t\r\n]*=[ \t\r\n]*(?:"([^"\\]*)"|([^,"]*))[ \t\r\n]*(?=,|$)'
+)
 
 
 class Param:
@@ -155,6 +161,14 @@ class Scanner:
 
     def params(self) -> list[Param]:
         """Read ``name=value`` elements to the end (credentials, Authentication-Info, SyncML)."""
+        if self.seps == ",":
+            clean = self._clean_params()
+            if clean is not None:
+                return clean
+        return self.tolerant_params()
+
+    def tolerant_params(self) -> list[Param]:
+        """:meth:`params` character by character, reading and reporting every deviation."""
         found: list[Param] = []
         while True:
             self.skip_separators()
@@ -171,6 +185,25 @@ class Scanner:
                 self.skip_element()
                 continue
             found.append(self.param_after_name(raw_name))
+
+    def _clean_params(self) -> list[Param] | None:
+        """The whole rest as well-formed params (the same result the tolerant path gives), or None."""
+        text, pos = self.text, self.pos
+        found: list[Param] = []
+        while True:
+            match = _CLEAN_PARAM_RE.match(text, pos)
+            if match is None:
+                break
+            name, quoted, plain = match.group(1, 2, 3)
+            if quoted is not None:
+                found.append(Param(name, wire_text(quoted), True, False))
+            else:
+                found.append(Param(name, wire_text(plain.rstrip(WS)), False, False))
+            pos = match.end()
+        if text[pos:].strip(" \t\r\n,"):
+            return None
+        self.pos = len(text)
+        return found
 
     def _context(self) -> str:
         return repr(self.text[self.pos : self.pos + 20])
