@@ -80,6 +80,13 @@ def session_row(s: Session) -> SessionRow:
     )
 
 
+class Timeline(OptionList):
+    """The session's arrows; drawn again when the pane changes width (they are sized to it)."""
+
+    def on_resize(self) -> None:
+        self.call_after_refresh(self.app._timeline_resized)  # type: ignore[attr-defined]
+
+
 class HelpScreen(ModalScreen[None]):
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,question_mark", "dismiss", "close")]
     DEFAULT_CSS = """
@@ -148,6 +155,7 @@ class DmsniffApp(App[None]):
         self._sort_index = 0
         self._show_timer: Timer | None = None
         self._last_show = 0.0
+        self._timeline_width = 0
         self._switch = sys.getswitchinterval()
 
     # -- layout ----------------------------------------------------------------------------------
@@ -158,7 +166,7 @@ class DmsniffApp(App[None]):
                 yield SessionList(id="sessions")
                 yield Static("", id="status")
             with Vertical(id="right"):
-                yield OptionList(id="timeline")
+                yield Timeline(id="timeline")
                 with TabbedContent(id="detail"):
                     for name in ("Decoded", "XML", "HTTP", "Hex", "Frames", "Auth", "Findings"):
                         with TabPane(name, id=f"tab-{name.lower()}"):
@@ -227,6 +235,13 @@ class DmsniffApp(App[None]):
             text += f" — {p.errors[-1]}"
         self.query_one("#status", Static).update(text)
 
+    def _timeline_resized(self) -> None:
+        if self.current is None:
+            return
+        timeline = self.query_one("#timeline", OptionList)
+        if timeline.size.width != self._timeline_width:
+            self._draw_timeline(timeline, self.current)
+
     def on_unmount(self) -> None:
         self.loader.stop.set()
         sys.setswitchinterval(self._switch)
@@ -260,15 +275,7 @@ class DmsniffApp(App[None]):
         self.current = s
         self.current_steps = views.steps(s)
         timeline = self.query_one("#timeline", OptionList)
-        width = max(60, timeline.size.width - 4)
-        marks = views.finding_frames(s)
-        timeline.clear_options()
-        timeline.add_options(
-            [
-                Option(views.step_line(s, st, width, marks), id=str(i))
-                for i, st in enumerate(self.current_steps)
-            ]
-        )
+        self._draw_timeline(timeline, s)
         timeline.border_title = f"{s.id}  {s.protocol}  {s.device_id or '-'} ↔ {s.server_name or s.server}"
         timeline.border_subtitle = f"end: {s.end_reason}"
         if self.current_steps:
@@ -281,6 +288,22 @@ class DmsniffApp(App[None]):
             or [Option(Text("No findings.", style="dim"), disabled=True)]
         )
         self.show_step(0)
+
+    def _draw_timeline(self, timeline: OptionList, s: Session) -> None:
+        """The arrows, sized to the pane (drawn again when the pane changes width)."""
+        width = max(60, timeline.size.width - 4)
+        self._timeline_width = timeline.size.width
+        marks = views.finding_frames(s)
+        highlighted = timeline.highlighted
+        timeline.clear_options()
+        timeline.add_options(
+            [
+                Option(views.step_line(s, st, width, marks), id=str(i))
+                for i, st in enumerate(self.current_steps)
+            ]
+        )
+        if highlighted is not None and highlighted < len(self.current_steps):
+            timeline.highlighted = highlighted
 
     @on(OptionList.OptionHighlighted, "#timeline")
     def _step_highlighted(self, event: OptionList.OptionHighlighted) -> None:

@@ -199,3 +199,18 @@ def test_search_and_next_match() -> None:
         assert lst.row_count == 6
 
     drive(DmsniffApp([CWMP, OMADM]), steps)
+
+
+def test_timeline_redrawn_for_a_wider_terminal() -> None:
+    async def steps(app: DmsniffApp, pilot: object) -> None:
+        tl = app.query_one("#timeline")
+        tl.highlighted = 3  # type: ignore[attr-defined]
+        before = [len(line) for line in timeline_lines(app)]
+        await pilot.resize_terminal(220, 48)  # type: ignore[attr-defined]
+        await pilot.pause()  # type: ignore[attr-defined]
+        await pilot.pause()  # type: ignore[attr-defined]
+        after = [len(line) for line in timeline_lines(app)]
+        assert len(after) == len(before) and all(a > b for a, b in zip(after, before, strict=True))
+        assert tl.highlighted == 3  # type: ignore[attr-defined]
+
+    drive(DmsniffApp([CWMP]), steps)
