@@ -60,10 +60,8 @@ from __future__ import annotations
 import base64
 import hashlib
 import http.server
-import os
 import re
 import shutil
-import signal
 import socket
 import string
 import subprocess
@@ -76,6 +74,9 @@ from collections import deque
 from pathlib import Path
 from typing import NamedTuple
 from xml.sax.saxutils import escape
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))  # captures/ holds loopback.py
+from loopback import Tcpdump
 
 HOST = "127.0.0.1"
 PUSH_PORT = 2948  # WDP port of connectionless WAP Push
@@ -736,58 +737,6 @@ def notify(server: socket.socket, device: socket.socket, n: Notification) -> Non
         raise RuntimeError(
             f"device: digest of notification {n.tid} is not {'valid' if n.valid else 'invalid'}"
         )
-
-
-# --- tcpdump ------------------------------------------------------------------------------------
-
-
-class Tcpdump:
-    """tcpdump -i lo writing OUT; the constructor returns once it is listening, or raises."""
-
-    def __init__(self, out: Path, ports: list[int]) -> None:
-        flt = f"host {HOST} and (" + " or ".join(f"port {p}" for p in ports) + ")"
-        cmd = ["tcpdump", "-i", "lo", "-n", "-U", "--immediate-mode", "-s", "0", "-w", str(out)]
-        if os.geteuid() == 0:
-            cmd += ["-Z", "root"]  # else tcpdump drops to its own user before opening OUT
-        self.lines: list[str] = []
-        self.listening = threading.Event()
-        try:
-            self.proc = subprocess.Popen(
-                [*cmd, flt],
-                stdin=subprocess.DEVNULL,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.PIPE,
-                text=True,
-            )
-        except OSError as exc:
-            raise RuntimeError(f"cannot run tcpdump: {exc}") from exc
-        self.reader = threading.Thread(target=self._read, daemon=True)
-        self.reader.start()
-        deadline = time.monotonic() + TIMEOUT
-        while not self.listening.wait(0.05):
-            if self.proc.poll() is not None or time.monotonic() > deadline:
-                self.stop()
-                raise RuntimeError("tcpdump did not start: " + (" ".join(self.lines).strip() or "no output"))
-
-    def _read(self) -> None:
-        assert self.proc.stderr is not None
-        for line in self.proc.stderr:
-            self.lines.append(line)
-            if "listening on" in line:
-                self.listening.set()
-
-    def stop(self) -> str:
-        """Stops tcpdump (it flushes OUT) and returns what it said."""
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(timeout=TIMEOUT)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait(timeout=TIMEOUT)
-                raise RuntimeError("tcpdump did not stop on SIGTERM") from None
-        self.reader.join(timeout=TIMEOUT)
-        return "".join(self.lines)
 
 
 # --- the recording ------------------------------------------------------------------------------

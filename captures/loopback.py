@@ -1,0 +1,66 @@
+"""What the capture recorders share: tcpdump on loopback, started and stopped cleanly.
+
+The recorders (``record_cwmp.py``, ``record_omadm.py``, ``record_digest.py``) import it
+from this folder; they are scripts, and tests load them by path.
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import threading
+import time
+from pathlib import Path
+
+HOST = "127.0.0.1"
+TIMEOUT = 10.0  # seconds, for any one step
+
+
+class Tcpdump:
+    """tcpdump -i lo writing OUT; the constructor returns once it is listening, or raises."""
+
+    def __init__(self, out: Path, ports: list[int]) -> None:
+        flt = f"host {HOST} and (" + " or ".join(f"port {p}" for p in ports) + ")"
+        cmd = ["tcpdump", "-i", "lo", "-n", "-U", "--immediate-mode", "-s", "0", "-w", str(out)]
+        if os.geteuid() == 0:
+            cmd += ["-Z", "root"]  # else tcpdump drops to its own user before opening OUT
+        self.lines: list[str] = []
+        self.listening = threading.Event()
+        try:
+            self.proc = subprocess.Popen(
+                [*cmd, flt],
+                stdin=subprocess.DEVNULL,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.PIPE,
+                text=True,
+            )
+        except OSError as exc:
+            raise RuntimeError(f"cannot run tcpdump: {exc}") from exc
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+        deadline = time.monotonic() + TIMEOUT
+        while not self.listening.wait(0.05):
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                self.stop()
+                raise RuntimeError("tcpdump did not start: " + (" ".join(self.lines).strip() or "no output"))
+
+    def _read(self) -> None:
+        assert self.proc.stderr is not None
+        for line in self.proc.stderr:
+            self.lines.append(line)
+            if "listening on" in line:
+                self.listening.set()
+
+    def stop(self) -> str:
+        """Stops tcpdump (it flushes OUT) and returns what it said."""
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=TIMEOUT)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait(timeout=TIMEOUT)
+                raise RuntimeError("tcpdump did not stop on SIGTERM") from None
+        self.reader.join(timeout=TIMEOUT)
+        return "".join(self.lines)
