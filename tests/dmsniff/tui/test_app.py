@@ -10,7 +10,7 @@ from pathlib import Path
 
 from rich.console import Console
 
-from dmsniff.tui.app import DmsniffApp
+from dmsniff.tui.app import SHOW_DELAY, DmsniffApp
 from dmsniff.tui.session_list import SessionList
 from dmsniff.verify.secrets import Secret, Secrets
 from tests.conftest import CAPTURES, CORPUS
@@ -37,6 +37,12 @@ async def loaded(app: DmsniffApp, pilot: object) -> None:
     await pilot.pause()  # type: ignore[attr-defined]
 
 
+async def settle(pilot: object) -> None:
+    """After moving the sessions cursor: the detail follows within SHOW_DELAY (rapid moves are merged)."""
+    await pilot.pause(SHOW_DELAY + 0.05)  # type: ignore[attr-defined]
+    await pilot.pause()  # type: ignore[attr-defined]
+
+
 def drive(app: DmsniffApp, steps: Callable[[DmsniffApp, object], Awaitable[None]]) -> None:
     async def main() -> None:
         async with app.run_test(size=SIZE) as pilot:
@@ -57,7 +63,7 @@ def test_sessions_timeline_and_decoded_detail() -> None:
         assert lst.row_count == 3
         assert app.current is not None and app.current.id == "S4"  # the first session is shown at once
         await pilot.press("j")  # type: ignore[attr-defined]
-        await pilot.pause()  # type: ignore[attr-defined]
+        await settle(pilot)
         assert app.current.id == "S55"
         lines = timeline_lines(app)
         assert len(lines) == 9  # the connection request, then 8 messages
@@ -114,7 +120,7 @@ def test_omadm_packages_auth_and_findings_panel() -> None:
         auth = text_of(app.query_one("#view-auth").content)  # type: ignore[attr-defined]
         assert "syncml-basic" in auth and "password mismatch" in auth and "syncml-md5" in auth
         app.query_one(SessionList).select_key("D35")
-        await pilot.pause()  # type: ignore[attr-defined]
+        await settle(pilot)
         await pilot.press("7")  # type: ignore[attr-defined]
         findings = app.query_one("#findings")
         assert findings.option_count == 9  # type: ignore[attr-defined]
@@ -131,7 +137,9 @@ def test_omadm_packages_auth_and_findings_panel() -> None:
 
 def test_export_pcap_is_read_back_by_tshark(tmp_path: Path) -> None:
     async def steps(app: DmsniffApp, pilot: object) -> None:
-        await pilot.press("j", "P", "J", "B")  # type: ignore[attr-defined]
+        await pilot.press("j")  # type: ignore[attr-defined]
+        await settle(pilot)
+        await pilot.press("P", "J", "B")  # type: ignore[attr-defined]
         await pilot.pause()  # type: ignore[attr-defined]
 
     drive(DmsniffApp([CWMP], export_dir=tmp_path), steps)

@@ -10,7 +10,7 @@ import asyncio
 import time
 from typing import Any
 
-from dmsniff.tui.app import DmsniffApp
+from dmsniff.tui.app import SHOW_DELAY, DmsniffApp
 from dmsniff.verify.secrets import Secret, Secrets
 from tests.conftest import CAPTURES
 
@@ -41,6 +41,7 @@ def _after(*keys: str) -> Any:
         for key in keys:
             await pilot.press(key)
             await pilot.pause()
+        await pilot.pause(SHOW_DELAY + 0.05)  # the detail follows the cursor within SHOW_DELAY
         await pilot.pause()
 
     return run_before
