@@ -39,12 +39,12 @@ from decoders.cwmp import (
     TransferComplete,
 )
 from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, Transaction, format_endpoint
-from dmsniff.pipeline import Addon, CaptureSummary, Pipeline
+from dmsniff.pipeline import CaptureSummary
+from dmsniff.sessions.base import SessionBuilder
 from dmsniff.sessions.history import ParameterLog
 from dmsniff.sessions.model import (
     ConnectionRequest,
     Device,
-    Finding,
     Session,
     SessionMessage,
     StunBinding,
@@ -175,13 +175,13 @@ class _DeviceState:
     downloads: dict[str, tuple[str, int]] = field(default_factory=dict)  # command key -> (session, frame)
 
 
-class CwmpSessions(Addon):
+class CwmpSessions(SessionBuilder):
     """Builds CWMP sessions from transactions; emits sessions, findings and devices."""
 
-    needs_bodies = False  # bodies are decoded where transactions are built
+    rules = RULES
 
     def __init__(self) -> None:
-        self.pipeline: Pipeline | None = None
+        super().__init__()
         self.live: dict[str, _Live] = {}  # session id -> state, for open (and closing) sessions
         self.by_conn: dict[str, _Live] = {}
         self.by_cookie: dict[tuple[str, str], _Live] = {}
@@ -196,19 +196,10 @@ class CwmpSessions(Addon):
         self.acs_endpoints: set[str] = set()  # where Informs went
         self.unlinked_stun: list[StunBinding] = []
         self.parameters = ParameterLog()  # per-device history, on disk until the report's end
-        self.capture = 0
-        self._tag = ""  # session ids of captures after the first carry their index
         self.now = 0.0
         self._next_sweep = 0.0
 
     # -- Addon hooks ------------------------------------------------------------------------
-    def attach(self, pipeline: Pipeline) -> None:
-        self.pipeline = pipeline
-
-    def capture_start(self, index: int, info: object) -> None:
-        self.capture = index
-        self._tag = "" if index == 0 else f"{index}-"
-
     def transaction(self, tx: Transaction) -> None:
         req, resp = tx.request, tx.response
         first = req or resp
@@ -833,12 +824,6 @@ class CwmpSessions(Addon):
         )
 
     # -- findings ------------------------------------------------------------------------------
-    def _flag(self, session: Session, code: str, message: str, frames: list[int]) -> None:
-        session.findings.append(self._finding(code, message, frames, session.id))
-
-    def _finding(self, code: str, message: str, frames: list[int], session: str | None) -> Finding:
-        severity, ref = RULES[code]
-        return Finding(severity, code, message, frames, ref, session, self.capture)
 
 
 def _cwmp(msg: HttpMessage | None) -> CwmpMessage | None:

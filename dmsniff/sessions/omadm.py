@@ -30,12 +30,12 @@ from urllib.parse import urlsplit
 
 from decoders import notification, syncml
 from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, Transaction
-from dmsniff.pipeline import Addon, CaptureSummary, Pipeline
+from dmsniff.pipeline import CaptureSummary
+from dmsniff.sessions.base import SessionBuilder
 from dmsniff.sessions.history import ParameterLog
 from dmsniff.sessions.model import (
     CommandSummary,
     Device,
-    Finding,
     LargeObject,
     Session,
     SessionMessage,
@@ -231,31 +231,22 @@ class _Pending:
     server_ip: str
 
 
-class DmSessions(Addon):
+class DmSessions(SessionBuilder):
     """Builds OMA DM sessions from transactions and datagrams; emits sessions, findings and devices."""
 
-    needs_bodies = False
+    rules = RULES
 
     def __init__(self) -> None:
-        self.pipeline: Pipeline | None = None
+        super().__init__()
         self.live: dict[tuple[str, str, str], _Live] = {}
         self.notifications: list[_Pending] = []
         self.retry_due: dict[tuple[str, str], _Live] = {}  # (device, server host) -> challenged session
         self.devices: dict[str, Device] = {}
         self.tree = ParameterLog()
-        self.capture = 0
-        self._tag = ""
         self.now = 0.0
         self._next_sweep = 0.0
 
     # -- Addon hooks ------------------------------------------------------------------------
-    def attach(self, pipeline: Pipeline) -> None:
-        self.pipeline = pipeline
-
-    def capture_start(self, index: int, info: object) -> None:
-        self.capture = index
-        self._tag = "" if index == 0 else f"{index}-"
-
     def transaction(self, tx: Transaction) -> None:
         req, resp = tx.request, tx.response
         first = req or resp
@@ -977,16 +968,6 @@ class DmSessions(Addon):
                     "omadm.decode-error", f"{tx.id} frame {msg.frame}: {rec.reason}", [msg.frame], None
                 )
 
-    def _flag(self, session: Session, code: str, message: str, frames: list[int]) -> None:
-        session.findings.append(self._finding(code, message, frames, session.id))
-
-    def _emit_finding(self, code: str, message: str, frames: list[int], session: str | None) -> None:
-        assert self.pipeline is not None
-        self.pipeline.emit_finding(self._finding(code, message, frames, session))
-
-    def _finding(self, code: str, message: str, frames: list[int], session: str | None) -> Finding:
-        severity, ref = RULES[code]
-        return Finding(severity, code, message, frames, ref, session, self.capture)
 
 
 def _format(item: syncml.Item, cmd: syncml.Command) -> str | None:
