@@ -80,7 +80,20 @@ def session_row(s: Session) -> SessionRow:
     )
 
 
-class Timeline(OptionList):
+class VimOptionList(OptionList):
+    """An OptionList that also moves with vim keys, like the sessions list."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [
+        Binding("j", "cursor_down", "Down", show=False),
+        Binding("k", "cursor_up", "Up", show=False),
+        Binding("g", "first", "First", show=False),
+        Binding("G", "last", "Last", show=False),
+        Binding("ctrl+f", "page_down", "Page Down", show=False),
+        Binding("ctrl+b", "page_up", "Page Up", show=False),
+    ]
+
+
+class Timeline(VimOptionList):
     """The session's arrows; drawn again when the pane changes width (they are sized to it)."""
 
     def on_resize(self) -> None:
@@ -171,7 +184,7 @@ class DmsniffApp(App[None]):
                     for name in ("Decoded", "XML", "HTTP", "Hex", "Frames", "Auth", "Findings"):
                         with TabPane(name, id=f"tab-{name.lower()}"):
                             if name == "Findings":
-                                yield OptionList(id="findings")
+                                yield VimOptionList(id="findings")
                             else:
                                 with VerticalScroll():
                                     yield Static("", id=f"view-{name.lower()}", classes="pane-body")

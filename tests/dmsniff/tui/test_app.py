@@ -222,3 +222,24 @@ def test_timeline_redrawn_for_a_wider_terminal() -> None:
         assert tl.highlighted == 3  # type: ignore[attr-defined]
 
     drive(DmsniffApp([CWMP]), steps)
+
+
+def test_vim_keys_move_in_the_timeline() -> None:
+    async def steps(app: DmsniffApp, pilot: object) -> None:
+        await pilot.press("enter")  # type: ignore[attr-defined]  # sessions -> timeline
+        await pilot.pause()  # type: ignore[attr-defined]
+        tl = app.query_one("#timeline")
+        assert app.focused is tl
+        await pilot.press("j", "j")  # type: ignore[attr-defined]
+        await pilot.pause()  # type: ignore[attr-defined]
+        assert tl.highlighted == 2  # type: ignore[attr-defined]
+        await pilot.press("G")  # type: ignore[attr-defined]
+        await pilot.pause()  # type: ignore[attr-defined]
+        assert tl.highlighted == tl.option_count - 1  # type: ignore[attr-defined]
+        decoded = text_of(app.query_one("#view-decoded").content)  # type: ignore[attr-defined]
+        assert decoded.startswith("empty  204 No Content")
+        await pilot.press("k", "escape")  # type: ignore[attr-defined]
+        await pilot.pause()  # type: ignore[attr-defined]
+        assert app.focused is app.query_one(SessionList)
+
+    drive(DmsniffApp([CWMP]), steps)
