@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import codecs
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
 from typing import cast
 
@@ -57,8 +57,25 @@ def _parser(recover: bool, encoding: str | None) -> etree.XMLParser:
     )
 
 
-def parse_xml(body: bytes, content_type: str | None, ctx: Ctx) -> Element | None:
-    """Parse ``body`` safely; strict first, then in recover mode with a problem."""
+#: A repair tried on a document that is not well-formed before recover mode: the fixed bytes
+#: and a note saying what was fixed ("" when nothing was).
+Repair = Callable[[bytes], tuple[bytes, str]]
+
+
+def parse_xml(
+    body: bytes,
+    content_type: str | None,
+    ctx: Ctx,
+    *,
+    repair: Repair | None = None,
+    recovered_as: str = "warning",
+) -> Element | None:
+    """Parse ``body`` safely: strict first, then ``repair``ed (if given), then in recover mode.
+
+    A Content-Type charset overrides the XML declaration, as in HTTP.  Any fallback adds
+    ``<recovered_as>: XML not well-formed, recovered: <first parser error>``; None (with an
+    error) when nothing could be recovered.
+    """
     data = body
     encoding: str | None = None
     if content_type:
@@ -79,6 +96,17 @@ def parse_xml(body: bytes, content_type: str | None, ctx: Ctx) -> Element | None
         return etree.fromstring(data, _parser(False, encoding))
     except etree.XMLSyntaxError as exc:
         first = str(exc)
+    recovered = getattr(ctx, recovered_as)
+    if repair is not None:
+        fixed, note = repair(data)
+        if note:
+            try:
+                root = etree.fromstring(fixed, _parser(False, encoding))
+            except etree.XMLSyntaxError:
+                data = fixed  # still broken: let recover mode work on the better text
+            else:
+                recovered(f"XML not well-formed, recovered: {first} ({note})")
+                return root
     try:
         root = cast("Element | None", etree.fromstring(data, _parser(True, encoding)))
     except etree.XMLSyntaxError as exc:
@@ -87,7 +115,7 @@ def parse_xml(body: bytes, content_type: str | None, ctx: Ctx) -> Element | None
     if root is None:
         ctx.error(f"XML not parseable: {first}")
         return None
-    ctx.warning(f"XML not well-formed, recovered: {first}")
+    recovered(f"XML not well-formed, recovered: {first}")
     return root
 
 

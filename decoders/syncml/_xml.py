@@ -1,22 +1,20 @@
 """Safe XML parsing for SyncML bodies and a problem collector with per-kind limits.
 
-The element helpers (``local``, ``text_of``, ...) are the generic ones of the CWMP decoder.
-Parsing is our own because SyncML needs one more step than CWMP: OMA DM UI alerts carry
-their options as ``MINDT=10&DR=1`` with a raw ``&`` (the Motorola/Android dmlib test
-messages do), which libxml2's recover mode would silently drop together with the name
-after it.  So a document that is not well-formed is first retried with bare ampersands
-escaped, and only then handed to recover mode.
+The element helpers (``local``, ``text_of``, ...) and the safe parser are the generic ones
+of the CWMP decoder.  SyncML adds one repair step: OMA DM UI alerts carry their options as
+``MINDT=10&DR=1`` with a raw ``&`` (the Motorola/Android dmlib test messages do), which
+libxml2's recover mode would silently drop together with the name after it.  So a document
+that is not well-formed is first retried with bare ampersands escaped, and only then handed
+to recover mode.
 """
 
 from __future__ import annotations
 
-import codecs
 import re
-from typing import Final, cast
-
-from lxml import etree
+from typing import Final
 
 from decoders.cwmp._xml import Ctx, Element, local, namespace, text_of
+from decoders.cwmp._xml import parse_xml as _parse_xml
 
 __all__ = ["Element", "Problems", "local", "namespace", "parse_xml", "text_of"]
 
@@ -53,24 +51,11 @@ class Problems(Ctx):
         return tuple(self.problems)
 
 
-_CHARSET_RE: Final = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.IGNORECASE)
 # A bare "&" is one not starting an entity or character reference.  CDATA sections and
 # comments are matched first and kept as they are: a "&" inside them is legal.
 _BARE_AMP_RE: Final = re.compile(
     rb"(<!\[CDATA\[.*?\]\]>|<!--.*?-->)|&(?!#[0-9]+;|#x[0-9a-fA-F]+;|[A-Za-z_][A-Za-z0-9_.-]*;)", re.DOTALL
 )
-
-
-def _parser(recover: bool, encoding: str | None) -> etree.XMLParser:
-    # No entities, no DTD, no network: a SyncML body is untrusted input (XXE, billion laughs).
-    return etree.XMLParser(
-        resolve_entities=False,
-        no_network=True,
-        load_dtd=False,
-        huge_tree=False,
-        recover=recover,
-        encoding=encoding,
-    )
 
 
 def _escape_bare_amps(data: bytes) -> tuple[bytes, int]:
@@ -86,23 +71,11 @@ def _escape_bare_amps(data: bytes) -> tuple[bytes, int]:
     return _BARE_AMP_RE.sub(repl, data), count
 
 
-def _transcode(body: bytes, content_type: str | None, ctx: Ctx) -> tuple[bytes, str | None]:
-    """Apply a Content-Type charset (it overrides the XML declaration, as in HTTP)."""
-    if not content_type:
-        return body, None
-    m = _CHARSET_RE.search(content_type)
-    if m is None:
-        return body, None
-    charset = m.group(1)
-    try:
-        codecs.lookup(charset)
-        text = body.decode(charset, errors="replace")
-    except (LookupError, ValueError, TypeError):  # also non-text codecs such as "hex"
-        ctx.warning(f"unknown charset {charset!r} in Content-Type, using the XML declaration")
-        return body, None
-    if "\ufffd" in text and b"\xef\xbf\xbd" not in body:
-        ctx.warning(f"body is not valid {charset}; undecodable bytes replaced")
-    return text.encode("utf-8"), "utf-8"
+def _repair_amps(data: bytes) -> tuple[bytes, str]:
+    if b"&" not in data:
+        return data, ""
+    fixed, count = _escape_bare_amps(data)
+    return fixed, f"{count} bare '&' read as '&amp;'" if count else ""
 
 
 def parse_xml(body: bytes, content_type: str | None, ctx: Ctx) -> Element | None:
@@ -111,28 +84,4 @@ def parse_xml(body: bytes, content_type: str | None, ctx: Ctx) -> Element | None
     Any fallback adds ``info: XML not well-formed, recovered: <first parser error>``;
     None (with an error) when nothing could be recovered.
     """
-    data, encoding = _transcode(body, content_type, ctx)
-    try:
-        return etree.fromstring(data, _parser(False, encoding))
-    except etree.XMLSyntaxError as exc:
-        first = str(exc)
-    if b"&" in data:
-        fixed, count = _escape_bare_amps(data)
-        if count:
-            try:
-                root = etree.fromstring(fixed, _parser(False, encoding))
-            except etree.XMLSyntaxError:
-                data = fixed  # still broken: let recover mode work on the better text
-            else:
-                ctx.info(f"XML not well-formed, recovered: {first} ({count} bare '&' read as '&amp;')")
-                return root
-    try:
-        root = cast("Element | None", etree.fromstring(data, _parser(True, encoding)))
-    except etree.XMLSyntaxError as exc:
-        ctx.error(f"XML not parseable: {first}; recovery failed: {exc}")
-        return None
-    if root is None:
-        ctx.error(f"XML not parseable: {first}")
-        return None
-    ctx.info(f"XML not well-formed, recovered: {first}")
-    return root
+    return _parse_xml(body, content_type, ctx, repair=_repair_amps, recovered_as="info")
