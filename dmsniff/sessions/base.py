@@ -8,6 +8,8 @@ from typing import ClassVar
 from dmsniff.pipeline import Addon, Pipeline
 from dmsniff.sessions.model import Finding, Session
 
+SWEEP_EVERY = 5.0  # capture seconds between sweeps for sessions (and requests) that timed out
+
 
 class SessionBuilder(Addon):
     """Base of the protocol session builders (an :class:`~dmsniff.pipeline.Addon`)."""
@@ -20,6 +22,8 @@ class SessionBuilder(Addon):
         self.pipeline: Pipeline | None = None
         self.capture = 0
         self._tag = ""  # session ids of captures after the first carry their index
+        self.now = 0.0  # the latest capture time seen: timeouts count in capture time
+        self._next_sweep = 0.0
 
     def attach(self, pipeline: Pipeline) -> None:
         self.pipeline = pipeline
@@ -27,6 +31,15 @@ class SessionBuilder(Addon):
     def capture_start(self, index: int, info: object) -> None:
         self.capture = index
         self._tag = "" if index == 0 else f"{index}-"
+
+    def _sweep_due(self, now: float) -> bool:
+        """Advance the capture clock; True every SWEEP_EVERY seconds, when timeouts are checked."""
+        if now > self.now:
+            self.now = now
+        if self.now < self._next_sweep:
+            return False
+        self._next_sweep = self.now + SWEEP_EVERY
+        return True
 
     def _finding(self, code: str, message: str, frames: list[int], session: str | None) -> Finding:
         severity, ref = self.rules[code]

@@ -54,7 +54,6 @@ SESSION_IDLE = 60.0  # capture seconds without a message before an open session 
 RECONNECT_GRACE = 30.0  # after its connection closed, a session may continue on a new one
 CR_WINDOW = 60.0  # a connection request causes a session starting within this many seconds
 UDP_CR_COPIES_WINDOW = 10.0  # identical UDP requests this close together are one request, resent
-SWEEP_EVERY = 5.0  # capture seconds between sweeps of idle sessions
 
 # code -> (severity, reference).  One row per rule dmsniff checks in CWMP traffic.
 RULES: dict[str, tuple[str, str]] = {
@@ -196,8 +195,6 @@ class CwmpSessions(SessionBuilder):
         self.acs_endpoints: set[str] = set()  # where Informs went
         self.unlinked_stun: list[StunBinding] = []
         self.parameters = ParameterLog()  # per-device history, on disk until the report's end
-        self.now = 0.0
-        self._next_sweep = 0.0
 
     # -- Addon hooks ------------------------------------------------------------------------
     def transaction(self, tx: Transaction) -> None:
@@ -617,11 +614,8 @@ class CwmpSessions(SessionBuilder):
         self.pipeline.emit_session(s)
 
     def _tick(self, now: float) -> None:
-        if now > self.now:
-            self.now = now
-        if self.now < self._next_sweep:
+        if not self._sweep_due(now):
             return
-        self._next_sweep = self.now + SWEEP_EVERY
         for live in list(self.live.values()):
             if live.closed_at is not None and self.now - live.closed_at > RECONNECT_GRACE:
                 self._end(live, live.session.end_reason or "connection-closed")

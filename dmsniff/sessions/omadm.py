@@ -43,7 +43,6 @@ from dmsniff.sessions.model import (
 
 SESSION_IDLE = 60.0  # capture seconds without a message before an open session is timed out
 NOTIFICATION_WINDOW = 120.0  # a Pkg#0 causes a session starting within this many seconds
-SWEEP_EVERY = 5.0
 MAX_OBJECT = 1 << 20  # bytes of a reassembled large object kept for the report
 _DATA_SHOWN = 60  # characters of item data kept in a command summary
 
@@ -243,8 +242,6 @@ class DmSessions(SessionBuilder):
         self.retry_due: dict[tuple[str, str], _Live] = {}  # (device, server host) -> challenged session
         self.devices: dict[str, Device] = {}
         self.tree = ParameterLog()
-        self.now = 0.0
-        self._next_sweep = 0.0
 
     # -- Addon hooks ------------------------------------------------------------------------
     def transaction(self, tx: Transaction) -> None:
@@ -925,11 +922,8 @@ class DmSessions(SessionBuilder):
         self.pipeline.emit_session(s)
 
     def _tick(self, now: float) -> None:
-        if now > self.now:
-            self.now = now
-        if self.now < self._next_sweep:
+        if not self._sweep_due(now):
             return
-        self._next_sweep = self.now + SWEEP_EVERY
         for live in list(self.live.values()):
             if self.now - live.last_time > SESSION_IDLE:
                 self._end(live, "auth-failed" if live.challenged is not None else "timeout")
