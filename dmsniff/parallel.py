@@ -17,13 +17,15 @@ decodes in-process.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import heapq
+import io
 import multiprocessing
 import os
 import pickle
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
-from operator import itemgetter
+from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any
 
 from dmsniff.capture import CaptureFile, CaptureInfo, open_capture
@@ -34,6 +36,54 @@ if TYPE_CHECKING:
     from dmsniff.pipeline import Pipeline
 
 BATCH = 256  # records per pipe message: fewer, larger writes
+
+
+class _Reducers(dict[type, Callable[[Any], tuple[Any, ...]]]):
+    """A pickler dispatch table that rebuilds dataclasses by calling the class.
+
+    A frozen dataclass with slots pickles through ``dataclasses._dataclass_setstate``,
+    which calls ``fields()`` for every object: unpickling the decoded CWMP parameter
+    lists cost the merging process more than all its other work.  ``cls(*values)`` is
+    several times faster.  Filled in lazily, one reducer per class met; a class whose
+    ``__init__`` does not take every field in order keeps pickle's own way.
+    """
+
+    def __missing__(self, cls: type) -> Callable[[Any], tuple[Any, ...]]:
+        reducer = _reducer(cls)
+        if reducer is None:
+            raise KeyError(cls)
+        self[cls] = reducer
+        return reducer
+
+
+_PLAIN: set[type] = set()
+
+
+def _reducer(cls: type) -> Callable[[Any], tuple[Any, ...]] | None:
+    if cls in _PLAIN or not dataclasses.is_dataclass(cls) or hasattr(cls, "__post_init__"):
+        _PLAIN.add(cls)
+        return None
+    fs = dataclasses.fields(cls)
+    if len(fs) < 2 or any(not f.init or f.kw_only for f in fs):
+        _PLAIN.add(cls)
+        return None
+    get = attrgetter(*(f.name for f in fs))
+
+    def reduce(obj: Any) -> tuple[Any, ...]:
+        return cls, get(obj)
+
+    return reduce
+
+
+_REDUCERS = _Reducers()
+
+
+def _dumps(obj: object) -> bytes:
+    buf = io.BytesIO()
+    pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = _REDUCERS
+    pickler.dump(obj)
+    return buf.getvalue()
 
 
 class WorkerError(RuntimeError):
@@ -53,7 +103,7 @@ def _worker(path: str, index: int, shard: int, nshards: int, max_body: int, keep
                         msg.drop_bodies()
         batch.append(item)
         if len(batch) >= BATCH:
-            pipe.send_bytes(pickle.dumps(("items", batch), protocol=pickle.HIGHEST_PROTOCOL))
+            pipe.send_bytes(_dumps(("items", batch)))
             batch.clear()
 
     try:
@@ -62,8 +112,8 @@ def _worker(path: str, index: int, shard: int, nshards: int, max_body: int, keep
             decoder.run(cap, cap.info)
             summary = decoder.summary(cap.info)
         if batch:
-            pipe.send_bytes(pickle.dumps(("items", batch), protocol=pickle.HIGHEST_PROTOCOL))
-        pipe.send_bytes(pickle.dumps(("end", summary), protocol=pickle.HIGHEST_PROTOCOL))
+            pipe.send_bytes(_dumps(("items", batch)))
+        pipe.send_bytes(_dumps(("end", summary)))
     except BaseException as exc:  # report, never hang the parent
         with contextlib.suppress(Exception):
             pipe.send_bytes(pickle.dumps(("error", f"{type(exc).__name__}: {exc}")))

@@ -1,7 +1,12 @@
-"""The report's record shapes, as plain dicts ready for JSON.
+"""The report's record shapes, as dicts ready for JSON.
 
 This module is the one place where the report schema (``docs/report.schema.json``) is
 produced; keep the two in step, and only ever add fields.
+
+Decoded records (frozen dataclasses: CWMP parameter lists, device trees) are left in
+the dicts as they are: :func:`dmsniff.report.json.dumps` encodes them in C, each as an
+object of its fields, exactly as :func:`plain` would convert them.  Whoever needs
+plain values (``json.dumps``, the TUI) passes a record through :func:`plain`.
 """
 
 from __future__ import annotations
@@ -90,6 +95,8 @@ def plain(value: Any) -> Any:
         return conv(value)
     if isinstance(value, tuple | list):
         return [v if type(v) in _SCALARS else plain(v) for v in value]
+    if isinstance(value, dict):
+        return {k: v if type(v) in _SCALARS else plain(v) for k, v in value.items()}
     if isinstance(value, datetime):
         return value.isoformat()
     if isinstance(value, bytes):
@@ -132,9 +139,9 @@ def _cwmp_fields(rec: CwmpMessage) -> dict[str, Any]:
     if header:
         out["header"] = header
     if rec.rpc is not None:
-        out["fields"] = plain(rec.rpc)
+        out["fields"] = rec.rpc
     if rec.fault is not None:
-        out["fault"] = plain(rec.fault)
+        out["fault"] = rec.fault
     if rec.problems:
         out["problems"] = list(rec.problems)
     return out
@@ -304,6 +311,6 @@ def device_record(d: Device) -> dict[str, Any]:
         "sessions": d.sessions, "connection_request_url": d.connection_request_url,
         "udp_connection_request_address": d.udp_connection_request_address,
         "connection_requests": d.connection_requests,
-        "parameters": [plain(p) for p in d.parameters],
-        "stun": [plain(b) for b in d.stun],
+        "parameters": d.parameters,
+        "stun": d.stun,
     }

@@ -30,7 +30,7 @@ from dmsniff.capture import CaptureError, CaptureInfo, Frame, open_capture
 from dmsniff.model import Datagram, HttpMessage, Transaction
 from dmsniff.net.packet import FRAGMENT_TIMEOUT, Dissector, TcpHandler, UdpHandler
 from dmsniff.net.tcp import ACK, FIN, RST, SYN
-from dmsniff.report.records import auth_record, finding_record, session_auth, session_record
+from dmsniff.report.records import auth_record, finding_record, plain, session_auth, session_record
 from dmsniff.sessions.model import Finding, Session, SessionMessage
 
 __all__ = ["ExportError", "export_bodies", "export_json", "export_pcap", "session_frames"]
@@ -478,7 +478,7 @@ def export_json(session: Session, out: str | Path, findings: Sequence[Finding] =
         "findings": [finding_record(f) for f in every],
         "auth": [auth_record(a) for a in session_auth(session)],
     }
-    _write_text(Path(out), json.dumps(doc, indent=2, ensure_ascii=False) + "\n")
+    _write_text(Path(out), json.dumps(plain(doc), indent=2, ensure_ascii=False) + "\n")
 
 
 # ------------------------------------------------------------------------------- bodies
