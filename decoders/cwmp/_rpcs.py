@@ -107,9 +107,25 @@ def _strings(el: Element | None, what: str, ctx: Ctx) -> tuple[str, ...]:
 
 
 def _parameter_values(el: Element | None, ctx: Ctx) -> tuple[ParameterValue, ...]:
-    out = []
-    # The hot loop of big GetParameterValuesResponses: one pass over each struct's children.
+    out: list[ParameterValue] = []
+    append = out.append
+    # The hot loop of Informs and big GetParameterValuesResponses.
     for s in _array(el, "ParameterValueStruct", "ParameterList", ctx):
+        if len(s) == 2:
+            # What nearly every CPE sends: <Name>text</Name><Value xsi:type=..>text</Value>,
+            # unqualified, without comments or child elements.  Same result as the loop
+            # below, at half the cost.
+            n, v = s
+            if n.tag == "Name" and v.tag == "Value" and not len(n) and not len(v):
+                raw = v.get(_XSI_TYPE)
+                if raw is None:
+                    xsi_type = strip_prefix(attr_local(v, "type"))
+                elif (xsi_type := _XSI_TYPES.get(raw)) is None:
+                    xsi_type = strip_prefix(raw)
+                    if len(_XSI_TYPES) < 1024:  # a handful in practice; bounded against hostile input
+                        _XSI_TYPES[raw] = xsi_type
+                append(ParameterValue(n.text or "", v.text or "", xsi_type))
+                continue
         name = value = None
         for c in children(s):
             ln = local(c.tag)
@@ -122,11 +138,12 @@ def _parameter_values(el: Element | None, ctx: Ctx) -> tuple[ParameterValue, ...
         if value is not None:
             raw = value.get(_XSI_TYPE)
             xsi_type = strip_prefix(raw if raw is not None else attr_local(value, "type"))
-        out.append(ParameterValue(text_of(name), text_of(value), xsi_type))
+        append(ParameterValue(text_of(name), text_of(value), xsi_type))
     return tuple(out)
 
 
 _XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"
+_XSI_TYPES: dict[str, str | None] = {}  # raw xsi:type -> without its prefix
 
 
 def _status(el: Element, ctx: Ctx) -> int | None:

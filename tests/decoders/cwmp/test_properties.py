@@ -111,3 +111,55 @@ def test_default_namespace_rpc_equals_prefixed() -> None:
     )
     assert decode(default) == decode(prefixed)
     assert decode(default).cwmp_version == "1.1"
+
+
+# ------------------------------------------------------------ ParameterValueStruct fast path
+
+_XML_TEXT = st.one_of(
+    st.sampled_from(["", " ", " 1 ", "a b", "\t1\n", "Device.X.1.", "&", "é"]),
+    st.text(st.characters(blacklist_categories=("Cs", "Cc")), max_size=12),
+)
+
+
+@st.composite
+def parameter_structs(draw: st.DrawFn) -> list[str]:
+    """ParameterValueStructs in the shapes CPEs send, common and odd."""
+    out = []
+    for _ in range(draw(st.integers(0, 5))):
+        name = _xml_escape(draw(_XML_TEXT))
+        value = _xml_escape(draw(_XML_TEXT))
+        type_attr = draw(st.sampled_from(['', ' xsi:type="xsd:string"', ' xsi:type=" xsd:int "',
+                                          ' type="string"', ' xsi:type="unsignedInt"']))
+        name_tag = draw(st.sampled_from(["Name", "cwmp:Name"]))
+        inner = draw(st.sampled_from(["", "", "", "<!--c-->", "<b/>"]))
+        out.append(f"<{name_tag}>{name}</{name_tag}><Value{type_attr}>{value}{inner}</Value>")
+    return out
+
+
+def _xml_escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _gpv_response(structs: list[str], comment: bool) -> bytes:
+    extra = "<!--forces the general loop-->" if comment else ""
+    items = "".join(f"<ParameterValueStruct>{extra}{s}</ParameterValueStruct>" for s in structs)
+    return (
+        '<soap:Envelope xmlns:soap="http://schemas.xmlsoap.org/soap/envelope/" '
+        'xmlns:cwmp="urn:dslforum-org:cwmp-1-0" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">'
+        '<soap:Header><cwmp:ID soap:mustUnderstand="1">1</cwmp:ID></soap:Header><soap:Body>'
+        f"<cwmp:GetParameterValuesResponse><ParameterList>{items}</ParameterList>"
+        "</cwmp:GetParameterValuesResponse></soap:Body></soap:Envelope>"
+    ).encode()
+
+
+@given(parameter_structs())
+@settings(max_examples=300, deadline=None)
+def test_parameter_value_fast_path_agrees_with_general_loop(structs: list[str]) -> None:
+    # A comment as each struct's first child sends it down the general loop; the decoded
+    # parameters must be the same either way.
+    fast = decode(_gpv_response(structs, comment=False))
+    slow = decode(_gpv_response(structs, comment=True))
+    assert isinstance(fast, CwmpMessage) and isinstance(slow, CwmpMessage)
+    assert fast.rpc is not None and slow.rpc is not None
+    assert fast.rpc == slow.rpc
+    assert len(fast.rpc.parameters) == len(structs)  # type: ignore[attr-defined]
