@@ -64,13 +64,19 @@ def _reducer(cls: type) -> Callable[[Any], tuple[Any, ...]] | None:
         _PLAIN.add(cls)
         return None
     fs = dataclasses.fields(cls)
-    if len(fs) < 2 or any(not f.init or f.kw_only for f in fs):
+    if any(not f.init or f.kw_only for f in fs):
         _PLAIN.add(cls)
         return None
-    get = attrgetter(*(f.name for f in fs))
+    if len(fs) > 1:
+        get = attrgetter(*(f.name for f in fs))
 
-    def reduce(obj: Any) -> tuple[Any, ...]:
-        return cls, get(obj)
+        def reduce(obj: Any) -> tuple[Any, ...]:
+            return cls, get(obj)
+    else:  # attrgetter of one name gives the value itself, not a 1-tuple
+        names = tuple(f.name for f in fs)
+
+        def reduce(obj: Any) -> tuple[Any, ...]:
+            return cls, tuple(getattr(obj, n) for n in names)
 
     return reduce
 

@@ -26,6 +26,7 @@ from dmsniff.sessions.model import Device, Finding, Session
 from dmsniff.verify.model import AuthResult
 
 _json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
+_json_ascii_dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
 def _default(value: Any) -> Any:
@@ -44,7 +45,12 @@ def dumps(rec: dict[str, Any]) -> str:
     try:
         return orjson.dumps(rec, default=_default).decode()
     except (orjson.JSONEncodeError, UnicodeDecodeError):
-        return _json_dumps(plain(rec))
+        text = _json_dumps(plain(rec))
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate could not be written to a UTF-8 file: escape it
+        text = _json_ascii_dumps(plain(rec))
+    return text
 
 
 _dumps = dumps
