@@ -83,6 +83,12 @@ def build_parser() -> argparse.ArgumentParser:
         help="worker processes for large captures (default: 2 where there are 2 cores; 1 = "
         "decode in this process)",
     )
+    rep.add_argument(
+        "--http-only",
+        action="store_true",
+        help="report HTTP transactions only, without CWMP/OMA DM decoding, sessions or "
+        "verification (the fastest pass, like tshark -Y http)",
+    )
     ver = rep.add_argument_group("verification")
     ver.add_argument(
         "--secrets",
@@ -201,6 +207,13 @@ def cmd_report(args: argparse.Namespace) -> int:
         print("dmsniff: error: -i/-f/--duration/-w need --live", file=sys.stderr)
         return EXIT_ALL_FAILED
 
+    if args.http_only and (args.secrets or args.secret or args.wordlist or args.fail_on_invalid):
+        print(
+            "dmsniff: error: --http-only does not verify credentials: drop --secrets/--secret/"
+            "--wordlist/--fail-on-invalid, or --http-only",
+            file=sys.stderr,
+        )
+        return EXIT_ALL_FAILED
     verifier = _verifier(args)
     fmt = args.format or ("jsonl" if args.live else "text")
     out = _open_output(args.output)
@@ -208,8 +221,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         writer = JsonLinesReport(out, flush=True) if (fmt == "jsonl" and args.live) else FORMATS[fmt](out)
         jobs = 1 if args.live else (args.jobs or default_jobs())
         # The verifier comes first: session builders and writers see its verdicts on each message.
-        addons = [verifier, CwmpSessions(), DmSessions(), writer]
-        pipeline = Pipeline(addons, max_body=args.max_body, jobs=jobs)
+        addons = [writer] if args.http_only else [verifier, CwmpSessions(), DmSessions(), writer]
+        pipeline = Pipeline(addons, max_body=args.max_body, jobs=jobs, decode=not args.http_only)
         if args.live:
             return _run_live(pipeline, args)
         results = pipeline.run_files(args.captures)

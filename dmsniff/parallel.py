@@ -97,7 +97,7 @@ class WorkerError(RuntimeError):
 
 
 def _worker(path: str, index: int, shard: int, nshards: int, max_body: int, keep_bodies: bool,
-            pipe: Connection) -> None:
+            decode: bool, pipe: Connection) -> None:
     batch: list[Item] = []
 
     def out(item: Item) -> None:
@@ -114,7 +114,7 @@ def _worker(path: str, index: int, shard: int, nshards: int, max_body: int, keep
 
     try:
         with open_capture(path) as cap:
-            decoder = Decoder(index, out, max_body=max_body, shard=shard, nshards=nshards)
+            decoder = Decoder(index, out, max_body=max_body, shard=shard, nshards=nshards, decode=decode)
             decoder.run(cap, cap.info)
             summary = decoder.summary(cap.info)
         if batch:
@@ -156,7 +156,7 @@ def run_sharded(pipeline: Pipeline, path: str, cap: CaptureFile) -> CaptureSumma
         recv, send = ctx.Pipe(duplex=False)
         proc = ctx.Process(target=_worker, name=f"dmsniff-shard-{shard}", daemon=True,
                            args=(path, index, shard, nshards, pipeline.max_body,
-                                 any(a.needs_bodies for a in pipeline.addons), send))
+                                 any(a.needs_bodies for a in pipeline.addons), pipeline.decode, send))
         proc.start()
         send.close()
         pipes.append(recv)

@@ -127,9 +127,10 @@ class Decoder:
     """
 
     def __init__(self, index: int, out: Callable[[Item], None], *, max_body: int = DEFAULT_MAX_BODY,
-                 shard: int = 0, nshards: int = 1) -> None:
+                 shard: int = 0, nshards: int = 1, decode: bool = True) -> None:
         self.index = index
         self.out = out
+        self._decode = decode  # False: HTTP and UDP only, no protocol decoders
         self._pending: list[Item] = []
         # Ids name the frame where a thing starts, so every shard (and every run) agrees.
         self._tag = "" if index == 0 else f"{index}-"
@@ -142,7 +143,8 @@ class Decoder:
         self.dissector = Dissector(on_tcp, self._on_udp)
 
     def _emit_transaction(self, tx: Transaction, conn_frame: int, number: int) -> None:
-        decode_transaction(tx)
+        if self._decode:
+            decode_transaction(tx)
         self._pending.append(((self.dissector.current_frame, conn_frame, number), tx))
 
     def _closed(self, tracker: HttpTracker) -> None:
@@ -155,7 +157,8 @@ class Decoder:
                 payload: bytes) -> None:
         if self._want_datagrams:
             dg = Datagram(f"U{self._tag}{frame}", self.index, frame, ts, format_ip(src), sport,
-                          format_ip(dst), dport, payload, decode_datagram(payload, sport, dport))
+                          format_ip(dst), dport, payload,
+                          decode_datagram(payload, sport, dport) if self._decode else None)
             self._pending.append(((frame, 0, 0), dg))
 
     def _flush(self) -> None:
@@ -228,12 +231,16 @@ PARALLEL_MIN_BYTES = 8 << 20
 class Pipeline:
     """Runs captures through the decoders and hands the results to the addons."""
 
-    def __init__(self, addons: Sequence[Addon], *, max_body: int = DEFAULT_MAX_BODY, jobs: int = 1) -> None:
+    def __init__(self, addons: Sequence[Addon], *, max_body: int = DEFAULT_MAX_BODY, jobs: int = 1,
+                 decode: bool = True) -> None:
         self.addons = list(addons)
         for a in self.addons:
             a.attach(self)
         self.max_body = max_body
         self.jobs = max(1, jobs)
+        #: Whether HTTP bodies and UDP payloads go through the protocol decoders (CWMP,
+        #: OMA DM, ...); off for an HTTP-only report.
+        self.decode = decode
         self._capture_index = 0
 
     def dispatcher(self) -> Callable[[Item], None]:
@@ -309,7 +316,7 @@ class Pipeline:
     def run_frames(self, frames: Iterable[Frame], info: CaptureInfo) -> CaptureSummary:
         """Decode frames from any source (file or live) in this process and feed the addons."""
         index = self.begin_capture(info)
-        decoder = Decoder(index, self.dispatcher(), max_body=self.max_body)
+        decoder = Decoder(index, self.dispatcher(), max_body=self.max_body, decode=self.decode)
         decoder.run(frames, info)
         return self.end_capture(decoder.summary(info))
 

@@ -81,6 +81,40 @@ def test_session_reports_match_schema(tmp_path: Path, name: str) -> None:
         jsonschema.validate(r, {"$defs": defs, **defs[r["type"]]})
 
 
+def test_http_only_report(tmp_path: Path) -> None:
+    # The same transactions as the full report, without protocol decoding, sessions,
+    # devices or credential checks.
+    full, only = tmp_path / "full.jsonl", tmp_path / "only.jsonl"
+    cap = str(CAPTURES / "cwmp_loopback.pcap")
+    assert main(["report", "--format", "jsonl", "-o", str(full), cap]) == 0
+    assert main(["report", "--http-only", "--format", "jsonl", "-o", str(only), cap]) == 0
+    full_recs = [json.loads(line) for line in full.read_text().splitlines()]
+    only_recs = [json.loads(line) for line in only.read_text().splitlines()]
+    assert {r["type"] for r in only_recs} == {"transaction", "capture"}
+
+    def without_protocol(r: dict[str, object]) -> dict[str, object]:
+        for side in ("request", "response"):
+            msg = r.get(side)
+            if isinstance(msg, dict):
+                msg.pop("protocol", None)
+        return r
+
+    full_tx = [without_protocol(r) for r in full_recs if r["type"] == "transaction"]
+    only_tx = [r for r in only_recs if r["type"] == "transaction"]
+    assert len(only_tx) > 10
+    assert only_tx == full_tx
+    assert not any("protocol" in (r["request"] or {}) for r in only_tx)
+    defs = SCHEMA["$defs"]
+    for r in only_recs:
+        jsonschema.validate(r, {"$defs": defs, **defs[r["type"]]})
+
+
+def test_http_only_refuses_verification_options() -> None:
+    res = run_cli("report", "--http-only", "--secret", "a:b", str(LOOPBACK))
+    assert res.returncode == 2
+    assert res.stderr.count("\n") == 1 and "--http-only does not verify" in res.stderr
+
+
 def test_omadm_json_session_shape(tmp_path: Path) -> None:
     out = tmp_path / "r.json"
     assert main(["report", "--format", "json", "-o", str(out), str(CAPTURES / "omadm_loopback.pcap")]) == 0

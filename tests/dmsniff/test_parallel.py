@@ -31,6 +31,15 @@ def test_parallel_report_is_identical(tmp_path: Path) -> None:
     jsonl = by_format["jsonl"].pop()
     assert jsonl.count('"type":"transaction"') > 1000
 
+    # --http-only (no protocol decoding in the workers) too.
+    only = set()
+    for jobs in ("1", "2"):
+        out = tmp_path / f"h{jobs}.jsonl"
+        assert main(["report", "-j", jobs, "--http-only", "--format", "jsonl", "-o", str(out), str(cap)]) == 0
+        only.add(out.read_text())
+    assert len(only) == 1
+    assert only.pop().count('"type":"transaction"') == jsonl.count('"type":"transaction"')
+
 
 CAPTURES = Path(__file__).resolve().parents[2] / "captures"
 
