@@ -263,6 +263,8 @@ def auth_record(r: AuthResult) -> dict[str, Any]:
         rec["reason"] = r.reason
     if r.notes:
         rec["notes"] = r.notes
+    if r.caveat:
+        rec["caveat"] = True
     if r.password is not None:  # only with --show-secrets
         rec["password"] = r.password
     return rec

@@ -109,10 +109,7 @@ class TextReport(Addon):
         key = (result.scheme, result.identity, result.result, result.matched)
         self.auth_counts[key] = self.auth_counts.get(key, 0) + 1
         # Failures are listed one by one, and so are successes with a catch worth reading.
-        remarkable = result.result == "valid" and any(
-            "valid only" in n or "does NOT" in n or "yet the server" in n for n in result.notes
-        )
-        if result.result in ("invalid", "unverifiable") or remarkable:
+        if result.result in ("invalid", "unverifiable") or result.caveat:
             if len(self.auth_lines) < MAX_AUTH_LINES:
                 self.auth_lines.append(auth_line(result))
             else:

@@ -21,6 +21,9 @@ class AuthResult:
     matched: str | None = None  # label (or name) of the secret entry that verified it
     reason: str | None = None  # why not valid: "password mismatch", "uri mismatch", "nonce unknown", ...
     notes: list[str] = field(default_factory=list)  # where the nonce came from, tolerated quirks, ...
+    #: Valid, but with a catch worth reading (the notes say which): only with a resync
+    #: nonce, refused by the server anyway, or the server's rspauth does not match.
+    caveat: bool = False
     capture: int = 0
     password: str | None = None  # only kept with --show-secrets
 

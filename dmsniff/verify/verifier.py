@@ -305,6 +305,7 @@ class Verifier(Addon):
                     f"the password matches, but the server answered {resp.status} (frame {resp.frame})"
                 )
             elif r.result == "valid":
+                r.caveat = True
                 r.notes.append(
                     f"the password matches, yet the server answered {resp.status} (frame {resp.frame})"
                 )
@@ -358,6 +359,8 @@ class Verifier(Addon):
                 if rspauth:
                     ok = auth.verify_rspauth(creds, s.password, rspauth, resp.content, ha1=ha1)
                     r.notes.append("server's rspauth valid" if ok else "server's rspauth does NOT match")
+                    if not ok:
+                        r.caveat = True
 
     # -- OMA DM ------------------------------------------------------------------------------------
     def _syncml(
@@ -552,6 +555,7 @@ class Verifier(Addon):
                 if auth.pkg0_digest(n.server_id_raw, s.password, resync, n.trigger) == n.digest:
                     self._matched(r, s)
                     r.notes.append(f"valid only with the resync nonce {label}")
+                    r.caveat = True
                     return [r]
         r.result = "invalid"
         r.reason = "password or server nonce mismatch (the resync nonces do not verify either)"

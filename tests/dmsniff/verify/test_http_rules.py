@@ -170,3 +170,20 @@ def test_results_are_attached_to_the_request() -> None:
     send(b, digest_header("cpe", "pw"))
     tx = b.post(b"", headers=[("Authorization", digest_header("cpe", "pw", nc="00000003"))])
     assert tx.request is not None and tx.request.auth == [out.auth_results[-1]]
+
+
+def test_valid_with_a_catch_is_marked_caveat() -> None:
+    # A right password the server refused anyway, and a server whose rspauth is wrong: both
+    # valid, both marked, so the text report lists them with the failures.
+    b, out = book(Secret("http", "cpe", "pw"))
+    challenge(b)
+    send(b, digest_header("cpe", "pw"), status=401)
+    bad_rspauth = [("Authentication-Info", 'rspauth="00000000000000000000000000000000", qop=auth, '
+                    'nc=00000002, cnonce="c0ffee"')]
+    send(b, digest_header("cpe", "pw", nc="00000002"), answer_headers=bad_rspauth)
+    send(b, digest_header("cpe", "pw", nc="00000003"))
+    assert results(out) == [("valid", None)] * 3
+    refused, wrong_rspauth, plain_ok = out.auth_results
+    assert refused.caveat and any("yet the server answered 401" in n for n in refused.notes)
+    assert wrong_rspauth.caveat and "server's rspauth does NOT match" in wrong_rspauth.notes
+    assert not plain_ok.caveat

@@ -80,6 +80,7 @@ def test_every_dm_credential_judged(tmp_path: Path) -> None:
     n1, _basic, md5, n2, bad1, _bad2, _n3, c_hmac, s_hmac = out.auth_results[:9]
     assert n1.notes == ["verified with the empty server nonce"]
     assert n2.notes == ["valid only with the resync nonce 0x00000000 (4 zero bytes)"]
+    assert n2.caveat and not n1.caveat and not md5.caveat  # the text report lists n2 among failures
     assert md5.matched == "test phone" and md5.notes[0].startswith("nonce from the Chal in frame ")
     # The wrong password of session 2 is checked with the nonce session 1 handed out.
     assert bad1.notes[0].startswith("nonce from the Chal in frame ")
