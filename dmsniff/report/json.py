@@ -29,11 +29,6 @@ _json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
 _json_ascii_dumps = json.JSONEncoder(separators=(",", ":")).encode
 
 
-def _default(value: Any) -> Any:
-    """What orjson cannot encode itself, as :func:`plain` would have it."""
-    return plain(value)
-
-
 def dumps(rec: dict[str, Any]) -> str:
     """One record as compact JSON.
 
@@ -43,7 +38,8 @@ def dumps(rec: dict[str, Any]) -> str:
     hostile message, a lone surrogate) is encoded the slow way instead.
     """
     try:
-        return orjson.dumps(rec, default=_default).decode()
+        # default: what orjson cannot encode itself (bytes), as plain() has it.
+        return orjson.dumps(rec, default=plain).decode()
     except (orjson.JSONEncodeError, UnicodeDecodeError):
         text = _json_dumps(plain(rec))
     try:
@@ -52,8 +48,6 @@ def dumps(rec: dict[str, Any]) -> str:
         text = _json_ascii_dumps(plain(rec))
     return text
 
-
-_dumps = dumps
 
 # Sessions, findings and devices arrive while transactions are still being written; they
 # wait in spool files (in memory while small) and are copied out at the end.
@@ -77,7 +71,7 @@ class _Array:
         if self.count:
             self.file.write(",\n")
         self.count += 1
-        self.file.write(_dumps(rec))
+        self.file.write(dumps(rec))
 
     def copy_to(self, out: TextIO) -> None:
         self.file.seek(0)
@@ -105,7 +99,7 @@ class JsonReport(Addon):
         if not self.first:
             self.out.write(",\n")
         self.first = False
-        self.out.write(_dumps(transaction_record(tx)))
+        self.out.write(dumps(transaction_record(tx)))
 
     def session(self, session: Session) -> None:
         self.arrays["sessions"].add(session_record(session))
@@ -146,7 +140,7 @@ class JsonLinesReport(Addon):
         self.flush = flush
 
     def _write(self, rec: dict[str, Any]) -> None:
-        self.out.write(_dumps(rec))
+        self.out.write(dumps(rec))
         self.out.write("\n")
         if self.flush:
             self.out.flush()
