@@ -102,6 +102,14 @@ class HttpStreamParser:
     :meth:`next_event` until it returns :data:`NEED_DATA`.  No input makes it raise.
     """
 
+    __slots__ = (
+        "_at_line_start", "_buf", "_client", "_discard_reason", "_dropped", "_end_input", "_eof_fed",
+        "_fed", "_gap_bytes", "_gap_count", "_incomplete", "_kept", "_length", "_line", "_line_end",
+        "_line_ok", "_max_body", "_max_head", "_methods", "_out", "_pos", "_problems", "_q", "_qpos",
+        "_r_not_start", "_r_too_big", "_r_trailers_too_big", "_remaining", "_resync_reason", "_role",
+        "_search_pos", "_skip_from", "_start_groups", "_state", "_tentative",
+    )
+
     #: Tests set this to let internal bugs raise instead of being turned into Skipped.
     _raise_internal_errors: ClassVar[bool] = False
 
@@ -144,19 +152,6 @@ class HttpStreamParser:
         self._gap_bytes = 0
         self._gap_count = 0
         self._incomplete = False
-        self._handlers: dict[State, Callable[[], bool]] = {
-            State.IDLE: self._step_head,
-            State.MUST_CLOSE: self._step_head,
-            State.BODY_LENGTH: self._step_length,
-            State.CHUNK_SIZE: self._step_chunk_size,
-            State.CHUNK_DATA: self._step_chunk_data,
-            State.CHUNK_DATA_END: self._step_chunk_data_end,
-            State.CHUNK_TRAILER: self._step_chunk_trailer,
-            State.BODY_UNTIL_CLOSE: self._step_until_close,
-            State.RESYNC: self._step_resync,
-            State.TUNNEL: self._step_discard,
-            State.CLOSED: self._step_discard,
-        }
 
     # ------------------------------------------------------------------ public API
 
@@ -209,10 +204,10 @@ class HttpStreamParser:
         """The next event, or :data:`NEED_DATA` if the input fed so far is used up."""
         out = self._out
         if not out:
-            handlers = self._handlers
+            handlers = _HANDLERS
             try:
                 while not out:
-                    if not handlers[self._state]():
+                    if not handlers[self._state](self):
                         return NEED_DATA
             except Exception as exc:
                 if self._raise_internal_errors:
@@ -842,3 +837,20 @@ class HttpStreamParser:
             self._out.append(Skipped(start, self._pos, reason))
             return True
         return False
+
+
+# The handler of each state (see _state.py), one table for every parser: building it per
+# instance cost more than anything else in setting up a connection.
+_HANDLERS: Final[dict[State, Callable[[HttpStreamParser], bool]]] = {
+    State.IDLE: HttpStreamParser._step_head,
+    State.MUST_CLOSE: HttpStreamParser._step_head,
+    State.BODY_LENGTH: HttpStreamParser._step_length,
+    State.CHUNK_SIZE: HttpStreamParser._step_chunk_size,
+    State.CHUNK_DATA: HttpStreamParser._step_chunk_data,
+    State.CHUNK_DATA_END: HttpStreamParser._step_chunk_data_end,
+    State.CHUNK_TRAILER: HttpStreamParser._step_chunk_trailer,
+    State.BODY_UNTIL_CLOSE: HttpStreamParser._step_until_close,
+    State.RESYNC: HttpStreamParser._step_resync,
+    State.TUNNEL: HttpStreamParser._step_discard,
+    State.CLOSED: HttpStreamParser._step_discard,
+}
