@@ -226,8 +226,8 @@ class HttpTracker:
             msg.complete = False
         if ev.trailers:
             msg.headers.extend(ev.trailers)
-        coding = msg.header("Content-Encoding")
-        if coding and coding.strip().lower() != "identity" and body:
+        coding = msg.header("Content-Encoding") if body else None
+        if coding and coding.strip().lower() != "identity":
             decoded, problem = decode_content(body, coding, self.max_body)
             if decoded is not None:
                 msg.decoded_body = decoded
@@ -250,8 +250,10 @@ class HttpTracker:
     def _response_done(self, msg: HttpMessage) -> None:
         status = msg.status or 0
         # The oldest request without a final response is the one answered.
-        target = next((p for p in self.queue if p.response is None), None)
-        if target is None:
+        for target in self.queue:
+            if target.response is None:
+                break
+        else:
             target = _Pending()  # capture began after the request, or a stray response
             target.request_done = True
             self.queue.append(target)
