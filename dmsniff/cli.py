@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import contextlib
-import gc
 import os
 import sys
 import traceback
@@ -21,6 +20,7 @@ from dmsniff import __version__
 from dmsniff.capture import CaptureError, CaptureInfo, Frame
 
 if TYPE_CHECKING:
+    from dmsniff.parallel import WorkerPool
     from dmsniff.pipeline import Pipeline
     from dmsniff.verify.secrets import Secrets
     from dmsniff.verify.verifier import Verifier
@@ -187,10 +187,8 @@ def _open_output(path: str | None) -> TextIO:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from dmsniff.parallel import default_jobs
-    from dmsniff.pipeline import Pipeline
-    from dmsniff.report import FORMATS, JsonLinesReport
-    from dmsniff.sessions import CwmpSessions, DmSessions
+    from dmsniff.parallel import WorkerPool, default_jobs
+    from dmsniff.pipeline import decode_in_workers
 
     if args.live:
         if not args.interface:
@@ -215,18 +213,38 @@ def cmd_report(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_ALL_FAILED
+    jobs = 1 if args.live else (args.jobs or default_jobs())
+    pool = None
+    if args.captures and decode_in_workers(args.captures[0], jobs):
+        # Fork the decoding workers and start them on the first capture before the
+        # imports in _report (decoders, writers, verifier), which take a tenth of a run
+        # on a big capture.  The pipeline uses them only if it asks for this very job.
+        pool = WorkerPool(jobs)
+        keep_bodies = not args.http_only and bool(args.secrets or args.secret or args.wordlist)
+        pool.start(args.captures[0], 0, args.max_body, keep_bodies, not args.http_only)
+    try:
+        return _report(args, jobs, pool)
+    finally:
+        if pool is not None:
+            pool.close()
+
+
+def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None) -> int:
+    from dmsniff.pipeline import Pipeline, settle_heap
+    from dmsniff.report import FORMATS, JsonLinesReport
+    from dmsniff.sessions import CwmpSessions, DmSessions
+
     verifier = _verifier(args)
     fmt = args.format or ("jsonl" if args.live else "text")
     out = _open_output(args.output)
     try:
         writer = JsonLinesReport(out, flush=True) if (fmt == "jsonl" and args.live) else FORMATS[fmt](out)
-        jobs = 1 if args.live else (args.jobs or default_jobs())
         # The verifier comes first: session builders and writers see its verdicts on each message.
         addons = [writer] if args.http_only else [verifier, CwmpSessions(), DmSessions(), writer]
-        pipeline = Pipeline(addons, max_body=args.max_body, jobs=jobs, decode=not args.http_only)
+        pipeline = Pipeline(addons, max_body=args.max_body, jobs=jobs, decode=not args.http_only, pool=pool)
         if args.live:
             return _run_live(pipeline, args)
-        _settle_heap()
+        settle_heap()
         results = pipeline.run_files(args.captures)
     finally:
         if out is not sys.stdout:
@@ -256,20 +274,6 @@ def cmd_report(args: argparse.Namespace) -> int:
         print(f"dmsniff: {n} invalid credential(s) (--fail-on-invalid)", file=sys.stderr)
         return EXIT_SOME_FAILED
     return EXIT_OK
-
-
-def _settle_heap() -> None:
-    """Tune the garbage collector for a long decoding run, once every module is loaded.
-
-    Decoding allocates millions of short-lived containers, and each full collection
-    walked every object of the loaded modules (lxml, the decoders' tables) again.
-    Freezing what exists now takes those out of all later collections (and, before the
-    workers fork, keeps their pages shared); a larger first generation makes young
-    collections rarer.  Cycles are still collected, so memory stays bounded: on the
-    200k-packet benchmark capture the full report ran 3.9 s -> 3.4 s at the same peak RSS.
-    """
-    gc.freeze()
-    gc.set_threshold(10_000, 10, 10)
 
 
 def cmd_decode(args: argparse.Namespace) -> int:
@@ -320,7 +324,9 @@ def cmd_tui(args: argparse.Namespace) -> int:
             if not os.path.exists(path):
                 raise CliError(f"cannot read {path}: No such file or directory")
         app = DmsniffApp(args.captures, secrets=secrets)
-    _settle_heap()  # the TUI keeps every record of its captures: full collections grow with them
+    from dmsniff.pipeline import settle_heap
+
+    settle_heap()  # the TUI keeps every record of its captures: full collections grow with them
     app.run()
     return EXIT_OK
 

@@ -10,6 +10,10 @@ single-process run would give them.  (One exception: connections closed for bein
 idle over 10 minutes of capture time are flushed when a worker sweeps, which may put
 their records at a different place in the order; the records themselves are equal.)
 
+The workers are a :class:`WorkerPool`; ``dmsniff report`` forks it, and starts it on
+the first capture, before loading the decoders and writers (see :meth:`WorkerPool.claim`
+for how a pipeline checks that the job started is the one it wants).
+
 Linux only (fork); elsewhere, and for small files, :class:`~dmsniff.pipeline.Pipeline`
 decodes in-process.
 """
@@ -18,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
+import fcntl
 import heapq
 import io
 import multiprocessing
@@ -30,12 +35,14 @@ from typing import TYPE_CHECKING, Any
 
 from dmsniff.capture import CaptureFile, CaptureInfo, open_capture
 from dmsniff.model import Transaction
-from dmsniff.pipeline import CaptureSummary, Decoder, Item
+from dmsniff.pipeline import CaptureSummary, Decoder, Item, settle_heap
 
 if TYPE_CHECKING:
     from dmsniff.pipeline import Pipeline
 
 BATCH = 256  # records per pipe message: fewer, larger writes
+_PIPE_SIZE = 1 << 20
+_F_SETPIPE_SZ: int | None = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
 
 
 class _Reducers(dict[type, Callable[[Any], tuple[Any, ...]]]):
@@ -96,8 +103,108 @@ class WorkerError(RuntimeError):
     """A worker process failed; the message says how."""
 
 
-def _worker(path: str, index: int, shard: int, nshards: int, max_body: int, keep_bodies: bool,
-            decode: bool, pipe: Connection) -> None:
+# What a worker is asked to do: (path, capture index, shard, nshards, max_body, keep_bodies, decode).
+Job = tuple[str, int, int, int, int, bool, bool]
+
+
+class WorkerPool:
+    """Decoding workers, forked as soon as the command knows it will want them.
+
+    The command forks them, and starts them on the first capture, before it loads the
+    decoders, report writers and verifier: on the benchmark capture that start-up was a
+    tenth of the run.  Records wait in the pipes (enlarged to 1 MiB, so the workers get
+    well ahead) until :func:`run_sharded` claims them.  Each worker imports what its job
+    needs itself.  Jobs run one after another, one per capture file; every worker
+    decodes its shard of the same file.
+    """
+
+    def __init__(self, nshards: int) -> None:
+        ctx = multiprocessing.get_context("fork")
+        self.nshards = nshards
+        self.broken = False
+        # The job handed out and not yet claimed: (path, index, max_body, keep_bodies, decode).
+        self._started: tuple[str, int, int, bool, bool] | None = None
+        self._jobs: list[Connection] = []
+        self._results: list[Connection] = []
+        self._procs: list[multiprocessing.process.BaseProcess] = []
+        for shard in range(nshards):
+            job_recv, job_send = ctx.Pipe(duplex=False)
+            result_recv, result_send = ctx.Pipe(duplex=False)
+            if _F_SETPIPE_SZ is not None:
+                with contextlib.suppress(OSError):  # capped by /proc/sys/fs/pipe-max-size
+                    fcntl.fcntl(result_recv.fileno(), _F_SETPIPE_SZ, _PIPE_SIZE)
+            # The child closes every end that is not its own, so that it sees EOF on its
+            # job pipe when this process goes away, however it goes.
+            others = [job_send, result_recv, *self._jobs, *self._results]
+            proc = ctx.Process(target=_serve, name=f"dmsniff-shard-{shard}", daemon=True,
+                               args=(job_recv, result_send, others))
+            proc.start()
+            job_recv.close()
+            result_send.close()
+            self._jobs.append(job_send)
+            self._results.append(result_recv)
+            self._procs.append(proc)
+
+    @property
+    def busy(self) -> bool:
+        """A job was started and its records have not been claimed."""
+        return self._started is not None
+
+    def start(self, path: str, index: int, max_body: int, keep_bodies: bool, decode: bool) -> None:
+        """Hand every worker its shard of ``path`` (capture number ``index``)."""
+        for shard, pipe in enumerate(self._jobs):
+            pipe.send((path, index, shard, self.nshards, max_body, keep_bodies, decode))
+        self._started = (path, index, max_body, keep_bodies, decode)
+
+    def claim(self, path: str, index: int, max_body: int, keep_bodies: bool,
+              decode: bool) -> list[Connection] | None:
+        """The result pipes of the started job if it decodes exactly this (bodies kept
+        if they are needed); None otherwise."""
+        started = self._started
+        if (started is None or started[:3] != (path, index, max_body) or started[4] != decode
+                or (keep_bodies and not started[3])):
+            return None
+        self._started = None
+        return self._results
+
+    def close(self, kill: bool = False) -> None:
+        """Let idle workers exit; kill them after a failure or with a job unclaimed."""
+        kill = kill or self.broken or self.busy
+        if not kill:
+            for pipe in self._jobs:
+                with contextlib.suppress(OSError):
+                    pipe.send(None)
+        for pipe in (*self._jobs, *self._results):
+            pipe.close()
+        for proc in self._procs:
+            if kill:
+                proc.kill()
+            proc.join(timeout=5)
+            if proc.is_alive():
+                proc.kill()
+                proc.join()
+        self._procs.clear()
+
+
+def _serve(jobs: Connection, results: Connection, others: list[Connection]) -> None:
+    """A worker's life: decode one job after another until told to stop."""
+    for pipe in others:
+        pipe.close()
+    try:
+        while True:
+            try:
+                job: Job | None = jobs.recv()
+            except (EOFError, KeyboardInterrupt):  # the main process is gone, or Ctrl-C while idle
+                return
+            if job is None:
+                return
+            _decode_shard(*job, results)
+    finally:
+        results.close()
+
+
+def _decode_shard(path: str, index: int, shard: int, nshards: int, max_body: int, keep_bodies: bool,
+                  decode: bool, pipe: Connection) -> None:
     batch: list[Item] = []
 
     def out(item: Item) -> None:
@@ -115,6 +222,7 @@ def _worker(path: str, index: int, shard: int, nshards: int, max_body: int, keep
     try:
         with open_capture(path) as cap:
             decoder = Decoder(index, out, max_body=max_body, shard=shard, nshards=nshards, decode=decode)
+            settle_heap()  # after the decoder has imported what it needs
             decoder.run(cap, cap.info)
             summary = decoder.summary(cap.info)
         if batch:
@@ -123,8 +231,6 @@ def _worker(path: str, index: int, shard: int, nshards: int, max_body: int, keep
     except BaseException as exc:  # report, never hang the parent
         with contextlib.suppress(Exception):
             pipe.send_bytes(pickle.dumps(("error", f"{type(exc).__name__}: {exc}")))
-    finally:
-        pipe.close()
 
 
 def _stream(pipe: Connection, shard: int, summaries: dict[int, CaptureSummary]) -> Iterator[Item]:
@@ -143,37 +249,48 @@ def _stream(pipe: Connection, shard: int, summaries: dict[int, CaptureSummary]) 
 
 
 def run_sharded(pipeline: Pipeline, path: str, cap: CaptureFile) -> CaptureSummary:
-    """Decode ``path`` with ``pipeline.jobs`` worker processes; feed ``pipeline``'s addons."""
+    """Decode ``path`` with ``pipeline.jobs`` worker processes; feed ``pipeline``'s addons.
+
+    Uses the pipeline's :class:`WorkerPool` when it has one of the right size, else forks
+    workers for this file alone.
+    """
     info = cap.info
     # The addons may want the capture's start time while records stream in (relative
     # times in the text report): read the first frame here.
     next(iter(cap), None)
     index = pipeline.begin_capture(info)
     nshards = pipeline.jobs
-    ctx = multiprocessing.get_context("fork")
-    pipes, procs = [], []
-    for shard in range(nshards):
-        recv, send = ctx.Pipe(duplex=False)
-        proc = ctx.Process(target=_worker, name=f"dmsniff-shard-{shard}", daemon=True,
-                           args=(path, index, shard, nshards, pipeline.max_body,
-                                 any(a.needs_bodies for a in pipeline.addons), pipeline.decode, send))
-        proc.start()
-        send.close()
-        pipes.append(recv)
-        procs.append(proc)
+    job = (path, index, pipeline.max_body, any(a.needs_bodies for a in pipeline.addons), pipeline.decode)
+    pool = pipeline.pool
+    pipes = None
+    if pool is not None and pool.nshards == nshards and not pool.broken:
+        pipes = pool.claim(*job)  # started early by the command for this very capture?
+        if pipes is None and not pool.busy:
+            pool.start(*job)
+            pipes = pool.claim(*job)
+        elif pipes is None:  # busy with another capture: stop it, it is of no use now
+            pool.broken = True
+            pool.close(kill=True)
+    own = pipes is None
+    if own:
+        pool = WorkerPool(nshards)
+        pool.start(*job)
+        pipes = pool.claim(*job)
+    assert pool is not None and pipes is not None
     summaries: dict[int, CaptureSummary] = {}
     dispatch = pipeline.dispatcher()
+    done = False
     try:
         streams = [_stream(p, k, summaries) for k, p in enumerate(pipes)]
         for item in heapq.merge(*streams, key=itemgetter(0)):
             dispatch(item)
+        done = True
     finally:
-        for p in pipes:
-            p.close()
-        for proc in procs:
-            proc.join(timeout=5)
-            if proc.is_alive():
-                proc.kill()
+        if not done:  # the workers may be stuck mid-stream: this pool is finished
+            pool.broken = True
+            pool.close(kill=True)
+        elif own:
+            pool.close()
     return pipeline.end_capture(_combine(info, summaries))
 
 

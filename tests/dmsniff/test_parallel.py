@@ -10,7 +10,7 @@ import pytest
 from benchmarks.gencap import main as gencap
 from dmsniff.capture import open_capture
 from dmsniff.cli import main
-from dmsniff.parallel import _PLAIN, _dumps
+from dmsniff.parallel import _PLAIN, WorkerPool, _dumps
 from dmsniff.pipeline import PARALLEL_MIN_BYTES, Decoder, Item
 
 
@@ -56,3 +56,62 @@ def test_records_cross_the_pipe_unchanged(name: str) -> None:
     assert pickle.loads(_dumps(items)) == items
     ours = {t for t in _PLAIN if t.__module__.startswith(("dmsniff", "decoders"))}
     assert not ours
+
+
+@pytest.fixture(scope="module")
+def big_captures(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    d = tmp_path_factory.mktemp("big")
+    a, b = d / "a.pcap", d / "b.pcap"
+    gencap([str(a), "--packets", "12000", "--seed", "4"])
+    gencap([str(b), "--packets", "12000", "--seed", "5"])
+    assert min(a.stat().st_size, b.stat().st_size) >= PARALLEL_MIN_BYTES
+    return a, b
+
+
+def _report(tmp_path: Path, name: str, *args: str) -> tuple[int, str]:
+    out = tmp_path / name
+    status = main(["report", "--format", "jsonl", "-o", str(out), *args])
+    return status, out.read_text()
+
+
+def test_early_workers_serve_every_capture(tmp_path: Path, big_captures: tuple[Path, Path]) -> None:
+    # The command starts the workers on the first capture before loading the rest;
+    # the same workers then take the second one.
+    a, b = (str(p) for p in big_captures)
+    one = _report(tmp_path, "j1", "-j", "1", a, b)
+    two = _report(tmp_path, "j2", "-j", "2", a, b)
+    assert one == two
+    assert one[0] == 0
+    assert one[1].count('"type":"capture"') == 2
+
+
+def test_early_job_for_an_unreadable_first_capture_is_dropped(tmp_path: Path,
+                                                               big_captures: tuple[Path, Path]) -> None:
+    # The workers were started on a file that turns out not to be a capture: its
+    # (failed) job is not this pipeline's, so the next capture gets fresh workers.
+    junk = tmp_path / "junk.pcap"
+    junk.write_bytes(bytes(range(256)) * (PARALLEL_MIN_BYTES // 256 + 1))
+    a = str(big_captures[0])
+    one = _report(tmp_path, "j1", "-j", "1", str(junk), a)
+    two = _report(tmp_path, "j2", "-j", "2", str(junk), a)
+    assert one == two
+    assert one[0] == 1  # some captures failed
+    assert one[1].count('"type":"transaction"') > 1000
+
+
+def test_early_job_without_bodies_is_not_used_when_bodies_are_needed(big_captures: tuple[Path, Path]) -> None:
+    pool = WorkerPool(1)
+    try:
+        pool.start("x.pcap", 0, 100, False, True)
+        assert pool.claim("x.pcap", 0, 100, True, True) is None  # dropped bodies the verifier needs
+        assert pool.claim("y.pcap", 0, 100, False, True) is None
+        assert pool.claim("x.pcap", 1, 100, False, True) is None
+        assert pool.claim("x.pcap", 0, 100, False, False) is None
+        assert pool.busy
+        assert pool.claim("x.pcap", 0, 100, False, True) is not None
+        assert not pool.busy
+        pool.start("x.pcap", 0, 100, True, True)
+        assert pool.claim("x.pcap", 0, 100, False, True) is not None  # kept bodies do no harm
+    finally:
+        pool.close()
+    assert pool.busy is False
