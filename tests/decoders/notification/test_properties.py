@@ -15,6 +15,7 @@ from decoders.notification import (
     looks_like_notification,
     looks_like_wap_push,
 )
+from tests.mutation import mutations
 
 from .helpers import app_id_header, ds_body, pkg0, short, text, uintvar, wsp_push
 
@@ -77,27 +78,17 @@ def test_random_push_bodies_never_raise(tail: bytes) -> None:
     assert isinstance(looks_like_wap_push(data), bool)
 
 
-@st.composite
-def mutated(draw: st.DrawFn) -> bytes:
-    data = bytearray(draw(st.sampled_from(SEEDS)))
-    for _ in range(draw(st.integers(1, 6))):
-        op = draw(st.sampled_from(["flip", "truncate", "insert", "delete", "set"]))
-        pos = draw(st.integers(0, max(len(data) - 1, 0)))
-        if op == "flip" and data:
-            data[pos] ^= 1 << draw(st.integers(0, 7))
-        elif op == "set" and data:
-            data[pos] = draw(st.sampled_from([0x00, 0x1F, 0x7F, 0x80, 0xFF, 0x1E, 0x20]))
-        elif op == "truncate":
-            del data[pos:]
-        elif op == "insert":
-            data[pos:pos] = draw(st.binary(max_size=8))
-        elif data:
-            del data[pos : pos + draw(st.integers(1, 16))]
-    return bytes(data)
+def _special_byte(draw: st.DrawFn, data: bytearray, pos: int) -> None:
+    if data:
+        data[pos] = draw(st.sampled_from([0x00, 0x1F, 0x7F, 0x80, 0xFF, 0x1E, 0x20]))
+
+
+# The seeds, damaged: bit flips, cuts, random insertions, deletions, special bytes.
+mutated = mutations(SEEDS, max_ops=6, max_delete=16, extra={"set": _special_byte})
 
 
 @settings(max_examples=1000, deadline=None)
-@given(mutated())
+@given(mutated)
 def test_mutated_messages_never_raise(data: bytes) -> None:
     check_notification(decode(data))
     check_push(decode_wap_push(data))

@@ -8,6 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from decoders.syncml import SyncMLError, SyncMLMessage, decode, looks_like_syncml
+from tests.mutation import mutations
 
 from .helpers import corpus_files, syncml
 
@@ -35,46 +36,17 @@ def _check(res: SyncMLMessage | SyncMLError) -> None:
         assert res.reason and "\n" not in res.reason
 
 
-@st.composite
-def mutated(draw: st.DrawFn) -> bytes:
-    data = bytearray(draw(st.sampled_from(SAMPLES)))
-    for _ in range(draw(st.integers(1, 8))):
-        op = draw(st.sampled_from(["flip", "truncate", "insert", "delete"]))
-        pos = draw(st.integers(0, max(len(data) - 1, 0)))
-        if op == "flip" and data:
-            data[pos] ^= 1 << draw(st.integers(0, 7))
-        elif op == "truncate":
-            del data[pos:]
-        elif op == "insert":
-            chunk = draw(
-                st.sampled_from(
-                    [
-                        b"<",
-                        b">",
-                        b"&",
-                        b"<x>",
-                        b"</SyncBody>",
-                        b"<Atomic>",
-                        b"<Status>",
-                        b"<Data>",
-                        b"<Item>",
-                        b"\x00",
-                        b"\xff\xfe",
-                        b"<!--",
-                        b"]]>",
-                        b"\x02\xa4\x01",
-                    ]
-                )
-                | st.binary(max_size=16)
-            )
-            data[pos:pos] = chunk
-        elif data:
-            del data[pos : pos + draw(st.integers(1, 64))]
-    return bytes(data)
+_INSERTS = (
+    b"<", b">", b"&", b"<x>", b"</SyncBody>", b"<Atomic>", b"<Status>", b"<Data>", b"<Item>", b"\x00",
+    b"\xff\xfe", b"<!--", b"]]>", b"\x02\xa4\x01",
+)
+
+# The corpus, damaged: bit flips, cuts, insertions (the syntax itself, or random bytes), deletions.
+mutated = mutations(SAMPLES, inserts=_INSERTS, max_ops=8, max_delete=64)
 
 
 @settings(max_examples=400, deadline=2000, suppress_health_check=[HealthCheck.too_slow])
-@given(mutated(), st.sampled_from(CONTENT_TYPES))
+@given(mutated, st.sampled_from(CONTENT_TYPES))
 def test_mutations_never_raise(body: bytes, content_type: str | None) -> None:
     start = time.perf_counter()
     res = decode(body, content_type)

@@ -14,6 +14,7 @@ from decoders.tr111 import (
     looks_like_udp_connection_request,
     signature,
 )
+from tests.mutation import mutations
 
 VECTOR = (
     b"GET http://10.0.0.1:7547?ts=1700000000&id=305419896&un=cruser&cn=0a1b2c3d4e5f6071"
@@ -34,27 +35,10 @@ def check(result: UdpConnectionRequest | UdpCrError) -> None:
         _ = (result.signed_text, result.timestamp_unit, signature("k", result))
 
 
-@st.composite
-def mutated(draw: st.DrawFn) -> bytes:
-    data = bytearray(draw(st.sampled_from(SEEDS)))
-    for _ in range(draw(st.integers(1, 6))):
-        op = draw(st.sampled_from(["flip", "truncate", "insert", "delete"]))
-        pos = draw(st.integers(0, max(len(data) - 1, 0)))
-        if op == "flip" and data:
-            data[pos] ^= 1 << draw(st.integers(0, 7))
-        elif op == "truncate":
-            del data[pos:]
-        elif op == "insert":
-            chunk = draw(
-                st.sampled_from(
-                    [b"&", b"=", b"?", b"%", b"%zz", b"%c3", b"+", b":", b"[", b"]", b"/", b"\r\n", b" "]
-                )
-                | st.binary(max_size=8)
-            )
-            data[pos:pos] = chunk
-        elif data:
-            del data[pos : pos + draw(st.integers(1, 16))]
-    return bytes(data)
+_INSERTS = (b'&', b'=', b'?', b'%', b'%zz', b'%c3', b'+', b':', b'[', b']', b'/', b'\r\n', b' ')
+
+# The seeds, damaged: bit flips, cuts, insertions (URL syntax, or random bytes), deletions.
+mutated = mutations(SEEDS, inserts=_INSERTS, max_ops=6, max_delete=16)
 
 
 @settings(max_examples=500, deadline=None)
@@ -71,7 +55,7 @@ def test_random_text_after_get_never_raises(text: str) -> None:
 
 
 @settings(max_examples=500, deadline=None)
-@given(mutated())
+@given(mutated)
 def test_mutated_requests_never_raise(payload: bytes) -> None:
     check(decode(payload))
 

@@ -20,6 +20,7 @@ from decoders.wbxml import (
     to_element,
     to_xml,
 )
+from tests.mutation import mutations
 
 from .helpers import CORPUS_WBXML, CORPUS_XML
 from .oracle import assert_same_tree
@@ -76,27 +77,12 @@ def test_random_body_after_a_valid_header(body: bytes) -> None:
     checked_decode(b"\x03\xa4\x01\x6a\x00" + body)
 
 
-@st.composite
-def mutated(draw: st.DrawFn) -> bytes:
-    data = bytearray(draw(st.sampled_from(SEEDS)))
-    for _ in range(draw(st.integers(1, 8))):
-        kind = draw(st.sampled_from(["flip", "insert", "delete", "truncate"]))
-        if not data:
-            break
-        at = draw(st.integers(0, len(data) - 1))
-        if kind == "flip":
-            data[at] = draw(st.integers(0, 255))
-        elif kind == "insert":
-            data[at:at] = draw(st.binary(min_size=1, max_size=8))
-        elif kind == "delete":
-            del data[at : at + draw(st.integers(1, 8))]
-        else:
-            del data[at:]
-    return bytes(data)
+# The corpus, damaged: bit flips, cuts, random insertions, deletions.
+mutated = mutations(SEEDS, max_ops=8, max_delete=8)
 
 
 @settings(max_examples=400, deadline=None, suppress_health_check=[HealthCheck.too_slow])
-@given(mutated())
+@given(mutated)
 def test_mutated_corpus_never_raises(data: bytes) -> None:
     checked_decode(data)
 
