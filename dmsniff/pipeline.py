@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from dmsniff.capture import CaptureError, CaptureInfo, Frame, link_type_name, open_capture
 from dmsniff.model import ConnectionEnd, Datagram, Transaction, format_ip
 from dmsniff.net.http import DEFAULT_MAX_BODY, HttpStats, HttpTracker, make_classifier
-from dmsniff.net.packet import Dissector, TcpHandler
+from dmsniff.net.packet import Dissector
 from dmsniff.net.tcp import TcpReassembler
 
 if TYPE_CHECKING:
@@ -147,8 +147,7 @@ class Decoder:
         self.http_stats = HttpStats()
         classify = make_classifier(index, self._emit_transaction, self.http_stats, max_body, self._closed)
         self.tcp = TcpReassembler(classify, id_prefix=f"C{self._tag}")
-        on_tcp = self.tcp.segment if nshards == 1 else _shard_filter(self.tcp.segment, shard, nshards)
-        self.dissector = Dissector(on_tcp, self._on_udp)
+        self.dissector = Dissector(self.tcp.segment, self._on_udp, shard=shard, nshards=nshards)
 
     def _emit_transaction(self, tx: Transaction, conn_frame: int, number: int) -> None:
         if self._decode:
@@ -213,23 +212,6 @@ class Decoder:
                 "http_bytes_outside_messages": http.skipped_bytes,
             },
         )
-
-
-def _shard_filter(segment: TcpHandler, shard: int, nshards: int) -> TcpHandler:
-    """Pass on only the segments of connections owned by ``shard``.
-
-    The owner is a symmetric function of the 4-tuple, so both directions and every
-    reuse of a tuple land in the same shard.  ``hash`` of bytes is the same in forked
-    workers (they share the parent's hash seed).
-    """
-
-    def owned(frame: int, ts: float, src: bytes, sport: int, dst: bytes, dport: int, seq: int, ack: int,
-              flags: int, payload: bytes) -> None:
-        h = (hash(src) ^ hash(dst) ^ sport ^ dport) & 0xFFFFFFFF
-        if (h * 0x9E3779B1 & 0xFFFFFFFF) * nshards >> 32 == shard:
-            segment(frame, ts, src, sport, dst, dport, seq, ack, flags, payload)
-
-    return owned
 
 
 def settle_heap() -> None:

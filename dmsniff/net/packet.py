@@ -100,12 +100,15 @@ class Dissector:
     is reported with the number of the frame that completed it, as Wireshark does.
     """
 
-    def __init__(self, on_tcp: TcpHandler, on_udp: UdpHandler) -> None:
-        self.on_tcp = on_tcp
+    def __init__(self, on_tcp: TcpHandler, on_udp: UdpHandler, *, shard: int = 0, nshards: int = 1) -> None:
+        self.on_tcp = on_tcp if nshards == 1 else _shard_filter(on_tcp, shard, nshards)
+        self._on_any_tcp = on_tcp
         self.on_udp = on_udp
         self.stats = DecodeStats()
         self.current_frame = 0  # the frame being decoded (set by run)
         self._frags: dict[tuple[bytes, bytes, int, int], _Pending] = {}
+        self._shard = shard
+        self._nshards = nshards
 
     def run(self, frames: Iterable[tuple[int, float, int, bytes]], pending: list[Any],
             flush: Callable[[], None]) -> None:
@@ -114,7 +117,10 @@ class Dissector:
         The hot path: Ethernet + IPv4 without options + TCP, unfragmented, is decoded
         here with a single struct call; everything else goes through :meth:`frame`.
         """
-        on_tcp = self.on_tcp
+        # The fast path tests the shard itself (the same test as _shard_filter), so a
+        # worker skips the other shards' segments without a call or a payload copy.
+        on_tcp = self._on_any_tcp
+        shard, nshards = self._shard, self._nshards
         slow = self.frame
         fast = 0
         try:
@@ -128,9 +134,11 @@ class Dissector:
                         start = 34 + (doff >> 4) * 4
                         if doff >= 0x50 and start <= end <= len(data):
                             fast += 1
-                            on_tcp(number, ts, src, sport, dst, dport, seq, ack, flags, data[start:end])
-                            if pending:
-                                flush()
+                            if nshards == 1 or ((((hash(src) ^ hash(dst) ^ sport ^ dport) & 0xFFFFFFFF)
+                                                 * 0x9E3779B1 & 0xFFFFFFFF) * nshards >> 32) == shard:
+                                on_tcp(number, ts, src, sport, dst, dport, seq, ack, flags, data[start:end])
+                                if pending:
+                                    flush()
                             continue
                 slow(number, ts, linktype, data)
                 if pending:
@@ -367,3 +375,25 @@ class Dissector:
         for p in self._frags.values():
             self.stats.fragments_dropped += len(p.frames)
         self._frags.clear()
+
+
+def shard_of(src: bytes, sport: int, dst: bytes, dport: int, nshards: int) -> int:
+    """Which of ``nshards`` workers follows the connection of this 4-tuple.
+
+    A symmetric function of the 4-tuple, so both directions and every reuse of a tuple
+    land in the same shard.  ``hash`` of bytes is the same in forked workers (they share
+    the parent's hash seed).  :meth:`Dissector.run` has this test inline.
+    """
+    h = (hash(src) ^ hash(dst) ^ sport ^ dport) & 0xFFFFFFFF
+    return (h * 0x9E3779B1 & 0xFFFFFFFF) * nshards >> 32
+
+
+def _shard_filter(on_tcp: TcpHandler, shard: int, nshards: int) -> TcpHandler:
+    """``on_tcp`` for the segments of ``shard``'s connections only (the slow paths)."""
+
+    def owned(frame: int, ts: float, src: bytes, sport: int, dst: bytes, dport: int, seq: int, ack: int,
+              flags: int, payload: bytes) -> None:
+        if shard_of(src, sport, dst, dport, nshards) == shard:
+            on_tcp(frame, ts, src, sport, dst, dport, seq, ack, flags, payload)
+
+    return owned

@@ -18,7 +18,7 @@ from scapy.layers.inet6 import (
 from scapy.layers.l2 import CookedLinux, CookedLinuxV2, Dot1AD, Dot1Q, Ether, Loopback
 from scapy.packet import Packet, Raw
 
-from dmsniff.net.packet import Dissector
+from dmsniff.net.packet import Dissector, shard_of
 
 # Explicit addresses: with none, scapy resolves the destination MAC by ARP, with a timeout,
 # for every frame it builds.
@@ -180,3 +180,30 @@ def test_unknown_link_type_counted() -> None:
     rec = Recorder()
     rec.d.frame(1, 0.0, 147, b"\x00" * 40)
     assert rec.d.stats.unknown_linktypes == {147: 1}
+
+
+def test_shards_split_connections_the_same_on_fast_and_slow_paths() -> None:
+    # Plain Ethernet/IPv4/TCP takes the inlined shard test in Dissector.run; a VLAN tag
+    # sends the same segment through the slow path and shard_of().  Each connection
+    # (either direction) must land in exactly one shard, the same one either way.
+    rng = random.Random(7)
+    frames = []
+    for _ in range(200):
+        a, b = f"10.{rng.randrange(256)}.0.{rng.randrange(1, 255)}", f"192.0.2.{rng.randrange(1, 255)}"
+        pa, pb = rng.randrange(1024, 65536), rng.choice([80, 7547, 8080])
+        for src, sport, dst, dport in ((a, pa, b, pb), (b, pb, a, pa)):
+            seg = IP(src=src, dst=dst) / TCP(sport=sport, dport=dport, flags="PA") / Raw(b"x")
+            frames.append(bytes(Ether(src=MAC_A, dst=MAC_B) / seg))
+            frames.append(bytes(Ether(src=MAC_A, dst=MAC_B) / Dot1Q(vlan=5) / seg))
+    seen: dict[tuple[object, ...], list[int]] = {}
+    for shard in range(3):
+        rec = Recorder()
+        rec.d = Dissector(rec.on_tcp, rec.on_udp, shard=shard, nshards=3)
+        rec.d.run([(n + 1, 0.0, 1, f) for n, f in enumerate(frames)], [], lambda: None)
+        for _frame, _ts, src, sport, dst, dport, *_ in rec.tcp:
+            conn = tuple(sorted([(src, sport), (dst, dport)]))
+            seen.setdefault(conn, []).append(shard)
+            assert shard_of(src, sport, dst, dport, 3) == shard  # type: ignore[arg-type]
+    assert len(seen) == 200
+    assert all(len(shards) == 4 and len(set(shards)) == 1 for shards in seen.values())  # 2 dirs x 2 paths
+    assert {s[0] for s in seen.values()} == {0, 1, 2}
