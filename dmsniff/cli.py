@@ -187,7 +187,7 @@ def _open_output(path: str | None) -> TextIO:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from dmsniff.parallel import WorkerPool, default_jobs
+    from dmsniff.parallel import WorkerError, WorkerPool, default_jobs
     from dmsniff.pipeline import decode_in_workers
 
     if args.live:
@@ -224,6 +224,8 @@ def cmd_report(args: argparse.Namespace) -> int:
         pool.start(args.captures[0], 0, args.max_body, keep_bodies, not args.http_only)
     try:
         return _report(args, jobs, pool)
+    except WorkerError as exc:  # killed from outside (out of memory ...): what was merged is written
+        raise CliError(str(exc)) from None
     finally:
         if pool is not None:
             pool.close()

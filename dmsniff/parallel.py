@@ -152,9 +152,13 @@ class WorkerPool:
 
     def start(self, path: str, index: int, max_body: int, keep_bodies: bool, decode: bool) -> None:
         """Hand every worker its shard of ``path`` (capture number ``index``)."""
-        for shard, pipe in enumerate(self._jobs):
-            pipe.send((path, index, shard, self.nshards, max_body, keep_bodies, decode))
         self._started = (path, index, max_body, keep_bodies, decode)
+        for shard, pipe in enumerate(self._jobs):
+            try:
+                pipe.send((path, index, shard, self.nshards, max_body, keep_bodies, decode))
+            except OSError:  # BrokenPipeError: it died while idle (killed, out of memory)
+                self.broken = True
+                raise WorkerError(f"decoding worker {shard} is gone") from None
 
     def claim(self, path: str, index: int, max_body: int, keep_bodies: bool,
               decode: bool) -> list[Connection] | None:

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
+import os
 import pickle
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from benchmarks.gencap import main as gencap
+from dmsniff import parallel
 from dmsniff.capture import open_capture
 from dmsniff.cli import main
-from dmsniff.parallel import _PLAIN, WorkerPool, _dumps
-from dmsniff.pipeline import PARALLEL_MIN_BYTES, Decoder, Item
+from dmsniff.parallel import _PLAIN, WorkerError, WorkerPool, _dumps, _stream
+from dmsniff.pipeline import PARALLEL_MIN_BYTES, CaptureSummary, Decoder, Item
 
 
 def test_parallel_report_is_identical(tmp_path: Path) -> None:
@@ -115,3 +118,44 @@ def test_early_job_without_bodies_is_not_used_when_bodies_are_needed(big_capture
     finally:
         pool.close()
     assert pool.busy is False
+
+
+def test_a_worker_that_dies_is_an_error_not_a_hang(big_captures: tuple[Path, Path]) -> None:
+    path = str(big_captures[0])
+    pool = WorkerPool(2)
+    try:
+        # Bodies kept: more records than the pipe holds, so worker 1 cannot have finished
+        # (and sent its end) when it is killed.
+        pool.start(path, 0, 1 << 20, True, True)
+        pipes = pool.claim(path, 0, 1 << 20, True, True)
+        assert pipes is not None
+        pool._procs[1].kill()
+        with pytest.raises(WorkerError, match="decoding worker 1 stopped unexpectedly"):
+            for _ in _stream(pipes[1], 1, {}):
+                pass
+        summaries: dict[int, CaptureSummary] = {}
+        assert sum(1 for _ in _stream(pipes[0], 0, summaries)) > 100  # the other one carries on
+        assert 0 in summaries
+        # Dead while idle: the next job cannot be handed out.
+        pool._procs[1].join()
+        with pytest.raises(WorkerError, match="decoding worker 1 is gone"):
+            pool.start(path, 1, 1 << 20, True, True)
+        assert pool.broken
+    finally:
+        pool.close()
+
+
+def test_report_says_which_worker_died(tmp_path: Path, big_captures: tuple[Path, Path],
+                                       monkeypatch: pytest.MonkeyPatch,
+                                       capsys: pytest.CaptureFixture[str]) -> None:
+    real = parallel._decode_shard
+
+    def dying(*args: Any) -> None:
+        if args[2] == 1:  # shard 1: gone, as if killed by the OOM killer
+            os._exit(9)
+        real(*args)
+
+    monkeypatch.setattr(parallel, "_decode_shard", dying)
+    status, _ = _report(tmp_path, "r", "-j", "2", str(big_captures[0]))
+    assert status == 2
+    assert capsys.readouterr().err == "dmsniff: error: decoding worker 1 stopped unexpectedly\n"
