@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import contextlib
 import dataclasses
-import fcntl
 import heapq
 import io
 import multiprocessing
@@ -42,6 +41,10 @@ if TYPE_CHECKING:
 
 BATCH = 256  # records per pipe message: fewer, larger writes
 _PIPE_SIZE = 1 << 20
+try:
+    import fcntl
+except ImportError:  # not on Windows: there the pipes keep their size (and this module imports)
+    fcntl = None  # type: ignore[assignment]
 _F_SETPIPE_SZ: int | None = getattr(fcntl, "F_SETPIPE_SZ", None)  # Linux only
 
 
