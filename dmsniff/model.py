@@ -67,8 +67,10 @@ class HttpMessage:
     def header(self, name: str) -> str | None:
         """First value of a header, case-insensitively."""
         lname = name.lower()
+        n = len(lname)
         for k, v in self.headers:
-            if k.lower() == lname:
+            # Comparing lengths first skips most names without lowering them.
+            if len(k) == n and k.lower() == lname:
                 return v
         return None
 
