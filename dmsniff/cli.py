@@ -304,6 +304,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
+    from dmsniff.pipeline import settle_heap
     from dmsniff.tui.app import DmsniffApp
 
     secrets = _secrets(args)
@@ -326,8 +327,6 @@ def cmd_tui(args: argparse.Namespace) -> int:
             if not os.path.exists(path):
                 raise CliError(f"cannot read {path}: No such file or directory")
         app = DmsniffApp(args.captures, secrets=secrets)
-    from dmsniff.pipeline import settle_heap
-
     settle_heap()  # the TUI keeps every record of its captures: full collections grow with them
     app.run()
     return EXIT_OK
