@@ -44,6 +44,12 @@ def ok_statuses(
     return out
 
 
+def challenged(**kw: object) -> bytes:
+    """The server's answer to pkg1(): 401 and a Chal on the SyncHdr, Alert and Replace not executed."""
+    not_executed = status(2, 1, 1, "Alert", 215) + status(3, 1, 2, "Replace", 215)
+    return message("1A", 1, status(1, 1, 0, "SyncHdr", 401, chal()) + not_executed, to_server=False, **kw)  # type: ignore[arg-type]
+
+
 def only(out: Collector) -> Session:
     assert len(out.sessions) == 1, [s.id for s in out.sessions]
     return out.sessions[0]
@@ -120,15 +126,7 @@ def test_challenge_then_md5_retry_is_clean() -> None:
     b, dm = book()
     dm.exchange(
         pkg1(with_cred=cred("syncml:auth-basic")),
-        message(
-            "1A",
-            1,
-            status(1, 1, 0, "SyncHdr", 401, chal())
-            + status(2, 1, 1, "Alert", 215)
-            + status(3, 1, 2, "Replace", 215),
-            to_server=False,
-            resp_uri="http://10.0.0.1/dm?s=1A",
-        ),
+        challenged(resp_uri="http://10.0.0.1/dm?s=1A"),
     )
     dm.uri = "/dm?s=1A"
     dm.exchange(
@@ -183,14 +181,7 @@ def test_restart_under_another_session_id_after_challenge() -> None:
     b, dm = book()
     dm.exchange(
         pkg1(with_cred=cred()),
-        message(
-            "1A",
-            1,
-            status(1, 1, 0, "SyncHdr", 401, chal())
-            + status(2, 1, 1, "Alert", 215)
-            + status(3, 1, 2, "Replace", 215),
-            to_server=False,
-        ),
+        challenged(),
     )
     dm.exchange(
         pkg1("1B", with_cred=cred("syncml:auth-md5", "x")), message("1B", 1, ok_statuses(1), to_server=False)
@@ -206,15 +197,7 @@ def test_retry_without_devinfo_and_credentials_and_off_resp_uri() -> None:
     b, dm = book()
     dm.exchange(
         pkg1(with_cred=cred()),
-        message(
-            "1A",
-            1,
-            status(1, 1, 0, "SyncHdr", 401, chal())
-            + status(2, 1, 1, "Alert", 215)
-            + status(3, 1, 2, "Replace", 215),
-            to_server=False,
-            resp_uri="http://10.0.0.1/dm/next",
-        ),
+        challenged(resp_uri="http://10.0.0.1/dm/next"),
     )
     dm.exchange(
         message("1A", 2, alert(1, 1201), to_server=True),
