@@ -23,6 +23,7 @@ HTTP requests it found.  Exit status 0, unless a tool is missing or no capture c
 from __future__ import annotations
 
 import argparse
+import compileall
 import contextlib
 import importlib.util
 import json
@@ -202,6 +203,11 @@ def find_tools(args: argparse.Namespace) -> Tools:
         if not (ROOT / "dmsniff" / "__main__.py").is_file() and importlib.util.find_spec("dmsniff") is None:
             raise Missing(f"dmsniff not found (no {ROOT / 'dmsniff'}, not installed); pass --dmsniff CMD")
         env["PYTHONPATH"] = os.pathsep.join(p for p in (str(ROOT), env.get("PYTHONPATH", "")) if p)
+        # Byte-compile the checkout, as pip does when it installs a wheel: where
+        # PYTHONDONTWRITEBYTECODE is set (as on the build machines) every run would
+        # otherwise compile the sources again (~0.04 s of a 1 s run).
+        for package in ("dmsniff", "decoders"):
+            compileall.compile_dir(ROOT / package, quiet=1)
         dmsniff = [sys.executable, "-m", "dmsniff"]
         desc = f"{shlex.join(dmsniff)} (code from {ROOT})"
     else:
