@@ -117,7 +117,7 @@ class Dissector:
         The hot path: Ethernet + IPv4 without options + TCP, unfragmented, is decoded
         here with a single struct call; everything else goes through :meth:`frame`.
         """
-        # The fast path tests the shard itself (the same test as _shard_filter), so a
+        # The fast path tests the shard itself (shard_of(), inlined), so a
         # worker skips the other shards' segments without a call or a payload copy.
         on_tcp = self._on_any_tcp
         shard, nshards = self._shard, self._nshards
