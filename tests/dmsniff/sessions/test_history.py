@@ -1,0 +1,41 @@
+"""The per-device parameter history kept on disk (dmsniff/sessions/history.py)."""
+
+from __future__ import annotations
+
+from dmsniff.sessions.history import ParameterLog, Row
+from dmsniff.sessions.model import ParameterObservation
+
+
+def _rows(device: str, n: int, start: int) -> list[Row]:
+    return [
+        (f"Device.{device}.{i}", str(start + i), "string", "Inform", start + i, float(start + i), "S1")
+        for i in range(n)
+    ]
+
+
+def test_each_device_reads_back_its_own_rows_in_the_order_added() -> None:
+    log = ParameterLog()
+    added: dict[str, list[Row]] = {"a": [], "b": []}
+    # Interleaved blocks of different sizes, so offsets and lengths must both be right.
+    for k, (device, n) in enumerate([("a", 3), ("b", 1), ("a", 50), ("b", 7), ("a", 1)]):
+        rows = _rows(device, n, start=100 * k)
+        log.add(device, rows)
+        added[device].extend(rows)
+    try:
+        for device, rows in added.items():
+            got = log.read(device)
+            assert got == [ParameterObservation(*row) for row in rows]
+        assert log.read("unknown") == []
+        assert log.read("a") == log.read("a")  # reading does not consume
+    finally:
+        log.close()
+    assert log.read("a") == []  # closed: the history is gone
+
+
+def test_empty_blocks_and_an_unused_log() -> None:
+    log = ParameterLog()
+    assert log.read("a") == []
+    log.add("a", [])
+    assert log.read("a") == []
+    log.close()
+    log.close()  # twice is harmless
