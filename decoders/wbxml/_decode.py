@@ -289,6 +289,9 @@ class _Reader:
         name = self.table_string(index, offset, attribute_name=attribute)
         if name is None:
             return f"literal-{index}"
+        if not name:  # an empty table entry: no name at all (wbxml2xml writes "< ...>" then)
+            self.problem(f"warning: LITERAL name at offset {offset} is empty (string table index {index})")
+            return f"literal-{index}"
         if len(name) > _MAX_NAME:
             self.problem(f"warning: LITERAL name at offset {offset} cut to {_MAX_NAME} characters")
             name = name[:_MAX_NAME]

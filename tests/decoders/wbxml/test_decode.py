@@ -266,6 +266,17 @@ def test_bad_literal_index_is_labelled() -> None:
     assert any("outside" in p for p in errors(doc))
 
 
+def test_empty_literal_name_is_labelled() -> None:
+    # Found by the mutation test: a LITERAL pointing at an empty string table entry.
+    # wbxml2xml writes "< xmlns=...>x</>", which is not XML; an element needs a name.
+    doc = ok(header(strtbl=b"ab\x00\x00") + tag(SYNCML, b"\x04\x03"))
+    assert [c.tag for c in doc.root.children if isinstance(c, Element)] == ["literal-3"]
+    assert any("LITERAL name at offset" in p and "is empty" in p for p in doc.problems)
+    attrs = b"\x04\x03" + b"\x03v\x00" + b"\x01"  # LITERAL attribute name, same empty entry
+    doc = ok(header(strtbl=b"ab\x00\x00") + tag(SYNCML, b"\xc4\x00" + attrs + b"\x01"))
+    assert [c.attributes for c in doc.root.children if isinstance(c, Element)] == [(("literal-3", "v"),)]
+
+
 def test_attribute_tokens_are_labelled() -> None:
     attrs = b"\x05" + str_i("a") + b"\x85" + b"\x00\x02" + b"\x06" + b"\x83\x00"
     doc = ok(header(strtbl=b"tbl\x00") + tag(SYNCML, attrs=attrs))
