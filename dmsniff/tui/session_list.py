@@ -168,6 +168,20 @@ class _Palette(NamedTuple):
     severity: dict[str, Style]
 
 
+class _RowMessage(Message):
+    """A message about one row of a :class:`SessionList`."""
+
+    def __init__(self, session_list: SessionList, row: SessionRow) -> None:
+        self.session_list = session_list
+        self.row = row
+        super().__init__()
+
+    @property
+    def control(self) -> SessionList:
+        """The list that posted the message."""
+        return self.session_list
+
+
 class SessionList(ScrollView, can_focus=True, inherit_bindings=False):
     """A sortable, virtual list of sessions.
 
@@ -234,31 +248,11 @@ class SessionList(ScrollView, can_focus=True, inherit_bindings=False):
     }
     """
 
-    class Selected(Message):
+    class Selected(_RowMessage):
         """The cursor moved to a row (or the row under it was replaced by a new version)."""
 
-        def __init__(self, session_list: SessionList, row: SessionRow) -> None:
-            self.session_list = session_list
-            self.row = row
-            super().__init__()
-
-        @property
-        def control(self) -> SessionList:
-            """The list that posted the message."""
-            return self.session_list
-
-    class Activated(Message):
+    class Activated(_RowMessage):
         """A row was opened: Enter on the cursor row, or a double click."""
-
-        def __init__(self, session_list: SessionList, row: SessionRow) -> None:
-            self.session_list = session_list
-            self.row = row
-            super().__init__()
-
-        @property
-        def control(self) -> SessionList:
-            """The list that posted the message."""
-            return self.session_list
 
     def __init__(
         self,
