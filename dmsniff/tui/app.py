@@ -272,7 +272,14 @@ class DmsniffApp(App[None]):
         if time.monotonic() - self._last_show >= SHOW_DELAY:
             self.show_session(key)
         else:
-            self._show_timer = self.set_timer(SHOW_DELAY, lambda: self.show_session(key))
+            self._show_timer = self.set_timer(SHOW_DELAY, self._show_cursor_row)
+
+    def _show_cursor_row(self) -> None:
+        # The row under the cursor now, not the one the timer was set for: a stopped timer can
+        # still fire once (its callback already queued), and would show a row the cursor has left.
+        row = self.query_one(SessionList).cursor_row
+        if row is not None:
+            self.show_session(row.key)
 
     @on(SessionList.Activated)
     def _activated(self, event: SessionList.Activated) -> None:
