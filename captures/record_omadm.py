@@ -63,6 +63,7 @@ import http.server
 import re
 import shutil
 import socket
+import ssl
 import string
 import subprocess
 import sys
@@ -71,6 +72,7 @@ import threading
 import time
 import xml.etree.ElementTree as ET
 from collections import deque
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import NamedTuple
 from xml.sax.saxutils import escape
@@ -655,8 +657,14 @@ def dm_handler(dm: DmServer) -> type[http.server.BaseHTTPRequestHandler]:
     return Handler
 
 
-def serve(handler: type[http.server.BaseHTTPRequestHandler]) -> http.server.ThreadingHTTPServer:
+def serve(
+    handler: type[http.server.BaseHTTPRequestHandler], tls: ssl.SSLContext | None = None
+) -> http.server.ThreadingHTTPServer:
+    """The server on an ephemeral port of HOST, in a thread; HTTPS with tls (the handshake comes with
+    the handler's first read, or its own do_handshake(): not in the accept loop)."""
     srv = http.server.ThreadingHTTPServer((HOST, 0), handler)
+    if tls is not None:
+        srv.socket = tls.wrap_socket(srv.socket, server_side=True, do_handshake_on_connect=False)
     threading.Thread(target=srv.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True).start()
     return srv
 
@@ -664,8 +672,18 @@ def serve(handler: type[http.server.BaseHTTPRequestHandler]) -> http.server.Thre
 # --- the DM client: curl ------------------------------------------------------------------------
 
 
-def curl_session(base: str, posts: list[Post], tmp: Path) -> None:
-    """One curl run, one keep-alive connection, a POST per message; checks the server's answers."""
+def curl_session(
+    base: str,
+    posts: list[Post],
+    tmp: Path,
+    options: Sequence[str] = (),
+    env: Mapping[str, str] | None = None,
+) -> str:
+    """One curl run, one keep-alive connection, a POST per message; checks the server's answers.
+
+    options are added to every transfer (--next resets them), env is curl's environment.
+    Returns what curl wrote to stderr (its -v, if options ask for it).
+    """
     args = ["curl"]
     for i, post in enumerate(posts):
         name = f"{post.session}-{post.msg_id}"
@@ -690,12 +708,13 @@ def curl_session(base: str, posts: list[Post], tmp: Path) -> None:
             f"Content-Type: {post.ctype}",
             "-H",
             f"Accept: {post.ctype}",
+            *options,
         ]
         if post.client_hmac:
             args += ["-H", f"x-syncml-hmac: {post.client_hmac}"]
         args += ["--data-binary", f"@{tmp / f'{name}.req'}", base + post.path]
     try:
-        done = subprocess.run(args, capture_output=True, text=True, timeout=TIMEOUT)
+        done = subprocess.run(args, capture_output=True, text=True, timeout=TIMEOUT, env=env)
     except subprocess.TimeoutExpired as exc:
         raise RuntimeError(f"curl timed out in session {posts[0].session}") from exc
     if done.returncode:
@@ -719,6 +738,7 @@ def curl_session(base: str, posts: list[Post], tmp: Path) -> None:
                 or found[2] != hmac_mac(SERVER_ID, SERVER_PASSWORD, CLIENT_NONCE, answer)
             ):
                 raise RuntimeError(f"client: bad server x-syncml-hmac on the answer to {name}")
+    return done.stderr
 
 
 # --- Package #0 over WAP Push -------------------------------------------------------------------

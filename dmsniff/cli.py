@@ -20,6 +20,7 @@ from dmsniff import __version__
 from dmsniff.capture import CaptureError, CaptureInfo, Frame
 
 if TYPE_CHECKING:
+    from dmsniff.net.tls import TlsKeySpec
     from dmsniff.parallel import WorkerPool
     from dmsniff.pipeline import Pipeline
     from dmsniff.verify.secrets import Secrets
@@ -116,6 +117,7 @@ def build_parser() -> argparse.ArgumentParser:
     ver.add_argument(
         "--fail-on-invalid", action="store_true", help="exit 1 when a credential is judged invalid (for CI)"
     )
+    _tls_options(rep)
     live = rep.add_argument_group("live capture")
     live.add_argument("--live", action="store_true", help="capture from an interface instead of files")
     live.add_argument("-i", "--interface", metavar="IFACE", help="interface to capture on (with --live)")
@@ -138,6 +140,7 @@ def build_parser() -> argparse.ArgumentParser:
     live_ui.add_argument("-f", "--filter", metavar="BPF", help="capture filter, as in tcpdump")
     live_ui.add_argument("-w", "--write", metavar="FILE", help="also save the captured packets as pcapng")
     for p in (tui, live_ui):
+        _tls_options(p)
         p.add_argument(
             "--secrets", metavar="FILE", action="append", default=[], help="TOML file of passwords"
         )
@@ -171,6 +174,25 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dec.add_argument("--json", action="store_true", help="the decoded record as JSON")
     return parser
+
+
+def _tls_options(p: argparse.ArgumentParser) -> None:
+    tls = p.add_argument_group("TLS decryption")
+    tls.add_argument(
+        "--keylog",
+        metavar="FILE",
+        action="append",
+        default=[],
+        help="NSS key log (SSLKEYLOGFILE) to decrypt TLS with (repeatable; re-read while capturing live)",
+    )
+    tls.add_argument(
+        "--tls-key",
+        metavar="FILE[:PASSWORD][@IP:PORT]",
+        action="append",
+        default=[],
+        help="the server's RSA private key (PEM, DER or PKCS#12), for RSA key exchange; @IP:PORT binds it "
+        "to one server (repeatable)",
+    )
 
 
 class CliError(Exception):
@@ -213,6 +235,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_ALL_FAILED
+    secrets = _secrets(args)
+    tls = _tls_spec(args, secrets, live=args.live)
     jobs = 1 if args.live else (args.jobs or default_jobs())
     pool = None
     if args.captures and decode_in_workers(args.captures[0], jobs):
@@ -221,9 +245,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         # on a big capture.  The pipeline uses them only if it asks for this very job.
         pool = WorkerPool(jobs)
         keep_bodies = not args.http_only and bool(args.secrets or args.secret or args.wordlist)
-        pool.start(args.captures[0], 0, args.max_body, keep_bodies, not args.http_only)
+        pool.start(args.captures[0], 0, args.max_body, keep_bodies, not args.http_only, tls)
     try:
-        return _report(args, jobs, pool)
+        return _report(args, jobs, pool, secrets, tls)
     except WorkerError as exc:  # killed from outside (out of memory ...): what was merged is written
         raise CliError(str(exc)) from None
     finally:
@@ -231,19 +255,21 @@ def cmd_report(args: argparse.Namespace) -> int:
             pool.close()
 
 
-def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None) -> int:
+def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secrets: Secrets,
+            tls: TlsKeySpec) -> int:
     from dmsniff.pipeline import Pipeline, settle_heap
     from dmsniff.report import FORMATS, JsonLinesReport
     from dmsniff.sessions import CwmpSessions, DmSessions
 
-    verifier = _verifier(args)
+    verifier = _verifier(args, secrets)
     fmt = args.format or ("jsonl" if args.live else "text")
     out = _open_output(args.output)
     try:
         writer = JsonLinesReport(out, flush=True) if (fmt == "jsonl" and args.live) else FORMATS[fmt](out)
         # The verifier comes first: session builders and writers see its verdicts on each message.
         addons = [writer] if args.http_only else [verifier, CwmpSessions(), DmSessions(), writer]
-        pipeline = Pipeline(addons, max_body=args.max_body, jobs=jobs, decode=not args.http_only, pool=pool)
+        pipeline = Pipeline(addons, max_body=args.max_body, jobs=jobs, decode=not args.http_only, pool=pool,
+                            tls_keys=tls)
         if args.live:
             return _run_live(pipeline, args)
         settle_heap()
@@ -308,6 +334,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     from dmsniff.tui.app import DmsniffApp
 
     secrets = _secrets(args)
+    tls = _tls_spec(args, secrets, live=args.command == "live")
     if args.command == "live":
         import threading
 
@@ -321,12 +348,12 @@ def cmd_tui(args: argparse.Namespace) -> int:
             )
         except CaptureError as exc:
             raise CliError(str(exc)) from None
-        app = DmsniffApp(secrets=secrets, live=(args.interface, frames, stop))
+        app = DmsniffApp(secrets=secrets, tls=tls, live=(args.interface, frames, stop))
     else:
         for path in args.captures:
             if not os.path.exists(path):
                 raise CliError(f"cannot read {path}: No such file or directory")
-        app = DmsniffApp(args.captures, secrets=secrets)
+        app = DmsniffApp(args.captures, secrets=secrets, tls=tls)
     settle_heap()  # the TUI keeps every record of its captures: full collections grow with them
     app.run()
     return EXIT_OK
@@ -348,12 +375,28 @@ def _secrets(args: argparse.Namespace) -> Secrets:
     return secrets
 
 
-def _verifier(args: argparse.Namespace) -> Verifier:
+def _tls_spec(args: argparse.Namespace, secrets: Secrets, live: bool = False) -> TlsKeySpec:
+    """The TLS key material of --keylog/--tls-key and the secrets file, read and checked once."""
+    from dmsniff.net.tls import KeyMaterialError, TlsKeySpec, load_key_material, parse_tls_key_option
+
+    keylogs = [*secrets.keylogs, *args.keylog]
+    keys = [*secrets.tls_keys, *(parse_tls_key_option(t) for t in args.tls_key)]
+    if not keylogs and not keys:
+        return TlsKeySpec()
+    try:
+        spec, report = load_key_material(keylogs, keys, live=live)
+    except KeyMaterialError as exc:
+        raise CliError(str(exc)) from None
+    for w in report.warnings:
+        print(f"dmsniff: warning: {w}", file=sys.stderr)
+    return spec
+
+
+def _verifier(args: argparse.Namespace, secrets: Secrets) -> Verifier:
     """The verification addon, from --secrets/--secret/--wordlist; warnings go to stderr now."""
     from dmsniff.verify.verifier import Verifier
     from dmsniff.verify.wordlist import load_wordlist
 
-    secrets = _secrets(args)
     words = None
     if args.wordlist:
         try:

@@ -14,6 +14,10 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from decoders.tls import TlsInfo, TlsSummary
 
 
 def format_ip(raw: bytes) -> str:
@@ -97,10 +101,13 @@ class Transaction:
     request: HttpMessage | None
     response: HttpMessage | None
     interim: list[HttpMessage] = field(default_factory=list)  # 1xx responses (100 Continue ...)
+    # The TLS connection it was decrypted from (version, suite, where the keys came from);
+    # None for plaintext HTTP.
+    tls: TlsInfo | None = None
 
     def __reduce__(self) -> tuple[type[Transaction], tuple[object, ...]]:
         return (Transaction, (self.id, self.capture, self.connection, self.client, self.server, self.request,
-                              self.response, self.interim))
+                              self.response, self.interim, self.tls))
 
 
 @dataclass(slots=True)
@@ -132,18 +139,46 @@ class Datagram:
         return format_endpoint(self.dst, self.dport)
 
 
+@dataclass(slots=True)
+class TlsFacts:
+    """One TLS connection as a report shows it: the decoder's summary tied to ids and frames.
+
+    Made when the connection ends, whether it was decrypted or not, and handed on with its
+    :class:`ConnectionEnd`.
+    """
+
+    connection: str
+    capture: int
+    client: str  # ip:port of the side that sent the ClientHello (guessed by port without one)
+    server: str
+    client_direction: int  # which TCP direction (0, 1) is the client's, for the summary's pairs
+    summary: TlsSummary
+    frames: dict[str, list[int]]  # "ClientHello", "ServerHello", "Certificate", "alert" ... -> frames
+    first_frame: int
+    last_frame: int
+    first_time: float
+    last_time: float
+    http: bool  # HTTP was found in the decrypted data
+    notes: list[str] = field(default_factory=list)  # what was made of the decrypted data, if not HTTP
+    # Set by the session builder that judged its TLS rules (dmsniff.sessions.tls), so the
+    # connection is not judged again outside any session.
+    checked: bool = False
+
+
 @dataclass(slots=True, frozen=True)
 class ConnectionEnd:
-    """An HTTP connection ended (FIN/RST, idle timeout, or the end of the capture).
+    """A followed connection ended (FIN/RST, idle timeout, or the end of the capture).
 
     Handed to addons after the connection's last transaction, so session builders can
-    tell "the CPE hung up" from "the CPE went quiet".
+    tell "the CPE hung up" from "the CPE went quiet".  Every HTTP connection has one, and so
+    has every TLS connection, decrypted or not, with its :class:`TlsFacts`.
     """
 
     capture: int
     connection: str
     time: float  # capture time of the connection's last packet
     at_capture_end: bool  # still open when the capture ended
+    tls: TlsFacts | None = None
 
     def __reduce__(self) -> tuple[type[ConnectionEnd], tuple[object, ...]]:
-        return (ConnectionEnd, (self.capture, self.connection, self.time, self.at_capture_end))
+        return (ConnectionEnd, (self.capture, self.connection, self.time, self.at_capture_end, self.tls))

@@ -34,6 +34,7 @@ from typing import TYPE_CHECKING, Any
 
 from dmsniff.capture import CaptureFile, CaptureInfo, open_capture
 from dmsniff.model import Transaction
+from dmsniff.net.tls import CaptureKeys, TlsKeySpec
 from dmsniff.pipeline import CaptureSummary, Decoder, Item, settle_heap
 
 if TYPE_CHECKING:
@@ -106,8 +107,9 @@ class WorkerError(RuntimeError):
     """A worker process failed; the message says how."""
 
 
-# What a worker is asked to do: (path, capture index, shard, nshards, max_body, keep_bodies, decode).
-Job = tuple[str, int, int, int, int, bool, bool]
+# What a worker is asked to do: (path, capture index, shard, nshards, max_body, keep_bodies, decode,
+# TLS key material).
+Job = tuple[str, int, int, int, int, bool, bool, TlsKeySpec]
 
 
 class WorkerPool:
@@ -125,8 +127,8 @@ class WorkerPool:
         ctx = multiprocessing.get_context("fork")
         self.nshards = nshards
         self.broken = False
-        # The job handed out and not yet claimed: (path, index, max_body, keep_bodies, decode).
-        self._started: tuple[str, int, int, bool, bool] | None = None
+        # The job handed out and not yet claimed: (path, index, max_body, keep_bodies, decode, tls).
+        self._started: tuple[str, int, int, bool, bool, TlsKeySpec] | None = None
         self._jobs: list[Connection] = []
         self._results: list[Connection] = []
         self._procs: list[multiprocessing.process.BaseProcess] = []
@@ -153,23 +155,24 @@ class WorkerPool:
         """A job was started and its records have not been claimed."""
         return self._started is not None
 
-    def start(self, path: str, index: int, max_body: int, keep_bodies: bool, decode: bool) -> None:
+    def start(self, path: str, index: int, max_body: int, keep_bodies: bool, decode: bool,
+              tls: TlsKeySpec) -> None:
         """Hand every worker its shard of ``path`` (capture number ``index``)."""
-        self._started = (path, index, max_body, keep_bodies, decode)
+        self._started = (path, index, max_body, keep_bodies, decode, tls)
         for shard, pipe in enumerate(self._jobs):
             try:
-                pipe.send((path, index, shard, self.nshards, max_body, keep_bodies, decode))
+                pipe.send((path, index, shard, self.nshards, max_body, keep_bodies, decode, tls))
             except OSError:  # BrokenPipeError: it died while idle (killed, out of memory)
                 self.broken = True
                 raise WorkerError(f"decoding worker {shard} is gone") from None
 
     def claim(self, path: str, index: int, max_body: int, keep_bodies: bool,
-              decode: bool) -> list[Connection] | None:
+              decode: bool, tls: TlsKeySpec) -> list[Connection] | None:
         """The result pipes of the started job if it decodes exactly this (bodies kept
         if they are needed); None otherwise."""
         started = self._started
         if (started is None or started[:3] != (path, index, max_body) or started[4] != decode
-                or (keep_bodies and not started[3])):
+                or (keep_bodies and not started[3]) or started[5] != tls):
             return None
         self._started = None
         return self._results
@@ -211,7 +214,7 @@ def _serve(jobs: Connection, results: Connection, others: list[Connection]) -> N
 
 
 def _decode_shard(path: str, index: int, shard: int, nshards: int, max_body: int, keep_bodies: bool,
-                  decode: bool, pipe: Connection) -> None:
+                  decode: bool, tls: TlsKeySpec, pipe: Connection) -> None:
     batch: list[Item] = []
 
     def out(item: Item) -> None:
@@ -228,7 +231,9 @@ def _decode_shard(path: str, index: int, shard: int, nshards: int, max_body: int
 
     try:
         with open_capture(path) as cap:
-            decoder = Decoder(index, out, max_body=max_body, shard=shard, nshards=nshards, decode=decode)
+            keys = CaptureKeys(tls) if tls else None
+            decoder = Decoder(index, out, max_body=max_body, shard=shard, nshards=nshards, decode=decode,
+                              keys=keys, info=cap.info)
             settle_heap()  # after the decoder has imported what it needs
             decoder.run(cap, cap.info)
             summary = decoder.summary(cap.info)
@@ -267,7 +272,8 @@ def run_sharded(pipeline: Pipeline, path: str, cap: CaptureFile) -> CaptureSumma
     next(iter(cap), None)
     index = pipeline.begin_capture(info)
     nshards = pipeline.jobs
-    job = (path, index, pipeline.max_body, any(a.needs_bodies for a in pipeline.addons), pipeline.decode)
+    job = (path, index, pipeline.max_body, any(a.needs_bodies for a in pipeline.addons), pipeline.decode,
+           pipeline.tls_keys)
     pool = pipeline.pool
     pipes = None
     if pool is not None and pool.nshards == nshards and not pool.broken:
@@ -304,7 +310,8 @@ def run_sharded(pipeline: Pipeline, path: str, cap: CaptureFile) -> CaptureSumma
 # Counters kept per connection, so each shard has its share; the rest (packet and IP
 # level) every shard counts in full.
 _PER_CONNECTION = ("tcp_gaps", "tcp_gap_bytes", "tcp_conflicting_retransmissions", "tcp_segments_after_close",
-                   "http_bytes_outside_messages")
+                   "http_bytes_outside_messages", "tls_connections", "tls_connections_decrypted",
+                   "tls_opaque_bytes")
 
 
 def _combine(info: CaptureInfo, summaries: dict[int, CaptureSummary]) -> CaptureSummary:

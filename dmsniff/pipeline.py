@@ -28,6 +28,7 @@ from dmsniff.model import ConnectionEnd, Datagram, Transaction, format_ip
 from dmsniff.net.http import DEFAULT_MAX_BODY, HttpStats, HttpTracker, make_classifier
 from dmsniff.net.packet import Dissector
 from dmsniff.net.tcp import TcpReassembler
+from dmsniff.net.tls import CaptureKeys, TlsContext, TlsKeySpec, TlsTracker
 
 if TYPE_CHECKING:
     from dmsniff.parallel import WorkerPool
@@ -128,7 +129,8 @@ class Decoder:
     """
 
     def __init__(self, index: int, out: Callable[[Item], None], *, max_body: int = DEFAULT_MAX_BODY,
-                 shard: int = 0, nshards: int = 1, decode: bool = True) -> None:
+                 shard: int = 0, nshards: int = 1, decode: bool = True, keys: CaptureKeys | None = None,
+                 info: CaptureInfo | None = None) -> None:
         self.index = index
         self.out = out
         self._decode = decode  # False: HTTP and UDP only, no protocol decoders
@@ -145,18 +147,25 @@ class Decoder:
         self._want_datagrams = shard == 0
         self._finishing = False
         self.http_stats = HttpStats()
-        classify = make_classifier(index, self._emit_transaction, self.http_stats, max_body, self._closed)
+        # TLS is always followed (an HTTPS connection is reported, decrypted or not); the keys are
+        # the user's, plus those in the capture's own Decryption Secrets Blocks.
+        self.tls = TlsContext(keys if keys is not None else CaptureKeys(TlsKeySpec()), info)
+        classify = make_classifier(index, self._emit_transaction, self.http_stats, max_body, self._closed,
+                                   self.tls)
         self.tcp = TcpReassembler(classify, id_prefix=f"C{self._tag}")
-        self.dissector = Dissector(self.tcp.segment, self._on_udp, shard=shard, nshards=nshards)
+        # With TLS keys, connections are split between workers by host pair, not by 4-tuple: a
+        # resumed TLS session then meets the full handshake whose master secret it reuses.
+        self.dissector = Dissector(self.tcp.segment, self._on_udp, shard=shard, nshards=nshards,
+                                   by_hosts=bool(keys))
 
     def _emit_transaction(self, tx: Transaction, conn_frame: int, number: int) -> None:
         if self._decode:
             self._decode_transaction(tx)
         self._pending.append(((self.dissector.current_frame, conn_frame, number), tx))
 
-    def _closed(self, tracker: HttpTracker) -> None:
+    def _closed(self, tracker: HttpTracker | TlsTracker) -> None:
         conn = tracker.conn
-        end = ConnectionEnd(self.index, conn.id, conn.last_ts, self._finishing)
+        end = ConnectionEnd(self.index, conn.id, conn.last_ts, self._finishing, tracker.tls_facts)
         # Sorts after the connection's last exchange.
         self._pending.append(((self.dissector.current_frame, conn.first_frame, tracker.count + 1), end))
 
@@ -210,6 +219,9 @@ class Decoder:
                 "tcp_conflicting_retransmissions": tcp.conflicts,
                 "tcp_segments_after_close": tcp.late_segments,
                 "http_bytes_outside_messages": http.skipped_bytes,
+                "tls_connections": self.tls.stats.connections,
+                "tls_connections_decrypted": self.tls.stats.decrypted,
+                "tls_opaque_bytes": self.tls.stats.opaque_bytes,
             },
         )
 
@@ -237,7 +249,8 @@ class Pipeline:
     """Runs captures through the decoders and hands the results to the addons."""
 
     def __init__(self, addons: Sequence[Addon], *, max_body: int = DEFAULT_MAX_BODY, jobs: int = 1,
-                 decode: bool = True, pool: WorkerPool | None = None) -> None:
+                 decode: bool = True, pool: WorkerPool | None = None,
+                 tls_keys: TlsKeySpec | None = None) -> None:
         self.addons = list(addons)
         for a in self.addons:
             a.attach(self)
@@ -249,7 +262,17 @@ class Pipeline:
         #: Workers forked early by the caller (see :class:`dmsniff.parallel.WorkerPool`), used
         #: for big captures when there are ``jobs`` of them; the caller closes it.
         self.pool = pool
+        #: The TLS key material the user gave (key logs, RSA keys), as read from the files.
+        self.tls_keys = tls_keys if tls_keys is not None else TlsKeySpec()
+        self._keys: CaptureKeys | None = None
         self._capture_index = 0
+
+    @property
+    def keys(self) -> CaptureKeys:
+        """The key store built from :attr:`tls_keys`, shared by the captures of this run."""
+        if self._keys is None:
+            self._keys = CaptureKeys(self.tls_keys)
+        return self._keys
 
     def dispatcher(self) -> Callable[[Item], None]:
         """A function that hands one record to every addon hook that wants it."""
@@ -324,7 +347,8 @@ class Pipeline:
     def run_frames(self, frames: Iterable[Frame], info: CaptureInfo) -> CaptureSummary:
         """Decode frames from any source (file or live) in this process and feed the addons."""
         index = self.begin_capture(info)
-        decoder = Decoder(index, self.dispatcher(), max_body=self.max_body, decode=self.decode)
+        decoder = Decoder(index, self.dispatcher(), max_body=self.max_body, decode=self.decode,
+                          keys=self.keys, info=info)
         decoder.run(frames, info)
         return self.end_capture(decoder.summary(info))
 

@@ -307,6 +307,10 @@ class TlsConnection:
         self._records(d, events)
         return events
 
+    def buffered(self, direction: int) -> int:
+        """Bytes of this direction held back: the start of a record not yet complete."""
+        return len(self._dirs[direction].buf)
+
     def receive_gap(self, direction: int, length: int) -> list[TlsEvent]:
         """``length`` bytes of this direction never reached the capture."""
         d = self._dirs[direction]
@@ -409,6 +413,11 @@ class TlsConnection:
             length = buf[pos + 3] << 8 | buf[pos + 4]
             if not (20 <= ctype <= 24 and buf[pos + 1] == 3 and buf[pos + 2] <= 4
                     and length <= MAX_CIPHERTEXT):
+                if d.records == 0 and not d.resync:
+                    # This side's first bytes: the capture (or reassembly) began inside a record.
+                    self._problem(f"info: the {self._side(d)}'s stream begins inside a TLS record")
+                    d.resync = True
+                    continue
                 self._lose(d, f"bytes at {self._side(d)} stream offset {d.base + pos} are not a TLS record "
                               f"(header {bytes(buf[pos:pos + 5]).hex()})")
                 d.opaque += n - pos
@@ -451,7 +460,9 @@ class TlsConnection:
         if d.held is not None:
             self._hold(d, ctype, version, body, start, end, events)
             return
-        if d.mode == _ENCRYPTED and not (ctype == CONTENT_CHANGE_CIPHER_SPEC and self.tls13):
+        # In TLS 1.3 every protected record is "application_data" outside; any other type is in
+        # the clear (a compatibility CCS, or an alert sent before the sender switched keys).
+        if d.mode == _ENCRYPTED and not (self.tls13 and ctype != CONTENT_APPLICATION_DATA):
             opened = self._open(d, ctype, version, body, end, events)
             if opened is None:
                 self._failed(d, ctype, body, end, events)

@@ -83,6 +83,8 @@ class CaptureInfo:
     first_time: float | None = None
     last_time: float | None = None
     errors: list[str] = field(default_factory=list)  # faults met while reading, one line each
+    # TLS key logs from pcapng Decryption Secrets Blocks, in file order (read so far)
+    tls_keylogs: list[bytes] = field(default_factory=list)
 
 
 def link_type_name(linktype: int) -> str:
@@ -442,7 +444,9 @@ class CaptureFile:
                         )
                         return
                     ifaces = []  # interface ids are per section
-                # Anything else (NRB, ISB, DSB, custom, unknown) is skipped by its length.
+                elif btype == 10:
+                    _read_dsb(info, buf, pos, blen, endian, base)
+                # Anything else (NRB, ISB, custom, unknown) is skipped by its length.
                 if data_at >= 0:
                     num += 1
                     if lt != last_lt:
@@ -472,6 +476,29 @@ class CaptureFile:
             base += pos
             buf = buf[pos:] + more if pos < n else more
             pos = 0
+
+
+_DSB_TLS_KEYLOG: Final = 0x544C534B  # "TLSK": an NSS key log
+MAX_DSB_TOTAL: Final = 64 << 20
+
+
+def _read_dsb(info: CaptureInfo, buf: bytes, pos: int, blen: int, endian: str, base: int) -> None:
+    """A Decryption Secrets Block (pcapng §4.7): keep the TLS key logs, say what else it was."""
+    if blen < 20:
+        _add_error(info, f"corrupt decryption secrets block at offset {base + pos}")
+        return
+    kind, length = struct.unpack_from(endian + "II", buf, pos + 8)
+    if length > blen - 20:
+        _add_error(info, f"corrupt decryption secrets block at offset {base + pos}: secrets length {length} "
+                         "exceeds the block")
+        return
+    if kind != _DSB_TLS_KEYLOG:
+        return  # WireGuard, ZigBee ... keys: nothing here needs them
+    if sum(map(len, info.tls_keylogs)) + length > MAX_DSB_TOTAL:
+        _add_error(info, f"decryption secrets block at offset {base + pos} skipped: over "
+                         f"{MAX_DSB_TOTAL >> 20} MiB of TLS keys in this capture")
+        return
+    info.tls_keylogs.append(bytes(buf[pos + 16:pos + 16 + length]))
 
 
 def _parse_idb(buf: bytes, pos: int, blen: int, endian: str) -> tuple[int, int, int, int] | None:

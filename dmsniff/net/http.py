@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
 from decoders.http import (
     NEED_DATA,
@@ -28,8 +29,13 @@ from decoders.http import (
     decode_content,
     sniff_role,
 )
-from dmsniff.model import HttpMessage, Transaction, format_endpoint
-from dmsniff.net.tcp import Connection
+from decoders.tls import looks_like_tls
+from dmsniff.model import HttpMessage, TlsFacts, Transaction, format_endpoint
+from dmsniff.net.tcp import Connection, StreamSink
+
+if TYPE_CHECKING:
+    from decoders.tls import TlsInfo
+    from dmsniff.net.tls import TlsContext
 
 DEFAULT_MAX_BODY = 16 * 1024 * 1024  # body bytes kept per message; longer bodies are counted, not kept
 MAX_FRAMES_LISTED = 10000  # per message; a 2 GB download should not list a million frames
@@ -39,7 +45,7 @@ MAX_FRAMES_LISTED = 10000  # per message; a 2 GB download should not list a mill
 _PARSER_BODY_LIMIT = 1 << 62
 
 Emit = Callable[[Transaction, int, int], None]  # (transaction, connection's first frame, exchange number)
-Closed = Callable[["HttpTracker"], None]
+Closed = Callable[["HttpTracker"], None]  # also called with a TlsTracker that carried no HTTP
 
 
 class _Building:
@@ -112,6 +118,8 @@ class HttpTracker:
         self.building: list[_Building | None] = [None, None]
         self.queue: deque[_Pending] = deque()  # in request order
         self.count = 0
+        self.tls: TlsInfo | None = None  # set by the TlsTracker when the stream was decrypted
+        self.tls_facts: TlsFacts | None = None  # ... and what the TLS connection was, at its end
 
     # -- StreamSink ----------------------------------------------------------------------
     def data(self, direction: int, data: bytes, frame: int, ts: float) -> None:
@@ -275,18 +283,30 @@ class HttpTracker:
         self.emit(Transaction(
             id=f"{self.conn.id}.{self.count}", capture=self.capture, connection=self.conn.id,
             client=self.client, server=self.server, request=p.request, response=p.response,
-            interim=p.interim,
+            interim=p.interim, tls=self.tls,
         ), self.conn.first_frame, self.count)
 
 
-Classifier = Callable[[Connection, int, bytes], "HttpTracker | None"]
+Classifier = Callable[[Connection, int, bytes], "StreamSink | None"]
 
 
 def make_classifier(capture: int, emit: Emit, stats: HttpStats,
-                    max_body: int = DEFAULT_MAX_BODY, closed: Closed | None = None) -> Classifier:
-    """The reassembler's probe: start an :class:`HttpTracker` on an HTTP-looking segment."""
+                    max_body: int = DEFAULT_MAX_BODY, closed: Closed | None = None,
+                    tls: TlsContext | None = None) -> Classifier:
+    """The reassembler's probe: an :class:`HttpTracker` for an HTTP-looking segment, a
+    :class:`~dmsniff.net.tls.TlsTracker` for a TLS record (when ``tls`` is given)."""
 
-    def classify(conn: Connection, direction: int, payload: bytes) -> HttpTracker | None:
+    def make_http(conn: Connection, req_dir: int) -> HttpTracker:
+        return HttpTracker(conn, req_dir, capture, emit, stats, max_body, closed)
+
+    def classify(conn: Connection, direction: int, payload: bytes) -> StreamSink | None:
+        first = payload[0]
+        if first == 22 or first == 23:
+            if tls is None or not looks_like_tls(payload):
+                return None
+            from dmsniff.net.tls import TlsTracker
+
+            return TlsTracker(conn, direction, payload, tls, make_http, closed, capture)  # type: ignore[arg-type]
         role = sniff_role(payload)
         if role is None:
             return None

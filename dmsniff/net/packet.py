@@ -100,8 +100,9 @@ class Dissector:
     is reported with the number of the frame that completed it, as Wireshark does.
     """
 
-    def __init__(self, on_tcp: TcpHandler, on_udp: UdpHandler, *, shard: int = 0, nshards: int = 1) -> None:
-        self.on_tcp = on_tcp if nshards == 1 else _shard_filter(on_tcp, shard, nshards)
+    def __init__(self, on_tcp: TcpHandler, on_udp: UdpHandler, *, shard: int = 0, nshards: int = 1,
+                 by_hosts: bool = False) -> None:
+        self.on_tcp = on_tcp if nshards == 1 else _shard_filter(on_tcp, shard, nshards, by_hosts)
         self._on_any_tcp = on_tcp
         self.on_udp = on_udp
         self.stats = DecodeStats()
@@ -109,6 +110,7 @@ class Dissector:
         self._frags: dict[tuple[bytes, bytes, int, int], _Pending] = {}
         self._shard = shard
         self._nshards = nshards
+        self._port_mask = 0 if by_hosts else 0xFFFF
 
     def run(self, frames: Iterable[tuple[int, float, int, bytes]], pending: list[Any],
             flush: Callable[[], None]) -> None:
@@ -120,7 +122,7 @@ class Dissector:
         # The fast path tests the shard itself (shard_of(), inlined), so a
         # worker skips the other shards' segments without a call or a payload copy.
         on_tcp = self._on_any_tcp
-        shard, nshards = self._shard, self._nshards
+        shard, nshards, port_mask = self._shard, self._nshards, self._port_mask
         slow = self.frame
         fast = 0
         try:
@@ -134,8 +136,9 @@ class Dissector:
                         start = 34 + (doff >> 4) * 4
                         if doff >= 0x50 and start <= end <= len(data):
                             fast += 1
-                            if nshards == 1 or ((((hash(src) ^ hash(dst) ^ sport ^ dport) & 0xFFFFFFFF)
-                                                 * 0x9E3779B1 & 0xFFFFFFFF) * nshards >> 32) == shard:
+                            if nshards == 1 or (
+                                    (((hash(src) ^ hash(dst) ^ ((sport ^ dport) & port_mask)) & 0xFFFFFFFF)
+                                     * 0x9E3779B1 & 0xFFFFFFFF) * nshards >> 32) == shard:
                                 on_tcp(number, ts, src, sport, dst, dport, seq, ack, flags, data[start:end])
                                 if pending:
                                     flush()
@@ -377,23 +380,24 @@ class Dissector:
         self._frags.clear()
 
 
-def shard_of(src: bytes, sport: int, dst: bytes, dport: int, nshards: int) -> int:
+def shard_of(src: bytes, sport: int, dst: bytes, dport: int, nshards: int, by_hosts: bool = False) -> int:
     """Which of ``nshards`` workers follows the connection of this 4-tuple.
 
     A symmetric function of the 4-tuple, so both directions and every reuse of a tuple
-    land in the same shard.  ``hash`` of bytes is the same in forked workers (they share
-    the parent's hash seed).  :meth:`Dissector.run` has this test inline.
+    land in the same shard; ``by_hosts`` leaves the ports out, so every connection between
+    two hosts lands in the same shard.  ``hash`` of bytes is the same in forked workers (they
+    share the parent's hash seed).  :meth:`Dissector.run` has this test inline.
     """
-    h = (hash(src) ^ hash(dst) ^ sport ^ dport) & 0xFFFFFFFF
+    h = (hash(src) ^ hash(dst) ^ (0 if by_hosts else sport ^ dport)) & 0xFFFFFFFF
     return (h * 0x9E3779B1 & 0xFFFFFFFF) * nshards >> 32
 
 
-def _shard_filter(on_tcp: TcpHandler, shard: int, nshards: int) -> TcpHandler:
+def _shard_filter(on_tcp: TcpHandler, shard: int, nshards: int, by_hosts: bool) -> TcpHandler:
     """``on_tcp`` for the segments of ``shard``'s connections only (the slow paths)."""
 
     def owned(frame: int, ts: float, src: bytes, sport: int, dst: bytes, dport: int, seq: int, ack: int,
               flags: int, payload: bytes) -> None:
-        if shard_of(src, sport, dst, dport, nshards) == shard:
+        if shard_of(src, sport, dst, dport, nshards, by_hosts) == shard:
             on_tcp(frame, ts, src, sport, dst, dport, seq, ack, flags, payload)
 
     return owned

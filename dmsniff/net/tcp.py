@@ -152,7 +152,9 @@ class TcpReassembler:
                     # Probe: is this the first segment of something we decode?  The first
                     # byte of an HTTP start line is an upper-case letter; most binary flows
                     # fail that test before any function call.
-                    if half.probe is not None or 65 <= payload[0] <= 90:
+                    # (TLS records begin with 22, handshake, or 23, application data.)
+                    first = payload[0]
+                    if half.probe is not None or 65 <= first <= 90 or first == 22 or first == 23:
                         self._probe(conn, direction, half, seq, payload, frame, ts)
                     if conn.sink is None:
                         half.seen_payload = True
@@ -241,7 +243,7 @@ class TcpReassembler:
         pieces = half.probe
         if pieces is not None and seq == half.nxt:
             pieces.append((seq, payload, frame, ts))
-        elif 65 <= payload[0] <= 90:
+        elif 65 <= payload[0] <= 90 or payload[0] == 22 or payload[0] == 23:
             pieces = [(seq, payload, frame, ts)]
         else:
             half.probe = None

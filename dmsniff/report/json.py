@@ -11,7 +11,7 @@ import orjson
 
 from dmsniff import __version__
 from dmsniff.capture import CaptureError
-from dmsniff.model import Transaction
+from dmsniff.model import ConnectionEnd, Transaction
 from dmsniff.pipeline import Addon, CaptureSummary
 from dmsniff.report.records import (
     SCHEMA_VERSION,
@@ -20,6 +20,7 @@ from dmsniff.report.records import (
     finding_record,
     plain,
     session_record,
+    tls_record,
     transaction_record,
 )
 from dmsniff.sessions.model import Device, Finding, Session
@@ -91,7 +92,8 @@ class JsonReport(Addon):
         self.out = out
         self.first = True
         self.captures: list[dict[str, Any]] = []
-        self.arrays = {"sessions": _Array(), "findings": _Array(), "devices": _Array(), "auth": _Array()}
+        self.arrays = {"sessions": _Array(), "findings": _Array(), "devices": _Array(), "auth": _Array(),
+                       "tls": _Array()}
         out.write(f'{{"schema":"dmsniff-report/{SCHEMA_VERSION}","generator":"dmsniff {__version__}",'
                   '"transactions":[\n')
 
@@ -100,6 +102,10 @@ class JsonReport(Addon):
             self.out.write(",\n")
         self.first = False
         self.out.write(dumps(transaction_record(tx)))
+
+    def connection_end(self, end: ConnectionEnd) -> None:
+        if end.tls is not None:
+            self.arrays["tls"].add(tls_record(end.tls))
 
     def session(self, session: Session) -> None:
         self.arrays["sessions"].add(session_record(session))
@@ -148,6 +154,10 @@ class JsonLinesReport(Addon):
     def transaction(self, tx: Transaction) -> None:
         rec = transaction_record(tx)
         self._write({"type": "transaction", **rec})
+
+    def connection_end(self, end: ConnectionEnd) -> None:
+        if end.tls is not None:
+            self._write({"type": "tls", **tls_record(end.tls)})
 
     def session(self, session: Session) -> None:
         self._write({"type": "session", **session_record(session)})

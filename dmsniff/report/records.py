@@ -20,7 +20,18 @@ from typing import Any
 from decoders.cwmp import CwmpMessage
 from decoders.notification import Notification
 from decoders.syncml import SyncMLMessage
-from dmsniff.model import HttpMessage, Transaction
+from decoders.tls import (
+    EXTENSION_NAMES,
+    GROUP_NAMES,
+    CertificateInfo,
+    ClientHello,
+    ServerHello,
+    TlsInfo,
+    suite_name,
+    version_name,
+)
+from dmsniff.model import HttpMessage, TlsFacts, Transaction
+from dmsniff.net.tls import explain
 from dmsniff.sessions.labels import conversation, message_label
 from dmsniff.sessions.model import (
     CommandSummary,
@@ -76,7 +87,109 @@ def transaction_record(tx: Transaction) -> dict[str, Any]:
     }
     if tx.interim:
         rec["interim"] = [message_record(m) for m in tx.interim]
+    if tx.tls is not None:
+        rec["tls"] = tls_brief(tx.tls)
     return rec
+
+
+# ---------------------------------------------------------------- TLS
+
+
+def tls_brief(info: TlsInfo) -> dict[str, Any]:
+    """What an exchange says of the TLS connection it was decrypted from."""
+    return {
+        "version": info.version_name,
+        "cipher_suite": info.suite_name,
+        "sni": info.sni,
+        "alpn": info.alpn,
+        "resumed": info.resumed,
+        "key_source": info.key_source,
+    }
+
+
+def _certificate(c: CertificateInfo) -> dict[str, Any]:
+    return {"subject": c.subject, "issuer": c.issuer, "san": list(c.san), "not_before": c.not_before,
+            "not_after": c.not_after, "serial": c.serial, "public_key": c.public_key, "sha256": c.sha256,
+            "chain_length": c.chain_length}
+
+
+def _client_hello(ch: ClientHello) -> dict[str, Any]:
+    return {
+        "version": version_name(ch.version),
+        "supported_versions": [version_name(v) for v in ch.supported_versions],
+        "cipher_suites": [suite_name(c) for c in ch.cipher_suites],
+        "sni": ch.sni,
+        "alpn": list(ch.alpn),
+        "extensions": [EXTENSION_NAMES.get(e, str(e)) for e in ch.extensions],
+        "groups": [GROUP_NAMES.get(g, str(g)) for g in ch.supported_groups],
+        "key_shares": [GROUP_NAMES.get(g, str(g)) for g in ch.key_share_groups],
+        "session_id": ch.session_id.hex(),
+        "session_ticket": ch.session_ticket is not None and len(ch.session_ticket) > 0,
+        "psk_identities": ch.psk_identities,
+        "early_data": ch.early_data,
+        "extended_master_secret": ch.extended_master_secret,
+        "encrypt_then_mac": ch.encrypt_then_mac,
+    }
+
+
+def _server_hello(sh: ServerHello) -> dict[str, Any]:
+    return {
+        "version": version_name(sh.negotiated_version),
+        "cipher_suite": suite_name(sh.cipher_suite),
+        "session_id": sh.session_id.hex(),
+        "extensions": [EXTENSION_NAMES.get(e, str(e)) for e in sh.extensions],
+        "key_share": GROUP_NAMES.get(sh.key_share_group, str(sh.key_share_group))
+        if sh.key_share_group is not None else None,
+        "extended_master_secret": sh.extended_master_secret,
+        "encrypt_then_mac": sh.encrypt_then_mac,
+        "compression": sh.compression_method,
+    }
+
+
+def tls_record(t: TlsFacts) -> dict[str, Any]:
+    """One TLS connection, decrypted or not, with why not (the ``tls`` record)."""
+    s = t.summary
+    info = s.info
+    c = t.client_direction
+
+    def ways(pair: tuple[int, int]) -> dict[str, int]:
+        return {"to_server": pair[c], "to_client": pair[1 - c]}
+
+    return {
+        "connection": t.connection,
+        "capture": t.capture,
+        "client": t.client,
+        "server": t.server,
+        "start": t.first_time,
+        "end": t.last_time,
+        "first_frame": t.first_frame,
+        "last_frame": t.last_frame,
+        "version": info.version_name if info.version is not None else None,
+        "cipher_suite": info.suite_name,
+        "sni": info.sni,
+        "alpn": info.alpn,
+        "client_random": info.client_random.hex() if info.client_random is not None else None,
+        "resumed": info.resumed,
+        "decrypted": s.decrypted,
+        "reason": None if s.reason is None else {"code": s.reason.code, "text": explain(s.reason)},
+        "key_source": info.key_source,
+        "http": t.http,
+        "certificate": _certificate(s.certificate) if s.certificate is not None else None,
+        "client_hello": _client_hello(s.client_hello) if s.client_hello is not None else None,
+        "server_hello": _server_hello(s.server_hello) if s.server_hello is not None else None,
+        "alerts": [{"direction": "to_server" if a.direction == c else "to_client",
+                    "level": {1: "warning", 2: "fatal"}.get(a.level) if a.level is not None else None,
+                    "description": a.name, "encrypted": a.encrypted} for a in s.alerts],
+        "records": ways(s.records),
+        "application_bytes": ways(s.application_bytes),
+        "opaque_bytes": ways(s.opaque_bytes),
+        "hello_retry": s.hello_retry,
+        "renegotiations": s.renegotiations,
+        "key_updates": ways(s.key_updates),
+        "handshake_complete": s.handshake_complete,
+        "frames": t.frames,
+        "problems": [*s.problems, *t.notes],
+    }
 
 
 # ---------------------------------------------------------------- sessions, findings, devices

@@ -8,7 +8,8 @@ import time
 from typing import IO, TextIO
 
 from dmsniff.capture import CaptureError, CaptureInfo, link_type_name
-from dmsniff.model import HttpMessage, Transaction
+from dmsniff.model import ConnectionEnd, HttpMessage, TlsFacts, Transaction
+from dmsniff.net.tls import explain
 from dmsniff.pipeline import Addon, CaptureSummary
 from dmsniff.report.records import session_auth
 from dmsniff.sessions.labels import conversation
@@ -91,6 +92,38 @@ def session_text(s: Session, base: float) -> str:
     return "\n".join(lines) + "\n"
 
 
+def tls_line(t: TlsFacts) -> str:
+    """One TLS connection: what it was, and whether (and how) it was decrypted, or why not."""
+    s = t.summary
+    info = s.info
+    what = "TLS (no ServerHello seen)"
+    if info.version is not None:
+        what = f"{info.version_name} {info.suite_name}"
+    extra = []
+    if info.sni:
+        extra.append(f"SNI {info.sni}")
+    if info.resumed:
+        extra.append(f"resumed ({info.resumed})")
+    if s.hello_retry:
+        extra.append("HelloRetryRequest")
+    if s.renegotiations:
+        extra.append(f"renegotiated ×{s.renegotiations}")
+    if any(s.key_updates):
+        extra.append(f"{sum(s.key_updates)} KeyUpdate")
+    fatal = [a.name for a in s.alerts if a.fatal]
+    if fatal:
+        extra.append(f"fatal alert {', '.join(fatal)}")
+    if s.decrypted:
+        state = f"decrypted ({info.key_source})" if info.key_source else "decrypted"
+    elif s.reason is not None and s.reason.code == "no-application-data":
+        state = s.reason.text
+    else:
+        opaque = sum(s.opaque_bytes)
+        state = f"NOT decrypted, {_size(opaque)} opaque: {explain(s.reason)}" if s.reason else "NOT decrypted"
+    extras = f"  {', '.join(extra)}" if extra else ""
+    return f"{t.connection:<9} {t.client} → {t.server}  {what}{extras}  {state}"
+
+
 class TextReport(Addon):
     def __init__(self, out: TextIO) -> None:
         self.out = out
@@ -104,6 +137,13 @@ class TextReport(Addon):
         self.auth_counts: dict[tuple[str, str | None, str, str | None], int] = {}
         self.auth_lines: list[str] = []
         self.auth_unlisted = 0
+        self.tls_lines: list[str] = []
+        self.tls_decrypted = 0
+
+    def connection_end(self, end: ConnectionEnd) -> None:
+        if end.tls is not None:
+            self.tls_lines.append(tls_line(end.tls))
+            self.tls_decrypted += end.tls.summary.decrypted
 
     def auth(self, result: AuthResult) -> None:
         key = (result.scheme, result.identity, result.result, result.matched)
@@ -194,12 +234,24 @@ class TextReport(Addon):
             span = (f", {format_time(info.first_time)} → {format_time(info.last_time)} UTC "
                     f"({info.last_time - info.first_time:.3f} s)")
         links = ", ".join(link_type_name(lt) for lt in info.link_types) or "no link type"
+        tls = ""
+        if summary.counters.get("tls_connections"):
+            tls = (f" ({summary.counters['tls_connections']} TLS, "
+                   f"{summary.counters['tls_connections_decrypted']} decrypted)")
         self.out.write(
             f"-- {info.packets} packets ({links}){span}\n"
-            f"-- {summary.tcp_connections} TCP connections, {summary.http_connections} with HTTP, "
+            f"-- {summary.tcp_connections} TCP connections{tls}, {summary.http_connections} with HTTP, "
             f"{summary.http_transactions} HTTP transactions, {summary.udp_datagrams} UDP datagrams\n"
         )
-        notable = {k: v for k, v in summary.counters.items() if v and k != "tcp_segments"}
+        if self.tls_lines:
+            n = len(self.tls_lines)
+            self.out.write(f"-- {n} TLS connection{'s' if n > 1 else ''}, {self.tls_decrypted} decrypted\n")
+            for line in self.tls_lines:
+                self.out.write(f"   {line}\n")
+            self.tls_lines.clear()
+            self.tls_decrypted = 0
+        notable = {k: v for k, v in summary.counters.items()
+                   if v and k not in ("tcp_segments", "tls_connections", "tls_connections_decrypted")}
         if notable:
             items = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in notable.items())
             self.out.write(f"-- {items}\n")

@@ -34,6 +34,7 @@ from textual.widgets import Footer, Input, OptionList, Static, TabbedContent, Ta
 from textual.widgets.option_list import Option
 
 from dmsniff.capture import Frame
+from dmsniff.net.tls import TlsKeySpec
 from dmsniff.sessions.labels import conversation
 from dmsniff.sessions.model import Session
 from dmsniff.tui import views
@@ -146,6 +147,7 @@ class DmsniffApp(App[None]):
         captures: Sequence[str] = (),
         *,
         secrets: Secrets | None = None,
+        tls: TlsKeySpec | None = None,
         live: tuple[str, Iterator[Frame], threading.Event] | None = None,
         export_dir: str | Path = ".",
     ) -> None:
@@ -155,7 +157,7 @@ class DmsniffApp(App[None]):
         self.export_dir = Path(export_dir)
         self.progress = Progress()
         self.feed = Feed(self._post_sessions, self.progress)
-        self.loader = Loader(self.feed, secrets)
+        self.loader = Loader(self.feed, secrets, tls)
         self.sessions: list[Session] = []
         self.by_id: dict[str, Session] = {}
         self.rows: dict[str, SessionRow] = {}

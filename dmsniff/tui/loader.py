@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 
 from dmsniff.capture import CaptureError, CaptureInfo, Frame, open_capture
 from dmsniff.model import Datagram, HttpMessage, Transaction
+from dmsniff.net.tls import TlsKeySpec
 from dmsniff.pipeline import Addon, CaptureSummary, Pipeline
 from dmsniff.sessions import CwmpSessions, DmSessions
 from dmsniff.sessions.model import Device, Finding, Session
@@ -121,10 +122,11 @@ class Feed(Addon):
 class Loader:
     """Runs the pipeline over files or a live interface; call :meth:`run` in a worker thread."""
 
-    def __init__(self, feed: Feed, secrets: Secrets | None = None) -> None:
+    def __init__(self, feed: Feed, secrets: Secrets | None = None, tls: TlsKeySpec | None = None) -> None:
         self.feed = feed
         self.stop = threading.Event()
-        self.pipeline = Pipeline([Verifier(secrets or Secrets()), CwmpSessions(), DmSessions(), feed], jobs=1)
+        self.pipeline = Pipeline([Verifier(secrets or Secrets()), CwmpSessions(), DmSessions(), feed], jobs=1,
+                                 tls_keys=tls)
 
     def _frames(self, frames: Iterator[Frame] | Sequence[Frame]) -> Iterator[Frame]:
         progress = self.feed.progress

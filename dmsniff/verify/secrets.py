@@ -23,6 +23,15 @@ The file (``--secrets FILE``) has one array of tables per kind of credential::
     password = "srvpass"
     nonce_b64 = ""                # optional: the server nonce the device holds
 
+    keylog = ["sslkeys.log"]      # TLS: NSS key logs (SSLKEYLOGFILE), like --keylog
+
+    [[tls]]                       # TLS: a server's RSA private key, like --tls-key
+    rsa_key = "acs.key"           # PEM, DER or PKCS#12
+    password = "..."              # optional: the key file's password
+    server = "192.0.2.10:443"     # optional: use it for this server only
+
+Relative paths in ``keylog`` and ``rsa_key`` are read from the secrets file's folder.
+
 ``--secret user:password`` adds an entry that applies to every kind, for that name.
 Passwords never reach the output unless the user asks (``--show-secrets``): results name
 the entry by its label, or its username.
@@ -44,6 +53,9 @@ KINDS = ("http", "connection_request", "omadm_client", "omadm_server")
 _NAME_KEY = {"http": "username", "connection_request": "username", "omadm_client": "username",
              "omadm_server": "server_id"}
 _KEYS = {"username", "server_id", "password", "realm", "label", "nonce", "nonce_b64", "nonce_hex"}
+
+
+TlsKeyEntry = tuple[str, str | None, tuple[str, int] | None]  # (key file, password, server it is bound to)
 
 
 class SecretError(Exception):
@@ -69,6 +81,8 @@ class Secret:
 class Secrets:
     entries: list[Secret] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    keylogs: list[str] = field(default_factory=list)  # TLS key log paths
+    tls_keys: list[TlsKeyEntry] = field(default_factory=list)  # RSA keys: (file, password, server)
 
     def for_name(self, kinds: tuple[str, ...], name: str | None) -> list[Secret]:
         """Entries of these kinds (and ``--secret`` ones) for this user or server id."""
@@ -115,7 +129,17 @@ def load_secrets(path: str | Path, into: Secrets | None = None) -> Secrets:
         doc = tomllib.loads(data.decode("utf-8"))
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SecretError(f"secrets file {path}: {exc}") from None
+    folder = p.parent
     for key, value in doc.items():
+        if key == "keylog":
+            paths = value if isinstance(value, list) else [value]
+            if not all(isinstance(v, str) for v in paths):
+                raise SecretError(f"secrets file {path}: keylog must be a path or a list of paths")
+            out.keylogs.extend(str(folder / v) for v in paths)
+            continue
+        if key == "tls":
+            out.tls_keys.extend(_tls_tables(value, folder, f"secrets file {path}"))
+            continue
         if key not in KINDS:
             raise SecretError(f"secrets file {path}: unknown section [[{key}]] (expected one of "
                               f"{', '.join(KINDS)})")
@@ -141,6 +165,28 @@ def load_secrets(path: str | Path, into: Secrets | None = None) -> Secrets:
                     nonce=_nonce(table, where),
                 )
             )
+    return out
+
+
+def _tls_tables(value: object, folder: Path, where: str) -> list[TlsKeyEntry]:
+    if not isinstance(value, list):
+        raise SecretError(f"{where}: tls must be an array of tables ([[tls]])")
+    out = []
+    for n, table in enumerate(value, 1):
+        here = f"{where}: [[tls]] #{n}"
+        if not isinstance(table, dict) or "rsa_key" not in table:
+            raise SecretError(f"{here}: needs rsa_key (the server's private key file)")
+        unknown = set(table) - {"rsa_key", "password", "server"}
+        if unknown:
+            raise SecretError(f"{here}: unknown key {sorted(unknown)[0]!r}")
+        server = None
+        if "server" in table:
+            host, _, port = str(table["server"]).rpartition(":")
+            if not host or not port.isdigit():
+                raise SecretError(f"{here}: server must be IP:PORT")
+            server = (host.strip("[]"), int(port))
+        password = str(table["password"]) if "password" in table else None
+        out.append((str(folder / str(table["rsa_key"])), password, server))
     return out
 
 

@@ -13,8 +13,11 @@ from benchmarks.gencap import main as gencap
 from dmsniff import parallel
 from dmsniff.capture import open_capture
 from dmsniff.cli import main
+from dmsniff.net.tls import TlsKeySpec
 from dmsniff.parallel import _PLAIN, WorkerError, WorkerPool, _dumps, _stream
 from dmsniff.pipeline import PARALLEL_MIN_BYTES, CaptureSummary, Decoder, Item
+
+NO_KEYS = TlsKeySpec()
 
 
 def test_parallel_report_is_identical(tmp_path: Path) -> None:
@@ -105,16 +108,16 @@ def test_early_job_for_an_unreadable_first_capture_is_dropped(tmp_path: Path,
 def test_early_job_without_bodies_is_not_used_when_bodies_are_needed(big_captures: tuple[Path, Path]) -> None:
     pool = WorkerPool(1)
     try:
-        pool.start("x.pcap", 0, 100, False, True)
-        assert pool.claim("x.pcap", 0, 100, True, True) is None  # dropped bodies the verifier needs
-        assert pool.claim("y.pcap", 0, 100, False, True) is None
-        assert pool.claim("x.pcap", 1, 100, False, True) is None
-        assert pool.claim("x.pcap", 0, 100, False, False) is None
+        pool.start("x.pcap", 0, 100, False, True, NO_KEYS)
+        assert pool.claim("x.pcap", 0, 100, True, True, NO_KEYS) is None  # dropped bodies the verifier needs
+        assert pool.claim("y.pcap", 0, 100, False, True, NO_KEYS) is None
+        assert pool.claim("x.pcap", 1, 100, False, True, NO_KEYS) is None
+        assert pool.claim("x.pcap", 0, 100, False, False, NO_KEYS) is None
         assert pool.busy
-        assert pool.claim("x.pcap", 0, 100, False, True) is not None
+        assert pool.claim("x.pcap", 0, 100, False, True, NO_KEYS) is not None
         assert not pool.busy
-        pool.start("x.pcap", 0, 100, True, True)
-        assert pool.claim("x.pcap", 0, 100, False, True) is not None  # kept bodies do no harm
+        pool.start("x.pcap", 0, 100, True, True, NO_KEYS)
+        assert pool.claim("x.pcap", 0, 100, False, True, NO_KEYS) is not None  # kept bodies do no harm
     finally:
         pool.close()
     assert pool.busy is False
@@ -126,8 +129,8 @@ def test_a_worker_that_dies_is_an_error_not_a_hang(big_captures: tuple[Path, Pat
     try:
         # Bodies kept: more records than the pipe holds, so worker 1 cannot have finished
         # (and sent its end) when it is killed.
-        pool.start(path, 0, 1 << 20, True, True)
-        pipes = pool.claim(path, 0, 1 << 20, True, True)
+        pool.start(path, 0, 1 << 20, True, True, NO_KEYS)
+        pipes = pool.claim(path, 0, 1 << 20, True, True, NO_KEYS)
         assert pipes is not None
         pool._procs[1].kill()
         with pytest.raises(WorkerError, match="decoding worker 1 stopped unexpectedly"):
@@ -139,7 +142,7 @@ def test_a_worker_that_dies_is_an_error_not_a_hang(big_captures: tuple[Path, Pat
         # Dead while idle: the next job cannot be handed out.
         pool._procs[1].join()
         with pytest.raises(WorkerError, match="decoding worker 1 is gone"):
-            pool.start(path, 1, 1 << 20, True, True)
+            pool.start(path, 1, 1 << 20, True, True, NO_KEYS)
         assert pool.broken
     finally:
         pool.close()

@@ -1,7 +1,8 @@
 """The HTTP requests and responses dmsniff finds equal what the real tshark finds.
 
 tshark runs with ``tcp.try_heuristic_first`` so it looks for HTTP on every port, as
-dmsniff does.  Compared per capture: the frame, method and URI of every request and
+dmsniff does; a capture recorded with a TLS key log (``x.keys`` beside ``x.pcap``) is
+decrypted by both with it.  Compared per capture: the frame, method and URI of every request and
 the frame and status of every response.
 """
 
@@ -16,6 +17,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.gencap import main as gencap
+from dmsniff.net.tls import TlsKeySpec
 from dmsniff.pipeline import Pipeline
 from dmsniff.report import JsonLinesReport
 from tests.conftest import CAPTURES, CORPUS
@@ -33,9 +35,17 @@ def _usec(t: str | float) -> str:
     return f"{float(t):.6f}"
 
 
+def keylog_of(path: Path) -> Path | None:
+    """The key log recorded with a TLS capture (``x.pcap`` -> ``x.keys``), if any."""
+    keys = path.with_name(path.name.split(".")[0] + ".keys")
+    return keys if keys.exists() else None
+
+
 def tshark_http(path: Path) -> tuple[Requests, Responses]:
+    keys = keylog_of(path)
+    tls = ["-o", f"tls.keylog_file:{keys}"] if keys else []
     out = subprocess.run(
-        ["tshark", "-n", "-r", str(path), "-o", "tcp.try_heuristic_first:TRUE", "-Y", "http",
+        ["tshark", "-n", "-r", str(path), *tls, "-o", "tcp.try_heuristic_first:TRUE", "-Y", "http",
          "-T", "fields", "-E", "separator=\t", "-e", "frame.number", "-e", "frame.time_epoch",
          "-e", "http.request.method", "-e", "http.request.uri", "-e", "http.response.code"],
         capture_output=True, text=True, check=True, timeout=600,
@@ -56,7 +66,9 @@ def tshark_http(path: Path) -> tuple[Requests, Responses]:
 
 def dmsniff_http(path: Path) -> tuple[Requests, Responses]:
     buf = io.StringIO()
-    Pipeline([JsonLinesReport(buf)]).run_files([str(path)])
+    keys = keylog_of(path)
+    spec = TlsKeySpec(((keys.name, keys.read_bytes()),)) if keys else None
+    Pipeline([JsonLinesReport(buf)], tls_keys=spec).run_files([str(path)])
     requests: Requests = []
     responses: Responses = []
     for line in buf.getvalue().splitlines():

@@ -257,12 +257,21 @@ def test_synack_first_orients_connection() -> None:
 
 
 def test_non_matching_flow_is_not_reassembled() -> None:
+    # Only an upper-case letter (an HTTP start line) or 22/23 (a TLS record) is worth probing.
     h = Harness()
     handshake(h, 1, 2)
-    h.send(True, 2, ACK, b"\x16\x03\x01 tls-ish")
+    h.send(True, 2, ACK, b"\x05\x03\x01 binary")
     h.tcp.finish()
     assert h.sinks == []
     assert h.tcp.reassembled == 0
+
+
+def test_tls_record_start_is_probed() -> None:
+    h = Harness()
+    handshake(h, 1, 2)
+    h.send(True, 2, ACK, b"\x16\x03\x01\x00\x05\x01hello")
+    h.tcp.finish()
+    assert len(h.sinks) == 1
 
 
 @settings(max_examples=150, deadline=None)
