@@ -259,7 +259,7 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
             tls: TlsKeySpec) -> int:
     from dmsniff.pipeline import Pipeline, settle_heap
     from dmsniff.report import FORMATS, JsonLinesReport
-    from dmsniff.sessions import CwmpSessions, DmSessions
+    from dmsniff.sessions import analysis_addons
 
     verifier = _verifier(args, secrets)
     fmt = args.format or ("jsonl" if args.live else "text")
@@ -267,7 +267,7 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
     try:
         writer = JsonLinesReport(out, flush=True) if (fmt == "jsonl" and args.live) else FORMATS[fmt](out)
         # The verifier comes first: session builders and writers see its verdicts on each message.
-        addons = [writer] if args.http_only else [verifier, CwmpSessions(), DmSessions(), writer]
+        addons = [writer] if args.http_only else [verifier, *analysis_addons(), writer]
         pipeline = Pipeline(addons, max_body=args.max_body, jobs=jobs, decode=not args.http_only, pool=pool,
                             tls_keys=tls)
         if args.live:

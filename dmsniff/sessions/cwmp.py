@@ -40,6 +40,7 @@ from decoders.cwmp import (
 )
 from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, Transaction, format_endpoint
 from dmsniff.pipeline import CaptureSummary
+from dmsniff.sessions import tls
 from dmsniff.sessions.base import SessionBuilder
 from dmsniff.sessions.history import ParameterLog
 from dmsniff.sessions.model import (
@@ -166,6 +167,7 @@ class _Live:
     closed_at: float | None = None  # its connection closed at (session may resume on a new one)
     ended: bool = False
     inform_frame: int = 0
+    tls_hosts: dict[str, str | None] = field(default_factory=dict)  # TLS connection -> host posted to
 
 
 @dataclass(slots=True)
@@ -211,6 +213,8 @@ class CwmpSessions(SessionBuilder):
         live = self._session_for(tx, req_rec, resp_rec)
         if live is None:
             return
+        if tx.tls is not None and tx.connection not in live.tls_hosts:
+            live.tls_hosts[tx.connection] = tls.request_host(tx)
         self._add_exchange(live, tx, req_rec, resp_rec)
 
     def datagram(self, dg: Datagram) -> None:
@@ -238,6 +242,9 @@ class CwmpSessions(SessionBuilder):
     def connection_end(self, end: ConnectionEnd) -> None:
         self._tick(end.time)
         live = self.by_conn.pop(end.connection, None)
+        if live is not None and end.tls is not None:
+            host = live.tls_hosts.get(end.connection)
+            live.session.findings.extend(tls.findings(end.tls, "cwmp", host, live.session.id))
         if live is None or live.ended:
             return
         if end.at_capture_end:

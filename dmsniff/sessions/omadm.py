@@ -31,6 +31,7 @@ from urllib.parse import urlsplit
 from decoders import notification, syncml
 from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, Transaction
 from dmsniff.pipeline import CaptureSummary
+from dmsniff.sessions import tls
 from dmsniff.sessions.base import SessionBuilder
 from dmsniff.sessions.history import ParameterLog
 from dmsniff.sessions.model import (
@@ -218,6 +219,7 @@ class _Live:
     resp_uri: str | None = None  # where the server wants the next message
     chunks: dict[tuple[str, str], _Chunks] = field(default_factory=dict)
     ended: bool = False
+    tls_hosts: dict[str, str | None] = field(default_factory=dict)  # TLS connection -> host posted to
 
 
 @dataclass(slots=True)
@@ -280,6 +282,8 @@ class DmSessions(SessionBuilder):
             live = self._new_session(tx, key, c_msg)
         if tx.connection not in live.session.connections:
             live.session.connections.append(tx.connection)
+            if tx.tls is not None:
+                live.tls_hosts[tx.connection] = tls.request_host(tx)
         if req is not None:
             self._client_message(live, tx, req, c_msg)
         if resp is not None:
@@ -313,6 +317,13 @@ class DmSessions(SessionBuilder):
 
     def connection_end(self, end: ConnectionEnd) -> None:
         self._tick(end.time)
+        if end.tls is not None:
+            # The newest session that ran over it (several may have, one after another).
+            for live in reversed(self.live.values()):
+                if end.connection in live.tls_hosts:
+                    host = live.tls_hosts[end.connection]
+                    live.session.findings.extend(tls.findings(end.tls, "omadm", host, live.session.id))
+                    break
 
     def capture_end(self, summary: CaptureSummary) -> None:
         for live in list(self.live.values()):

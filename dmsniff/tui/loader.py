@@ -17,7 +17,7 @@ from dmsniff.capture import CaptureError, CaptureInfo, Frame, open_capture
 from dmsniff.model import Datagram, HttpMessage, Transaction
 from dmsniff.net.tls import TlsKeySpec
 from dmsniff.pipeline import Addon, CaptureSummary, Pipeline
-from dmsniff.sessions import CwmpSessions, DmSessions
+from dmsniff.sessions import analysis_addons
 from dmsniff.sessions.model import Device, Finding, Session
 from dmsniff.verify.model import AuthResult
 from dmsniff.verify.secrets import Secrets
@@ -125,7 +125,7 @@ class Loader:
     def __init__(self, feed: Feed, secrets: Secrets | None = None, tls: TlsKeySpec | None = None) -> None:
         self.feed = feed
         self.stop = threading.Event()
-        self.pipeline = Pipeline([Verifier(secrets or Secrets()), CwmpSessions(), DmSessions(), feed], jobs=1,
+        self.pipeline = Pipeline([Verifier(secrets or Secrets()), *analysis_addons(), feed], jobs=1,
                                  tls_keys=tls)
 
     def _frames(self, frames: Iterator[Frame] | Sequence[Frame]) -> Iterator[Frame]:
