@@ -112,8 +112,10 @@ REASONS: Final = {
     "rsa-key-mismatch": "the RSA key given is not the key of this server's certificate",
     "rsa-decrypt-failed": "the premaster secret does not decrypt with the RSA key given",
     "rsa-key-not-rsa-kex": "an RSA key was given, but this session's key exchange is not RSA",
-    "resumed-unknown": "a resumed session whose full handshake is not in the capture",
+    "resumed-unknown": "a resumed session whose master secret is unknown (its full handshake was not "
+                       "decrypted, or is not in the capture)",
     "bad-record-mac": "key present but the record tags do not verify (wrong key or wrong capture)",
+    "damaged-record": "a record does not verify although the ones before it did (damaged in the capture?)",
     "unsupported-cipher": "a cipher suite or version this decoder cannot decrypt",
     "lost-sync": "a capture gap lost the record sequence",
     "not-tls": "the stream stopped looking like TLS",
@@ -215,13 +217,14 @@ class _Stage:
 
 class _Direction:
     __slots__ = ("app", "base", "buf", "ccs", "failures", "finished", "held", "hs", "hs_broken", "index",
-                 "key_updates", "ladder", "lost", "mode", "opaque", "pending", "prot", "reason", "records",
-                 "resync", "resync_candidates", "seq", "stage", "successes")
+                 "key_updates", "ladder", "lost", "mode", "need", "opaque", "pending", "prot", "reason",
+                 "records", "resync", "resync_candidates", "seq", "stage", "successes")
 
     def __init__(self, index: int) -> None:
         self.index = index
         self.buf = bytearray()
         self.base = 0  # stream offset of buf[0]
+        self.need = 0  # bytes buf must hold before the record in progress is complete
         self.mode = _PLAIN
         self.prot: Protection | None = None
         self.seq = 0
@@ -303,8 +306,10 @@ class TlsConnection:
             d.opaque += len(data)
             d.base += len(data)
             return events
-        d.buf += data
-        self._records(d, events)
+        buf = d.buf
+        buf += data
+        if len(buf) >= d.need:  # (most segments of a big record stop here: nothing to do yet)
+            self._records(d, events)
         return events
 
     def buffered(self, direction: int) -> int:
@@ -318,6 +323,7 @@ class TlsConnection:
         lost = len(d.buf) + length
         d.base += lost
         d.buf.clear()
+        d.need = 0
         if d.mode == _LOST:
             d.opaque += length
             return events
@@ -334,6 +340,9 @@ class TlsConnection:
 
     def receive_eof(self, direction: int) -> list[TlsEvent]:
         d = self._dirs[direction]
+        events: list[TlsEvent] = []
+        if d.held and self._refresh():  # the last chance for keys that were late
+            self._retry_keys(events)
         if d.buf and d.mode != _LOST:
             need = (d.buf[3] << 8 | d.buf[4]) + 5 if len(d.buf) >= 5 else 5
             self._problem(f"warning: the {self._side(d)}'s stream ends inside a TLS record "
@@ -345,7 +354,7 @@ class TlsConnection:
             for *_, body, _start, _end in d.held:
                 d.opaque += len(body)
             d.held = None
-        return []
+        return events
 
     @property
     def info(self) -> TlsInfo:
@@ -397,6 +406,7 @@ class TlsConnection:
         buf = d.buf
         n = len(buf)
         pos = 0
+        d.need = 0
         while n - pos >= 5:
             if d.resync:
                 found = self._find_record(d, buf, pos, n)
@@ -425,6 +435,7 @@ class TlsConnection:
                 break
             end = pos + 5 + length
             if end > n:
+                d.need = end - pos  # what the buffer must hold, once the consumed bytes are dropped
                 break
             body = bytes(buf[pos + 5:end])
             version = buf[pos + 1] << 8 | buf[pos + 2]
@@ -635,8 +646,11 @@ class TlsConnection:
             events.append(OpaqueData(d.index, len(body), end))
         elif ctype == CONTENT_ALERT:
             self._note_alert(Alert(d.index, None, None, True), end, events)
-        if d.successes == 0 and d.reason is None:
-            d.reason = Undecrypted("bad-record-mac", REASONS["bad-record-mac"])
+        if d.reason is None:
+            if d.successes == 0:
+                d.reason = Undecrypted("bad-record-mac", REASONS["bad-record-mac"])
+            else:
+                d.reason = Undecrypted("damaged-record", REASONS["damaged-record"])
         if d.failures >= MAX_FAILURES and d.successes == 0:
             self._opaque(d, "bad-record-mac", REASONS["bad-record-mac"])
 
@@ -916,6 +930,7 @@ class TlsConnection:
         if hs.derived:
             return
         hs.derived = True
+        self.keys.refresh()  # material the caller may have met since (a Decryption Secrets Block ...)
         self._key_generation = self.keys.generation
         ch, sh = hs.client_hello, hs.server_hello
         if ch is None or sh is None:
@@ -1019,6 +1034,7 @@ class TlsConnection:
 
     def _setup_13(self) -> None:
         """TLS 1.3 after the ServerHello: both directions' secret ladders from the key log."""
+        self.keys.refresh()
         self._key_generation = self.keys.generation
         hs, s = self._hs, self.suite
         ch = hs.client_hello

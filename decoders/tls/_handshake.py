@@ -275,7 +275,23 @@ def _iso(t: datetime.datetime) -> str:
     return t.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
+# A server sends the same certificate to every client: each is parsed once (at most 256 kept).
+_CERTIFICATES: dict[tuple[bytes, int], CertificateInfo | Malformed] = {}
+
+
 def certificate_info(der: bytes, chain_length: int) -> CertificateInfo | Malformed:
+    """The facts of one DER certificate (remembered: parsing X.509 is the costly part of a handshake)."""
+    key = (hashlib.sha256(der).digest(), chain_length)
+    known = _CERTIFICATES.get(key)
+    if known is None:
+        known = _certificate_info(der, chain_length)
+        if len(_CERTIFICATES) >= 256:
+            _CERTIFICATES.pop(next(iter(_CERTIFICATES)))
+        _CERTIFICATES[key] = known
+    return known
+
+
+def _certificate_info(der: bytes, chain_length: int) -> CertificateInfo | Malformed:
     """The facts of one DER certificate, via ``cryptography.x509``."""
     problems: list[str] = []
     try:

@@ -298,7 +298,7 @@ class TlsTracker:
         events = self.tls.receive_data(direction, data)
         if events:
             self._handle(events)
-        self._forget(direction)
+            self._forget(direction)
 
     def gap(self, direction: int, length: int, frame: int, ts: float) -> None:
         self.offsets[direction] += length
