@@ -260,3 +260,52 @@ def test_live_capture_on_missing_interface() -> None:
     res = run_cli("report", "--live", "-i", "nosuchif0", "--duration", "1")
     assert res.returncode == 2
     assert "nosuchif0" in res.stderr and "Traceback" not in res.stderr
+
+
+@pytest.mark.parametrize("keys", [True, False])
+def test_tls_reports_match_schema(tmp_path: Path, keys: bool) -> None:
+    cap = CAPTURES / "tls12_loopback.pcap"
+    opts = ["--keylog", str(CAPTURES / "tls12_loopback.keys")] if keys else []
+    out = tmp_path / "r.json"
+    assert main(["report", *opts, "--format", "json", "-o", str(out), str(cap)]) == 0
+    doc = json.loads(out.read_text())
+    jsonschema.validate(doc, SCHEMA)
+    assert len(doc["tls"]) == 22
+    assert sum(t["decrypted"] for t in doc["tls"]) == (20 if keys else 0)
+    assert all("tls" in tx for tx in doc["transactions"])
+    assert {f["code"] for f in doc["findings"]} >= ({"tls.fatal-alert", "tls.old-version", "tls.sni-missing",
+                                                      "tls.renegotiation"} if keys else {"tls.fatal-alert"})
+    assert main(["report", *opts, "--format", "jsonl", "-o", str(out), str(cap)]) == 0
+    defs = SCHEMA["$defs"]
+    for line in out.read_text().splitlines():
+        r = json.loads(line)
+        jsonschema.validate(r, {"$defs": defs, **defs[r["type"]]})
+
+
+def test_tls_text_report_says_why_a_connection_stayed_encrypted() -> None:
+    res = run_cli("report", "--tls-key", str(CAPTURES / "tls12_loopback.server.key"),
+                  str(CAPTURES / "tls12_loopback.pcap"))
+    assert res.returncode == 0, res.stderr
+    lines = [ln for ln in res.stdout.splitlines() if "TLS 1." in ln and "127.0.0.1" in ln and "→" in ln]
+    assert len(lines) == 21  # one line per TLS connection with a ServerHello
+    assert sum("decrypted (RSA key tls12_loopback.server.key)" in ln for ln in lines) == 5
+    assert sum("decrypted (resumed session" in ln for ln in lines) == 2
+    ecdhe = [ln for ln in lines if "ECDHE" in ln and "resumed" not in ln and "fatal alert" not in ln]
+    assert ecdhe and all("ECDHE: only a key log can decrypt this" in ln and "--keylog" in ln for ln in ecdhe)
+
+
+def test_tls_key_errors_are_one_line(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.key"
+    bad.write_text("not a key")
+    res = run_cli("report", "--tls-key", str(bad), str(LOOPBACK))
+    assert res.returncode == 2 and res.stderr.count("\n") == 1
+    assert "TLS key" in res.stderr and "not a PEM, DER or PKCS#12" in res.stderr
+    res = run_cli("report", "--keylog", str(tmp_path / "missing.keys"), str(LOOPBACK))
+    assert res.returncode == 2 and "cannot read key log" in res.stderr
+    bad.chmod(0o644)
+    key = CAPTURES / "tls12_loopback.server.key"
+    shared = tmp_path / "shared.key"
+    shared.write_bytes(key.read_bytes())
+    shared.chmod(0o644)
+    res = run_cli("report", "--tls-key", str(shared), str(LOOPBACK))
+    assert res.returncode == 0 and "readable by others" in res.stderr
