@@ -17,7 +17,7 @@ import struct
 from typing import Final
 
 from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4, TripleDES
+from cryptography.hazmat.decrepit.ciphers.algorithms import ARC4, Camellia, TripleDES
 from cryptography.hazmat.primitives import constant_time, hashes, hmac
 from cryptography.hazmat.primitives.asymmetric import padding
 from cryptography.hazmat.primitives.asymmetric.rsa import RSAPrivateKey
@@ -211,12 +211,12 @@ class _Aead13(Protection):
         return inner[end - 1], inner[:end - 1]
 
 
-def _block_algorithm(cipher: Cipher, key: bytes) -> algorithms.AES | TripleDES | algorithms.Camellia:
+def _block_algorithm(cipher: Cipher, key: bytes) -> algorithms.AES | TripleDES | Camellia:
     if cipher.name.startswith("AES"):
         return algorithms.AES(key)
     if cipher.name.startswith("3DES"):
         return TripleDES(key)
-    return algorithms.Camellia(key)
+    return Camellia(key)
 
 
 class _Block(Protection):
