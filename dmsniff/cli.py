@@ -20,6 +20,7 @@ from dmsniff import __version__
 from dmsniff.capture import CaptureError, CaptureInfo, Frame
 
 if TYPE_CHECKING:
+    from dmsniff.export import PcapngExport
     from dmsniff.net.tls import TlsKeySpec
     from dmsniff.parallel import WorkerPool
     from dmsniff.pipeline import Pipeline
@@ -118,6 +119,7 @@ def build_parser() -> argparse.ArgumentParser:
         "--fail-on-invalid", action="store_true", help="exit 1 when a credential is judged invalid (for CI)"
     )
     _tls_options(rep)
+    _export_options(rep)
     live = rep.add_argument_group("live capture")
     live.add_argument("--live", action="store_true", help="capture from an interface instead of files")
     live.add_argument("-i", "--interface", metavar="IFACE", help="interface to capture on (with --live)")
@@ -195,6 +197,47 @@ def _tls_options(p: argparse.ArgumentParser) -> None:
     )
 
 
+def _export_options(p: argparse.ArgumentParser) -> None:
+    exp = p.add_argument_group("export")
+    exp.add_argument(
+        "--export-pcapng",
+        metavar="OUT.pcapng",
+        help="also write the capture's packets (all, or those of --export-session) to OUT.pcapng, with the "
+        "TLS key log lines that opened its connections in a Decryption Secrets Block: Wireshark opens it "
+        "decrypted with no key option (one CAPTURE; only the exported connections' lines are written)",
+    )
+    exp.add_argument(
+        "--export-session",
+        metavar="ID",
+        action="append",
+        default=[],
+        help="with --export-pcapng: only this session's packets (S55, D5 ...: its TCP connections, datagrams "
+        "and connection requests, as the UI's P key writes them); repeatable",
+    )
+
+
+def _export_problem(args: argparse.Namespace) -> str | None:
+    """What is wrong with the --export-* options, if anything."""
+    if args.export_session and not args.export_pcapng:
+        return "--export-session needs --export-pcapng OUT.pcapng"
+    if args.export_pcapng and (args.live or len(args.captures) != 1):
+        return "--export-pcapng exports one capture file: give exactly one CAPTURE (not --live)"
+    if args.export_session and args.http_only:
+        return "--http-only builds no sessions: drop --export-session (or --http-only)"
+    return None
+
+
+def _write_export(export: PcapngExport, args: argparse.Namespace) -> None:
+    from dmsniff.export import ExportError
+
+    try:
+        frames, lines = export.write(args.captures[0], args.export_pcapng)
+    except ExportError as exc:
+        raise CliError(str(exc)) from None
+    keys = f" and {lines} TLS key log line{'s' if lines != 1 else ''}" if lines else ""
+    print(f"dmsniff: wrote {frames} frames{keys} to {args.export_pcapng}", file=sys.stderr)
+
+
 class CliError(Exception):
     """A problem with what the user asked for; its text is the one-line message."""
 
@@ -235,6 +278,10 @@ def cmd_report(args: argparse.Namespace) -> int:
             file=sys.stderr,
         )
         return EXIT_ALL_FAILED
+    problem = _export_problem(args)
+    if problem is not None:
+        print(f"dmsniff: error: {problem}", file=sys.stderr)
+        return EXIT_ALL_FAILED
     secrets = _secrets(args)
     tls = _tls_spec(args, secrets, live=args.live)
     jobs = 1 if args.live else (args.jobs or default_jobs())
@@ -268,6 +315,12 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
         writer = JsonLinesReport(out, flush=True) if (fmt == "jsonl" and args.live) else FORMATS[fmt](out)
         # The verifier comes first: session builders and writers see its verdicts on each message.
         addons = [writer] if args.http_only else [verifier, *analysis_addons(), writer]
+        export = None
+        if args.export_pcapng:
+            from dmsniff.export import PcapngExport
+
+            export = PcapngExport(args.export_session)  # collects sessions and TLS key log lines
+            addons.append(export)
         pipeline = Pipeline(addons, max_body=args.max_body, jobs=jobs, decode=not args.http_only, pool=pool,
                             tls_keys=tls)
         if args.live:
@@ -297,6 +350,8 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
         return EXIT_ALL_FAILED
     if failed:
         return EXIT_SOME_FAILED
+    if export is not None:
+        _write_export(export, args)
     if args.fail_on_invalid and verifier.counts.get("invalid"):
         n = verifier.counts["invalid"]
         print(f"dmsniff: {n} invalid credential(s) (--fail-on-invalid)", file=sys.stderr)

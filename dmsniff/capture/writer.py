@@ -1,21 +1,96 @@
-"""Minimal pcapng writer used to save live captures as they arrive."""
+"""pcapng blocks, and a minimal pcapng writer used to save live captures as they arrive.
+
+The block functions are the one place dmsniff lays out pcapng (draft-ietf-opsawg-pcapng):
+the live writer below and the session exports (:mod:`dmsniff.export`) both use them.  Every
+block is little-endian, as the Section Header Block's byte-order magic says.
+"""
 
 from __future__ import annotations
 
 import struct
+from collections.abc import Sequence
 from types import TracebackType
 from typing import BinaryIO
 
+__all__ = [
+    "BLOCK_DSB",
+    "BLOCK_EPB",
+    "BLOCK_IDB",
+    "BLOCK_SHB",
+    "SECRETS_TLS_KEYLOG",
+    "PcapngWriter",
+    "block",
+    "decryption_secrets_block",
+    "enhanced_packet_block",
+    "interface_description_block",
+    "option",
+    "section_header_block",
+    "tls_keylog_block",
+]
+
+BLOCK_SHB = 0x0A0D0D0A  # Section Header Block
+BLOCK_IDB = 0x00000001  # Interface Description Block
+BLOCK_EPB = 0x00000006  # Enhanced Packet Block
+BLOCK_DSB = 0x0000000A  # Decryption Secrets Block
+SECRETS_TLS_KEYLOG = 0x544C534B  # "TLSK": an NSS key log (SSLKEYLOGFILE), pcapng §4.7
 _BOM = 0x1A2B3C4D
 
 
-def _option(code: int, value: bytes) -> bytes:
-    return struct.pack("<HH", code, len(value)) + value + b"\0" * (-len(value) % 4)
+def _pad(data: bytes) -> bytes:
+    """``data`` padded with zeros to a multiple of 4 bytes."""
+    return data + b"\0" * (-len(data) % 4)
 
 
-def _block(btype: int, body: bytes) -> bytes:
+def option(code: int, value: bytes) -> bytes:
+    """One option (code, length, value padded to 32 bits); code 0 with no value ends a list."""
+    return struct.pack("<HH", code, len(value)) + _pad(value)
+
+
+def block(btype: int, body: bytes) -> bytes:
+    """A whole block: type, total length, ``body`` (a multiple of 4 bytes), total length again."""
     blen = 12 + len(body)
     return struct.pack("<II", btype, blen) + body + struct.pack("<I", blen)
+
+
+def section_header_block(application: str = "dmsniff") -> bytes:
+    """A Section Header Block of unknown length (-1), naming the writing application."""
+    opts = option(4, application.encode()) + option(0, b"")  # shb_userappl
+    return block(BLOCK_SHB, struct.pack("<IHHq", _BOM, 1, 0, -1) + opts)
+
+
+def interface_description_block(linktype: int, snaplen: int, *, name: str | None = None,
+                                tsresol: int | None = None) -> bytes:
+    """An interface; ``tsresol`` is the if_tsresol exponent (9: nanoseconds; none: microseconds)."""
+    opts = b""
+    if name:
+        opts += option(2, name.encode("utf-8", "replace"))  # if_name
+    if tsresol is not None:
+        opts += option(9, bytes([tsresol]))  # if_tsresol: 10^-tsresol
+    if opts:
+        opts += option(0, b"")
+    return block(BLOCK_IDB, struct.pack("<HHI", linktype, 0, snaplen) + (opts or option(0, b"")))
+
+
+def enhanced_packet_block(interface: int, units: int, data: bytes, orig_len: int | None = None) -> bytes:
+    """One packet on ``interface``; ``units`` is its time in the interface's resolution."""
+    caplen = len(data)
+    head = struct.pack("<IIIII", interface, units >> 32, units & 0xFFFFFFFF, caplen,
+                       caplen if orig_len is None else orig_len)
+    return block(BLOCK_EPB, head + _pad(data))
+
+
+def decryption_secrets_block(secrets_type: int, data: bytes) -> bytes:
+    """A Decryption Secrets Block: the secrets of the packets that follow it (pcapng §4.7)."""
+    return block(BLOCK_DSB, struct.pack("<II", secrets_type, len(data)) + _pad(data))
+
+
+def tls_keylog_block(lines: Sequence[str]) -> bytes:
+    """A Decryption Secrets Block holding NSS key log lines (Wireshark decrypts TLS with them).
+
+    The secrets are the lines joined by newlines, with a final newline, as in a key log file.
+    """
+    text = "".join(f"{line}\n" for line in lines)
+    return decryption_secrets_block(SECRETS_TLS_KEYLOG, text.encode("ascii", "replace"))
 
 
 class PcapngWriter:
@@ -28,14 +103,13 @@ class PcapngWriter:
     def __init__(self, path: str, linktype: int, snaplen: int = 262144, if_name: str | None = None) -> None:
         self._fh: BinaryIO = open(path, "wb")  # noqa: SIM115 - closed by close()
         self.path = path
-        shb_opts = _option(4, b"dmsniff") + _option(0, b"")  # shb_userappl
-        shb = struct.pack("<IHHq", _BOM, 1, 0, -1) + shb_opts  # section length unknown (-1)
-        idb_opts = b""
-        if if_name:
-            idb_opts += _option(2, if_name.encode("utf-8", "replace"))  # if_name
-        idb_opts += _option(9, b"\x09") + _option(0, b"")  # if_tsresol: 10^-9
-        idb = struct.pack("<HHI", linktype, 0, snaplen) + idb_opts
-        self._fh.write(_block(0x0A0D0D0A, shb) + _block(1, idb))
+        idb = interface_description_block(linktype, snaplen, name=if_name, tsresol=9)
+        self._fh.write(section_header_block() + idb)
+        self._fh.flush()
+
+    def write_tls_keylog(self, lines: Sequence[str]) -> None:
+        """Append a Decryption Secrets Block with key log lines (before the packets they open)."""
+        self._fh.write(tls_keylog_block(lines))
         self._fh.flush()
 
     def write(self, ts: float, data: bytes, orig_len: int | None = None) -> None:
@@ -43,11 +117,7 @@ class PcapngWriter:
         sec = int(ts)
         # Split before scaling: ts * 1e9 as a float would lose ~100 ns at today's epoch.
         units = sec * 1_000_000_000 + round((ts - sec) * 1e9)
-        caplen = len(data)
-        body = struct.pack(
-            "<IIIII", 0, units >> 32, units & 0xFFFFFFFF, caplen, caplen if orig_len is None else orig_len
-        )
-        self._fh.write(_block(6, body + data + b"\0" * (-caplen % 4)))
+        self._fh.write(enhanced_packet_block(0, units, data, orig_len))
         self._fh.flush()
 
     def close(self) -> None:

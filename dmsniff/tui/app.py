@@ -10,6 +10,11 @@ Layout::
 
 The capture is read by :class:`~dmsniff.tui.loader.Loader` in a worker thread; sessions
 appear as they are found.  Keys: see :data:`HELP_KEYS` (and ``?`` in the app).
+
+TLS: sessions, timeline arrows and connections that ran over TLS carry a lock; a TLS session
+gets a line per connection above its timeline (version, suite, where the keys came from, or
+why data stayed encrypted); ``t`` lists every TLS connection of the captures, the ones no
+session could use (not decrypted) first.
 """
 
 from __future__ import annotations
@@ -33,14 +38,17 @@ from textual.timer import Timer
 from textual.widgets import Footer, Input, OptionList, Static, TabbedContent, TabPane
 from textual.widgets.option_list import Option
 
+from decoders.tls import TlsInfo
 from dmsniff.capture import Frame
+from dmsniff.export import keylog_lines, session_connections
+from dmsniff.model import TlsFacts
 from dmsniff.net.tls import TlsKeySpec
 from dmsniff.sessions.labels import conversation
 from dmsniff.sessions.model import Session
 from dmsniff.tui import views
 from dmsniff.tui.filter import HELP as FILTER_HELP
-from dmsniff.tui.filter import FilterError, compile_filter
-from dmsniff.tui.loader import Feed, Loader, Progress
+from dmsniff.tui.filter import FilterError, SessionTls, compile_filter
+from dmsniff.tui.loader import Feed, Loader, Progress, TlsKeeper
 from dmsniff.tui.session_list import SessionList, SessionRow
 from dmsniff.verify.model import AuthResult, badge
 from dmsniff.verify.secrets import Secrets
@@ -52,18 +60,23 @@ Keys
   tab/shift+tab  next/previous pane              1…7            detail tab (Decoded … Findings)
   f              filter bar (enter applies)      esc            back to the sessions list
   /  n           search sessions, next match     s              sort by the next column
-  P  J  B        export the session: pcap, JSON, message bodies (to the current folder)
+  P  J  B        export the session: pcap, JSON, message bodies (to the current folder);
+                 over TLS, P writes pcapng with its keys inside: Wireshark opens it decrypted
+  t              TLS connections: how each was decrypted, or why it was not
+  🔒             ran over TLS: sessions (Auth column), arrows, the line above the timeline
   ?              this help                       q              quit
 Mouse: click to select, wheel to scroll, click a column header to sort.
 """
 
+TLS_LIST_LIMIT = 2000  # TLS connections listed by the t screen (those not decrypted come first)
 SHOW_DELAY = 0.12  # seconds: cursor moves closer together than this show only where the cursor stops
 _FILTER_PLACEHOLDER = "filter: proto:cwmp fault:9001 auth:invalid finding:error … (enter)"
 _SEVERITY_ORDER = {"error": 0, "warning": 1, "info": 2}
 _SORTS = ("time", "protocol", "device", "server", "messages", "auth", "findings")
 
 
-def session_row(s: Session) -> SessionRow:
+def session_row(s: Session, tls: bool = False) -> SessionRow:
+    """The sessions list's row of ``s``; ``tls``: it ran over TLS (a lock in the Auth column)."""
     results = [a for m in s.messages for a in m.auth if isinstance(a, AuthResult)]
     results.extend(a for cr in s.connection_requests for a in cr.auth if isinstance(a, AuthResult))
     worst = min((f.severity for f in s.findings), key=lambda x: _SEVERITY_ORDER.get(x, 9), default="")
@@ -78,6 +91,7 @@ def session_row(s: Session) -> SessionRow:
         auth=badge(results) or "",
         findings=len(s.findings),
         severity=worst,
+        lock=views.LOCK if tls else "",
     )
 
 
@@ -115,6 +129,27 @@ class HelpScreen(ModalScreen[None]):
             yield Static(Text(HELP_KEYS + "\nFilter language\n" + FILTER_HELP))
 
 
+class TlsScreen(ModalScreen[None]):
+    """Every TLS connection of the captures: those not decrypted first, with why and what would help."""
+
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q,t", "dismiss", "close")]
+    DEFAULT_CSS = """
+    TlsScreen { align: center middle; }
+    TlsScreen > VerticalScroll {
+        width: 90%; height: 80%; border: round $accent; padding: 0 1; background: $surface;
+    }
+    """
+
+    def __init__(self, body: Text) -> None:
+        super().__init__()
+        self.body = body
+
+    def compose(self) -> ComposeResult:
+        with VerticalScroll() as scroll:
+            scroll.border_title = "TLS connections (esc closes)"
+            yield Static(self.body, id="tls-connections")
+
+
 class DmsniffApp(App[None]):
     """Sessions, timeline and detail of one or more captures (or a live interface)."""
 
@@ -124,6 +159,7 @@ class DmsniffApp(App[None]):
     #filter { height: 3; }
     #status { height: 1; color: $text-muted; padding: 0 1; }
     #right { width: 1fr; }
+    #session-tls { height: auto; max-height: 7; padding: 0 1; display: none; }
     #timeline { height: 40%; border: round $primary-darken-2; }
     #detail { height: 1fr; }
     .pane-body { padding: 0 1; }
@@ -139,6 +175,7 @@ class DmsniffApp(App[None]):
         Binding("P", "export('pcap')", "pcap"),
         Binding("J", "export('json')", "json"),
         Binding("B", "export('bodies')", "bodies"),
+        Binding("t", "tls", "TLS", show=False),
         *[Binding(str(i + 1), f"tab({i})", show=False) for i in range(7)],
     ]
 
@@ -172,6 +209,8 @@ class DmsniffApp(App[None]):
         self._last_show = 0.0
         self._timeline_width = 0
         self._switch = sys.getswitchinterval()
+        self._tls_seen = 0  # TLS connections ended when the status line was last drawn
+        self._tls_warned = False
 
     # -- layout ----------------------------------------------------------------------------------
     def compose(self) -> ComposeResult:
@@ -181,6 +220,7 @@ class DmsniffApp(App[None]):
                 yield SessionList(id="sessions")
                 yield Static("", id="status")
             with Vertical(id="right"):
+                yield Static("", id="session-tls")
                 yield Timeline(id="timeline")
                 with TabbedContent(id="detail"):
                     for name in ("Decoded", "XML", "HTTP", "Hex", "Frames", "Auth", "Findings"):
@@ -225,7 +265,7 @@ class DmsniffApp(App[None]):
         for s in batch:
             self.sessions.append(s)
             self.by_id[s.id] = s
-            row = self.rows[s.id] = session_row(s)
+            row = self.rows[s.id] = session_row(s, self.over_tls(s))
             if self.predicate(s):
                 new_rows.append(row)
         lst = self.query_one(SessionList)
@@ -245,10 +285,103 @@ class DmsniffApp(App[None]):
         if leftover:
             self.add_sessions(leftover)
         state = "done" if p.done else "reading"
-        text = f"{state}: {p.packets:,} packets, {len(self.sessions):,} sessions ({lst.row_count:,} shown)"
+        text = Text(
+            f"{state}: {p.packets:,} packets, {len(self.sessions):,} sessions ({lst.row_count:,} shown)"
+        )
+        keeper = self.feed.tls
+        counts = keeper.counts
+        ended = sum(counts.values())
+        if ended:
+            text.append(f" · {ended:,} TLS")
+            if counts["encrypted"]:
+                text.append(f", {counts['encrypted']:,} not decrypted (t)", style="bold yellow")
+        if ended != self._tls_seen:
+            self._tls_seen = ended
+            self._show_session_tls()  # a connection of the session shown may have ended since
+        if p.done and counts["encrypted"] and not self._tls_warned:
+            self._tls_warned = True
+            n = counts["encrypted"]
+            self.notify(f"{n} TLS connection{'s' if n > 1 else ''} not decrypted: t shows why",
+                        severity="warning")
         if p.errors:
-            text += f" — {p.errors[-1]}"
+            text.append(f" — {p.errors[-1]}")
         self.query_one("#status", Static).update(text)
+
+    # -- TLS ---------------------------------------------------------------------------------------
+    def tls_connections(self, s: Session) -> list[tuple[str, TlsInfo | None, TlsFacts | None]]:
+        """The session's connections that ran over TLS, with what is known of each."""
+        keeper: TlsKeeper = self.feed.tls
+        out: list[tuple[str, TlsInfo | None, TlsFacts | None]] = []
+        for conn in session_connections(s):
+            info, facts = keeper.info.get(conn), keeper.facts.get(conn)
+            if info is not None or facts is not None:
+                out.append((conn, info, facts))
+        return out
+
+    def over_tls(self, s: Session) -> bool:
+        """Whether the session's messages were decrypted from TLS."""
+        info = self.feed.tls.info
+        return any(views.connection_of(m.transaction) in info for m in s.messages)
+
+    def session_tls(self, s: Session) -> SessionTls | None:
+        """What the filter's ``tls:`` field knows of a session; None when it was plaintext."""
+        conns = self.tls_connections(s)
+        if not conns:
+            return None
+        infos = [facts.summary.info if facts is not None else info for _c, info, facts in conns]
+        return SessionTls(
+            versions=frozenset(i.version_name for i in infos if i is not None and i.version is not None),
+            encrypted=any(f is not None and views.tls_state(f) == "encrypted" for _c, _i, f in conns),
+            resumed=any(i is not None and i.resumed for i in infos),
+        )
+
+    def _show_session_tls(self) -> None:
+        """The line(s) above the timeline: the TLS of the shown session's connections."""
+        header = self.query_one("#session-tls", Static)
+        conns = self.tls_connections(self.current) if self.current is not None else []
+        header.display = bool(conns)
+        if conns:
+            header.update(views.session_tls(conns))
+
+    def action_tls(self) -> None:
+        keeper = self.feed.tls
+        used: dict[str, list[str]] = {}
+        for s in self.sessions:
+            for conn in session_connections(s):
+                used.setdefault(conn, []).append(s.id)
+        facts = keeper.all_facts()
+        ended = {f.connection for f in facts}
+        order = {"encrypted": 0, "no-data": 1, "decrypted": 2}
+        facts.sort(key=lambda f: (order[views.tls_state(f)], f.capture, f.first_frame))
+        body = Text()
+        counts = keeper.counts
+        body.append(f"{len(facts)} TLS connections ended: {counts['decrypted']} decrypted, "
+                    f"{counts['encrypted']} not decrypted, {counts['no-data']} without application data",
+                    style="bold")
+        still_open = [c for c in list(keeper.info) if c not in ended]  # list(): the loader may add to it
+        if still_open:
+            body.append(f"; {len(still_open)} still open, decrypting", style="bold")
+        heading = ""
+        titles = {"encrypted": "Not decrypted", "no-data": "No application data", "decrypted": "Decrypted"}
+        for f in facts[:TLS_LIST_LIMIT]:
+            title = titles[views.tls_state(f)]
+            if title != heading:
+                heading = title
+                body.append(f"\n\n{title}", style="bold underline")
+            body.append("\n")
+            body.append_text(views.tls_connection_text(f.connection, None, f, used.get(f.connection, ())))
+        if len(facts) > TLS_LIST_LIMIT:
+            more = len(facts) - TLS_LIST_LIMIT
+            body.append(f"\n… and {more:,} more: dmsniff report lists them all", style="dim")
+        loose = [f for f in self.feed.findings if f.code.startswith("tls.")]
+        if loose:
+            body.append("\n\nTLS findings outside sessions", style="bold underline")
+            for finding in loose:
+                body.append("\n")
+                body.append_text(views.finding_text(finding))
+        if not facts and not still_open:
+            body.append("\n\nNo TLS connection (yet).", style="dim")
+        self.push_screen(TlsScreen(body))
 
     def _timeline_resized(self) -> None:
         if self.current is None:
@@ -300,6 +433,7 @@ class DmsniffApp(App[None]):
         self._draw_timeline(timeline, s)
         timeline.border_title = f"{s.id}  {s.protocol}  {s.device_id or '-'} ↔ {s.server_name or s.server}"
         timeline.border_subtitle = f"end: {s.end_reason}"
+        self._show_session_tls()
         if self.current_steps:
             timeline.highlighted = 0
         self.query_one("#view-auth", Static).update(views.auth_table(s))
@@ -316,11 +450,13 @@ class DmsniffApp(App[None]):
         width = max(60, timeline.size.width - 4)
         self._timeline_width = timeline.size.width
         marks = views.finding_frames(s)
+        info = self.feed.tls.info
+        locked = [views.connection_of(views.step_transaction(st)) in info for st in self.current_steps]
         highlighted = timeline.highlighted
         timeline.clear_options()
         timeline.add_options(
             [
-                Option(views.step_line(s, st, width, marks), id=str(i))
+                Option(views.step_line(s, st, width, marks, locked[i]), id=str(i))
                 for i, st in enumerate(self.current_steps)
             ]
         )
@@ -338,11 +474,15 @@ class DmsniffApp(App[None]):
             return
         step = self.current_steps[index]
         msg = views.http_of(step, self.feed.transactions)
+        keeper = self.feed.tls
+        tls = views.tls_of(step, self.feed.transactions, keeper.info)
+        conn = views.connection_of(views.step_transaction(step))
+        facts = keeper.facts.get(conn) if conn is not None and tls is not None else None
         self.query_one("#view-decoded", Static).update(views.decoded_view(step))
         self.query_one("#view-xml", Static).update(views.xml_view(step, msg))
-        self.query_one("#view-http", Static).update(views.http_view(msg))
+        self.query_one("#view-http", Static).update(views.http_view(msg, tls))
         self.query_one("#view-hex", Static).update(views.hex_view(msg))
-        self.query_one("#view-frames", Static).update(views.frames_view(step, msg))
+        self.query_one("#view-frames", Static).update(views.frames_view(step, msg, tls, facts))
 
     @on(OptionList.OptionSelected, "#findings")
     def _finding_selected(self, event: OptionList.OptionSelected) -> None:
@@ -383,7 +523,7 @@ class DmsniffApp(App[None]):
     def apply_filter(self, text: str) -> bool:
         status = self.query_one("#status", Static)
         try:
-            self.predicate = compile_filter(text)
+            self.predicate = compile_filter(text, tls=self.session_tls)
         except FilterError as exc:
             status.update(Text(f"filter error at column {exc.position + 1}: {exc.message}", style="bold red"))
             return False
@@ -427,7 +567,7 @@ class DmsniffApp(App[None]):
 
     # -- exports ---------------------------------------------------------------------------------
     def action_export(self, what: str) -> None:
-        from dmsniff.tui import export
+        from dmsniff import export
 
         s = self.current
         if s is None:
@@ -443,8 +583,16 @@ class DmsniffApp(App[None]):
                         severity="warning",
                     )
                     return
-                n = export.export_pcap(s, path, base.with_suffix(".pcap"))
-                self.notify(f"wrote {n} frames to {base.with_suffix('.pcap')}")
+                # Over TLS: pcapng, with the key log lines of its connections inside.
+                lines = keylog_lines(session_connections(s), self.feed.tls.facts)
+                still_open = [c for c, _info, facts in self.tls_connections(s) if facts is None]
+                if still_open:
+                    self.notify(f"TLS connection {', '.join(still_open)} has not ended yet: its keys are "
+                                "not in the export", severity="warning")
+                out = base.with_suffix(".pcapng" if lines else ".pcap")
+                n = export.export_pcap(s, path, out, lines)
+                keys = f" and {len(lines)} TLS key log line{'s' if len(lines) > 1 else ''}" if lines else ""
+                self.notify(f"wrote {n} frames{keys} to {out}")
             elif what == "json":
                 export.export_json(s, base.with_suffix(".json"))
                 self.notify(f"wrote {base.with_suffix('.json')}")

@@ -50,6 +50,12 @@ Fields (names and values are case-insensitive):
     substring of an Inform event code (``event:boot``, ``event:"6 CONNECTION"``); alone: has events.
 ``pkg:``
     an OMA DM package number present (``pkg:0``: the session began with a notification).
+``tls:``
+    alone, ``yes`` or ``any``: the session ran over TLS; ``no``: it did not; ``1.0`` ... ``1.3`` (or
+    ``ssl3``): a connection of that version; ``decrypted``: everything it sent over TLS could be
+    read; ``encrypted``: some of it stayed encrypted; ``resumed``: a connection resumed a TLS
+    session.  What a session ran over comes from the ``tls`` lookup given to
+    :func:`compile_filter` (without one, every session is plaintext).
 
 A free-text term is a substring of the session id, device id, device identity values, client,
 server, server name, finding codes and messages, or the one-line conversation summary
@@ -79,13 +85,28 @@ __all__ = [
     "Not",
     "Or",
     "Predicate",
+    "SessionTls",
     "Term",
+    "TlsLookup",
     "clear_cache",
     "compile_filter",
     "parse_filter",
 ]
 
 Predicate = Callable[[Session], bool]
+
+
+@dataclass(frozen=True, slots=True)
+class SessionTls:
+    """What the ``tls:`` field knows of the TLS a session ran over."""
+
+    versions: frozenset[str]  # "TLS 1.2", "TLS 1.3" ... of its TLS connections
+    encrypted: bool  # some of what its connections carried stayed encrypted
+    resumed: bool  # a connection resumed an earlier TLS session
+
+
+#: The TLS a session ran over, or None when it ran over plain TCP.
+TlsLookup = Callable[[Session], SessionTls | None]
 
 HELP = """\
 Terms separated by spaces must all match; bare words search ids, device, server,
@@ -101,6 +122,7 @@ Fields (case-insensitive):
   finding:  finding:error|warning|info  finding:omadm.status (code substring)
   session:S55 (id:)   end:204|completed|timeout|auth-failed   pkg:0
   event:boot  event:"6 CONNECTION"
+  tls:  tls:no  tls:1.2|1.3  tls:decrypted|encrypted|resumed   (tls: alone = over TLS)
 Example:  proto:cwmp (fault:9001 or rpc:Reboot) !auth:valid"""
 
 
@@ -231,7 +253,7 @@ def _tokenize(text: str) -> list[_Token]:
                 tokens.append(_Token(keyword, i))
             elif m is not None:
                 name = m.group(1).lower()
-                if name not in _FACTORIES:
+                if name not in _FACTORIES and name not in _CONTEXT_FIELDS:
                     raise FilterError(
                         f"unknown field {m.group(1)!r}: known fields are {', '.join(FIELDS)}"
                         ' (put text with a colon in "quotes" to search for it)',
@@ -523,6 +545,36 @@ def _pkg(value: str, position: int) -> Predicate:
     return lambda s: any(m.package == number for m in s.messages)
 
 
+_TLS_VERSION = re.compile(r"(?:tls)?v?(1\.[0-3])", re.ASCII)
+_TLS_WORDS = ("yes", "any", "no", "none", "decrypted", "encrypted", "resumed")
+
+
+def _tls(value: str, position: int, lookup: TlsLookup | None) -> Predicate:
+    wanted = value.lower()
+    tls: TlsLookup = lookup if lookup is not None else (lambda s: None)
+    if wanted in ("", "yes", "any"):
+        return lambda s: tls(s) is not None
+    if wanted in ("no", "none"):
+        return lambda s: tls(s) is None
+    if wanted == "decrypted":
+        return lambda s: (t := tls(s)) is not None and not t.encrypted
+    if wanted == "encrypted":
+        return lambda s: (t := tls(s)) is not None and t.encrypted
+    if wanted == "resumed":
+        return lambda s: (t := tls(s)) is not None and t.resumed
+    m = _TLS_VERSION.fullmatch(wanted)
+    version = f"TLS {m.group(1)}" if m is not None else "SSL 3.0" if wanted in ("ssl3", "3.0") else None
+    if version is None:
+        choices = ", ".join(_TLS_WORDS)
+        raise FilterError(f"tls: needs one of {choices}, or a version (1.0 ... 1.3), not {value!r}", position)
+    return lambda s: (t := tls(s)) is not None and version in t.versions
+
+
+# Fields whose predicates need more than the session: factory(value, position, tls lookup), cost.
+_CONTEXT_FIELDS: dict[str, tuple[Callable[[str, int, TlsLookup | None], Predicate], int]] = {
+    "tls": (_tls, 2),
+}
+
 # Field name -> (factory, cost).  Cost orders the operands of AND/OR: 0 a comparison or two,
 # 1 a few strings, 2 a walk over the messages, 3 free text (may build the conversation line).
 _FIELD_TABLE: tuple[tuple[tuple[str, ...], _Factory, int], ...] = (
@@ -543,7 +595,7 @@ _FACTORIES: dict[str, tuple[_Factory, int]] = {
     name: (factory, cost) for names, factory, cost in _FIELD_TABLE for name in names
 }
 #: Every field name the language knows, aliases included, in the order the help lists them.
-FIELDS: tuple[str, ...] = tuple(_FACTORIES)
+FIELDS: tuple[str, ...] = (*_FACTORIES, *_CONTEXT_FIELDS)
 _TEXT_COST = 3
 
 
@@ -600,18 +652,21 @@ def _always(s: Session) -> bool:
     return True
 
 
-def _compile(node: Node) -> tuple[Predicate, int]:
+def _compile(node: Node, tls: TlsLookup | None = None) -> tuple[Predicate, int]:
     """The predicate for ``node`` and its cost."""
     if isinstance(node, Term):
         if node.field is None:
             return _text(node.value), _TEXT_COST
+        if node.field in _CONTEXT_FIELDS:
+            context_factory, cost = _CONTEXT_FIELDS[node.field]
+            return context_factory(node.value, node.value_position, tls), cost
         factory, cost = _FACTORIES[node.field]
         return factory(node.value, node.value_position), cost
     if isinstance(node, Not):
-        inner, cost = _compile(node.operand)
+        inner, cost = _compile(node.operand, tls)
         return (lambda s: not inner(s)), cost
     if isinstance(node, And | Or):
-        compiled = sorted((_compile(n) for n in node.operands), key=lambda pc: pc[1])
+        compiled = sorted((_compile(n, tls) for n in node.operands), key=lambda pc: pc[1])
         predicates = [p for p, _ in compiled]
         combine = _all_of if isinstance(node, And) else _any_of
         return combine(predicates), compiled[-1][1]
@@ -640,7 +695,10 @@ def _any_of(predicates: Sequence[Predicate]) -> Predicate:
     return match
 
 
-def compile_filter(text: str) -> Predicate:
-    """A predicate over sessions for the filter ``text``; raises :class:`FilterError` on a bad filter."""
-    predicate, _ = _compile(parse_filter(text))
+def compile_filter(text: str, tls: TlsLookup | None = None) -> Predicate:
+    """A predicate over sessions for the filter ``text``; raises :class:`FilterError` on a bad filter.
+
+    ``tls`` tells the ``tls:`` field what TLS a session ran over (the sessions do not say).
+    """
+    predicate, _ = _compile(parse_filter(text), tls)
     return predicate

@@ -3,7 +3,9 @@
 The UI thread never decodes: :class:`Loader` reads captures (or a live interface) through
 the same addons as ``dmsniff report`` (verifier, session builders) plus :class:`Feed`, which
 keeps what the detail views need (transactions, datagrams, findings) and posts sessions to
-the app in batches, so the screen stays responsive on a 1 GB capture.
+the app in batches, so the screen stays responsive on a 1 GB capture.  Its :class:`TlsKeeper`
+keeps what TLS each connection ran over (every TLS connection's :class:`TlsFacts`, decrypted
+or not) for the lock marks, the TLS views and the exports' key logs.
 """
 
 from __future__ import annotations
@@ -13,12 +15,14 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
+from decoders.tls import TlsInfo
 from dmsniff.capture import CaptureError, CaptureInfo, Frame, open_capture
-from dmsniff.model import Datagram, HttpMessage, Transaction
+from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, TlsFacts, Transaction
 from dmsniff.net.tls import TlsKeySpec
 from dmsniff.pipeline import Addon, CaptureSummary, Pipeline
 from dmsniff.sessions import analysis_addons
 from dmsniff.sessions.model import Device, Finding, Session
+from dmsniff.tui.views import tls_state
 from dmsniff.verify.model import AuthResult
 from dmsniff.verify.secrets import Secrets
 from dmsniff.verify.verifier import Verifier
@@ -39,8 +43,48 @@ class Progress:
     started: float = field(default_factory=time.monotonic)
 
 
+class TlsKeeper(Addon):
+    """What TLS each connection ran over: the newest :class:`TlsInfo` of the exchanges decrypted
+    from it, and its :class:`TlsFacts` once it has ended (every TLS connection, decrypted or not).
+
+    The :class:`Loader` puts it *first* among the addons: a session builder hands a session on
+    from inside its own hook for the record that ended it, and the app draws it at once (the
+    worker waits for it), so what this keeps must already include that record.  Written by
+    the loader thread, read by the UI thread: the dicts only gain entries, the counters only
+    grow, and ``facts_list`` is appended to under a lock.
+    """
+
+    def __init__(self) -> None:
+        self.info: dict[str, TlsInfo] = {}  # connection id -> TLS of its latest decrypted exchange
+        self.facts: dict[str, TlsFacts] = {}  # connection id -> facts, once it ended
+        self.facts_list: list[TlsFacts] = []  # the same, in order of ending
+        self.counts: dict[str, int] = {"decrypted": 0, "no-data": 0, "encrypted": 0}
+        self._lock = threading.Lock()
+
+    def transaction(self, tx: Transaction) -> None:
+        if tx.tls is not None:
+            self.info[tx.connection] = tx.tls
+
+    def connection_end(self, end: ConnectionEnd) -> None:
+        facts = end.tls
+        if facts is None:
+            return
+        with self._lock:
+            self.facts[end.connection] = facts
+            self.facts_list.append(facts)
+            self.counts[tls_state(facts)] += 1
+
+    def all_facts(self) -> list[TlsFacts]:
+        """Every ended TLS connection so far, in order of ending (a copy)."""
+        with self._lock:
+            return list(self.facts_list)
+
+
 class Feed(Addon):
-    """Keeps what the UI shows and posts new sessions in batches through ``post``."""
+    """Keeps what the UI shows and posts new sessions in batches through ``post``.
+
+    ``tls`` (a :class:`TlsKeeper`) is a separate addon the :class:`Loader` runs first.
+    """
 
     needs_bodies = True
 
@@ -52,6 +96,7 @@ class Feed(Addon):
         self.devices: list[Device] = []
         self.auth_results: list[AuthResult] = []
         self.capture_paths: dict[int, str] = {}
+        self.tls = TlsKeeper()  # an addon of its own, ahead of the session builders (see Loader)
         self._batch: list[Session] = []
         self._lock = threading.Lock()
         self._last_post = time.monotonic()
@@ -125,8 +170,10 @@ class Loader:
     def __init__(self, feed: Feed, secrets: Secrets | None = None, tls: TlsKeySpec | None = None) -> None:
         self.feed = feed
         self.stop = threading.Event()
-        self.pipeline = Pipeline([Verifier(secrets or Secrets()), *analysis_addons(), feed], jobs=1,
-                                 tls_keys=tls)
+        # The TLS keeper comes first, so a session meets its connections' TLS when it reaches the
+        # UI; the Feed comes last, so the builders see each record before its bodies may be dropped.
+        addons = [feed.tls, Verifier(secrets or Secrets()), *analysis_addons(), feed]
+        self.pipeline = Pipeline(addons, jobs=1, tls_keys=tls)
 
     def _frames(self, frames: Iterator[Frame] | Sequence[Frame]) -> Iterator[Frame]:
         progress = self.feed.progress

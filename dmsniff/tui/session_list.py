@@ -60,6 +60,7 @@ class SessionRow:
     auth: str  # "✓", "✗", "?" or ""
     findings: int
     severity: str  # worst finding severity: "error" | "warning" | "info" | ""
+    lock: str = ""  # "🔒" when it ran over TLS: drawn in the Auth column, before the badge
 
 
 # Sort value of each sortable column.  attrgetter runs in C, which matters when sorting
@@ -595,7 +596,7 @@ class SessionList(ScrollView, can_focus=True, inherit_bindings=False):
             row.device,
             row.server,
             str(row.messages),
-            row.auth,
+            row.lock + row.auth,
             str(row.findings),
             row.summary,
         )

@@ -2,11 +2,12 @@
 
 Kept apart from the widgets so that the text of every view can be tested directly: the
 timeline's arrows, the decoded tree, the XML, the HTTP headers, the hex dump, the
-credentials and the findings of a session.
+credentials and the findings of a session, and what TLS they ran over.
 """
 
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,7 +21,9 @@ from rich.tree import Tree
 from decoders import wbxml
 from decoders.notification import Notification
 from decoders.syncml import SyncMLMessage
-from dmsniff.model import Datagram, HttpMessage, Transaction
+from decoders.tls import TlsInfo
+from dmsniff.model import Datagram, HttpMessage, TlsFacts, Transaction
+from dmsniff.net.tls import explain
 from dmsniff.report.records import plain, session_auth
 from dmsniff.sessions.labels import message_label
 from dmsniff.sessions.model import ConnectionRequest, Finding, Session, SessionMessage
@@ -31,6 +34,8 @@ XML_LIMIT = 2 << 20  # characters of XML highlighted
 
 _AUTH_STYLE = {"valid": "green", "invalid": "bold red", "no-secret": "yellow", "unverifiable": "magenta"}
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
+
+LOCK = "🔒"  # a session, message or connection that ran over TLS
 
 
 @dataclass(frozen=True, slots=True)
@@ -65,8 +70,11 @@ def finding_frames(session: Session) -> dict[int, str]:
     return out
 
 
-def step_line(session: Session, step: Step, width: int, marks: dict[int, str]) -> Text:
-    """``+0.010  CPE ◀── 200 InformResponse ───── ACS  ✓ !`` sized to ``width``."""
+def step_line(session: Session, step: Step, width: int, marks: dict[int, str], tls: bool = False) -> Text:
+    """``+0.010  CPE ◀── 200 InformResponse ───── ACS  ✓ ! 🔒`` sized to ``width``.
+
+    ``tls``: the message was carried by TLS (decrypted), marked with a lock.
+    """
     left, right = parties(session)
     offset = Text(f"{step.time - session.start:+9.3f} ", style="dim")
     if step.request is not None:
@@ -96,6 +104,8 @@ def step_line(session: Session, step: Step, width: int, marks: dict[int, str]) -
         tail.append(f" {b}", style="green" if b == "✓" else "bold red" if b == "✗" else "yellow")
     if frame in marks:
         tail.append(" !", style=_SEVERITY_STYLE[marks[frame]])
+    if tls:
+        tail.append(f" {LOCK}")
     tail.append(f" f{frame}", style="dim")
     lane = max(20, width - len(offset) - len(left) - len(right) - len(tail) - 2)
     text = f" {label} "
@@ -125,6 +135,33 @@ def http_of(step: Step, store: dict[str, Transaction | Datagram]) -> HttpMessage
     if isinstance(rec, Transaction):
         return rec.request if m.direction == "to_server" else rec.response
     return rec
+
+
+def step_transaction(step: Step) -> str:
+    """The id of the transaction (or datagram) a timeline step came from."""
+    if step.request is not None:
+        return step.request.id
+    return step.message.transaction if step.message is not None else ""
+
+
+def connection_of(ident: str) -> str | None:
+    """The TCP connection of a transaction id (``C7.2`` -> ``C7``); None for a datagram."""
+    return ident.split(".", 1)[0] if ident.startswith("C") else None
+
+
+def tls_of(step: Step, store: Mapping[str, Transaction | Datagram],
+           by_connection: Mapping[str, TlsInfo]) -> TlsInfo | None:
+    """The TLS a step's message was decrypted from, or None when it was plaintext.
+
+    The exchange's own :class:`TlsInfo` when the UI kept the exchange, else the newest one of
+    its connection.
+    """
+    ident = step_transaction(step)
+    rec = store.get(ident)
+    if isinstance(rec, Transaction) and rec.tls is not None:
+        return rec.tls
+    conn = connection_of(ident)
+    return by_connection.get(conn) if conn is not None else None
 
 
 def decoded_view(step: Step) -> RenderableType:
@@ -234,7 +271,27 @@ def xml_view(step: Step, msg: HttpMessage | Datagram | None) -> RenderableType:
     return Syntax(text[:XML_LIMIT], "xml", word_wrap=False, theme="ansi_dark", background_color="default")
 
 
-def http_view(msg: HttpMessage | Datagram | None) -> RenderableType:
+def tls_brief(info: TlsInfo) -> Text:
+    """``decrypted from TLS 1.3 TLS_AES_128_GCM_SHA256 (key log keys.txt line 12)``, then a line with
+    the SNI, ALPN and resumption when known."""
+    what = f"{info.version_name} {info.suite_name}" if info.suite_name else info.version_name
+    how = f" ({info.key_source})" if info.key_source else ""
+    t = Text(f"{'decrypted from' if info.decrypting else 'carried by'} {what}{how}", style="green")
+    extra = []
+    if info.sni:
+        extra.append(f"SNI {info.sni}")
+    if info.alpn:
+        extra.append(f"ALPN {info.alpn}")
+    if info.resumed:
+        extra.append(f"resumed ({info.resumed})")
+    if extra:
+        t.append("\n" + "  ".join(extra), style="dim")
+    return t
+
+
+def http_view(msg: HttpMessage | Datagram | None, tls: TlsInfo | None = None) -> RenderableType:
+    """The HTTP message's start line, headers and sizes; first, when it came over TLS, how it was
+    decrypted (:func:`tls_brief`)."""
     if isinstance(msg, Datagram):
         return Text(
             f"UDP {msg.src}:{msg.sport} → {msg.dst}:{msg.dport}, {len(msg.payload)} bytes, frame {msg.frame}"
@@ -244,7 +301,11 @@ def http_view(msg: HttpMessage | Datagram | None) -> RenderableType:
     first = (
         f"{msg.method} {msg.uri} {msg.version}" if msg.method else f"{msg.version} {msg.status} {msg.reason}"
     )
-    t = Text(first + "\n", style="bold")
+    t = Text(style="bold")  # as it always was: the whole view on a bold base
+    if tls is not None:
+        t.append_text(tls_brief(tls))
+        t.append("\n\n")
+    t.append(first + "\n")
     for k, v in msg.headers:
         t.append(f"{k}: ", style="cyan")
         t.append(f"{v}\n")
@@ -277,18 +338,144 @@ def hex_view(msg: HttpMessage | Datagram | None) -> RenderableType:
     return Text(hexdump(data))
 
 
-def frames_view(step: Step, msg: HttpMessage | Datagram | None) -> RenderableType:
+def frames_view(step: Step, msg: HttpMessage | Datagram | None, tls: TlsInfo | None = None,
+                facts: TlsFacts | None = None) -> RenderableType:
+    """Where the message is in the capture; over TLS also the frames of its records and of its
+    connection's handshake (``facts``, once the connection has ended)."""
     t = Text()
     if isinstance(msg, HttpMessage):
-        t.append(f"completed in frame {msg.frame}; carried by frames {', '.join(map(str, msg.frames))}")
+        carried = "its TLS records ended in frames" if tls is not None else "carried by frames"
+        t.append(f"completed in frame {msg.frame}; {carried} {', '.join(map(str, msg.frames))}")
         if msg.frames_omitted:
             t.append(f" and {msg.frames_omitted} more")
     elif isinstance(msg, Datagram):
         t.append(f"frame {msg.frame}")
     elif step.message is not None:
         t.append(f"frame {step.message.frame}")
-    ident = step.request.id if step.request is not None else step.message.transaction if step.message else "?"
+    ident = step_transaction(step) or "?"
     t.append(f"\n{'transaction' if ident.startswith('C') else 'datagram'} {ident}", style="dim")
+    if tls is not None or facts is not None:
+        t.append("\n\n")
+        t.append_text(tls_frames(connection_of(ident) or "?", tls, facts))
+    return t
+
+
+def tls_frames(connection: str, tls: TlsInfo | None, facts: TlsFacts | None) -> Text:
+    """A TLS connection's handshake messages and alerts with the frames that completed them."""
+    t = Text(f"{LOCK} TLS connection {connection}", style="bold")
+    if facts is not None:
+        t.append(f"  {facts.client} → {facts.server}  frames {facts.first_frame}–{facts.last_frame}")
+    info = facts.summary.info if facts is not None else tls
+    if info is not None and info.version is not None:
+        t.append(f"\n  {info.version_name} {info.suite_name or ''}".rstrip())
+    if facts is None:
+        t.append("\n  its handshake frames are known when the connection ends", style="dim")
+        return t
+    width = max((len(name) for name in facts.frames), default=0)
+    alerts = list(facts.summary.alerts)
+    for name, frames in facts.frames.items():
+        if name == "alert":
+            continue
+        t.append(f"\n  {name:<{width}}  frame{'s' if len(frames) > 1 else ''} {', '.join(map(str, frames))}")
+    alert_frames = facts.frames.get("alert", [])
+    if len(alert_frames) == len(alerts):  # one alert per frame: each with its frame
+        for frame, alert in zip(alert_frames, alerts, strict=True):
+            t.append(f"\n  {'alert':<{width}}  frame {frame}  ")
+            t.append(alert.name, style="bold red" if alert.fatal else "")
+    elif alert_frames:  # several in a frame (or more than were marked): frames, then names
+        t.append(f"\n  {'alerts':<{width}}  frames {', '.join(map(str, alert_frames))}  ")
+        t.append(", ".join(a.name for a in alerts), style="bold red" if any(a.fatal for a in alerts) else "")
+    return t
+
+
+# ------------------------------------------------------------------------------------- TLS
+
+
+def _size(n: int) -> str:
+    if n < 10240:
+        return f"{n} B"
+    return f"{n / 1024:.1f} KiB" if n < 10 * 1024 * 1024 else f"{n / 1048576:.1f} MiB"
+
+
+def tls_state(facts: TlsFacts) -> str:
+    """``decrypted``, ``no-data`` (nothing was sent to decrypt) or ``encrypted`` (some data stayed so)."""
+    summary = facts.summary
+    if summary.decrypted:
+        return "decrypted"
+    if summary.reason is None or summary.reason.code == "no-application-data":
+        return "no-data"
+    return "encrypted"
+
+
+def tls_connection_text(connection: str, info: TlsInfo | None, facts: TlsFacts | None,
+                        sessions: Sequence[str] = (), *, addresses: bool = True) -> Text:
+    """One TLS connection in two lines: what it was, then how it was decrypted or why it was not.
+
+    ``info`` is what its exchanges said (enough while it is still open), ``facts`` its summary
+    once it ended; ``sessions`` the sessions that ran over it; ``addresses``: show client → server.
+    """
+    if facts is not None:
+        info = facts.summary.info
+    state = tls_state(facts) if facts is not None else "decrypted" if info is not None else "encrypted"
+    mark = {"decrypted": LOCK, "no-data": "·", "encrypted": "✗"}[state]
+    t = Text()
+    t.append(f"{mark} ", style="bold red" if state == "encrypted" else "")
+    t.append(f"{connection:<6}", style="bold")
+    if facts is not None and addresses:
+        t.append(f" {facts.client} → {facts.server}", style="dim")
+    if info is not None and info.version is not None:
+        t.append(f"  {info.version_name} {info.suite_name or ''}".rstrip())
+    elif info is not None or facts is not None:
+        t.append("  TLS (no ServerHello seen)")
+    extra = []
+    if info is not None and info.sni:
+        extra.append(f"SNI {info.sni}")
+    if info is not None and info.alpn:
+        extra.append(f"ALPN {info.alpn}")
+    if info is not None and info.resumed:
+        extra.append(f"resumed ({info.resumed})")
+    if facts is not None:
+        s = facts.summary
+        if s.hello_retry:
+            extra.append("HelloRetryRequest")
+        if s.renegotiations:
+            extra.append(f"renegotiated ×{s.renegotiations}")
+        if any(s.key_updates):
+            extra.append(f"{sum(s.key_updates)} KeyUpdate")
+        fatal = [a.name for a in s.alerts if a.fatal]
+        if fatal:
+            extra.append(f"fatal alert {', '.join(fatal)}")
+    if extra:
+        t.append("  " + "  ".join(extra), style="dim")
+    if sessions:
+        t.append(f"  {', '.join(sessions)}", style="cyan")
+    if state == "decrypted":
+        if info is not None and info.key_source:
+            t.append(f"\n     decrypted ({info.key_source})", style="green")
+        elif facts is None:
+            t.append("\n     decrypted (still open)", style="green")
+    elif facts is not None and facts.summary.reason is not None:
+        s, reason = facts.summary, facts.summary.reason
+        if state == "no-data":
+            t.append(f"\n     {reason.text}", style="dim")
+        else:
+            done = "partly decrypted" if any(s.application_bytes) else "NOT decrypted"
+            opaque = _size(sum(s.opaque_bytes))
+            t.append(f"\n     {done}, {opaque} opaque: {explain(reason)}", style="bold red")
+    return t
+
+
+def session_tls(connections: Sequence[tuple[str, TlsInfo | None, TlsFacts | None]], limit: int = 3) -> Text:
+    """The TLS of a session's connections, one :func:`tls_connection_text` each (``limit`` at most)."""
+    t = Text(no_wrap=True, overflow="ellipsis")  # a line each: the pane above the timeline is short
+    for i, (conn, info, facts) in enumerate(connections[:limit]):
+        if i:
+            t.append("\n")
+        t.append_text(tls_connection_text(conn, info, facts, addresses=False))
+    more = len(connections) - limit
+    if more > 0:
+        plural = "s" if more > 1 else ""
+        t.append(f"\n… and {more} more TLS connection{plural} (t lists them all)", style="dim")
     return t
 
 

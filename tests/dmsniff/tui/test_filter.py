@@ -31,6 +31,7 @@ from dmsniff.tui.filter import (
     MatchAll,
     Not,
     Or,
+    SessionTls,
     Term,
     clear_cache,
     compile_filter,
@@ -190,13 +191,13 @@ def test_unknown_field_lists_the_known_ones() -> None:
 
 def test_fields_and_help() -> None:
     expected = {"proto", "protocol", "device", "server", "rpc", "cmd", "kind", "status", "fault", "auth"}
-    expected |= {"finding", "session", "id", "end", "event", "pkg"}
+    expected |= {"finding", "session", "id", "end", "event", "pkg", "tls"}
     assert set(FIELDS) == expected and len(FIELDS) == len(expected)
     lines = HELP.splitlines()
     assert 10 <= len(lines) <= 18 and max(map(len, lines)) <= 100
     for name in ("proto", "device", "server", "rpc", "status", "fault", "auth", "finding", "session"):
         assert f"{name}:" in HELP
-    for name in ("end", "event", "pkg"):
+    for name in ("end", "event", "pkg", "tls"):
         assert f"{name}:" in HELP
     assert all(name in (filter_module.__doc__ or "") for name in FIELDS)
     # The help's own example compiles.
@@ -563,3 +564,52 @@ def test_speed_is_measured(capsys: pytest.CaptureFixture[str]) -> None:
 if __name__ == "__main__":
     for line in bench():
         print(line)
+
+
+# ---------------------------------------------------------------- tls: (the lookup the app gives)
+
+TLS_OF = {
+    "S4": SessionTls(frozenset({"TLS 1.3"}), encrypted=False, resumed=False),
+    "S55": SessionTls(frozenset({"TLS 1.2", "TLS 1.3"}), encrypted=True, resumed=True),
+    "D1-5": SessionTls(frozenset({"TLS 1.0"}), encrypted=False, resumed=True),
+}
+
+
+def select_tls(text: str) -> set[str]:
+    predicate = compile_filter(text, tls=lambda s: TLS_OF.get(s.id))
+    return {s.id for s in capture_sessions() if predicate(s)}
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("tls:", {"S4", "S55", "D1-5"}),
+        ("tls:yes", {"S4", "S55", "D1-5"}),
+        ("TLS:ANY", {"S4", "S55", "D1-5"}),
+        ("tls:no", ALL - {"S4", "S55", "D1-5"}),
+        ("!tls:", ALL - {"S4", "S55", "D1-5"}),
+        ("tls:1.3", {"S4", "S55"}),
+        ("tls:TLS1.2", {"S55"}),
+        ("tls:1.0", {"D1-5"}),
+        ("tls:1.1", set()),
+        ("tls:encrypted", {"S55"}),
+        ("tls:decrypted", {"S4", "D1-5"}),
+        ("tls:resumed", {"S55", "D1-5"}),
+        ("tls:1.3 proto:cwmp !tls:encrypted", {"S4"}),
+        ("tls:no proto:omadm", OMADM - {"D1-5"}),
+    ],
+)
+def test_tls_field(sessions: tuple[Session, ...], text: str, expected: set[str]) -> None:
+    assert select_tls(text) == expected
+
+
+def test_tls_field_without_a_lookup_sees_plaintext(sessions: tuple[Session, ...]) -> None:
+    assert select("tls:") == set() and select("tls:no") == ALL
+
+
+@pytest.mark.parametrize("text", ["tls:maybe", "tls:2.0", "proto:cwmp tls:1.4"])
+def test_tls_field_errors(text: str) -> None:
+    with pytest.raises(FilterError) as info:
+        compile_filter(text)
+    assert info.value.position == text.index("tls:") + 4
+    assert "tls: needs one of yes, any, no" in info.value.message and "1.0 ... 1.3" in info.value.message

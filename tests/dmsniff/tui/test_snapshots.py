@@ -10,6 +10,7 @@ import asyncio
 import time
 from typing import Any
 
+from dmsniff.net.tls import TlsKeySpec
 from dmsniff.tui.app import SHOW_DELAY, DmsniffApp
 from dmsniff.verify.secrets import Secret, Secrets
 from tests.conftest import CAPTURES
@@ -64,3 +65,12 @@ def test_omadm_findings_tab(snap_compare: Any) -> None:
 
 def test_help_screen(snap_compare: Any) -> None:
     assert snap_compare(_app(), terminal_size=SIZE, run_before=_after("question_mark"))
+
+
+def test_tls_session_http_tab(snap_compare: Any) -> None:
+    """A CWMP session over TLS 1.3 decrypted with its key log: locks in the list and on the arrows,
+    the connection's TLS above the timeline, and the HTTP tab saying how it was decrypted."""
+    keys = CAPTURES / "tls13_loopback.keys"
+    tls = TlsKeySpec(((keys.name, keys.read_bytes()),))
+    app = DmsniffApp([str(CAPTURES / "tls13_loopback.pcap")], tls=tls)
+    assert snap_compare(app, terminal_size=SIZE, run_before=_after("3"))

@@ -1,9 +1,15 @@
-"""Session exports (pcap, JSON, bodies), checked against tshark, the report schema and a re-read."""
+"""Session exports (pcap, JSON, bodies), checked against tshark, the report schema and a re-read.
+
+Sessions decrypted from TLS are exported as pcapng with their key log lines in a Decryption
+Secrets Block: the real tshark must open those decrypted with no key option (and not once
+editcap has taken the block out), and dmsniff must read them back decrypted too.
+"""
 
 from __future__ import annotations
 
 import dataclasses
 import json
+import struct
 import subprocess
 from collections.abc import Callable, Iterator, Sequence
 from functools import cache
@@ -17,18 +23,24 @@ from scapy.packet import Packet, Raw
 from scapy.utils import wrpcap
 
 from dmsniff.capture import Frame, open_capture
-from dmsniff.model import Datagram, Transaction
-from dmsniff.pipeline import Addon, Pipeline
-from dmsniff.sessions import CwmpSessions, DmSessions
-from dmsniff.sessions.model import ConnectionRequest, Finding, Session, SessionMessage
-from dmsniff.tui.export import (
+from dmsniff.capture.writer import BLOCK_DSB, BLOCK_EPB, BLOCK_IDB, BLOCK_SHB, SECRETS_TLS_KEYLOG
+from dmsniff.export import (
     ExportError,
+    _PcapWriter,
     _Selector,
     export_bodies,
     export_json,
     export_pcap,
+    export_pcapng,
+    keylog_lines,
+    session_connections,
     session_frames,
 )
+from dmsniff.model import ConnectionEnd, Datagram, TlsFacts, Transaction
+from dmsniff.net.tls import TlsKeySpec
+from dmsniff.pipeline import Addon, Pipeline
+from dmsniff.sessions import CwmpSessions, DmSessions
+from dmsniff.sessions.model import ConnectionRequest, Finding, Session, SessionMessage
 from dmsniff.verify.secrets import Secrets
 from dmsniff.verify.verifier import Verifier
 from tests.builders import MAC_A, MAC_B, Conversation, request, response, write
@@ -45,7 +57,7 @@ ALL = [CWMP, OMADM, GENIEACS]
 
 
 class Collector(Addon):
-    """What the UI's Feed keeps: sessions, transactions and datagrams by id, loose findings."""
+    """What the UI's Feed keeps: sessions, transactions and datagrams by id, loose findings, TLS facts."""
 
     needs_bodies = True
 
@@ -53,6 +65,11 @@ class Collector(Addon):
         self.sessions: list[Session] = []
         self.transactions: dict[str, Transaction | Datagram] = {}
         self.findings: list[Finding] = []
+        self.tls: dict[str, TlsFacts] = {}
+
+    def connection_end(self, end: ConnectionEnd) -> None:
+        if end.tls is not None:
+            self.tls[end.connection] = end.tls
 
     def transaction(self, tx: Transaction) -> None:
         self.transactions[tx.id] = tx
@@ -67,10 +84,10 @@ class Collector(Addon):
         self.findings.append(finding)
 
 
-def read(path: Path) -> Collector:
+def read(path: Path, keys: TlsKeySpec | None = None) -> Collector:
     """Run the same addons as ``dmsniff report``."""
     out = Collector()
-    Pipeline([Verifier(Secrets()), CwmpSessions(), DmSessions(), out]).run_files([str(path)])
+    Pipeline([Verifier(Secrets()), CwmpSessions(), DmSessions(), out], tls_keys=keys).run_files([str(path)])
     return out
 
 
@@ -89,12 +106,12 @@ def schema_of(name: str) -> dict[str, object]:
 Row = tuple[int, str, str, str]  # frame, method, uri, response code
 
 
-def tshark_http(path: Path) -> list[Row]:
-    """The HTTP requests and responses tshark finds, on any port."""
+def tshark_http(path: Path, *options: str) -> list[Row]:
+    """The HTTP requests and responses tshark finds, on any port (``options``: more ``-o``s)."""
     out = subprocess.run(
         ["tshark", "-n", "-r", str(path), "-Y", "http", "-T", "fields", "-e", "frame.number",
          "-e", "http.request.method", "-e", "http.request.uri", "-e", "http.response.code",
-         "-o", "tcp.try_heuristic_first:TRUE"],
+         "-o", "tcp.try_heuristic_first:TRUE", *options],
         check=True, capture_output=True, text=True, timeout=120,
     ).stdout  # fmt: skip
     rows = []
@@ -551,3 +568,192 @@ def test_a_lost_fragment_does_not_hold_up_the_rest(tmp_path: Path) -> None:
     assert export_pcap(session(["C2"]), path, out) == len(frames)
     with open_capture(str(out)) as cap:
         assert [int(f[1]) - 1_700_000_000 for f in cap] == [(n - 1) * 30 for n in frames]
+
+
+# ------------------------------------------------------------------ TLS: pcapng with its keys
+
+TLS12 = CAPTURES / "tls12_loopback.pcap"
+TLS13 = CAPTURES / "tls13_loopback.pcap"
+TLS_OMADM = CAPTURES / "tls_omadm_loopback.pcap"
+
+
+def keylog_spec(capture: Path) -> TlsKeySpec:
+    keys = capture.with_suffix(".keys")
+    return TlsKeySpec(((keys.name, keys.read_bytes()),))
+
+
+def rsa_spec(capture: Path) -> TlsKeySpec:
+    key = capture.with_suffix(".server.key")
+    return TlsKeySpec(rsa_keys=((key.name, key.read_bytes(), None, None),))
+
+
+@cache
+def read_tls(capture: Path, rsa: bool = False) -> Collector:
+    return read(capture, rsa_spec(capture) if rsa else keylog_spec(capture))
+
+
+def blocks(path: Path) -> list[tuple[int, bytes]]:
+    """(type, body) of every block of a little-endian pcapng file."""
+    data = path.read_bytes()
+    out = []
+    pos = 0
+    while pos < len(data):
+        btype, blen = struct.unpack_from("<II", data, pos)
+        assert blen >= 12 and blen % 4 == 0 and struct.unpack_from("<I", data, pos + blen - 4)[0] == blen
+        out.append((btype, data[pos + 8 : pos + blen - 4]))
+        pos += blen
+    assert pos == len(data)
+    return out
+
+
+def secrets_of(path: Path) -> list[bytes]:
+    """The TLS key logs in a pcapng's Decryption Secrets Blocks (checking their layout)."""
+    found = []
+    for btype, body in blocks(path):
+        if btype == BLOCK_DSB:
+            kind, length = struct.unpack_from("<II", body)
+            assert kind == SECRETS_TLS_KEYLOG == 0x544C534B
+            assert len(body) == 8 + length + (-length % 4)  # padded to 32 bits, no options
+            assert body[8 + length :] == bytes(-length % 4)
+            found.append(body[8 : 8 + length])
+    return found
+
+
+def without_secrets(path: Path, tmp_path: Path) -> Path:
+    """The same file through editcap, with its Decryption Secrets Blocks taken out."""
+    out = tmp_path / f"nosecrets-{path.name}"
+    subprocess.run(["editcap", "--discard-all-secrets", str(path), str(out)], check=True, capture_output=True,
+                   timeout=60)  # fmt: skip
+    return out
+
+
+def capinfos_secrets(path: Path) -> int:
+    out = subprocess.run(["capinfos", str(path)], check=True, capture_output=True, text=True,
+                         timeout=60).stdout  # fmt: skip
+    # capinfos 4.0 says nothing when there are none.
+    line = next((x for x in out.splitlines() if x.startswith("Number of decryption secrets")), ": 0")
+    return int(line.rsplit(":", 1)[1])
+
+
+@pytest.mark.parametrize(
+    ("capture", "rsa", "wanted"),
+    [
+        (TLS13, False, "S10"),  # TLS 1.3, AES-128-GCM
+        (TLS13, False, "S118"),  # TLS 1.3 resumed with a PSK
+        (TLS12, False, "S28"),  # TLS 1.2, ECDHE ChaCha20-Poly1305
+        (TLS12, True, "S100"),  # TLS 1.2 RSA key exchange, decrypted with the server's key alone
+        (TLS_OMADM, False, "D11"),  # OMA DM over TLS 1.2, with a Pkg#0 datagram in the clear
+    ],
+    ids=lambda v: v.name if isinstance(v, Path) else str(v),
+)
+def test_tls_session_export_opens_decrypted_in_tshark(capture: Path, rsa: bool, wanted: str,
+                                                      tmp_path: Path) -> None:  # fmt: skip
+    run = read_tls(capture, rsa)
+    s = next(s for s in run.sessions if s.id == wanted)
+    conns = session_connections(s)
+    lines = keylog_lines(conns, run.tls)
+    assert lines == list(dict.fromkeys(line for c in conns for line in run.tls[c].summary.keylog_lines))
+    assert lines  # decrypted: its connections' keys are known
+    out = tmp_path / f"{s.id}.pcapng"
+    frames = session_frames(s, capture)
+    assert export_pcap(s, capture, out, lines) == len(frames)
+
+    # The file: SHB, IDB, the DSB with exactly these lines, then the packets.
+    kinds = [btype for btype, _ in blocks(out)]
+    assert kinds == [BLOCK_SHB, BLOCK_IDB, BLOCK_DSB] + [BLOCK_EPB] * len(frames)
+    assert secrets_of(out) == [("\n".join(lines) + "\n").encode()]
+    assert capinfos_secrets(out) == 1
+    with open_capture(str(out)) as cap:
+        assert cap.info.format == "pcapng" and [f[0] for f in cap] == list(range(1, len(frames) + 1))
+
+    # tshark, given no key at all, decrypts the session's HTTP messages: those of the session.
+    exported = [(frames[n - 1], *rest) for n, *rest in tshark_http(out)]
+    assert exported == session_http(s, run.transactions)
+    assert exported  # (not vacuous)
+    # ... and the same as tshark finds in the original with the whole key log.
+    keys = capture.with_suffix(".keys")
+    original = tshark_http(capture, "-o", f"tls.keylog_file:{keys}")
+    assert exported == [r for r in original if r[0] in set(frames)]
+    # Without the block (editcap takes it out), tshark sees no HTTP over TLS: the keys did it.
+    bare = without_secrets(out, tmp_path)
+    assert capinfos_secrets(bare) == 0
+    tls_frames = {m.frame for m in s.messages if m.transaction.startswith("C")}
+    over_tls = {n for n, f in enumerate(frames, 1) if f in tls_frames}  # their numbers in the export
+    assert over_tls and [r for r in tshark_http(bare) if r[0] in over_tls] == []
+
+    # dmsniff reads its own export decrypted too, with no key given: the same session.
+    again = read(out)
+    (r,) = [x for x in again.sessions if x.protocol == s.protocol]
+    assert [(m.direction, m.kind, m.http) for m in r.messages] == [
+        (m.direction, m.kind, m.http) for m in s.messages
+    ]
+    assert all(tx.tls is not None for tx in again.transactions.values() if isinstance(tx, Transaction))
+
+
+def test_only_the_exported_connections_lines_are_written(tmp_path: Path) -> None:
+    run = read_tls(TLS13)
+    every = {line for f in run.tls.values() for line in f.summary.keylog_lines}
+    (s,) = [s for s in run.sessions if s.id == "S10"]
+    lines = keylog_lines(session_connections(s), run.tls)
+    assert session_connections(s) == ["C1"]
+    # TLS 1.3: the handshake and traffic secrets of C1's client random, nothing else.
+    assert {line.split()[0] for line in lines} >= {
+        "CLIENT_HANDSHAKE_TRAFFIC_SECRET", "SERVER_HANDSHAKE_TRAFFIC_SECRET",
+        "CLIENT_TRAFFIC_SECRET_0", "SERVER_TRAFFIC_SECRET_0",
+    }  # fmt: skip
+    random = run.tls["C1"].summary.info.client_random
+    assert random is not None and {line.split()[1] for line in lines} == {random.hex()}
+    assert set(lines) < every
+    key_file = set((CAPTURES / "tls13_loopback.keys").read_text().splitlines())
+    assert set(lines) <= key_file
+    export_pcap(s, TLS13, tmp_path / "s.pcapng", lines)
+    (secrets,) = secrets_of(tmp_path / "s.pcapng")
+    assert set(secrets.decode().splitlines()) == set(lines)
+    # Connections that are not TLS, or not known, add nothing.
+    assert keylog_lines(["C999", "U5"], run.tls) == []
+
+
+def test_a_plaintext_session_is_still_a_classic_pcap(tmp_path: Path) -> None:
+    run = read_cached(CWMP)
+    s = run.sessions[0]
+    assert keylog_lines(session_connections(s), run.tls) == [] and not run.tls
+    out = tmp_path / "plain.pcap"
+    lines = keylog_lines(session_connections(s), run.tls)
+    assert export_pcap(s, CWMP, out, lines) == len(session_frames(s, CWMP))
+    with open_capture(str(out)) as cap:
+        assert cap.info.format == "pcap"
+    assert out.read_bytes()[:4] == bytes.fromhex("d4c3b2a1")
+
+
+def test_whole_capture_as_pcapng_with_every_connections_keys(tmp_path: Path) -> None:
+    run = read_tls(TLS_OMADM)
+    lines = keylog_lines(sorted(run.tls), run.tls)
+    out = tmp_path / "all.pcapng"
+    with open_capture(str(TLS_OMADM)) as cap:
+        packets = sum(1 for _ in cap)
+    assert export_pcapng(TLS_OMADM, out, keylog=lines) == packets
+    keys = TLS_OMADM.with_suffix(".keys")
+    assert tshark_http(out) == tshark_http(TLS_OMADM, "-o", f"tls.keylog_file:{keys}")
+    assert len(tshark_http(out)) == 2 * 8  # the 8 exchanges of the 3 sessions
+    # Two sessions in one file: the union of their frames, in order, with their lines.
+    two = run.sessions[:2]
+    both = keylog_lines([c for s in two for c in session_connections(s)], run.tls)
+    out2 = tmp_path / "two.pcapng"
+    n = export_pcapng(TLS_OMADM, out2, two, both)
+    assert n == len(set(session_frames(two[0], TLS_OMADM)) | set(session_frames(two[1], TLS_OMADM)))
+    assert secrets_of(out2) == [("\n".join(both) + "\n").encode()]
+
+
+def test_keys_come_before_the_first_packet_whatever_the_link_types(tmp_path: Path) -> None:
+    out = tmp_path / "mixed.pcapng"
+    writer = _PcapWriter(out, ["CLIENT_RANDOM 00 11", "CLIENT_RANDOM 22 33x"])  # 40 bytes: padded
+    for frame in [(1, 1.5, 1, b"\x00" * 60), (2, 2.5, 101, b"\x45" + bytes(19)), (3, 3.5, 1, b"\x01" * 61)]:
+        writer.write(frame)
+    writer.close()
+    assert [t for t, _ in blocks(out)] == [BLOCK_SHB, BLOCK_IDB, BLOCK_DSB, BLOCK_EPB, BLOCK_IDB, BLOCK_EPB,
+                                           BLOCK_EPB]  # fmt: skip
+    assert secrets_of(out) == [b"CLIENT_RANDOM 00 11\nCLIENT_RANDOM 22 33x\n"]
+    with open_capture(str(out)) as cap:
+        assert [(f[0], f[1], f[2]) for f in cap] == [(1, 1.5, 1), (2, 2.5, 101), (3, 3.5, 1)]
+        assert cap.info.tls_keylogs == [b"CLIENT_RANDOM 00 11\nCLIENT_RANDOM 22 33x\n"]
+    assert [row[0] for row in tshark_frames(str(out))] == [1, 2, 3]

@@ -1,13 +1,18 @@
-"""Exports of one session: its packets as a pcap, its record as JSON, its message bodies as files.
+"""Exports of sessions: their packets as pcap or pcapng, their records as JSON, their bodies as files.
 
-Used by the terminal UI's export actions, and usable without it.  Every failure a user can
-cause (a capture that moved, a folder that cannot be written) is an :class:`ExportError`
-whose text is one line, ready for a status bar.
+Used by the terminal UI's export actions and by ``dmsniff report --export-pcapng``.  Every
+failure a user can cause (a capture that moved, a folder that cannot be written) is an
+:class:`ExportError` whose text is one line, ready for a status bar.
 
 Which frames belong to a session is worked out again from the capture, in one streaming
 pass: a session only records the frames of its messages, while a pcap that Wireshark (or
 dmsniff) can read again needs every packet of its TCP connections — handshake, ACKs,
 retransmissions, FIN/RST — and every IP fragment of its datagrams.
+
+A session decrypted from TLS is written as pcapng with the NSS key log lines that open its
+connections in a Decryption Secrets Block ahead of the packets, so Wireshark (and dmsniff)
+open the file already decrypted, with no key option.  The lines are the connections' own,
+never the rest of the key log the user gave.
 """
 
 from __future__ import annotations
@@ -17,23 +22,40 @@ import heapq
 import json
 import os
 import re
-import struct
-from collections.abc import Callable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import BinaryIO
-
-from scapy.utils import PcapWriter
+from typing import TYPE_CHECKING, BinaryIO
 
 from decoders.cwmp import CwmpMessage
 from decoders.syncml import SyncMLMessage
 from dmsniff.capture import CaptureError, CaptureInfo, Frame, open_capture
-from dmsniff.model import Datagram, HttpMessage, Transaction
+from dmsniff.capture.writer import (
+    enhanced_packet_block,
+    interface_description_block,
+    section_header_block,
+    tls_keylog_block,
+)
+from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, TlsFacts, Transaction
 from dmsniff.net.packet import FRAGMENT_TIMEOUT, Dissector, TcpHandler, UdpHandler
 from dmsniff.net.tcp import ACK, FIN, RST, SYN
+from dmsniff.pipeline import Addon
 from dmsniff.report.records import auth_record, finding_record, plain, session_auth, session_record
 from dmsniff.sessions.model import Finding, Session, SessionMessage
 
-__all__ = ["ExportError", "export_bodies", "export_json", "export_pcap", "session_frames"]
+if TYPE_CHECKING:
+    from scapy.utils import PcapWriter
+
+__all__ = [
+    "ExportError",
+    "PcapngExport",
+    "export_bodies",
+    "export_json",
+    "export_pcap",
+    "export_pcapng",
+    "keylog_lines",
+    "session_connections",
+    "session_frames",
+]
 
 # Written into the pcap headers; large enough for any frame the reader accepts.
 SNAPLEN = 262144
@@ -63,21 +85,45 @@ def _id_frame(ident: str) -> int:
         raise ExportError(f"not a connection or datagram id: {ident!r}") from None
 
 
+def session_connections(session: Session) -> list[str]:
+    """The ids of the TCP connections a session's export holds, in order of first frame.
+
+    Its own connections, and those of its HTTP connection requests (the device's answer
+    alone does not make a readable pcap: the whole connection is taken).
+    """
+    ids = dict.fromkeys(session.connections)
+    for m in session.messages:
+        if m.transaction.startswith("C"):
+            # Already in ``connections`` when the builder did its job; cheap insurance if not.
+            ids[m.transaction.split(".", 1)[0]] = None
+    for cr in session.connection_requests:
+        if cr.kind == "http":
+            ids[cr.id.split(".", 1)[0]] = None
+    return sorted(ids, key=_id_frame)
+
+
+def keylog_lines(connections: Iterable[str], tls: Mapping[str, TlsFacts]) -> list[str]:
+    """The NSS key log lines that open these TLS connections (each line once, in order).
+
+    Connections that are not in ``tls`` (plaintext, or not ended yet) add nothing.
+    """
+    lines: dict[str, None] = {}
+    for conn in connections:
+        facts = tls.get(conn)
+        if facts is not None:
+            lines.update(dict.fromkeys(facts.summary.keylog_lines))
+    return list(lines)
+
+
 def _wanted(session: Session) -> tuple[set[int], set[int]]:
     """(first frames of the session's TCP connections, frames wanted one by one)."""
-    conns = {_id_frame(c) for c in session.connections}
+    conns = {_id_frame(c) for c in session_connections(session)}
     frames: set[int] = set()
     for m in session.messages:
         if m.transaction.startswith("U"):
             frames.add(m.frame)  # a Pkg#0 (or other) datagram: its frame is the datagram's
-        elif m.transaction.startswith("C"):
-            # Already in ``connections`` when the builder did its job; cheap insurance if not.
-            conns.add(_id_frame(m.transaction))
     for cr in session.connection_requests:
         frames.update(cr.frames)
-        if cr.kind == "http":
-            # The device's answer alone does not make a readable pcap: take the whole connection.
-            conns.add(_id_frame(cr.id))
     return conns, frames
 
 
@@ -261,32 +307,45 @@ def _nothing() -> None:
     """Dissector.run's per-frame flush: nothing is pending here."""
 
 
-def _scan(session: Session, capture_path: str | Path, emit: Callable[[Frame], None]) -> CaptureInfo:
-    """Stream the capture once, handing each of the session's frames to ``emit`` in order.
+def _scan(sessions: Sequence[Session], capture_path: str | Path,
+          emit: Callable[[Frame], None]) -> CaptureInfo:
+    """Stream the capture once, handing each frame of the sessions to ``emit`` in order.
 
-    Every message's frame must come out: if one does not, this is not the capture the
-    session was read from (another file, or one changed since), and an export would
-    quietly hold the wrong packets.
+    With no session, every frame of the capture.  Every message's frame must come out: if
+    one does not, this is not the capture the sessions were read from (another file, or one
+    changed since), and an export would quietly hold the wrong packets.
     """
-    conns, frames = _wanted(session)
-    missing = {m.frame for m in session.messages}
+    conns: set[int] = set()
+    frames: set[int] = set()
+    missing: dict[int, str] = {}  # frame -> the session that needs it
+    for session in sessions:
+        c, f = _wanted(session)
+        conns |= c
+        frames |= f
+        for m in session.messages:
+            missing.setdefault(m.frame, session.id)
 
     def check(frame: Frame) -> None:
-        missing.discard(frame[0])
+        missing.pop(frame[0], None)
         emit(frame)
 
     path = str(capture_path)
     try:
         with open_capture(path) as cap:
-            _Selector(conns, frames, check).run(iter(cap))
+            if sessions:
+                _Selector(conns, frames, check).run(iter(cap))
+            else:
+                for frame in cap:
+                    emit(frame)
             info = cap.info
     except CaptureError as exc:
         raise ExportError(str(exc)) from None
     if missing:
+        first = min(missing)
         why = f" ({info.errors[0]})" if info.errors else ""
         raise ExportError(
-            f"{path} ({info.packets} frames{why}) does not hold frame {min(missing)} of session "
-            f"{session.id} as it was read: is it the capture the session came from?"
+            f"{path} ({info.packets} frames{why}) does not hold frame {first} of session "
+            f"{missing[first]} as it was read: is it the capture the session came from?"
         )
     return info
 
@@ -300,20 +359,11 @@ def session_frames(session: Session, capture_path: str | Path) -> list[int]:
     be read or is not the one the session came from.
     """
     numbers: list[int] = []
-    _scan(session, capture_path, lambda f: numbers.append(f[0]))
+    _scan([session], capture_path, lambda f: numbers.append(f[0]))
     return numbers
 
 
 # -------------------------------------------------------------------------------- pcap
-
-
-def _option(code: int, value: bytes) -> bytes:
-    return struct.pack("<HH", code, len(value)) + value + b"\0" * (-len(value) % 4)
-
-
-def _block(btype: int, body: bytes) -> bytes:
-    blen = 12 + len(body)
-    return struct.pack("<II", btype, blen) + body + struct.pack("<I", blen)
 
 
 def _micros(ts: float) -> tuple[int, int]:
@@ -335,26 +385,35 @@ class _PcapWriter:
 
     Classic pcap is what every tool reads; it has one link type per file, so a frame of a
     second link type (possible in a pcapng input) turns what was written into pcapng, with
-    one interface per link type.
+    one interface per link type.  With TLS key log lines (or ``pcapng``) the file is pcapng
+    from the start, and the lines go in a Decryption Secrets Block after the first
+    interface, before the first packet (where Wireshark needs them).
     """
 
-    def __init__(self, path: Path) -> None:
+    def __init__(self, path: Path, keylog: Sequence[str] = (), *, pcapng: bool = False) -> None:
         self.path = path
         self.fh: BinaryIO = open(path, "wb")  # noqa: SIM115 - closed by close()
         self.linktype: int | None = None
         self.ifaces: dict[int, int] | None = None  # pcapng: link type -> interface id
         self.scapy: PcapWriter | None = None
+        self.secrets = tls_keylog_block(keylog) if keylog else None  # written before the first packet
         self.count = 0
+        if pcapng or keylog:
+            self.ifaces = {}
+            self.fh.write(section_header_block())
 
     def write(self, frame: Frame) -> None:
         """Append one frame."""
-        if self.linktype is None:
-            self.linktype = frame[2]
-            # Classic pcap is written by scapy (the project's pcap writer), on our open file.
-            self.scapy = PcapWriter(self.fh, linktype=self.linktype, sync=False, snaplen=SNAPLEN)
-            self.scapy.write_header(None)  # write_packet() alone, for raw bytes, does not
-        elif self.ifaces is None and frame[2] != self.linktype:
-            self._to_pcapng()
+        if self.ifaces is None:
+            if self.linktype is None:
+                from scapy.utils import PcapWriter  # here: importing scapy takes a while
+
+                self.linktype = frame[2]
+                # Classic pcap is written by scapy (the project's pcap writer), on our open file.
+                self.scapy = PcapWriter(self.fh, linktype=self.linktype, sync=False, snaplen=SNAPLEN)
+                self.scapy.write_header(None)  # write_packet() alone, for raw bytes, does not
+            elif frame[2] != self.linktype:
+                self._to_pcapng()
         self._record(frame)
         self.count += 1
 
@@ -367,9 +426,12 @@ class _PcapWriter:
             assert self.scapy is not None
             self.scapy.write_packet(data, sec=sec, usec=usec, caplen=n, wirelen=n)
         else:
-            units = sec * 1_000_000 + usec  # no if_tsresol option: microseconds
-            body = struct.pack("<IIIII", self._iface(linktype), units >> 32, units & 0xFFFFFFFF, n, n)
-            self.fh.write(_block(6, body + data + b"\0" * (-n % 4)))
+            iface = self._iface(linktype)
+            if self.secrets is not None:
+                self.fh.write(self.secrets)
+                self.secrets = None
+            # No if_tsresol option: microseconds.
+            self.fh.write(enhanced_packet_block(iface, sec * 1_000_000 + usec, data))
 
     def _iface(self, linktype: int) -> int:
         assert self.ifaces is not None
@@ -377,7 +439,7 @@ class _PcapWriter:
         if iface is None:
             iface = self.ifaces[linktype] = len(self.ifaces)
             # pcapng allows an interface to be described anywhere before its first packet.
-            self.fh.write(_block(1, struct.pack("<HHI", linktype, 0, SNAPLEN) + _option(0, b"")))
+            self.fh.write(interface_description_block(linktype, SNAPLEN))
         return iface
 
     def _to_pcapng(self) -> None:
@@ -392,8 +454,7 @@ class _PcapWriter:
             with open_capture(str(self.path)) as cap, open(tmp, "wb") as fh:
                 self.fh = fh
                 self.ifaces = {}
-                shb = struct.pack("<IHHq", 0x1A2B3C4D, 1, 0, -1) + _option(4, b"dmsniff") + _option(0, b"")
-                fh.write(_block(0x0A0D0D0A, shb))
+                fh.write(section_header_block())
                 for frame in cap:
                     self._record(frame)
             os.replace(tmp, self.path)
@@ -419,26 +480,22 @@ def _part_path(out: Path) -> Path:
     return out.with_name(f".{out.name}.part")
 
 
-def export_pcap(session: Session, capture_path: str | Path, out: str | Path) -> int:
-    """Write the session's frames (see :func:`session_frames`) to ``out``; return how many.
-
-    Frames keep their bytes, link type and timestamp (to the microsecond).  The file is
-    classic pcap when all frames share a link type, pcapng otherwise.  The original
-    lengths of frames cut by a snaplen are not known, so each is written as captured.
-    """
+def _write_frames(sessions: Sequence[Session], capture_path: str | Path, out: str | Path,
+                  keylog: Sequence[str], pcapng: bool) -> int:
     out = Path(out)
     part = _part_path(out)
     try:
-        writer = _PcapWriter(part)
+        writer = _PcapWriter(part, keylog, pcapng=pcapng)
     except OSError as exc:
         raise _write_error(out, exc) from None
     try:
         try:
-            _scan(session, capture_path, writer.write)
+            _scan(sessions, capture_path, writer.write)
         finally:
             writer.close()
         if not writer.count:
-            raise ExportError(f"no frame of session {session.id} found in {capture_path}")
+            what = f"session {sessions[0].id}" if len(sessions) == 1 else "the export"
+            raise ExportError(f"no frame of {what} found in {capture_path}")
         os.replace(part, out)
     except OSError as exc:
         raise _write_error(out, exc) from None
@@ -446,6 +503,65 @@ def export_pcap(session: Session, capture_path: str | Path, out: str | Path) -> 
         with contextlib.suppress(OSError):
             part.unlink()  # only left when something failed: the rename consumed it otherwise
     return writer.count
+
+
+def export_pcap(session: Session, capture_path: str | Path, out: str | Path,
+                keylog: Sequence[str] = ()) -> int:
+    """Write the session's frames (see :func:`session_frames`) to ``out``; return how many.
+
+    Frames keep their bytes, link type and timestamp (to the microsecond).  The file is
+    classic pcap when all frames share a link type and no ``keylog`` is given, pcapng
+    otherwise; ``keylog`` (the session's :func:`keylog_lines`) goes in a Decryption Secrets
+    Block before the first packet, so Wireshark decrypts the session's TLS with no key
+    option.  The original lengths of frames cut by a snaplen are not known, so each is
+    written as captured.
+    """
+    return _write_frames([session], capture_path, out, keylog, pcapng=False)
+
+
+def export_pcapng(capture_path: str | Path, out: str | Path, sessions: Sequence[Session] = (),
+                  keylog: Sequence[str] = ()) -> int:
+    """Write the frames of ``sessions`` (every frame of the capture when none) as pcapng.
+
+    Like :func:`export_pcap`, always pcapng, with ``keylog`` in a Decryption Secrets Block
+    when there is any.  Returns the number of frames written.
+    """
+    return _write_frames(list(sessions), capture_path, out, keylog, pcapng=True)
+
+
+class PcapngExport(Addon):
+    """Collects what :func:`export_pcapng` needs while a capture is read (``report --export-pcapng``).
+
+    The sessions named in ``session_ids`` (none: the whole capture is exported) and the
+    key log lines of every TLS connection, kept by connection id; :meth:`write` then makes
+    the file from the capture.
+    """
+
+    def __init__(self, session_ids: Sequence[str] = ()) -> None:
+        self.session_ids = list(dict.fromkeys(session_ids))
+        self.sessions: dict[str, Session] = {}
+        self.keylogs: dict[str, tuple[str, ...]] = {}  # connection id -> its key log lines
+
+    def connection_end(self, end: ConnectionEnd) -> None:
+        if end.tls is not None and end.tls.summary.keylog_lines:
+            self.keylogs[end.connection] = end.tls.summary.keylog_lines
+
+    def session(self, session: Session) -> None:
+        if session.id in self.session_ids:
+            self.sessions[session.id] = session
+
+    def write(self, capture_path: str | Path, out: str | Path) -> tuple[int, int]:
+        """Write the export; return (frames, key log lines) written.  Raises ExportError."""
+        unknown = [i for i in self.session_ids if i not in self.sessions]
+        if unknown:
+            raise ExportError(f"no session {', '.join(unknown)} in {capture_path}")
+        sessions = [self.sessions[i] for i in self.session_ids]
+        conns = ([c for s in sessions for c in session_connections(s)] if sessions
+                 else sorted(self.keylogs, key=_id_frame))
+        lines: dict[str, None] = {}
+        for conn in conns:
+            lines.update(dict.fromkeys(self.keylogs.get(conn, ())))
+        return export_pcapng(capture_path, out, sessions, list(lines)), len(lines)
 
 
 # -------------------------------------------------------------------------------- JSON
