@@ -160,6 +160,7 @@ class TlsFacts:
     last_time: float
     http: bool  # HTTP was found in the decrypted data
     notes: list[str] = field(default_factory=list)  # what was made of the decrypted data, if not HTTP
+    alert_frames: list[int] = field(default_factory=list)  # the frame of each of summary.alerts
     # Set by the session builder that judged its TLS rules (dmsniff.sessions.tls), so the
     # connection is not judged again outside any session.
     checked: bool = False

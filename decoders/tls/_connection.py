@@ -634,13 +634,17 @@ class TlsConnection:
             d.opaque += len(body)
             return
         d.failures += 1
-        if d.ladder and d.ladder[d.stage].protection is None and not d.finished \
-                and d.ladder[d.stage].label.endswith("HANDSHAKE_TRAFFIC_SECRET"):
-            # The key log lacks this side's handshake secret: these are its encrypted handshake
-            # messages (EncryptedExtensions, Certificate, Finished), not application data.
-            self._problem(f"info: the {self._side(d)}'s encrypted handshake was not decrypted (the key log "
-                          f"lacks {d.ladder[d.stage].label})")
-            return
+        stage = d.ladder[d.stage] if d.ladder else None
+        if stage is not None and stage.protection is None:
+            if not d.finished and stage.label.endswith("HANDSHAKE_TRAFFIC_SECRET"):
+                # The key log lacks this side's handshake secret: these are its encrypted handshake
+                # messages (EncryptedExtensions, Certificate, Finished), not application data.
+                self._problem(f"info: the {self._side(d)}'s encrypted handshake was not decrypted (the key "
+                              f"log lacks {stage.label})")
+                return
+            if d.reason is None:
+                d.reason = Undecrypted("no-keylog-entry", f"the key log lacks {stage.label} for this "
+                                       "connection")
         if ctype == CONTENT_APPLICATION_DATA:
             d.opaque += len(body)
             events.append(OpaqueData(d.index, len(body), end))

@@ -282,6 +282,7 @@ class TlsTracker:
         self.chunks: tuple[deque[tuple[int, int, float]], ...] = (deque(), deque())  # (end offset, frame, ts)
         self.offsets = [0, 0]
         self.marks: dict[str, list[int]] = {}
+        self.alert_frames: list[int] = []
         self.first_frame = 0
         self.last_frame = 0
         self.first_time = 0.0
@@ -326,6 +327,7 @@ class TlsTracker:
             client_direction=self.client_dir, summary=summary, frames=self.marks,
             first_frame=self.first_frame, last_frame=self.last_frame, first_time=self.first_time,
             last_time=self.last_time, http=self.http is not None, notes=self._notes(summary.info.alpn),
+            alert_frames=self.alert_frames,
         )
         if self.http is not None:
             self.http.tls = self.tls.info
@@ -353,6 +355,8 @@ class TlsTracker:
                     self.http.tls = self.tls.info
             elif t is AlertEvent:
                 self._mark("alert", ev.alert.direction, ev.end)  # type: ignore[union-attr]
+                if len(self.alert_frames) < 64:  # as many as the decoder keeps, one per alert
+                    self.alert_frames.append(self._frame_at(ev.alert.direction, ev.end)[0])  # type: ignore[union-attr]
             elif t is OpaqueData or t is DataLost:
                 http = self.http
                 if http is not None:

@@ -112,7 +112,7 @@ def check(t: TlsFacts, protocol: str | None, host: str | None) -> list[tuple[str
             named = ", ".join(cert.san) or cert.subject
             out.append(("tls.certificate-name-mismatch", f"the server certificate on {conn} names {named}, "
                         f"not '{name}'", frames))
-    for frame, alert in zip(t.frames.get("alert", []), s.alerts, strict=False):
+    for frame, alert in zip(t.alert_frames, s.alerts, strict=False):
         if alert.fatal:
             side = "client" if alert.direction == t.client_direction else "server"
             out.append(("tls.fatal-alert", f"fatal alert {alert.name} from the {side} on {conn}", [frame]))

@@ -377,14 +377,9 @@ def tls_frames(connection: str, tls: TlsInfo | None, facts: TlsFacts | None) -> 
         if name == "alert":
             continue
         t.append(f"\n  {name:<{width}}  frame{'s' if len(frames) > 1 else ''} {', '.join(map(str, frames))}")
-    alert_frames = facts.frames.get("alert", [])
-    if len(alert_frames) == len(alerts):  # one alert per frame: each with its frame
-        for frame, alert in zip(alert_frames, alerts, strict=True):
-            t.append(f"\n  {'alert':<{width}}  frame {frame}  ")
-            t.append(alert.name, style="bold red" if alert.fatal else "")
-    elif alert_frames:  # several in a frame (or more than were marked): frames, then names
-        t.append(f"\n  {'alerts':<{width}}  frames {', '.join(map(str, alert_frames))}  ")
-        t.append(", ".join(a.name for a in alerts), style="bold red" if any(a.fatal for a in alerts) else "")
+    for frame, alert in zip(facts.alert_frames, alerts, strict=False):  # one frame per alert
+        t.append(f"\n  {'alert':<{width}}  frame {frame}  ")
+        t.append(alert.name, style="bold red" if alert.fatal else "")
     return t
 
 
