@@ -21,7 +21,7 @@ from dmsniff.capture import CaptureError, CaptureInfo, Frame
 
 if TYPE_CHECKING:
     from dmsniff.export import PcapngExport
-    from dmsniff.net.tls import TlsKeySpec
+    from dmsniff.net.tls_keys import TlsKeySpec
     from dmsniff.parallel import WorkerPool
     from dmsniff.pipeline import Pipeline
     from dmsniff.verify.secrets import Secrets
@@ -432,7 +432,7 @@ def _secrets(args: argparse.Namespace) -> Secrets:
 
 def _tls_spec(args: argparse.Namespace, secrets: Secrets, live: bool = False) -> TlsKeySpec:
     """The TLS key material of --keylog/--tls-key and the secrets file, read and checked once."""
-    from dmsniff.net.tls import KeyMaterialError, TlsKeySpec, load_key_material, parse_tls_key_option
+    from dmsniff.net.tls_keys import KeyMaterialError, TlsKeySpec, load_key_material, parse_tls_key_option
 
     keylogs = [*secrets.keylogs, *args.keylog]
     keys = [*secrets.tls_keys, *(parse_tls_key_option(t) for t in args.tls_key)]

@@ -34,10 +34,11 @@ from typing import TYPE_CHECKING, Any
 
 from dmsniff.capture import CaptureFile, CaptureInfo, open_capture
 from dmsniff.model import Transaction
-from dmsniff.net.tls import CaptureKeys, TlsKeySpec
+from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.pipeline import CaptureSummary, Decoder, Item, settle_heap
 
 if TYPE_CHECKING:
+    from dmsniff.net.tls import CaptureKeys
     from dmsniff.pipeline import Pipeline
 
 BATCH = 256  # records per pipe message: fewer, larger writes
@@ -231,9 +232,8 @@ def _decode_shard(path: str, index: int, shard: int, nshards: int, max_body: int
 
     try:
         with open_capture(path) as cap:
-            keys = CaptureKeys(tls) if tls else None
             decoder = Decoder(index, out, max_body=max_body, shard=shard, nshards=nshards, decode=decode,
-                              keys=keys, info=cap.info)
+                              keys=_key_store(tls) if tls else None, by_hosts=bool(tls), info=cap.info)
             settle_heap()  # after the decoder has imported what it needs
             decoder.run(cap, cap.info)
             summary = decoder.summary(cap.info)
@@ -243,6 +243,17 @@ def _decode_shard(path: str, index: int, shard: int, nshards: int, max_body: int
     except BaseException as exc:  # report, never hang the parent
         with contextlib.suppress(Exception):
             pipe.send_bytes(pickle.dumps(("error", f"{type(exc).__name__}: {exc}")))
+
+
+def _key_store(tls: TlsKeySpec) -> Callable[[], CaptureKeys]:
+    """The worker's key store, made from the job's key material when its capture first meets TLS."""
+
+    def make() -> CaptureKeys:
+        from dmsniff.net.tls import CaptureKeys
+
+        return CaptureKeys(tls)
+
+    return make
 
 
 def _stream(pipe: Connection, shard: int, summaries: dict[int, CaptureSummary]) -> Iterator[Item]:

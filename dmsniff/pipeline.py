@@ -28,9 +28,10 @@ from dmsniff.model import ConnectionEnd, Datagram, Transaction, format_ip
 from dmsniff.net.http import DEFAULT_MAX_BODY, HttpStats, HttpTracker, make_classifier
 from dmsniff.net.packet import Dissector
 from dmsniff.net.tcp import TcpReassembler
-from dmsniff.net.tls import CaptureKeys, TlsContext, TlsKeySpec, TlsTracker
+from dmsniff.net.tls_keys import TlsKeySpec
 
 if TYPE_CHECKING:
+    from dmsniff.net.tls import CaptureKeys, TlsContext, TlsTracker
     from dmsniff.parallel import WorkerPool
     from dmsniff.sessions.model import Device, Finding, Session
     from dmsniff.verify.model import AuthResult
@@ -129,7 +130,8 @@ class Decoder:
     """
 
     def __init__(self, index: int, out: Callable[[Item], None], *, max_body: int = DEFAULT_MAX_BODY,
-                 shard: int = 0, nshards: int = 1, decode: bool = True, keys: CaptureKeys | None = None,
+                 shard: int = 0, nshards: int = 1, decode: bool = True,
+                 keys: Callable[[], CaptureKeys] | None = None, by_hosts: bool = False,
                  info: CaptureInfo | None = None) -> None:
         self.index = index
         self.out = out
@@ -148,15 +150,26 @@ class Decoder:
         self._finishing = False
         self.http_stats = HttpStats()
         # TLS is always followed (an HTTPS connection is reported, decrypted or not); the keys are
-        # the user's, plus those in the capture's own Decryption Secrets Blocks.
-        self.tls = TlsContext(keys if keys is not None else CaptureKeys(TlsKeySpec()), info)
+        # the user's, plus those in the capture's own Decryption Secrets Blocks.  The TLS state is
+        # made when the first TLS connection shows up: plaintext captures never load the crypto.
+        self._keys = keys
+        self._info = info
+        self.tls: TlsContext | None = None
         classify = make_classifier(index, self._emit_transaction, self.http_stats, max_body, self._closed,
-                                   self.tls)
+                                   self._tls_context)
         self.tcp = TcpReassembler(classify, id_prefix=f"C{self._tag}")
         # With TLS keys, connections are split between workers by host pair, not by 4-tuple: a
         # resumed TLS session then meets the full handshake whose master secret it reuses.
         self.dissector = Dissector(self.tcp.segment, self._on_udp, shard=shard, nshards=nshards,
-                                   by_hosts=bool(keys))
+                                   by_hosts=by_hosts)
+
+    def _tls_context(self) -> TlsContext:
+        if self.tls is None:
+            from dmsniff.net.tls import CaptureKeys, TlsContext
+
+            keys = self._keys() if self._keys is not None else CaptureKeys(TlsKeySpec())
+            self.tls = TlsContext(keys, self._info)
+        return self.tls
 
     def _emit_transaction(self, tx: Transaction, conn_frame: int, number: int) -> None:
         if self._decode:
@@ -202,6 +215,7 @@ class Decoder:
 
     def summary(self, info: CaptureInfo) -> CaptureSummary:
         st, tcp, http = self.dissector.stats, self.tcp, self.http_stats
+        tls = self.tls.stats if self.tls is not None else None
         return CaptureSummary(
             index=self.index, info=info, tcp_connections=tcp.connections,
             http_connections=http.connections, http_transactions=http.transactions,
@@ -219,9 +233,9 @@ class Decoder:
                 "tcp_conflicting_retransmissions": tcp.conflicts,
                 "tcp_segments_after_close": tcp.late_segments,
                 "http_bytes_outside_messages": http.skipped_bytes,
-                "tls_connections": self.tls.stats.connections,
-                "tls_connections_decrypted": self.tls.stats.decrypted,
-                "tls_opaque_bytes": self.tls.stats.opaque_bytes,
+                "tls_connections": tls.connections if tls else 0,
+                "tls_connections_decrypted": tls.decrypted if tls else 0,
+                "tls_opaque_bytes": tls.opaque_bytes if tls else 0,
             },
         )
 
@@ -269,8 +283,11 @@ class Pipeline:
 
     @property
     def keys(self) -> CaptureKeys:
-        """The key store built from :attr:`tls_keys`, shared by the captures of this run."""
+        """The key store built from :attr:`tls_keys`, shared by the captures of this run (made
+        when a capture first meets TLS)."""
         if self._keys is None:
+            from dmsniff.net.tls import CaptureKeys
+
             self._keys = CaptureKeys(self.tls_keys)
         return self._keys
 
@@ -348,7 +365,7 @@ class Pipeline:
         """Decode frames from any source (file or live) in this process and feed the addons."""
         index = self.begin_capture(info)
         decoder = Decoder(index, self.dispatcher(), max_body=self.max_body, decode=self.decode,
-                          keys=self.keys, info=info)
+                          keys=lambda: self.keys, info=info)
         decoder.run(frames, info)
         return self.end_capture(decoder.summary(info))
 

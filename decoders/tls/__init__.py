@@ -16,31 +16,86 @@ Nothing here does I/O: key logs and key files are handed in as bytes (:func:`par
 :func:`load_rsa_key`).  Every primitive (HMAC, HKDF, AES, ChaCha20-Poly1305, RSA, X.509) is
 ``cryptography``'s.  No input raises: oddities become problem strings (``"error: "``,
 ``"warning: "``, ``"info: "``) and undecryptable data is counted with its reason.
+
+The tables, the records and :func:`looks_like_tls` load at once; the parts that need
+``cryptography`` (the connection, key derivation, key loading) load on first use, so a program
+that only meets plaintext never pays for importing it.
 """
 
-from ._connection import REASONS, TRANSITIONS, Input, Phase, TlsConnection, looks_like_tls
-from ._crypto import hkdf_expand_label, master_secret, next_traffic_secret, prf, protection_13, protections_12
-from ._keys import *  # noqa: F403
-from ._keys import __all__ as _key_names
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
 from ._records import *  # noqa: F403
 from ._records import __all__ as _record_names
+from ._sniff import looks_like_tls
 from ._tables import *  # noqa: F403
 from ._tables import __all__ as _table_names
 
+if TYPE_CHECKING:
+    from ._connection import REASONS, TRANSITIONS, Input, Phase, TlsConnection
+    from ._crypto import (
+        hkdf_expand_label,
+        master_secret,
+        next_traffic_secret,
+        prf,
+        protection_13,
+        protections_12,
+    )
+    from ._keys import (
+        KEYLOG_LABELS,
+        KeyLoadError,
+        KeyLogEntry,
+        KeyLogParse,
+        KeyStore,
+        RsaKey,
+        SessionCache,
+        load_rsa_key,
+        parse_keylog,
+    )
+
+#: name -> the module that defines it, imported when the name is first used.
+_LAZY = {
+    **dict.fromkeys(("REASONS", "TRANSITIONS", "Input", "Phase", "TlsConnection"), "._connection"),
+    **dict.fromkeys(("hkdf_expand_label", "master_secret", "next_traffic_secret", "prf", "protection_13",
+                     "protections_12"), "._crypto"),
+    **dict.fromkeys(("KEYLOG_LABELS", "KeyLoadError", "KeyLogEntry", "KeyLogParse", "KeyStore", "RsaKey",
+                     "SessionCache", "load_rsa_key", "parse_keylog"), "._keys"),
+}
+
+
+def __getattr__(name: str) -> object:
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value
+    return value
+
+
 __all__ = [
+    "KEYLOG_LABELS",
     "REASONS",
     "TRANSITIONS",
     "Input",
+    "KeyLoadError",
+    "KeyLogEntry",
+    "KeyLogParse",
+    "KeyStore",
     "Phase",
+    "RsaKey",
+    "SessionCache",
     "TlsConnection",
     "hkdf_expand_label",
+    "load_rsa_key",
     "looks_like_tls",
     "master_secret",
     "next_traffic_secret",
+    "parse_keylog",
     "prf",
     "protection_13",
     "protections_12",
-    *_key_names,
     *_record_names,
     *_table_names,
 ]

@@ -92,7 +92,7 @@ from ._tables import (
     version_name,
 )
 
-__all__ = ["REASONS", "TRANSITIONS", "Input", "Phase", "TlsConnection", "looks_like_tls"]
+__all__ = ["REASONS", "TRANSITIONS", "Input", "Phase", "TlsConnection"]
 
 #: Largest handshake message kept (certificate chains are a few KB; the length field allows 16 MB).
 MAX_HANDSHAKE_MESSAGE: Final = 256 * 1024
@@ -189,18 +189,6 @@ TRANSITIONS: Final[dict[tuple[Phase, Input], tuple[Phase, str | None]]] = {
     (P.CLOSED, I.FATAL_ALERT): (P.CLOSED, None),
 }
 del P, I
-
-
-def looks_like_tls(data: bytes) -> bool:
-    """Whether a stream's first bytes are a TLS record: a handshake record holding a Client- or
-    ServerHello, or (a capture that began mid-connection) an application data record."""
-    if len(data) < 6 or data[1] != 3 or data[2] > 4:
-        return False
-    length = data[3] << 8 | data[4]
-    if data[0] == CONTENT_HANDSHAKE:
-        hellos = (HandshakeType.CLIENT_HELLO, HandshakeType.SERVER_HELLO)
-        return 0 < length <= MAX_CIPHERTEXT and data[5] in hellos
-    return data[0] == CONTENT_APPLICATION_DATA and 0 < length <= MAX_CIPHERTEXT and data[2] >= 1
 
 
 class _Stage:

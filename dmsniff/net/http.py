@@ -292,9 +292,10 @@ Classifier = Callable[[Connection, int, bytes], "StreamSink | None"]
 
 def make_classifier(capture: int, emit: Emit, stats: HttpStats,
                     max_body: int = DEFAULT_MAX_BODY, closed: Closed | None = None,
-                    tls: TlsContext | None = None) -> Classifier:
+                    tls: Callable[[], TlsContext] | None = None) -> Classifier:
     """The reassembler's probe: an :class:`HttpTracker` for an HTTP-looking segment, a
-    :class:`~dmsniff.net.tls.TlsTracker` for a TLS record (when ``tls`` is given)."""
+    :class:`~dmsniff.net.tls.TlsTracker` for a TLS record (when ``tls`` gives the capture's TLS
+    context; it is asked for it only then)."""
 
     def make_http(conn: Connection, req_dir: int) -> HttpTracker:
         return HttpTracker(conn, req_dir, capture, emit, stats, max_body, closed)
@@ -306,7 +307,7 @@ def make_classifier(capture: int, emit: Emit, stats: HttpStats,
                 return None
             from dmsniff.net.tls import TlsTracker
 
-            return TlsTracker(conn, direction, payload, tls, make_http, closed, capture)  # type: ignore[arg-type]
+            return TlsTracker(conn, direction, payload, tls(), make_http, closed, capture)  # type: ignore[arg-type]
         role = sniff_role(payload)
         if role is None:
             return None

@@ -31,7 +31,7 @@ from decoders.tls import (
     version_name,
 )
 from dmsniff.model import HttpMessage, TlsFacts, Transaction
-from dmsniff.net.tls import explain
+from dmsniff.net.tls_keys import explain
 from dmsniff.sessions.labels import conversation, message_label
 from dmsniff.sessions.model import (
     CommandSummary,

@@ -9,7 +9,7 @@ from typing import IO, TextIO
 
 from dmsniff.capture import CaptureError, CaptureInfo, link_type_name
 from dmsniff.model import ConnectionEnd, HttpMessage, TlsFacts, Transaction
-from dmsniff.net.tls import explain
+from dmsniff.net.tls_keys import explain
 from dmsniff.pipeline import Addon, CaptureSummary
 from dmsniff.report.records import session_auth
 from dmsniff.sessions.labels import conversation

@@ -42,7 +42,7 @@ from decoders.tls import TlsInfo
 from dmsniff.capture import Frame
 from dmsniff.export import keylog_lines, session_connections
 from dmsniff.model import TlsFacts
-from dmsniff.net.tls import TlsKeySpec
+from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.sessions.labels import conversation
 from dmsniff.sessions.model import Session
 from dmsniff.tui import views

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from decoders.tls import TlsInfo
 from dmsniff.capture import CaptureError, CaptureInfo, Frame, open_capture
 from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, TlsFacts, Transaction
-from dmsniff.net.tls import TlsKeySpec
+from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.pipeline import Addon, CaptureSummary, Pipeline
 from dmsniff.sessions import analysis_addons
 from dmsniff.sessions.model import Device, Finding, Session

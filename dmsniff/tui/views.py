@@ -23,7 +23,7 @@ from decoders.notification import Notification
 from decoders.syncml import SyncMLMessage
 from decoders.tls import TlsInfo
 from dmsniff.model import Datagram, HttpMessage, TlsFacts, Transaction
-from dmsniff.net.tls import explain
+from dmsniff.net.tls_keys import explain
 from dmsniff.report.records import plain, session_auth
 from dmsniff.sessions.labels import message_label
 from dmsniff.sessions.model import ConnectionRequest, Finding, Session, SessionMessage

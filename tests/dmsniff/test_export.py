@@ -37,7 +37,7 @@ from dmsniff.export import (
     session_frames,
 )
 from dmsniff.model import ConnectionEnd, Datagram, TlsFacts, Transaction
-from dmsniff.net.tls import TlsKeySpec
+from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.pipeline import Addon, Pipeline
 from dmsniff.sessions import CwmpSessions, DmSessions
 from dmsniff.sessions.model import ConnectionRequest, Finding, Session, SessionMessage

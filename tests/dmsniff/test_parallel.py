@@ -13,7 +13,7 @@ from benchmarks.gencap import main as gencap
 from dmsniff import parallel
 from dmsniff.capture import open_capture
 from dmsniff.cli import main
-from dmsniff.net.tls import TlsKeySpec
+from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.parallel import _PLAIN, WorkerError, WorkerPool, _dumps, _stream
 from dmsniff.pipeline import PARALLEL_MIN_BYTES, CaptureSummary, Decoder, Item
 

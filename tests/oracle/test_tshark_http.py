@@ -17,7 +17,7 @@ from pathlib import Path
 import pytest
 
 from benchmarks.gencap import main as gencap
-from dmsniff.net.tls import TlsKeySpec
+from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.pipeline import Pipeline
 from dmsniff.report import JsonLinesReport
 from tests.conftest import CAPTURES, CORPUS

@@ -25,7 +25,7 @@ from cryptography.hazmat.primitives.asymmetric import ec, rsa
 from benchmarks import gentls
 from dmsniff.capture import open_capture
 from dmsniff.model import ConnectionEnd, TlsFacts, Transaction
-from dmsniff.net.tls import KeyMaterialError, TlsKeySpec, load_key_material
+from dmsniff.net.tls_keys import KeyMaterialError, TlsKeySpec, load_key_material
 from dmsniff.pipeline import Addon, Pipeline
 from tests.conftest import CAPTURES
 

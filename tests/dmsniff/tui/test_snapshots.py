@@ -10,7 +10,7 @@ import asyncio
 import time
 from typing import Any
 
-from dmsniff.net.tls import TlsKeySpec
+from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.tui.app import SHOW_DELAY, DmsniffApp
 from dmsniff.verify.secrets import Secret, Secrets
 from tests.conftest import CAPTURES

@@ -12,7 +12,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from dmsniff.model import ConnectionEnd, TlsFacts
-from dmsniff.net.tls import TlsKeySpec
+from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.pipeline import Addon, Pipeline
 from dmsniff.tui import views
 from dmsniff.tui.app import DmsniffApp, TlsScreen
