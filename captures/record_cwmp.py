@@ -140,6 +140,7 @@ class Acs:
     sessions: dict[str, Session] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
     lock: threading.Lock = field(default_factory=threading.Lock)
+    pinned: bool = True  # a session must stay on its TCP connection (not so behind a reverse proxy)
 
 
 def parse(body: bytes) -> tuple[str, str]:
@@ -181,7 +182,7 @@ def acs_handler(acs: Acs) -> type[http.server.BaseHTTPRequestHandler]:
             if sess is None or sess.done:
                 self._fail(f"no live session for Cookie {self.headers.get('Cookie')!r}")
                 return None
-            if sess.client != self.client_address:
+            if acs.pinned and sess.client != self.client_address:
                 self._fail(f"session moved from {sess.client} to {self.client_address}")
                 return None
             return sess
@@ -270,6 +271,15 @@ def serve(handler: type[http.server.BaseHTTPRequestHandler]) -> http.server.Thre
 # --- the CPE: curl ------------------------------------------------------------------------------
 
 
+def post_args(jar: Path, post: Path | None) -> list[str]:
+    """curl's options for one CWMP POST of the file post (None: an empty POST), cookies in jar."""
+    args = ["-b", str(jar), "-c", str(jar), "-H", "Expect:"]
+    if post is None:  # Content-Length: 0, no Content-Type, no SOAPAction
+        return [*args, "-H", "Content-Type:", "--data-binary", ""]
+    # "SOAPAction;" sends the header with an empty value, as TR-069 3.4.1 asks
+    return [*args, "-H", f"Content-Type: {SOAP_CT}", "-H", "SOAPAction;", "--data-binary", f"@{post}"]
+
+
 def curl_session(url: str, jar: Path, posts: list[Path | None], expect: list[int]) -> None:
     """One curl run, one keep-alive connection: a POST per file (None: an empty POST)."""
     args = ["curl"]
@@ -277,12 +287,7 @@ def curl_session(url: str, jar: Path, posts: list[Path | None], expect: list[int
         if i:
             args.append("--next")
         args += ["-sS", "-o", "/dev/null", "-w", "%{http_code} %{num_connects}\\n", "--max-time", "5",
-                 "--connect-timeout", "2", "-b", str(jar), "-c", str(jar), "-H", "Expect:"]
-        if post is None:  # Content-Length: 0, no Content-Type, no SOAPAction
-            args += ["-H", "Content-Type:", "--data-binary", ""]
-        else:  # "SOAPAction;" sends the header with an empty value, as TR-069 3.4.1 asks
-            args += ["-H", f"Content-Type: {SOAP_CT}", "-H", "SOAPAction;", "--data-binary", f"@{post}"]
-        args.append(url)
+                 "--connect-timeout", "2", *post_args(jar, post), url]
     got = run_curl(args)
     codes = [int(line.split()[0]) for line in got]
     connects = sum(int(line.split()[1]) for line in got)

@@ -63,6 +63,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -84,8 +85,8 @@ TIMEOUT = 10.0  # seconds, for any one step
 # --- Apache -------------------------------------------------------------------------------------
 
 
-def htdigest_line(user: str, password: str) -> str:
-    return f"{user}:{REALM}:{hashlib.md5(f'{user}:{REALM}:{password}'.encode()).hexdigest()}\n"
+def htdigest_line(user: str, password: str, realm: str = REALM) -> str:
+    return f"{user}:{realm}:{hashlib.md5(f'{user}:{realm}:{password}'.encode()).hexdigest()}\n"
 
 
 def free_port() -> int:
@@ -94,20 +95,25 @@ def free_port() -> int:
         return int(s.getsockname()[1])
 
 
-def find_apache() -> tuple[str, Path]:
+def find_apache(modules: Sequence[str] = ("auth_digest",)) -> tuple[str, Path]:
+    """The httpd binary and the folder of its modules, one that holds mod_<m>.so for each of modules."""
     binary = shutil.which("apache2") or shutil.which("httpd")
     if binary is None and os.access("/usr/sbin/apache2", os.X_OK):
         binary = "/usr/sbin/apache2"
     if binary is None:
-        raise RuntimeError("record_digest: apache2 (Apache httpd) is needed")
+        raise RuntimeError("apache2 (Apache httpd) is needed")
+    names = [f"mod_{m}.so" for m in modules]
     for d in map(Path, MODULE_DIRS):
-        if (d / "mod_auth_digest.so").is_file():
+        if all((d / name).is_file() for name in names):
             return binary, d
-    raise RuntimeError(f"record_digest: mod_auth_digest.so not found in {', '.join(MODULE_DIRS)}")
+    raise RuntimeError(f"apache2: {', '.join(names)} not all found in any of {', '.join(MODULE_DIRS)}")
 
 
-def httpd_conf(root: Path, moddir: Path, port: int) -> str:
-    loads = [f"LoadModule {m}_module {moddir / f'mod_{m}.so'}" for m in MODULES]
+def server_conf(
+    root: Path, moddir: Path, ports: Sequence[int], modules: Sequence[str], log_format: str
+) -> list[str]:
+    """The server-wide lines of a private httpd config: modules, files under root, listeners, prefork."""
+    loads = [f"LoadModule {m}_module {moddir / f'mod_{m}.so'}" for m in modules]
     if (moddir / "mod_log_config.so").is_file():  # Debian builds it in
         loads.append(
             f"<IfModule !log_config_module>\nLoadModule log_config_module {moddir}/mod_log_config.so"
@@ -120,25 +126,36 @@ def httpd_conf(root: Path, moddir: Path, port: int) -> str:
         except KeyError:
             group = "nobody"
         user = f"User nobody\nGroup {group}\n"
-    auth = (
-        f'AuthType Digest\n    AuthName "{REALM}"\n    AuthDigestProvider file\n'
-        f"    AuthUserFile {root / 'htdigest'}\n    AuthDigestAlgorithm MD5\n    AuthDigestQop auth\n"
+    return [
+        *loads,
+        f"ServerRoot {root}",
+        f"DefaultRuntimeDir {root}",
+        f"PidFile {root / 'httpd.pid'}",
+        f"ErrorLog {root / 'error.log'}",
+        "LogLevel warn",
+        f'LogFormat "{log_format}" dmsniff',
+        f"CustomLog {root / 'access.log'} dmsniff",
+        *[f"Listen {HOST}:{port}" for port in ports],
+        f"ServerName {HOST}:{ports[0]}",
+        user + "StartServers 2\nMinSpareServers 2\nMaxSpareServers 4\nMaxRequestWorkers 8",
+        "KeepAlive On\nMaxKeepAliveRequests 100\nKeepAliveTimeout 5",
+    ]
+
+
+def digest_auth(user_file: Path, realm: str = REALM) -> str:
+    """mod_auth_digest's lines for a <Location>: MD5, qop auth, users from an htdigest file."""
+    return (
+        f'AuthType Digest\n    AuthName "{realm}"\n    AuthDigestProvider file\n'
+        f"    AuthUserFile {user_file}\n    AuthDigestAlgorithm MD5\n    AuthDigestQop auth\n"
         "    Require valid-user"
     )
+
+
+def httpd_conf(root: Path, moddir: Path, port: int) -> str:
+    auth = digest_auth(root / "htdigest")
     return "\n".join(
         [
-            *loads,
-            f"ServerRoot {root}",
-            f"DefaultRuntimeDir {root}",
-            f"PidFile {root / 'httpd.pid'}",
-            f"ErrorLog {root / 'error.log'}",
-            "LogLevel warn",
-            f'LogFormat "{ACCESS_FORMAT}" digest',
-            f"CustomLog {root / 'access.log'} digest",
-            f"Listen {HOST}:{port}",
-            f"ServerName {HOST}:{port}",
-            user + "StartServers 2\nMinSpareServers 2\nMaxSpareServers 4\nMaxRequestWorkers 8",
-            "KeepAlive On\nMaxKeepAliveRequests 100\nKeepAliveTimeout 5",
+            *server_conf(root, moddir, [port], MODULES, ACCESS_FORMAT),
             "TypesConfig /dev/null\nAddType text/plain .txt",
             f"DocumentRoot {root / 'htdocs'}",
             f'<Directory "{root / "htdocs"}">\n    Require all granted\n</Directory>',
@@ -149,17 +166,26 @@ def httpd_conf(root: Path, moddir: Path, port: int) -> str:
     )
 
 
+def digest_site(root: Path, moddir: Path, port: int) -> str:
+    """Writes this scenario's files under root; returns its httpd config."""
+    (root / "htdocs" / "secret").mkdir(parents=True)
+    (root / "htdocs" / "private").mkdir()
+    (root / "htdocs" / "secret" / "file.txt").write_bytes(FILE_TXT)
+    (root / "htdocs" / "private" / "data.txt").write_bytes(DATA_TXT)
+    (root / "htdigest").write_text("".join(htdigest_line(u, p) for u, p in USERS.items()))
+    return httpd_conf(root, moddir, port)
+
+
 class Apache:
     """A private httpd in the foreground, in its own process group; the constructor returns once it serves."""
 
-    def __init__(self, binary: str, moddir: Path, root: Path, port: int) -> None:
+    def __init__(
+        self, binary: str, root: Path, port: int, conf: str, env: dict[str, str] | None = None
+    ) -> None:
+        """Runs the config conf (its files already under root) in the environment env (None: ours);
+        port is a plain-HTTP listener of it."""
         self.root, self.port = root, port
-        (root / "htdocs" / "secret").mkdir(parents=True)
-        (root / "htdocs" / "private").mkdir()
-        (root / "htdocs" / "secret" / "file.txt").write_bytes(FILE_TXT)
-        (root / "htdocs" / "private" / "data.txt").write_bytes(DATA_TXT)
-        (root / "htdigest").write_text("".join(htdigest_line(u, p) for u, p in USERS.items()))
-        (root / "httpd.conf").write_text(httpd_conf(root, moddir, port))
+        (root / "httpd.conf").write_text(conf)
         for path in [root, *root.rglob("*")]:  # the children run as nobody
             path.chmod(0o755 if path.is_dir() else 0o644)
         self.stderr = (root / "stderr.log").open("wb")
@@ -170,6 +196,7 @@ class Apache:
                 stdout=self.stderr,
                 stderr=self.stderr,
                 start_new_session=True,
+                env=env,
             )
         except OSError as exc:
             self.stderr.close()
@@ -431,7 +458,7 @@ def record_counted(out_path: str | Path) -> tuple[list[dict[str, Any]], int]:
     port = free_port()
     base = f"http://{HOST}:{port}"
     with tempfile.TemporaryDirectory(prefix="record_digest-") as tmp:
-        apache = Apache(binary, moddir, Path(tmp), port)
+        apache = Apache(binary, Path(tmp), port, digest_site(Path(tmp), moddir, port))
         try:
             dump = Tcpdump(out, [port])
             try:
