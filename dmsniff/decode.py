@@ -14,6 +14,7 @@ from typing import Any
 from lxml import etree
 
 from decoders import notification, syncml, wbxml
+from decoders.cwmp._xml import clean_document, local, safe_tostring
 from dmsniff.report.records import plain
 
 KINDS = ("auto", "wbxml", "xml", "pkg0", "wap-push")
@@ -69,9 +70,10 @@ def decode_message(
         rec = syncml.decode(data, "application/vnd.syncml.dm+wbxml")
         problems = []  # the SyncML decode repeats the WBXML layer's problems
     else:
-        text, root = _pretty_xml(data)
+        text, root, cleaned = pretty_xml(data)
         if not (summary or as_json) or root != "SyncML":
             problems = [not_syncml.format(root)] if (summary or as_json) and root != "SyncML" else []
+            problems.extend(cleaned)
             if root == "SyncML":
                 rec = syncml.decode(data, "application/vnd.syncml.dm+xml")
                 if isinstance(rec, syncml.SyncMLMessage):
@@ -87,19 +89,30 @@ def decode_message(
     return syncml_summary(rec), problems
 
 
-def _pretty_xml(data: bytes) -> tuple[str, str]:
-    """Re-indented XML, and the root's local name."""
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, recover=True, remove_blank_text=True
-    )
+def pretty_xml(data: bytes) -> tuple[str, str, list[str]]:
+    """Re-indented XML, the root's local name, and what had to be replaced to read it.
+
+    Characters XML cannot hold are replaced first (a surrogate reference, a control
+    character), then the document is read in recover mode; the text comes back through the
+    same safe serialisation as everywhere else, so no input ends in an internal error.
+    """
+    problems: list[str] = []
+    encoding = None
+    cleaned = clean_document(data, None)
+    if cleaned is not None:
+        data, replaced = cleaned
+        encoding = "utf-8"
+        problems.append(f"warning: {replaced} character(s) XML cannot hold replaced by U+FFFD")
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, recover=True,
+                             remove_blank_text=True, encoding=encoding)
     try:
         root = etree.fromstring(data, parser)
     except etree.XMLSyntaxError as exc:
         raise DecodeError(f"XML: {exc}") from None
     if root is None:
         raise DecodeError("XML: no element could be read")
-    text: str = etree.tostring(root, pretty_print=True, encoding="unicode")
-    return '<?xml version="1.0"?>\n' + text, etree.QName(root).localname
+    name = local(root.tag).rpartition(":")[2]  # an unbound prefix stays in the tag in recover mode
+    return '<?xml version="1.0"?>\n' + safe_tostring(root, pretty=True), name, problems
 
 
 def syncml_summary(rec: syncml.SyncMLMessage) -> str:

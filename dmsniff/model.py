@@ -91,7 +91,7 @@ class HttpMessage:
 
 @dataclass(slots=True)
 class Transaction:
-    """A request and the response that answered it (either may be missing)."""
+    """A request and the response that answered it: either may be missing, never both."""
 
     id: str
     capture: int  # index into the run's list of captures
@@ -137,6 +137,23 @@ class Datagram:
     @property
     def server(self) -> str:
         return format_endpoint(self.dst, self.dport)
+
+
+@dataclass(slots=True)
+class Finding:
+    """Something a protocol rule says should not happen, or worth an engineer's eye.
+
+    Made by the session builders and checkers, and by the pipeline itself when a record could
+    not be processed (``dmsniff.internal-error``).
+    """
+
+    severity: str  # "error" | "warning" | "info"
+    code: str  # stable name, e.g. "cwmp.unanswered-request"
+    message: str  # one line, for people
+    frames: list[int]
+    reference: str  # the rule checked, e.g. "TR-069 Amd 6 §3.7.2.4 (session termination)"
+    session: str | None = None
+    capture: int = 0
 
 
 @dataclass(slots=True)

@@ -16,24 +16,26 @@ whether one process decoded the capture or several (see :mod:`dmsniff.parallel`)
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
+import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from dmsniff.capture import CaptureError, CaptureInfo, Frame, link_type_name, open_capture
-from dmsniff.model import ConnectionEnd, Datagram, Transaction, format_ip
+from dmsniff.model import ConnectionEnd, Datagram, Finding, Transaction, format_ip
 from dmsniff.net.http import DEFAULT_MAX_BODY, HttpStats, HttpTracker, make_classifier
 from dmsniff.net.packet import Dissector
-from dmsniff.net.tcp import TcpReassembler
+from dmsniff.net.tcp import Connection, TcpReassembler
 from dmsniff.net.tls_keys import TlsKeySpec
 
 if TYPE_CHECKING:
     from dmsniff.net.tls import CaptureKeys, TlsContext, TlsTracker
     from dmsniff.parallel import WorkerPool
-    from dmsniff.sessions.model import Device, Finding, Session
+    from dmsniff.sessions.model import Device, Session
     from dmsniff.verify.model import AuthResult
 
 
@@ -118,7 +120,19 @@ class Addon:
 
 
 #: A record in canonical order: ((frame, connection number, exchange number), record).
-Item = tuple[tuple[int, int, int], "Transaction | Datagram | ConnectionEnd"]
+Item = tuple[tuple[int, int, int], "Transaction | Datagram | ConnectionEnd | Finding"]
+
+#: The finding for a record dmsniff could not process (a bug): the rest of the capture goes on.
+INTERNAL_ERROR = "dmsniff.internal-error"
+_INTERNAL_REFERENCE = "dmsniff itself: a bug, please report it with the capture"
+MAX_INTERNAL_ERRORS = 100  # per addon (and per capture for the decoding layers), then one summary
+
+
+def internal_error(where: str, exc: BaseException, frames: list[int], capture: int) -> Finding:
+    """The finding that stands for a record one part of dmsniff failed on."""
+    text = str(exc).replace("\n", " ")[:200]
+    return Finding("error", INTERNAL_ERROR, f"{where}: {type(exc).__name__}: {text}", frames,
+                   _INTERNAL_REFERENCE, None, capture)
 
 
 class Decoder:
@@ -162,6 +176,9 @@ class Decoder:
         # resumed TLS session then meets the full handshake whose master secret it reuses.
         self.dissector = Dissector(self.tcp.segment, self._on_udp, shard=shard, nshards=nshards,
                                    by_hosts=by_hosts)
+        self._faults = 0
+        self.dissector.on_fault = self._frame_fault
+        self.tcp.on_fault = self._connection_fault
 
     def _tls_context(self) -> TlsContext:
         if self.tls is None:
@@ -173,8 +190,32 @@ class Decoder:
 
     def _emit_transaction(self, tx: Transaction, conn_frame: int, number: int) -> None:
         if self._decode:
-            self._decode_transaction(tx)
+            try:
+                self._decode_transaction(tx)
+            except Exception as exc:  # a decoder bug costs this exchange's decoding, nothing more
+                msg = tx.request or tx.response
+                self._report(f"decoding the bodies of {tx.id}", exc, [msg.frame] if msg else [], conn_frame)
         self._pending.append(((self.dissector.current_frame, conn_frame, number), tx))
+
+    def _report(self, where: str, exc: Exception, frames: list[int], conn_frame: int) -> None:
+        """A part of the decoding failed (a bug): say so as a finding, in canonical order."""
+        if os.environ.get("DMSNIFF_DEBUG"):
+            traceback.print_exception(exc)
+        self._faults += 1
+        if self._faults > MAX_INTERNAL_ERRORS:
+            return
+        if self._faults == MAX_INTERNAL_ERRORS:
+            where += " (further internal errors in this capture are not reported)"
+        finding = internal_error(where, exc, frames, self.index)
+        self._pending.append(((self.dissector.current_frame, conn_frame, 0), finding))
+
+    def _frame_fault(self, frame: int, exc: Exception) -> None:
+        self._report(f"decoding frame {frame}", exc, [frame], 0)
+
+    def _connection_fault(self, conn: Connection, exc: Exception) -> None:
+        frame = self.dissector.current_frame
+        self._report(f"following connection {conn.id} (the rest of it is skipped)", exc, [frame],
+                     conn.first_frame)
 
     def _closed(self, tracker: HttpTracker | TlsTracker) -> None:
         conn = tracker.conn
@@ -185,9 +226,14 @@ class Decoder:
     def _on_udp(self, frame: int, ts: float, src: bytes, sport: int, dst: bytes, dport: int,
                 payload: bytes) -> None:
         if self._want_datagrams:
+            record = None
+            if self._decode:
+                try:
+                    record = self._decode_datagram(payload, sport, dport)
+                except Exception as exc:
+                    self._report(f"decoding datagram U{self._tag}{frame}", exc, [frame], 0)
             dg = Datagram(f"U{self._tag}{frame}", self.index, frame, ts, format_ip(src), sport,
-                          format_ip(dst), dport, payload,
-                          self._decode_datagram(payload, sport, dport) if self._decode else None)
+                          format_ip(dst), dport, payload, record)
             self._pending.append(((frame, 0, 0), dg))
 
     def _flush(self) -> None:
@@ -240,6 +286,23 @@ class Decoder:
         )
 
 
+def _describe(obj: object) -> tuple[str, list[int], int]:
+    """(what a record is, its frames, its capture), for an internal-error finding."""
+    capture = getattr(obj, "capture", 0)
+    if isinstance(capture, bool) or not isinstance(capture, int):
+        capture = 0
+    if isinstance(obj, Transaction):
+        msg = obj.response or obj.request or (obj.interim[0] if obj.interim else None)
+        return f"exchange {obj.id}", [msg.frame] if msg is not None else [], capture
+    if isinstance(obj, Datagram):
+        return f"datagram {obj.id}", [obj.frame], capture
+    if isinstance(obj, ConnectionEnd):
+        return f"the end of connection {obj.connection}", [], capture
+    ident = getattr(obj, "id", None)
+    frames = [f for f in [getattr(obj, "frame", None)] if isinstance(f, int)]
+    return (f"{type(obj).__name__} {ident}" if ident else type(obj).__name__), frames, capture
+
+
 def settle_heap() -> None:
     """Tune the garbage collector for a long decoding run, once the modules it needs are loaded.
 
@@ -276,6 +339,7 @@ class Pipeline:
         #: Workers forked early by the caller (see :class:`dmsniff.parallel.WorkerPool`), used
         #: for big captures when there are ``jobs`` of them; the caller closes it.
         self.pool = pool
+        self._faults: dict[str, int] = {}  # addon hook -> failures so far
         #: The TLS key material the user gave (key logs, RSA keys), as read from the files.
         self.tls_keys = tls_keys if tls_keys is not None else TlsKeySpec()
         self._keys: CaptureKeys | None = None
@@ -297,35 +361,67 @@ class Pipeline:
             Transaction: self._hooks("transaction"),
             Datagram: self._hooks("datagram"),
             ConnectionEnd: self._hooks("connection_end"),
+            Finding: self._hooks("finding"),
         }
+        guard = self._guard
 
         def dispatch(item: Item) -> None:
             obj = item[1]
             for hook in hooks[type(obj)]:
-                hook(obj)
+                try:  # (free in Python 3.11 unless something raises)
+                    hook(obj)
+                except Exception as exc:
+                    guard(hook, obj, exc)
 
         return dispatch
+
+    def _guard(self, hook: Callable[[Any], None], obj: object, exc: Exception) -> None:
+        """An addon failed on one record: that record is lost to that addon, nothing else is.
+
+        The failure becomes a ``dmsniff.internal-error`` finding naming the record and its
+        frame, handed to the other addons (at most ``MAX_INTERNAL_ERRORS`` per addon).
+        """
+        if os.environ.get("DMSNIFF_DEBUG"):
+            traceback.print_exc()
+        addon = getattr(hook, "__self__", hook)
+        name = f"{type(addon).__name__}.{getattr(hook, '__name__', 'hook')}"
+        n = self._faults[name] = self._faults.get(name, 0) + 1
+        if n > MAX_INTERNAL_ERRORS:
+            return
+        what, frames, capture = _describe(obj)
+        where = f"{name} failed on {what}" if n < MAX_INTERNAL_ERRORS else \
+            f"{name} failed on {what} (and further failures of it are not reported)"
+        finding = internal_error(where, exc, frames, capture)
+        for a in self.addons:
+            if a is not addon:
+                with contextlib.suppress(Exception):  # a failure to report a failure stops here
+                    a.finding(finding)
 
     def _hooks(self, name: str) -> list[Callable[[Any], None]]:
         """The addons' bound ``name`` hooks, leaving out those that only inherit the no-op."""
         base = getattr(Addon, name)
         return [getattr(a, name) for a in self.addons if getattr(type(a), name) is not base]
 
-    def emit_session(self, session: Session) -> None:
+    def _each(self, name: str, *args: Any) -> None:
+        """Call one hook of every addon, each failure isolated (see :meth:`_guard`)."""
         for a in self.addons:
-            a.session(session)
+            hook = getattr(a, name)
+            try:
+                hook(*args)
+            except Exception as exc:
+                self._guard(hook, args[0] if args else None, exc)
+
+    def emit_session(self, session: Session) -> None:
+        self._each("session", session)
 
     def emit_finding(self, finding: Finding) -> None:
-        for a in self.addons:
-            a.finding(finding)
+        self._each("finding", finding)
 
     def emit_device(self, device: Device) -> None:
-        for a in self.addons:
-            a.device(device)
+        self._each("device", device)
 
     def emit_auth(self, result: AuthResult) -> None:
-        for a in self.addons:
-            a.auth(result)
+        self._each("auth", result)
 
     def run_files(self, paths: Iterable[str]) -> list[CaptureSummary | CaptureError]:
         """Read each capture in turn; a capture that cannot be opened is reported, not raised."""
@@ -334,8 +430,7 @@ class Pipeline:
             try:
                 cap = open_capture(path)
             except CaptureError as exc:
-                for a in self.addons:
-                    a.capture_failed(path, exc)
+                self._each("capture_failed", path, exc)
                 results.append(exc)
                 continue
             with cap:
@@ -345,20 +440,17 @@ class Pipeline:
                     results.append(run_sharded(self, path, cap))
                 else:
                     results.append(self.run_frames(cap, cap.info))
-        for a in self.addons:
-            a.done()
+        self._each("done")
         return results
 
     def begin_capture(self, info: CaptureInfo) -> int:
         index = self._capture_index
         self._capture_index += 1
-        for a in self.addons:
-            a.capture_start(index, info)
+        self._each("capture_start", index, info)
         return index
 
     def end_capture(self, summary: CaptureSummary) -> CaptureSummary:
-        for a in self.addons:
-            a.capture_end(summary)
+        self._each("capture_end", summary)
         return summary
 
     def run_frames(self, frames: Iterable[Frame], info: CaptureInfo) -> CaptureSummary:

@@ -7,6 +7,7 @@ values to a :class:`Ctx` instead of raising.
 from __future__ import annotations
 
 import codecs
+import io
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
@@ -14,7 +15,7 @@ from typing import cast
 
 from lxml import etree
 
-__all__ = ["Ctx", "children", "local", "parse_datetime", "parse_xml"]
+__all__ = ["Ctx", "children", "clean_document", "local", "parse_datetime", "parse_xml", "safe_tostring"]
 
 Element = etree._Element
 
@@ -90,13 +91,28 @@ def parse_xml(
             else:
                 if "\ufffd" in text and b"\xef\xbf\xbd" not in body:
                     ctx.warning(f"body is not valid {charset}; undecodable bytes replaced")
-                data = text.encode("utf-8")
+                # (A decoder such as UTF-7 can hand back a lone surrogate, which UTF-8 cannot hold.)
+                data = text.encode("utf-8", "replace")
                 encoding = "utf-8"  # overrides the XML declaration
     try:
         return etree.fromstring(data, _parser(False, encoding))
     except etree.XMLSyntaxError as exc:
         first = str(exc)
     recovered = getattr(ctx, recovered_as)
+    # Characters XML cannot hold (a reference to a surrogate, a control character) make
+    # libxml2 fail, or hand back text Python cannot decode: replace them before going on, so
+    # one bad character costs a note, never the message.
+    cleaned = clean_document(data, encoding)
+    if cleaned is not None:
+        data, replaced = cleaned
+        encoding = "utf-8"
+        ctx.warning(f"{replaced} character(s) XML cannot hold replaced by U+FFFD")
+        try:
+            root = etree.fromstring(data, _parser(False, encoding))
+        except etree.XMLSyntaxError:
+            pass
+        else:
+            return root
     if repair is not None:
         fixed, note = repair(data)
         if note:
@@ -117,6 +133,68 @@ def parse_xml(
         return None
     recovered(f"XML not well-formed, recovered: {first}")
     return root
+
+
+#: Characters XML 1.0 cannot hold (§2.2): C0 controls but tab, LF and CR; lone surrogates; U+FFFE/F.
+_INVALID_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+_CHAR_REF = re.compile(r"&#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));")
+_DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
+
+
+def _xml_char(cp: int) -> bool:
+    return cp in (9, 10, 13) or 0x20 <= cp <= 0xD7FF or 0xE000 <= cp <= 0xFFFD or 0x10000 <= cp <= 0x10FFFF
+
+
+def _decode_document(data: bytes, encoding: str | None) -> str:
+    """The document as text: ``encoding``, else its BOM or declaration, else UTF-8; never raises."""
+    if encoding is None:
+        if data.startswith(codecs.BOM_UTF8):
+            encoding, data = "utf-8", data[3:]
+        elif data[:2] in (codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE):
+            encoding = "utf-16"
+        else:
+            m = _DECLARED.match(data[:256])
+            encoding = m.group(1).decode("ascii") if m else "utf-8"
+    try:
+        return data.decode(encoding, "replace")
+    except (LookupError, ValueError, TypeError):
+        return data.decode("utf-8", "replace")
+
+
+def clean_document(data: bytes, encoding: str | None) -> tuple[bytes, int] | None:
+    """``data`` as UTF-8 with every character, or character reference, that XML cannot hold
+    replaced by U+FFFD, and how many were; None when there was none.
+
+    Linear in the size of the document, in time and memory (no per-match objects are kept).
+    """
+    text = _decode_document(data, encoding)
+    replaced = 0
+    if "&#" in text:
+        out = io.StringIO()  # written as it goes: memory is the output, whatever the matches
+        pos = 0
+        for m in _CHAR_REF.finditer(text):
+            hex_digits, dec_digits = m.group(1), m.group(2)
+            digits = hex_digits or dec_digits
+            cp = int(digits, 16 if hex_digits else 10) if len(digits) <= 8 else -1
+            if cp < 0 or not _xml_char(cp):
+                out.write(text[pos:m.start()])
+                out.write("\ufffd")
+                pos = m.end()
+                replaced += 1
+        if replaced:
+            out.write(text[pos:])
+            text = out.getvalue()
+    text, n = _INVALID_CHARS.subn("\ufffd", text)
+    replaced += n
+    if not replaced:
+        return None
+    return text.encode("utf-8"), replaced
+
+
+def safe_tostring(el: Element, pretty: bool = False) -> str:
+    """An element serialised as text, whatever its content (bytes XML cannot hold are replaced)."""
+    raw = etree.tostring(el, encoding="utf-8", pretty_print=pretty, with_tail=False)
+    return raw.decode("utf-8", "replace")
 
 
 # ---------------------------------------------------------------- element access

@@ -13,10 +13,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Final
 
-from lxml import etree
-
 from ._records import Chal, Command, Cred, Item, Meta
-from ._xml import Element, Problems, local, text_of
+from ._xml import Element, Problems, local, safe_tostring, text_of
 
 __all__ = [
     "COMMANDS",
@@ -192,7 +190,7 @@ def _data(el: Element) -> tuple[str, str | None]:
     kids = _elements(el)
     if not kids:
         return text_of(el), None
-    xml = "".join(etree.tostring(k, encoding="unicode", with_tail=False) for k in kids)
+    xml = "".join(safe_tostring(k) for k in kids)
     return xml, local(kids[0].tag)
 
 

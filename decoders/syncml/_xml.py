@@ -13,10 +13,10 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from decoders.cwmp._xml import Ctx, Element, local, namespace, text_of
+from decoders.cwmp._xml import Ctx, Element, local, namespace, safe_tostring, text_of
 from decoders.cwmp._xml import parse_xml as _parse_xml
 
-__all__ = ["Element", "Problems", "local", "namespace", "parse_xml", "text_of"]
+__all__ = ["Element", "Problems", "local", "namespace", "parse_xml", "safe_tostring", "text_of"]
 
 #: Repeated per-command/per-item problems of one kind are listed this many times, then counted.
 PROBLEM_REPEAT_LIMIT: Final = 10

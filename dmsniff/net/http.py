@@ -278,6 +278,14 @@ class HttpTracker:
             self._emit(q.popleft())
 
     def _emit(self, p: _Pending) -> None:
+        if p.request is None and p.response is None:
+            if not p.interim:
+                return  # nothing of it was seen
+            # Only interim responses (100 Continue) of a request the capture does not hold: the
+            # last of them stands as the response, so every exchange has a request or a response.
+            msg = p.response = p.interim.pop()
+            msg.complete = False
+            msg.problems.append("only an interim response: no request or final response was captured")
         self.count += 1
         self.stats.transactions += 1
         self.emit(Transaction(

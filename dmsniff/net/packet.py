@@ -110,6 +110,8 @@ class Dissector:
         self._frags: dict[tuple[bytes, bytes, int, int], _Pending] = {}
         self._shard = shard
         self._nshards = nshards
+        #: Called with (frame, exception) when decoding a frame fails; None re-raises.
+        self.on_fault: Callable[[int, Exception], None] | None = None
         self._port_mask = 0 if by_hosts else 0xFFFF
 
     def run(self, frames: Iterable[tuple[int, float, int, bytes]], pending: list[Any],
@@ -125,27 +127,36 @@ class Dissector:
         shard, nshards, port_mask = self._shard, self._nshards, self._port_mask
         slow = self.frame
         fast = 0
+        fault = self.on_fault
         try:
             for number, ts, linktype, data in frames:
                 self.current_frame = number
-                if linktype == 1 and len(data) >= 54:
-                    (etype, vhl, total, frag, proto, src, dst, sport, dport, seq, ack, doff,
-                     flags) = _eth_ipv4_tcp(data)
-                    if etype == 0x0800 and vhl == 0x45 and proto == 6 and not frag & 0x3FFF:
-                        end = 14 + total
-                        start = 34 + (doff >> 4) * 4
-                        if doff >= 0x50 and start <= end <= len(data):
-                            fast += 1
-                            if nshards == 1 or (
-                                    (((hash(src) ^ hash(dst) ^ ((sport ^ dport) & port_mask)) & 0xFFFFFFFF)
-                                     * 0x9E3779B1 & 0xFFFFFFFF) * nshards >> 32) == shard:
-                                on_tcp(number, ts, src, sport, dst, dport, seq, ack, flags, data[start:end])
-                                if pending:
-                                    flush()
-                            continue
-                slow(number, ts, linktype, data)
-                if pending:
-                    flush()
+                try:  # one frame's failure costs that frame (and its connection), not the capture
+                    if linktype == 1 and len(data) >= 54:
+                        (etype, vhl, total, frag, proto, src, dst, sport, dport, seq, ack, doff,
+                         flags) = _eth_ipv4_tcp(data)
+                        if etype == 0x0800 and vhl == 0x45 and proto == 6 and not frag & 0x3FFF:
+                            end = 14 + total
+                            start = 34 + (doff >> 4) * 4
+                            if doff >= 0x50 and start <= end <= len(data):
+                                fast += 1
+                                if nshards == 1 or (
+                                        (((hash(src) ^ hash(dst) ^ ((sport ^ dport) & port_mask))
+                                          & 0xFFFFFFFF) * 0x9E3779B1 & 0xFFFFFFFF) * nshards >> 32) == shard:
+                                    on_tcp(number, ts, src, sport, dst, dport, seq, ack, flags,
+                                           data[start:end])
+                                    if pending:
+                                        flush()
+                                continue
+                    slow(number, ts, linktype, data)
+                    if pending:
+                        flush()
+                except Exception as exc:
+                    if fault is None:
+                        raise
+                    fault(number, exc)
+                    if pending:
+                        flush()
         finally:
             self.stats.tcp_segments += fast
 

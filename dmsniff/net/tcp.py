@@ -100,7 +100,27 @@ class Connection:
         self.conflicts: list[int] = []  # frames whose bytes differed from an earlier copy
 
 
+class _Ignored:
+    """The sink of a connection whose decoding failed: everything after the failure is dropped."""
+
+    def data(self, direction: int, data: bytes, frame: int, ts: float) -> None:
+        pass
+
+    def gap(self, direction: int, length: int, frame: int, ts: float) -> None:
+        pass
+
+    def eof(self, direction: int, frame: int, ts: float) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+_IGNORED = _Ignored()
+
 Classifier = Callable[[Connection, int, bytes], "StreamSink | None"]
+#: Told when following a connection failed: (the connection, the exception).
+Fault = Callable[[Connection, Exception], None]
 
 
 class TcpReassembler:
@@ -118,88 +138,93 @@ class TcpReassembler:
         self.gaps = 0
         self.gap_bytes = 0
         self.conflicts = 0
+        #: Told when following one connection raised (a bug); None re-raises.
+        self.on_fault: Fault | None = None
 
     # -- hot path ---------------------------------------------------------------------
     def segment(self, frame: int, ts: float, src: bytes, sport: int, dst: bytes, dport: int,
                 seq: int, ack: int, flags: int, payload: bytes) -> None:
-        key = (src, sport, dst, dport)
-        entry = self._flows.get(key)
-        if entry is None or (flags & SYN and not flags & ACK and self._is_new_syn(entry, seq)):
-            entry = self._open(key, frame, ts, flags, payload)
-            if entry is None:
-                return
-        conn, direction = entry
-        conn.last_ts = ts
-        half = conn.halves[direction]
-        self._since_sweep += 1
-        if self._since_sweep >= SWEEP_EVERY:
-            self._sweep(ts)  # counted here: the early returns below must not skip it
+        try:  # (free unless something raises: see _fault)
+            key = (src, sport, dst, dport)
+            entry = self._flows.get(key)
+            if entry is None or (flags & SYN and not flags & ACK and self._is_new_syn(entry, seq)):
+                entry = self._open(key, frame, ts, flags, payload)
+                if entry is None:
+                    return
+            conn, direction = entry
+            conn.last_ts = ts
+            half = conn.halves[direction]
+            self._since_sweep += 1
+            if self._since_sweep >= SWEEP_EVERY:
+                self._sweep(ts)  # counted here: the early returns below must not skip it
 
-        if flags & SYN:
-            if half.nxt < 0 or not half.seen_payload:
-                half.nxt = (seq + 1) & _MASK
-            seq = (seq + 1) & _MASK  # data on a SYN (TCP Fast Open) starts after it
-            conn.syn_seen = True
+            if flags & SYN:
+                if half.nxt < 0 or not half.seen_payload:
+                    half.nxt = (seq + 1) & _MASK
+                seq = (seq + 1) & _MASK  # data on a SYN (TCP Fast Open) starts after it
+                conn.syn_seen = True
 
-        if payload:
-            if not half.started:
-                if conn.sink is None:
-                    if not half.seen_payload and conn.syn_seen and half.nxt >= 0 and seq != half.nxt:
-                        # Reordered before the stream's first segment: keep it until that
-                        # segment says whether the connection is worth reassembling.
-                        self._stash(half, seq, payload, frame, ts)
-                        return
-                    # Probe: is this the first segment of something we decode?  The first
-                    # byte of an HTTP start line is an upper-case letter; most binary flows
-                    # fail that test before any function call.
-                    # (TLS records begin with 22, handshake, or 23, application data.)
-                    first = payload[0]
-                    if half.probe is not None or 65 <= first <= 90 or first == 22 or first == 23:
-                        self._probe(conn, direction, half, seq, payload, frame, ts)
+            if payload:
+                if not half.started:
                     if conn.sink is None:
-                        half.seen_payload = True
-                        if half.ooo:
-                            half.ooo.clear()
-                            half.ooo_bytes = 0
-                        half.nxt = (seq + len(payload)) & _MASK
-                        if flags & (FIN | RST):
-                            self._maybe_close(conn, direction, flags, half.nxt, frame, ts)
-                        return
-                    if half.started:  # the probe replayed this segment already
-                        if flags & (FIN | RST):
-                            self._maybe_close(conn, direction, flags, half.nxt, frame, ts)
-                        return
-                # Reassembly starts here for this direction: right after the SYN when it was
-                # seen and nothing has been sent since, otherwise at this segment.
-                half.started = True
-                if half.nxt < 0 or half.seen_payload or not conn.syn_seen:
-                    half.nxt = seq
-            diff = ((seq - half.nxt + _HALF) & _MASK) - _HALF
-            if diff == 0:
-                n = len(payload)
-                half.recent.append((half.offset, payload))
-                half.offset += n
-                half.nxt = (seq + n) & _MASK
-                half.seen_payload = True
-                conn.sink.data(direction, payload, frame, ts)  # type: ignore[union-attr]
-                if half.ooo:
-                    self._drain(conn, direction, half)
-            else:
-                self._unordered(conn, direction, half, diff, payload, frame, ts)
-        elif half.nxt < 0:
-            # A bare ACK is the first we see of this half: anchor it so later data is in order.
-            half.nxt = seq
+                        if not half.seen_payload and conn.syn_seen and half.nxt >= 0 and seq != half.nxt:
+                            # Reordered before the stream's first segment: keep it until that
+                            # segment says whether the connection is worth reassembling.
+                            self._stash(half, seq, payload, frame, ts)
+                            return
+                        # Probe: is this the first segment of something we decode?  The first
+                        # byte of an HTTP start line is an upper-case letter; most binary flows
+                        # fail that test before any function call.
+                        # (TLS records begin with 22, handshake, or 23, application data.)
+                        first = payload[0]
+                        if half.probe is not None or 65 <= first <= 90 or first == 22 or first == 23:
+                            self._probe(conn, direction, half, seq, payload, frame, ts)
+                        if conn.sink is None:
+                            half.seen_payload = True
+                            if half.ooo:
+                                half.ooo.clear()
+                                half.ooo_bytes = 0
+                            half.nxt = (seq + len(payload)) & _MASK
+                            if flags & (FIN | RST):
+                                self._maybe_close(conn, direction, flags, half.nxt, frame, ts)
+                            return
+                        if half.started:  # the probe replayed this segment already
+                            if flags & (FIN | RST):
+                                self._maybe_close(conn, direction, flags, half.nxt, frame, ts)
+                            return
+                    # Reassembly starts here for this direction: right after the SYN when it was
+                    # seen and nothing has been sent since, otherwise at this segment.
+                    half.started = True
+                    if half.nxt < 0 or half.seen_payload or not conn.syn_seen:
+                        half.nxt = seq
+                diff = ((seq - half.nxt + _HALF) & _MASK) - _HALF
+                if diff == 0:
+                    n = len(payload)
+                    half.recent.append((half.offset, payload))
+                    half.offset += n
+                    half.nxt = (seq + n) & _MASK
+                    half.seen_payload = True
+                    conn.sink.data(direction, payload, frame, ts)  # type: ignore[union-attr]
+                    if half.ooo:
+                        self._drain(conn, direction, half)
+                else:
+                    self._unordered(conn, direction, half, diff, payload, frame, ts)
+            elif half.nxt < 0:
+                # A bare ACK is the first we see of this half: anchor it so later data is in order.
+                half.nxt = seq
 
-        if flags & (FIN | RST):
-            self._maybe_close(conn, direction, flags, (seq + len(payload)) & _MASK, frame, ts)
-        elif flags & ACK:
-            other = conn.halves[1 - direction]
-            if other.ooo and other.started:
-                # The peer acknowledges bytes the capture never had: they are lost, so
-                # say so now rather than at close, keeping both directions in step.
-                acked = ((ack - other.nxt + _HALF) & _MASK) - _HALF
-                if acked > 0:
-                    self._skip_to_buffered(conn, 1 - direction, other, other.offset + acked)
+            if flags & (FIN | RST):
+                self._maybe_close(conn, direction, flags, (seq + len(payload)) & _MASK, frame, ts)
+            elif flags & ACK:
+                other = conn.halves[1 - direction]
+                if other.ooo and other.started:
+                    # The peer acknowledges bytes the capture never had: they are lost, so
+                    # say so now rather than at close, keeping both directions in step.
+                    acked = ((ack - other.nxt + _HALF) & _MASK) - _HALF
+                    if acked > 0:
+                        self._skip_to_buffered(conn, 1 - direction, other, other.offset + acked)
+        except Exception as exc:
+            self._fault(src, sport, dst, dport, exc)
 
     # -- connection life --------------------------------------------------------------
     def _is_new_syn(self, entry: tuple[Connection, int], seq: int) -> bool:
@@ -303,6 +328,16 @@ class TcpReassembler:
             if conn.halves[1 - direction].done:
                 self._close(conn, frame, ts)
 
+    def _fault(self, src: bytes, sport: int, dst: bytes, dport: int, exc: Exception) -> None:
+        """Following one connection failed (a bug): that connection stops here, the rest goes on."""
+        entry = self._flows.get((src, sport, dst, dport))
+        if entry is None or self.on_fault is None:
+            raise exc
+        conn = entry[0]
+        conn.sink = _IGNORED  # what it held is lost; what comes later is not followed
+        self._close(conn)
+        self.on_fault(conn, exc)
+
     def _close(self, conn: Connection, frame: int = 0, ts: float = 0.0) -> None:
         """End a connection: flush buffered data with gaps, tell the sink, forget it."""
         if self._flows.get(conn.key, (None,))[0] is not conn:
@@ -315,13 +350,19 @@ class TcpReassembler:
             self._closed.pop(next(iter(self._closed)))
         sink = conn.sink
         if sink is not None:
-            for direction, half in enumerate(conn.halves):
-                if half.ooo:
-                    self._flush_gaps(conn, direction, half)
-                if not half.done:
-                    half.done = True
-                    sink.eof(direction, frame, ts)
-            sink.close()
+            try:
+                for direction, half in enumerate(conn.halves):
+                    if half.ooo:
+                        self._flush_gaps(conn, direction, half)
+                    if not half.done:
+                        half.done = True
+                        sink.eof(direction, frame, ts)
+                sink.close()
+            except Exception as exc:
+                if self.on_fault is None:
+                    raise
+                conn.sink = _IGNORED
+                self.on_fault(conn, exc)
 
     def _sweep(self, now: float) -> None:
         self._since_sweep = 0

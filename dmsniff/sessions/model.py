@@ -10,20 +10,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dmsniff.model import Finding  # findings flow through the pipeline too (one home: dmsniff.model)
+
 SEVERITIES = ("error", "warning", "info")
-
-
-@dataclass(slots=True)
-class Finding:
-    """Something a protocol rule says should not happen, or worth an engineer's eye."""
-
-    severity: str  # "error" | "warning" | "info"
-    code: str  # stable name, e.g. "cwmp.unanswered-request"
-    message: str  # one line, for people
-    frames: list[int]
-    reference: str  # the rule checked, e.g. "TR-069 Amd 6 §3.7.2.4 (session termination)"
-    session: str | None = None
-    capture: int = 0
 
 
 @dataclass(slots=True)

@@ -11,7 +11,6 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from lxml import etree
 from rich.console import Group, RenderableType
 from rich.syntax import Syntax
 from rich.table import Table
@@ -22,6 +21,7 @@ from decoders import wbxml
 from decoders.notification import Notification
 from decoders.syncml import SyncMLMessage
 from decoders.tls import TlsInfo
+from dmsniff.decode import DecodeError, pretty_xml
 from dmsniff.model import Datagram, HttpMessage, TlsFacts, Transaction
 from dmsniff.net.tls_keys import explain
 from dmsniff.report.records import plain, session_auth
@@ -247,17 +247,11 @@ def xml_text(step: Step, msg: HttpMessage | Datagram | None) -> str | None:
         return wbxml.to_xml(doc).decode("utf-8", "replace") if isinstance(doc, wbxml.WbxmlDocument) else None
     if body.lstrip()[:1] != b"<":
         return None
-    parser = etree.XMLParser(
-        resolve_entities=False, no_network=True, load_dtd=False, recover=True, remove_blank_text=True
-    )
     try:
-        root = etree.fromstring(body, parser)
-    except etree.XMLSyntaxError:
-        root = None
-    if root is None:
+        text, _root, _problems = pretty_xml(body)
+    except DecodeError:
         return body.decode("utf-8", "replace")
-    text: str = etree.tostring(root, pretty_print=True, encoding="unicode")
-    return text
+    return text.partition("\n")[2]  # without the declaration line
 
 
 def xml_view(step: Step, msg: HttpMessage | Datagram | None) -> RenderableType:
