@@ -47,12 +47,12 @@ from typing import Final
 
 from ._crypto import (
     Protection,
+    Transcript,
     master_secret,
     next_traffic_secret,
     protection_13,
     protections_12,
     rsa_premaster,
-    transcript_hash,
 )
 from ._handshake import (
     Malformed,
@@ -118,6 +118,7 @@ REASONS: Final = {
     "damaged-record": "a record does not verify although the ones before it did (damaged in the capture?)",
     "unsupported-cipher": "a cipher suite or version this decoder cannot decrypt",
     "lost-sync": "a capture gap lost the record sequence",
+    "capture-gap": "a capture gap cut a record: the rest of it could not be decrypted",
     "not-tls": "the stream stopped looking like TLS",
     "handshake-incomplete": "the handshake messages needed to find the keys are missing",
     "no-application-data": "no application data was sent",
@@ -245,7 +246,7 @@ class _Handshake:
     def __init__(self, client_hello: ClientHello | None) -> None:
         self.client_hello = client_hello
         self.server_hello: ServerHello | None = None
-        self.transcript: list[bytes] = []
+        self.transcript = Transcript()
         self.transcript_done = False
         self.full = False  # Certificate/ServerKeyExchange/ServerHelloDone/ClientKeyExchange seen
         self.abbreviated = False
@@ -321,9 +322,11 @@ class TlsConnection:
         d.hs.clear()  # a handshake message cut by the gap cannot be completed
         if d.mode == _PLAIN:
             self._problem(f"warning: capture gap of {length} bytes in the {self._side(d)}'s handshake")
-        elif d.mode == _ENCRYPTED and not self._current(d).resumable:
-            self._opaque(d, "lost-sync", f"{REASONS['lost-sync']}; this cipher cannot resume after one")
-            events.append(DataLost(d.index, None, d.base))
+        elif d.mode == _ENCRYPTED:
+            prot = self._current(d)
+            if prot is None or not prot.resumable:
+                self._opaque(d, "lost-sync", f"{REASONS['lost-sync']}; this cipher cannot resume after one")
+                events.append(DataLost(d.index, None, d.base))
         return events
 
     def receive_eof(self, direction: int) -> list[TlsEvent]:
@@ -397,16 +400,16 @@ class TlsConnection:
         d.need = 0
         while n - pos >= 5:
             if d.resync:
-                found = self._find_record(d, buf, pos, n)
-                if found < 0:
-                    keep = max(pos, n - 4)
-                    d.lost += keep - pos
+                at, found = self._find_record(buf, pos, n)
+                if at > pos:
+                    d.lost += at - pos
                     if d.mode != _PLAIN:
-                        d.opaque += keep - pos
-                    pos = keep
+                        d.opaque += at - pos  # the rest of a record cut by the gap
+                        if d.reason is None:
+                            d.reason = Undecrypted("capture-gap", REASONS["capture-gap"])
+                    pos = at
+                if not found:
                     break
-                d.lost += found - pos
-                pos = found
             ctype = buf[pos]
             length = buf[pos + 3] << 8 | buf[pos + 4]
             if not (20 <= ctype <= 24 and buf[pos + 1] == 3 and buf[pos + 2] <= 4
@@ -437,20 +440,25 @@ class TlsConnection:
             del buf[:pos]
             d.base += pos
 
-    def _find_record(self, d: _Direction, buf: bytearray, pos: int, n: int) -> int:
-        """After a gap: the offset of the next plausible record header in ``buf``, or -1."""
+    def _find_record(self, buf: bytearray, pos: int, n: int) -> tuple[int, bool]:
+        """After a gap (or a stream that began inside a record): where the next record starts.
+
+        (offset, True) for a plausible header whose record is followed by another plausible
+        header; (offset, False) when more bytes are needed to judge, everything before the offset
+        being certainly not a record start.  The answer never depends on how the bytes were cut.
+        """
         p = pos
         while p + 5 <= n:
             if 20 <= buf[p] <= 24 and buf[p + 1] == 3 and buf[p + 2] <= 4:
                 length = buf[p + 3] << 8 | buf[p + 4]
                 end = p + 5 + length
                 if length <= MAX_CIPHERTEXT:
-                    if end + 3 <= n and not (20 <= buf[end] <= 24 and buf[end + 1] == 3):
-                        p += 1
-                        continue  # the next record would not start where this one ends
-                    return p  # (the caller waits for the rest of a record cut short)
+                    if end + 3 > n:
+                        return p, False  # judged once what follows it has arrived
+                    if 20 <= buf[end] <= 24 and buf[end + 1] == 3 and buf[end + 2] <= 4:
+                        return p, True
             p += 1
-        return -1
+        return max(pos, p), False
 
     def _record(self, d: _Direction, ctype: int, version: int, body: bytes, start: int, end: int,
                 events: list[TlsEvent]) -> None:
@@ -546,15 +554,13 @@ class TlsConnection:
         return False
 
     # -- protection ---------------------------------------------------------------------------------
-    def _current(self, d: _Direction) -> Protection:
+    def _current(self, d: _Direction) -> Protection | None:
+        """The protection records of this direction are opened with now (or the next one known)."""
         if d.ladder:
-            prot = d.ladder[d.stage].protection
-            if prot is not None:
-                return prot
             for stage in d.ladder[d.stage:]:
                 if stage.protection is not None:
                     return stage.protection
-        assert d.prot is not None
+            return None
         return d.prot
 
     def _open(self, d: _Direction, ctype: int, version: int, body: bytes, end: int,
@@ -590,6 +596,8 @@ class TlsConnection:
                 events: list[TlsEvent]) -> tuple[int, bytes] | None:
         """The first record after a gap: find the sequence number that opens it."""
         prot = self._current(d)
+        if prot is None:
+            return None
         guesses: list[int] = []
         if getattr(prot, "explicit", 0) and len(body) >= 8:
             guesses.append(int.from_bytes(body[:8], "big"))  # OpenSSL's explicit nonce is the sequence
@@ -620,6 +628,8 @@ class TlsConnection:
     def _failed(self, d: _Direction, ctype: int, body: bytes, end: int, events: list[TlsEvent]) -> None:
         if d.resync:
             d.opaque += len(body)
+            if d.reason is None:
+                d.reason = Undecrypted("capture-gap", REASONS["capture-gap"])
             return
         d.failures += 1
         stage = d.ladder[d.stage] if d.ladder else None
@@ -736,7 +746,7 @@ class TlsConnection:
         record = handler(self, d, body, raw) if handler is not None else None
         hs = self._hs
         if not hs.transcript_done and mtype != HandshakeType.HELLO_REQUEST:
-            hs.transcript.append(raw)
+            hs.transcript.add(raw)
             if mtype == HandshakeType.CLIENT_KEY_EXCHANGE:
                 hs.transcript_done = True
         events.append(HandshakeMessage(d.index, mtype, end, record, encrypted))
@@ -757,8 +767,7 @@ class TlsConnection:
         retry = self.phase is Phase.RETRY
         self._input(Input.CLIENT_HELLO)
         if retry:
-            self._hs.client_hello = ch  # same random; the transcript goes on
-            self._hs.transcript.clear()
+            self._hs.client_hello = ch  # same random (a TLS 1.3 retry: no session hash is needed)
         else:
             self._hs = _Handshake(ch)
             self.client_hello = ch
@@ -792,6 +801,7 @@ class TlsConnection:
             self._setup_13()
         else:
             self._input(Input.SERVER_HELLO)
+            hs.transcript.start(self.version, self.suite.prf)
             if ch is not None and ch.session_id and sh.session_id == ch.session_id:
                 self.resumed = "ticket" if ch.session_ticket else "session-id"
             else:
@@ -855,6 +865,9 @@ class TlsConnection:
             for i in range(d.stage, len(d.ladder)):
                 if d.ladder[i].label.endswith("TRAFFIC_SECRET_0"):
                     d.stage, d.seq = i, 0
+                    if d.ladder[i].protection is None:  # the handshake opened, the data will not
+                        self._opaque(d, "no-keylog-entry", f"the key log lacks {d.ladder[i].label} for "
+                                     "this connection")
                     break
         other = self._dirs[1 - d.index]
         self._input(Input.HANDSHAKE_DONE if other.finished else Input.FINISHED)
@@ -1009,7 +1022,7 @@ class TlsConnection:
                 return None
         session_hash = None
         if ch.extended_master_secret and sh.extended_master_secret:
-            session_hash = transcript_hash(version, s.prf, b"".join(hs.transcript))
+            session_hash = hs.transcript.digest()
         return master_secret(version, s.prf, premaster, ch.random, sh.random, session_hash), where
 
     def _rsa_candidates(self) -> list[RsaKey]:
@@ -1049,6 +1062,11 @@ class TlsConnection:
         for index, labels in plans:
             d = self._dirs[index]
             ladder = []
+            if index == c_dir and ch.early_data and "CLIENT_EARLY_TRAFFIC_SECRET" not in secrets \
+                    and self.resumed == "psk":
+                # 0-RTT records the key log cannot open (and the EndOfEarlyData among them) come first
+                # under their own key: they must not use up the handshake secret's sequence numbers.
+                ladder.append(_Stage("CLIENT_EARLY_TRAFFIC_SECRET", None, None, ""))
             for label in labels:
                 entry = secrets.get(label)
                 if entry is None:
@@ -1073,7 +1091,7 @@ class TlsConnection:
             else:
                 why = (f"no key log entry for client random {ch.random[:4].hex()}…; TLS 1.3: only a key log "
                        "can decrypt this")
-                self._opaque(d, "no-keylog-entry", why)
+                self._opaque(d, "rsa-key-not-rsa-kex" if self.keys.rsa_keys else "no-keylog-entry", why)
                 self._wait_for_keys(d)
         found = [st for d in self._dirs for st in d.ladder if st.protection is not None]
         if found:

@@ -31,6 +31,7 @@ from ._tables import Cipher, CipherSuite
 __all__ = [
     "HASH_LENGTHS",
     "Protection",
+    "Transcript",
     "digest",
     "hkdf_expand_label",
     "key_block",
@@ -87,6 +88,43 @@ def transcript_hash(version: int, prf_hash: str, messages: bytes) -> bytes:
     if version >= 0x0303:
         return digest(prf_hash, messages)
     return digest("md5", messages) + digest("sha1", messages)
+
+
+class Transcript:
+    """The running session hash of one TLS <= 1.2 handshake (RFC 7627 §3), in bounded memory.
+
+    Messages before the ServerHello (its ClientHello) are kept until the ServerHello says which
+    hash to use; from then on they are hashed as they come and forgotten.
+    """
+
+    __slots__ = ("_early", "_hashes")
+
+    def __init__(self) -> None:
+        self._early: list[bytes] = []
+        self._hashes: list[hashes.Hash] | None = None
+
+    def start(self, version: int, prf_hash: str) -> None:
+        names = (prf_hash,) if version >= 0x0303 else ("md5", "sha1")
+        self._hashes = [hashes.Hash(_HASHES[n]()) for n in names]
+        for raw in self._early:
+            self.add(raw)
+        self._early = []
+
+    def add(self, raw: bytes) -> None:
+        if self._hashes is None:
+            # Before a ServerHello there is a ClientHello (or two): anything beyond a few messages
+            # is not a handshake this decoder can use, and is not kept.
+            if len(self._early) < 8 and sum(map(len, self._early)) < (1 << 20):
+                self._early.append(raw)
+            return
+        for h in self._hashes:
+            h.update(raw)
+
+    def digest(self) -> bytes | None:
+        """The session hash so far (None before the ServerHello)."""
+        if self._hashes is None:
+            return None
+        return b"".join(h.copy().finalize() for h in self._hashes)
 
 
 def master_secret(version: int, prf_hash: str, premaster: bytes, client_random: bytes,

@@ -85,6 +85,8 @@ def parse_keylog(data: bytes, source: str = "") -> KeyLogParse:
     entries: list[KeyLogEntry] = []
     problems: list[str] = []
     ignored = 0
+    if data.startswith(b"\xef\xbb\xbf"):  # a UTF-8 byte order mark (some editors write one)
+        data = data[3:]
     for n, raw in enumerate(data.splitlines(), 1):
         line = raw.strip()
         if not line or line.startswith(b"#"):
@@ -154,6 +156,8 @@ def load_rsa_key(data: bytes, password: bytes | None = None, source: str = "",
     attempts: list[tuple[str, object]] = []
     if pem is not None:
         attempts.append(("PEM", lambda: serialization.load_pem_private_key(pem.group(0), password)))
+    elif b"PRIVATE KEY-----" in data:
+        return KeyLoadError("the PEM private key is cut short (no END line)")
     elif b"-----BEGIN" in data:
         return KeyLoadError("no private key in this PEM file (only certificates or public keys?)")
     else:
@@ -170,18 +174,23 @@ def load_rsa_key(data: bytes, password: bytes | None = None, source: str = "",
         except (ValueError, Exception) as exc:
             text = str(exc)
             if "password" in text.lower() or "decrypt" in text.lower():
+                if password is None:
+                    return KeyLoadError("the key is encrypted: give its password")
                 return KeyLoadError("cannot decrypt the key: wrong password?")
             errors.append(f"{kind}: {text.splitlines()[0] if text else type(exc).__name__}")
             continue
         if key is not None:
             break
+        if kind == "PKCS#12":
+            return KeyLoadError("no private key in this PKCS#12 file (only certificates?)")
     if key is None:
         if not errors:
-            return KeyLoadError("no private key found (a PKCS#12 file without a key?)")
+            return KeyLoadError("no private key found")
         return KeyLoadError("not a PEM, DER or PKCS#12 private key (" + "; ".join(errors)[:200] + ")")
     if not isinstance(key, rsa.RSAPrivateKey):
         kind_name = type(key).__name__.removesuffix("PrivateKey").lstrip("_") or "non-RSA"
-        return KeyLoadError(f"an {kind_name} key, not RSA: a server key only opens RSA key exchange")
+        article = "an" if kind_name[:1] in "AEIOUX" else "a"
+        return KeyLoadError(f"{article} {kind_name} key, not RSA: a server key only opens RSA key exchange")
     spki = key.public_key().public_bytes(serialization.Encoding.DER,
                                          serialization.PublicFormat.SubjectPublicKeyInfo)
     return RsaKey(key, source, server, hashlib.sha256(spki).hexdigest())
@@ -262,7 +271,10 @@ class SessionCache:
     def lookup(self, kind: str, key: bytes) -> tuple[bytes, str] | None:
         if not key:
             return None
-        return self._entries.get((kind, key))
+        found = self._entries.pop((kind, key), None)
+        if found is not None:
+            self._entries[(kind, key)] = found  # the most recently used is evicted last
+        return found
 
     def __len__(self) -> int:
         return len(self._entries)
