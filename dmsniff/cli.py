@@ -61,7 +61,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Decode pcap/pcapng captures (optionally gzip-compressed) or a live interface, and "
         "report every HTTP exchange found, on any port.",
     )
-    rep.add_argument("captures", nargs="*", metavar="CAPTURE", help="pcap or pcapng file(s), may be .gz")
+    rep.add_argument("captures", nargs="*", metavar="CAPTURE",
+                     help="pcap or pcapng file(s), may be .gz; - reads a capture stream from standard input")
     rep.add_argument(
         "--format",
         choices=("text", "json", "jsonl"),

@@ -19,6 +19,7 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
+import sys
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -428,7 +429,8 @@ class Pipeline:
         results: list[CaptureSummary | CaptureError] = []
         for path in paths:
             try:
-                cap = open_capture(path)
+                # "-" is a pcap or pcapng stream on standard input (tcpdump -w - ... | dmsniff report -)
+                cap = open_capture(sys.stdin.buffer, "<stdin>") if path == "-" else open_capture(path)
             except CaptureError as exc:
                 self._each("capture_failed", path, exc)
                 results.append(exc)

@@ -15,7 +15,7 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import Final
+from typing import BinaryIO, Final
 
 Frame = tuple[int, float, int, bytes]
 """(number, timestamp_seconds, linktype, data); number is 1-based like Wireshark."""
@@ -106,17 +106,52 @@ def _describe_bytes(head: bytes) -> str:
     return f"{first.hex(' ')} {text!r}"
 
 
-class _Source:
-    """Plain or gzip-compressed file read in ~CHUNK pieces; read() never raises."""
+class _Prefixed(io.RawIOBase):
+    """A stream whose first bytes were already read (to look for a gzip magic)."""
 
-    def __init__(self, path: str, compressed: bool) -> None:
+    def __init__(self, prefix: bytes, stream: BinaryIO) -> None:
+        self._prefix = prefix
+        self._stream = stream
+
+    def readable(self) -> bool:
+        return True
+
+    def read(self, size: int = -1) -> bytes:
+        if self._prefix:
+            out, self._prefix = self._prefix, b""
+            if size < 0:
+                return out + (self._stream.read() or b"")
+            if size <= len(out):
+                out, self._prefix = out[:size], out[size:]
+                return out
+            return out + (self._stream.read(size - len(out)) or b"")
+        return self._stream.read(size) or b""
+
+    def readinto(self, buf: bytearray | memoryview) -> int:  # type: ignore[override]
+        data = self.read(len(buf))
+        buf[:len(data)] = data
+        return len(data)
+
+
+class _Source:
+    """Plain or gzip-compressed file (or stream) read in ~CHUNK pieces; read() never raises."""
+
+    def __init__(self, path: str, compressed: bool, stream: BinaryIO | None = None,
+                 prefix: bytes = b"") -> None:
         self.path = path
         self.compressed = compressed
         self.error: str | None = None
+        self.stream = stream is not None  # read once, from a pipe or an open file object
         # Raw FileIO: a 1 MiB read goes straight to the kernel, no extra buffer copy.
-        self._plain: io.FileIO | None = None
+        self._plain: BinaryIO | io.RawIOBase | None = None
         self._gzip: gzip.GzipFile | None = None
-        if compressed:
+        if stream is not None:
+            raw = _Prefixed(prefix, stream)
+            if compressed:
+                self._gzip = gzip.GzipFile(fileobj=raw, mode="rb")
+            else:
+                self._plain = raw
+        elif compressed:
             self._gzip = gzip.open(path, "rb")  # noqa: SIM115 - lives as long as the reader
         else:
             self._plain = io.FileIO(path, "rb")
@@ -159,6 +194,25 @@ def _exc_text(exc: BaseException) -> str:
         return exc.strerror.lower() if exc.strerror[:1].isupper() else exc.strerror
     text = str(exc) or type(exc).__name__
     return " ".join(text.split())
+
+
+def _open_stream(stream: BinaryIO, name: str) -> tuple[_Source, bytes]:
+    """A pcap/pcapng stream (a pipe, standard input, an open file): gzip detected by magic."""
+    try:
+        magic = stream.read(2) or b""
+    except (OSError, ValueError) as exc:
+        raise CaptureError(f"cannot read {name}: {_exc_text(exc)}") from None
+    src = _Source(name, magic == _GZIP_MAGIC, stream, magic)
+    head = src.read()
+    while head and len(head) < 64 and src.error is None:  # a pipe hands over what it has
+        more = src.read()
+        if not more:
+            break
+        head += more
+    if src.error is not None and len(head) < 64:
+        src.close()
+        raise CaptureError(f"cannot read {name}: {src.error}")
+    return src, head
 
 
 def _open_source(path: str) -> tuple[_Source, bytes]:
@@ -230,9 +284,18 @@ def _parse_header(path: str, head: bytes, compressed: bool) -> tuple[str, _PcapH
     raise CaptureError(f"{what} is not a pcap or pcapng capture (first bytes: {_describe_bytes(head)})")
 
 
-def open_capture(path: str) -> CaptureFile:
-    """Open a pcap or pcapng file (optionally gzip-compressed); raise CaptureError if unusable."""
-    src, head = _open_source(path)
+def open_capture(path: str | BinaryIO, name: str | None = None) -> CaptureFile:
+    """Open a pcap or pcapng file (optionally gzip-compressed); raise CaptureError if unusable.
+
+    ``path`` may also be a binary stream (a pipe, an open file, a BytesIO), read once; ``name``
+    is what messages call it.
+    """
+    if isinstance(path, str):
+        src, head = _open_source(path)
+    else:
+        name = name or getattr(path, "name", None) or "<stream>"
+        src, head = _open_stream(path, str(name))
+        path = src.path
     try:
         fmt, pcap_header = _parse_header(path, head, src.compressed)
     except CaptureError:
@@ -270,6 +333,8 @@ class CaptureFile:
         if src is None:
             raise CaptureError(f"{self.info.path!r}: capture file is closed")
         if head is None:
+            if src.stream:
+                raise CaptureError(f"{self.info.path}: a stream can be read only once")
             # Second pass: start over on a fresh stream (works for gzip too).
             src.close()
             src, head = _open_source(self.info.path)
