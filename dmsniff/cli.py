@@ -23,7 +23,7 @@ if TYPE_CHECKING:
     from dmsniff.export import PcapngExport
     from dmsniff.net.tls_keys import TlsKeySpec
     from dmsniff.parallel import WorkerPool
-    from dmsniff.pipeline import Pipeline
+    from dmsniff.pipeline import Input, Pipeline
     from dmsniff.verify.secrets import Secrets
     from dmsniff.verify.verifier import Verifier
 
@@ -121,6 +121,14 @@ def build_parser() -> argparse.ArgumentParser:
     )
     _tls_options(rep)
     _export_options(rep)
+    rep.add_argument(
+        "--merge",
+        action=argparse.BooleanOptionalAction,
+        default=None,
+        help="read the captures as one, in time order, so connections and sessions that cross from one "
+        "file to the next stay whole (the pieces of tcpdump -C or dumpcap -b; their names are recognised "
+        "without this option)",
+    )
     live = rep.add_argument_group("live capture")
     live.add_argument("--live", action="store_true", help="capture from an interface instead of files")
     live.add_argument("-i", "--interface", metavar="IFACE", help="interface to capture on (with --live)")
@@ -285,15 +293,16 @@ def cmd_report(args: argparse.Namespace) -> int:
         return EXIT_ALL_FAILED
     secrets = _secrets(args)
     tls = _tls_spec(args, secrets, live=args.live)
+    args.inputs = _inputs(args)
     jobs = 1 if args.live else (args.jobs or default_jobs())
     pool = None
-    if args.captures and decode_in_workers(args.captures[0], jobs):
+    if args.inputs and decode_in_workers(args.inputs[0], jobs):
         # Fork the decoding workers and start them on the first capture before the
         # imports in _report (decoders, writers, verifier), which take a tenth of a run
         # on a big capture.  The pipeline uses them only if it asks for this very job.
         pool = WorkerPool(jobs)
         keep_bodies = not args.http_only and bool(args.secrets or args.secret or args.wordlist)
-        pool.start(args.captures[0], 0, args.max_body, keep_bodies, not args.http_only, tls)
+        pool.start(args.inputs[0], 0, args.max_body, keep_bodies, not args.http_only, tls)
     try:
         return _report(args, jobs, pool, secrets, tls)
     except WorkerError as exc:  # killed from outside (out of memory ...): what was merged is written
@@ -327,7 +336,7 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
         if args.live:
             return _run_live(pipeline, args)
         settle_heap()
-        results = pipeline.run_files(args.captures)
+        results = pipeline.run_files(args.inputs)
     finally:
         if out is not sys.stdout:
             out.close()
@@ -340,7 +349,8 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
             file=sys.stderr,
         )
     failed = 0
-    for path, res in zip(args.captures, results, strict=True):
+    for source, res in zip(args.inputs, results, strict=True):
+        path = source if isinstance(source, str) else " + ".join(source)
         if isinstance(res, CaptureError):
             failed += 1
             print(f"dmsniff: error: {res}", file=sys.stderr)
@@ -358,6 +368,23 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
         print(f"dmsniff: {n} invalid credential(s) (--fail-on-invalid)", file=sys.stderr)
         return EXIT_SOME_FAILED
     return EXIT_OK
+
+
+def _inputs(args: argparse.Namespace) -> list[Input]:
+    """The captures to read: each file alone, or (--merge, or a rotated set's file names) all as one."""
+    from dmsniff.capture import looks_rotated
+
+    captures: list[str] = list(args.captures)
+    if len(captures) < 2 or args.merge is False:
+        return list(captures)
+    if args.merge is None:
+        if not looks_rotated(captures):
+            return list(captures)
+        print(f"dmsniff: reading {len(captures)} files of a rotated capture as one (--no-merge to read them "
+              "apart)", file=sys.stderr)
+    if "-" in captures:
+        raise CliError("--merge reads files, not standard input")
+    return [tuple(captures)]
 
 
 def cmd_decode(args: argparse.Namespace) -> int:

@@ -32,10 +32,10 @@ from multiprocessing.connection import Connection
 from operator import attrgetter, itemgetter
 from typing import TYPE_CHECKING, Any
 
-from dmsniff.capture import CaptureFile, CaptureInfo, open_capture
+from dmsniff.capture import CaptureFile, CaptureInfo, MergedCapture, open_input
 from dmsniff.model import Transaction
 from dmsniff.net.tls_keys import TlsKeySpec
-from dmsniff.pipeline import CaptureSummary, Decoder, Item, settle_heap
+from dmsniff.pipeline import CaptureSummary, Decoder, Input, Item, settle_heap
 
 if TYPE_CHECKING:
     from dmsniff.net.tls import CaptureKeys
@@ -110,7 +110,7 @@ class WorkerError(RuntimeError):
 
 # What a worker is asked to do: (path, capture index, shard, nshards, max_body, keep_bodies, decode,
 # TLS key material).
-Job = tuple[str, int, int, int, int, bool, bool, TlsKeySpec]
+Job = tuple[Input, int, int, int, int, bool, bool, TlsKeySpec]
 
 
 class WorkerPool:
@@ -129,7 +129,7 @@ class WorkerPool:
         self.nshards = nshards
         self.broken = False
         # The job handed out and not yet claimed: (path, index, max_body, keep_bodies, decode, tls).
-        self._started: tuple[str, int, int, bool, bool, TlsKeySpec] | None = None
+        self._started: tuple[Input, int, int, bool, bool, TlsKeySpec] | None = None
         self._jobs: list[Connection] = []
         self._results: list[Connection] = []
         self._procs: list[multiprocessing.process.BaseProcess] = []
@@ -156,7 +156,7 @@ class WorkerPool:
         """A job was started and its records have not been claimed."""
         return self._started is not None
 
-    def start(self, path: str, index: int, max_body: int, keep_bodies: bool, decode: bool,
+    def start(self, path: Input, index: int, max_body: int, keep_bodies: bool, decode: bool,
               tls: TlsKeySpec) -> None:
         """Hand every worker its shard of ``path`` (capture number ``index``)."""
         self._started = (path, index, max_body, keep_bodies, decode, tls)
@@ -167,7 +167,7 @@ class WorkerPool:
                 self.broken = True
                 raise WorkerError(f"decoding worker {shard} is gone") from None
 
-    def claim(self, path: str, index: int, max_body: int, keep_bodies: bool,
+    def claim(self, path: Input, index: int, max_body: int, keep_bodies: bool,
               decode: bool, tls: TlsKeySpec) -> list[Connection] | None:
         """The result pipes of the started job if it decodes exactly this (bodies kept
         if they are needed); None otherwise."""
@@ -214,7 +214,7 @@ def _serve(jobs: Connection, results: Connection, others: list[Connection]) -> N
         results.close()
 
 
-def _decode_shard(path: str, index: int, shard: int, nshards: int, max_body: int, keep_bodies: bool,
+def _decode_shard(path: Input, index: int, shard: int, nshards: int, max_body: int, keep_bodies: bool,
                   decode: bool, tls: TlsKeySpec, pipe: Connection) -> None:
     batch: list[Item] = []
 
@@ -231,7 +231,7 @@ def _decode_shard(path: str, index: int, shard: int, nshards: int, max_body: int
             batch.clear()
 
     try:
-        with open_capture(path) as cap:
+        with open_input(path) as cap:
             decoder = Decoder(index, out, max_body=max_body, shard=shard, nshards=nshards, decode=decode,
                               keys=_key_store(tls) if tls else None, by_hosts=bool(tls), info=cap.info)
             settle_heap()  # after the decoder has imported what it needs
@@ -271,7 +271,7 @@ def _stream(pipe: Connection, shard: int, summaries: dict[int, CaptureSummary]) 
             raise WorkerError(f"decoding worker {shard} failed: {payload}")
 
 
-def run_sharded(pipeline: Pipeline, path: str, cap: CaptureFile) -> CaptureSummary:
+def run_sharded(pipeline: Pipeline, path: Input, cap: CaptureFile | MergedCapture) -> CaptureSummary:
     """Decode ``path`` with ``pipeline.jobs`` worker processes; feed ``pipeline``'s addons.
 
     Uses the pipeline's :class:`WorkerPool` when it has one of the right size, else forks

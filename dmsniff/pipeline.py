@@ -19,14 +19,13 @@ from __future__ import annotations
 import contextlib
 import gc
 import os
-import sys
 import traceback
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
-from dmsniff.capture import CaptureError, CaptureInfo, Frame, link_type_name, open_capture
+from dmsniff.capture import CaptureError, CaptureInfo, Frame, link_type_name, open_input
 from dmsniff.model import ConnectionEnd, Datagram, Finding, Transaction, format_ip
 from dmsniff.net.http import DEFAULT_MAX_BODY, HttpStats, HttpTracker, make_classifier
 from dmsniff.net.packet import Dissector
@@ -73,6 +72,8 @@ class CaptureSummary:
             "udp_datagrams": self.udp_datagrams,
             "counters": self.counters,
             "errors": list(info.errors),
+            **({"parts": [{"path": p, "first_frame": first, "frames": n} for p, first, n in info.parts]}
+               if info.parts else {}),
         }
 
 
@@ -119,6 +120,9 @@ class Addon:
     def done(self) -> None:
         """Every capture has been read."""
 
+
+#: What a run reads: a capture file, "-" for standard input, or several files read as one.
+Input = str | tuple[str, ...]
 
 #: A record in canonical order: ((frame, connection number, exchange number), record).
 Item = tuple[tuple[int, int, int], "Transaction | Datagram | ConnectionEnd | Finding"]
@@ -424,15 +428,18 @@ class Pipeline:
     def emit_auth(self, result: AuthResult) -> None:
         self._each("auth", result)
 
-    def run_files(self, paths: Iterable[str]) -> list[CaptureSummary | CaptureError]:
-        """Read each capture in turn; a capture that cannot be opened is reported, not raised."""
+    def run_files(self, paths: Iterable[Input]) -> list[CaptureSummary | CaptureError]:
+        """Read each capture in turn; a capture that cannot be opened is reported, not raised.
+
+        An input is a file, ``-`` (a pcap or pcapng stream on standard input: ``tcpdump -w - ... |
+        dmsniff report -``), or a tuple of files read as one capture (a rotated set).
+        """
         results: list[CaptureSummary | CaptureError] = []
         for path in paths:
             try:
-                # "-" is a pcap or pcapng stream on standard input (tcpdump -w - ... | dmsniff report -)
-                cap = open_capture(sys.stdin.buffer, "<stdin>") if path == "-" else open_capture(path)
+                cap = open_input(path)
             except CaptureError as exc:
-                self._each("capture_failed", path, exc)
+                self._each("capture_failed", path if isinstance(path, str) else " + ".join(path), exc)
                 results.append(exc)
                 continue
             with cap:
@@ -464,11 +471,12 @@ class Pipeline:
         return self.end_capture(decoder.summary(info))
 
 
-def decode_in_workers(path: str, jobs: int) -> bool:
+def decode_in_workers(path: Input, jobs: int) -> bool:
     """Whether :meth:`Pipeline.run_files` decodes ``path`` in worker processes."""
-    if jobs < 2:
+    if jobs < 2 or path == "-":
         return False
     try:
-        return os.path.getsize(path) >= PARALLEL_MIN_BYTES
+        size = sum(os.path.getsize(p) for p in ((path,) if isinstance(path, str) else path))
     except OSError:
         return False
+    return size >= PARALLEL_MIN_BYTES

@@ -1,6 +1,7 @@
 """Capture sources: fast pcap/pcapng file readers and a live-capture source."""
 
 from dmsniff.capture.live import live_frames
+from dmsniff.capture.merge import MergedCapture, looks_rotated, open_input
 from dmsniff.capture.reader import (
     CaptureError,
     CaptureFile,
@@ -16,8 +17,11 @@ __all__ = [
     "CaptureFile",
     "CaptureInfo",
     "Frame",
+    "MergedCapture",
     "PcapngWriter",
     "link_type_name",
     "live_frames",
+    "looks_rotated",
     "open_capture",
+    "open_input",
 ]

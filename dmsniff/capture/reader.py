@@ -85,6 +85,8 @@ class CaptureInfo:
     errors: list[str] = field(default_factory=list)  # faults met while reading, one line each
     # TLS key logs from pcapng Decryption Secrets Blocks, in file order (read so far)
     tls_keylogs: list[bytes] = field(default_factory=list)
+    # Several files read as one (a rotated capture): (path, first frame, frames) of each, in order
+    parts: list[tuple[str, int, int]] = field(default_factory=list)
 
 
 def link_type_name(linktype: int) -> str:

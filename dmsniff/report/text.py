@@ -243,6 +243,10 @@ class TextReport(Addon):
             f"-- {summary.tcp_connections} TCP connections{tls}, {summary.http_connections} with HTTP, "
             f"{summary.http_transactions} HTTP transactions, {summary.udp_datagrams} UDP datagrams\n"
         )
+        if info.parts:
+            pieces = ", ".join(f"{first}–{first + n - 1} {path}" if n else f"(none) {path}"
+                               for path, first, n in info.parts)
+            self.out.write(f"-- read as one capture, frames {pieces}\n")
         if self.tls_lines:
             n = len(self.tls_lines)
             self.out.write(f"-- {n} TLS connection{'s' if n > 1 else ''}, {self.tls_decrypted} decrypted\n")

@@ -1,0 +1,133 @@
+"""Captures from pipes (``tcpdump -w - | dmsniff report -``) and rotated sets read as one.
+
+A stream written to a pipe in small chunks gives the report of the file; a rotated set (split
+by the real editcap, as ``tcpdump -C`` or ``dumpcap -b`` would) gives the sessions of the
+unsplit capture, including those that cross from one file to the next, and each part keeps a
+contiguous range of frame numbers.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+import threading
+from pathlib import Path
+
+import pytest
+
+from dmsniff.capture import looks_rotated
+from dmsniff.cli import main
+from tests.conftest import CAPTURES
+
+CWMP = CAPTURES / "cwmp_loopback.pcap"
+
+
+Records = list[dict[str, object]]
+
+
+def _report(*args: str, stdin: bytes | None = None, chunk: int = 7) -> tuple[int, Records, str]:
+    """dmsniff report in a child process, stdin fed through a real pipe ``chunk`` bytes at a time."""
+    proc = subprocess.Popen([sys.executable, "-m", "dmsniff", "report", "--format", "jsonl", *args],
+                            stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    pipe, proc.stdin = proc.stdin, None  # written by the thread below, not by communicate()
+    assert pipe is not None
+
+    def feed() -> None:
+        try:
+            if stdin:
+                for i in range(0, len(stdin), chunk):
+                    pipe.write(stdin[i:i + chunk])
+                    pipe.flush()
+        except BrokenPipeError:
+            pass
+        finally:
+            pipe.close()
+
+    writer = threading.Thread(target=feed)
+    writer.start()
+    out, err = proc.communicate(timeout=120)
+    writer.join()
+    recs = [json.loads(line) for line in out.decode().splitlines()]
+    return proc.returncode, recs, err.decode()
+
+
+def _without_capture(recs: list[dict[str, object]]) -> list[dict[str, object]]:
+    return [r for r in recs if r["type"] != "capture"]
+
+
+@pytest.mark.parametrize("fmt", ["pcap", "pcapng", "pcap.gz"])
+def test_a_stream_on_standard_input_equals_the_file(tmp_path: Path, fmt: str) -> None:
+    data = CWMP.read_bytes()
+    if fmt == "pcapng":
+        if shutil.which("editcap") is None:
+            pytest.skip("editcap (Wireshark) is not installed")
+        ng = tmp_path / "c.pcapng"
+        subprocess.run(["editcap", "-F", "pcapng", str(CWMP), str(ng)], check=True)
+        data = ng.read_bytes()
+    elif fmt == "pcap.gz":
+        import gzip
+
+        data = gzip.compress(data)
+    code, piped, err = _report("-", stdin=data, chunk=997)
+    assert code == 0, err
+    code, whole, _ = _report(str(CWMP))
+    assert _without_capture(piped) == _without_capture(whole)
+
+
+def test_a_stream_cut_short_ends_cleanly(tmp_path: Path) -> None:
+    data = CWMP.read_bytes()
+    code, recs, err = _report("-", stdin=data[:len(data) // 2])
+    assert code == 0
+    assert "truncated: capture ends inside frame" in err and "Traceback" not in err
+    assert any(r["type"] == "transaction" for r in recs)
+
+
+def test_rotated_names_are_recognised() -> None:
+    assert looks_rotated(["acs.pcap", "acs.pcap1", "acs.pcap2"])  # tcpdump -C
+    assert looks_rotated(["acs0", "acs1", "acs2"])  # tcpdump -C -W
+    assert looks_rotated(["a_00001_20250101120000.pcapng", "a_00002_20250101120500.pcapng"])  # dumpcap -b
+    assert not looks_rotated(["a.pcap", "b.pcap"])
+    assert not looks_rotated(["acs.pcap"])
+
+
+@pytest.mark.skipif(shutil.which("editcap") is None, reason="editcap (Wireshark) is not installed")
+@pytest.mark.parametrize(("name", "per_file"), [("cwmp_loopback", 20), ("tls_cwmp_loopback", 30)])
+def test_a_rotated_set_gives_the_sessions_of_the_whole(tmp_path: Path, name: str, per_file: int) -> None:
+    whole = CAPTURES / f"{name}.pcap"
+    subprocess.run(["editcap", "-c", str(per_file), str(whole), str(tmp_path / f"{name}.pcap")], check=True,
+                   capture_output=True)
+    parts = sorted(str(p) for p in tmp_path.iterdir())
+    assert len(parts) >= 3
+    keys = CAPTURES / f"{name}.keys"
+    opts = ["--keylog", str(keys)] if keys.exists() else []
+    out_whole, out_set, out_apart = (tmp_path / f"{n}.jsonl" for n in ("whole", "set", "apart"))
+    assert main(["report", *opts, "--format", "jsonl", "-o", str(out_whole), str(whole)]) == 0
+    # (the files in any order: they are read in the order of their first packets)
+    assert main(["report", *opts, "--format", "jsonl", "-o", str(out_set), *reversed(parts)]) == 0
+    assert main(["report", *opts, "--no-merge", "--format", "jsonl", "-o", str(out_apart), *parts]) == 0
+    whole_recs = [json.loads(line) for line in out_whole.read_text().splitlines()]
+    set_recs = [json.loads(line) for line in out_set.read_text().splitlines()]
+    assert _without_capture(set_recs) == _without_capture(whole_recs)
+    sessions = [r for r in whole_recs if r["type"] == "session"]
+    assert sessions
+    # Some session crosses a file boundary: read apart, it is cut (so merging mattered).
+    capture = next(r for r in set_recs if r["type"] == "capture")
+    bounds = [p["first_frame"] for p in capture["parts"]][1:]
+    assert [p["path"] for p in capture["parts"]] == parts
+    assert sum(p["frames"] for p in capture["parts"]) == capture["packets"]
+    crossing = [s for s in sessions
+                if any(min(m["frame"] for m in s["messages"]) < b <= max(m["frame"] for m in s["messages"])
+                       for b in bounds)]
+    assert crossing, "no session crosses a file boundary: the test proves nothing"
+    apart = [json.loads(line) for line in out_apart.read_text().splitlines()]
+    assert sum(r["type"] == "capture" for r in apart) == len(parts)
+    assert [s["id"] for s in sessions] != [r["id"] for r in apart if r["type"] == "session"]
+
+
+def test_merge_refuses_standard_input() -> None:
+    res = subprocess.run([sys.executable, "-m", "dmsniff", "report", "--merge", "-", str(CWMP)],
+                         capture_output=True, text=True, timeout=60, env={**os.environ})
+    assert res.returncode == 2 and "--merge reads files" in res.stderr
