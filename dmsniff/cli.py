@@ -122,6 +122,10 @@ def build_parser() -> argparse.ArgumentParser:
     _tls_options(rep)
     _export_options(rep)
     rep.add_argument(
+        "-q", "--quiet", action="store_true",
+        help="no progress display (it is shown only when stderr is a terminal)",
+    )
+    rep.add_argument(
         "--merge",
         action=argparse.BooleanOptionalAction,
         default=None,
@@ -315,6 +319,7 @@ def cmd_report(args: argparse.Namespace) -> int:
 def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secrets: Secrets,
             tls: TlsKeySpec) -> int:
     from dmsniff.pipeline import Pipeline, settle_heap
+    from dmsniff.progress import Progress
     from dmsniff.report import FORMATS, JsonLinesReport
     from dmsniff.sessions import analysis_addons
 
@@ -331,8 +336,12 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
 
             export = PcapngExport(args.export_session)  # collects sessions and TLS key log lines
             addons.append(export)
+        progress = None
+        if not args.live and Progress.wanted(args.quiet):
+            progress = Progress(_total_size(args.inputs), len(args.inputs))
+            addons.append(progress)
         pipeline = Pipeline(addons, max_body=args.max_body, jobs=jobs, decode=not args.http_only, pool=pool,
-                            tls_keys=tls)
+                            tls_keys=tls, progress=progress)
         if args.live:
             return _run_live(pipeline, args)
         settle_heap()
@@ -368,6 +377,18 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
         print(f"dmsniff: {n} invalid credential(s) (--fail-on-invalid)", file=sys.stderr)
         return EXIT_SOME_FAILED
     return EXIT_OK
+
+
+def _total_size(inputs: list[Input]) -> int | None:
+    """The bytes a run will read (None when a stream is among them)."""
+    total = 0
+    for source in inputs:
+        for path in (source,) if isinstance(source, str) else source:
+            if path == "-":
+                return None
+            with contextlib.suppress(OSError):
+                total += os.path.getsize(path)
+    return total
 
 
 def _inputs(args: argparse.Namespace) -> list[Input]:

@@ -27,6 +27,7 @@ import io
 import multiprocessing
 import os
 import pickle
+import time
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from operator import attrgetter, itemgetter
@@ -38,8 +39,10 @@ from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.pipeline import CaptureSummary, Decoder, Input, Item, settle_heap
 
 if TYPE_CHECKING:
+    from dmsniff.capture import Frame
     from dmsniff.net.tls import CaptureKeys
     from dmsniff.pipeline import Pipeline
+    from dmsniff.progress import Progress
 
 BATCH = 256  # records per pipe message: fewer, larger writes
 _PIPE_SIZE = 1 << 20
@@ -235,7 +238,7 @@ def _decode_shard(path: Input, index: int, shard: int, nshards: int, max_body: i
             decoder = Decoder(index, out, max_body=max_body, shard=shard, nshards=nshards, decode=decode,
                               keys=_key_store(tls) if tls else None, by_hosts=bool(tls), info=cap.info)
             settle_heap()  # after the decoder has imported what it needs
-            decoder.run(cap, cap.info)
+            decoder.run(_reporting(cap, pipe) if shard == 0 else cap, cap.info)
             summary = decoder.summary(cap.info)
         if batch:
             pipe.send_bytes(_dumps(("items", batch)))
@@ -243,6 +246,22 @@ def _decode_shard(path: Input, index: int, shard: int, nshards: int, max_body: i
     except BaseException as exc:  # report, never hang the parent
         with contextlib.suppress(Exception):
             pipe.send_bytes(pickle.dumps(("error", f"{type(exc).__name__}: {exc}")))
+
+
+def _reporting(cap: CaptureFile | MergedCapture, pipe: Connection) -> Iterator[Frame]:
+    """The frames of ``cap``, telling the parent how far the file has been read (for its progress
+    display) a few times a second."""
+    n = 0
+    next_report = 0.0
+    for frame in cap:
+        yield frame
+        n += 1
+        if not n & 1023:
+            now = time.monotonic()
+            if now >= next_report:
+                next_report = now + 0.25
+                pipe.send_bytes(pickle.dumps(("progress", (cap.position, n))))
+    pipe.send_bytes(pickle.dumps(("progress", (cap.position, n))))
 
 
 def _key_store(tls: TlsKeySpec) -> Callable[[], CaptureKeys]:
@@ -256,7 +275,8 @@ def _key_store(tls: TlsKeySpec) -> Callable[[], CaptureKeys]:
     return make
 
 
-def _stream(pipe: Connection, shard: int, summaries: dict[int, CaptureSummary]) -> Iterator[Item]:
+def _stream(pipe: Connection, shard: int, summaries: dict[int, CaptureSummary],
+            progress: Progress | None = None) -> Iterator[Item]:
     while True:
         try:
             kind, payload = pickle.loads(pipe.recv_bytes())
@@ -264,6 +284,9 @@ def _stream(pipe: Connection, shard: int, summaries: dict[int, CaptureSummary]) 
             raise WorkerError(f"decoding worker {shard} stopped unexpectedly") from None
         if kind == "items":
             yield from payload
+        elif kind == "progress":
+            if progress is not None:
+                progress.advance(*payload)
         elif kind == "end":
             summaries[shard] = payload
             return
@@ -305,7 +328,7 @@ def run_sharded(pipeline: Pipeline, path: Input, cap: CaptureFile | MergedCaptur
     dispatch = pipeline.dispatcher()
     done = False
     try:
-        streams = [_stream(p, k, summaries) for k, p in enumerate(pipes)]
+        streams = [_stream(p, k, summaries, pipeline.progress) for k, p in enumerate(pipes)]
         for item in heapq.merge(*streams, key=itemgetter(0)):
             dispatch(item)
         done = True

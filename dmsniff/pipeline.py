@@ -35,6 +35,7 @@ from dmsniff.net.tls_keys import TlsKeySpec
 if TYPE_CHECKING:
     from dmsniff.net.tls import CaptureKeys, TlsContext, TlsTracker
     from dmsniff.parallel import WorkerPool
+    from dmsniff.progress import Progress
     from dmsniff.sessions.model import Device, Session
     from dmsniff.verify.model import AuthResult
 
@@ -332,7 +333,7 @@ class Pipeline:
 
     def __init__(self, addons: Sequence[Addon], *, max_body: int = DEFAULT_MAX_BODY, jobs: int = 1,
                  decode: bool = True, pool: WorkerPool | None = None,
-                 tls_keys: TlsKeySpec | None = None) -> None:
+                 tls_keys: TlsKeySpec | None = None, progress: Progress | None = None) -> None:
         self.addons = list(addons)
         for a in self.addons:
             a.attach(self)
@@ -344,6 +345,8 @@ class Pipeline:
         #: Workers forked early by the caller (see :class:`dmsniff.parallel.WorkerPool`), used
         #: for big captures when there are ``jobs`` of them; the caller closes it.
         self.pool = pool
+        #: Shows how far run_files is (on a terminal); also one of the addons, to count sessions.
+        self.progress = progress
         self._faults: dict[str, int] = {}  # addon hook -> failures so far
         #: The TLS key material the user gave (key logs, RSA keys), as read from the files.
         self.tls_keys = tls_keys if tls_keys is not None else TlsKeySpec()
@@ -443,12 +446,17 @@ class Pipeline:
                 results.append(exc)
                 continue
             with cap:
+                progress = self.progress
+                if progress is not None:
+                    progress.start_file(cap.info.path, cap.size)
                 if decode_in_workers(path, self.jobs):
                     from dmsniff.parallel import run_sharded
 
                     results.append(run_sharded(self, path, cap))
                 else:
-                    results.append(self.run_frames(cap, cap.info))
+                    results.append(self.run_frames(progress.frames(cap) if progress else cap, cap.info))
+                if progress is not None:
+                    progress.end_file(cap.size)
         self._each("done")
         return results
 

@@ -64,6 +64,16 @@ class MergedCapture:
         for c in self._caps:
             c.close()
 
+    @property
+    def position(self) -> int:
+        """Bytes read so far over all the files (those before the current one in full)."""
+        return sum(c.position for c in self._caps)
+
+    @property
+    def size(self) -> int | None:
+        sizes = [c.size for c in self._caps]
+        return None if None in sizes else sum(s for s in sizes if s is not None)
+
     def __iter__(self) -> Iterator[Frame]:
         info = self.info
         info.packets = 0

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import struct
 import zlib
 from collections.abc import Iterator
@@ -184,6 +185,18 @@ class _Source:
             self.error = f"gzip stream damaged: {_exc_text(exc)}"
         return b"".join(parts)
 
+    def position(self) -> int:
+        """Bytes of the file (compressed, for gzip) read so far; 0 when that cannot be known."""
+        try:
+            if self._gzip is not None:
+                raw = self._gzip.fileobj
+                return int(raw.tell()) if raw is not None else 0
+            if self._plain is not None and not self.stream:
+                return int(self._plain.tell())
+        except (OSError, ValueError, AttributeError):
+            pass
+        return 0
+
     def close(self) -> None:
         if self._plain is not None:
             self._plain.close()
@@ -329,6 +342,21 @@ class CaptureFile:
             self._src.close()
             self._src = None
         self._head = None
+
+    @property
+    def position(self) -> int:
+        """Bytes of the file read so far (for progress; 0 for a stream)."""
+        return self._src.position() if self._src is not None else 0
+
+    @property
+    def size(self) -> int | None:
+        """The file's size in bytes (None for a stream)."""
+        if self._src is None or self._src.stream:
+            return None
+        try:
+            return os.path.getsize(self.info.path)
+        except OSError:
+            return None
 
     def __iter__(self) -> Iterator[Frame]:
         src, head = self._src, self._head
