@@ -11,10 +11,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import os
+import shlex
+import subprocess
 import sys
+import tempfile
 import traceback
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING, TextIO
+from typing import IO, TYPE_CHECKING, TextIO
 
 from dmsniff import __version__
 from dmsniff.capture import CaptureError, CaptureInfo, Frame
@@ -151,7 +154,13 @@ def build_parser() -> argparse.ArgumentParser:
         help="the terminal UI fed by a live capture",
         description="Capture on an interface and show sessions as they happen (needs capture permission).",
     )
-    live_ui.add_argument("-i", "--interface", metavar="IFACE", required=True, help="interface to capture on")
+    live_ui.add_argument("-i", "--interface", metavar="IFACE", help="interface to capture on")
+    live_ui.add_argument(
+        "--from-cmd",
+        metavar="COMMAND",
+        help="read the pcap/pcapng stream a command writes (e.g. \"ssh acs tcpdump -U -w - port 7547\") "
+        "instead of capturing here",
+    )
     live_ui.add_argument("-f", "--filter", metavar="BPF", help="capture filter, as in tcpdump")
     live_ui.add_argument("-w", "--write", metavar="FILE", help="also save the captured packets as pcapng")
     for p in (tui, live_ui):
@@ -439,13 +448,33 @@ def cmd_tui(args: argparse.Namespace) -> int:
 
     secrets = _secrets(args)
     tls = _tls_spec(args, secrets, live=args.command == "live")
-    if args.command == "live":
-        import threading
+    import threading
 
-        from dmsniff.capture.live import live_frames
+    from dmsniff.capture.live import live_frames, stream_frames
 
+    stop = threading.Event()
+    command: subprocess.Popen[bytes] | None = None
+    errors = None
+    if args.command == "live" and args.from_cmd:
+        # A capture command's output (ssh host tcpdump -U -w - ...), shown as it arrives; what the
+        # command says on stderr is kept aside, not drawn over the screen.
+        errors = tempfile.TemporaryFile()  # noqa: SIM115 - read after the UI ends, closed with the process
+        try:
+            command = subprocess.Popen(shlex.split(args.from_cmd), stdin=subprocess.DEVNULL,
+                                       stdout=subprocess.PIPE, stderr=errors)
+        except OSError as exc:
+            raise CliError(f"cannot run {args.from_cmd!r}: {exc.strerror}") from None
+        assert command.stdout is not None
+        try:
+            frames, _info = stream_frames(command.stdout.fileno(), args.from_cmd, stop)
+        except CaptureError as exc:
+            command.kill()
+            raise CliError(f"{args.from_cmd!r}: {exc}; {_said(errors)}") from None
+        app = DmsniffApp(secrets=secrets, tls=tls, live=(f"cmd {args.from_cmd}", frames, stop))
+    elif args.command == "live":
+        if not args.interface:
+            raise CliError("live needs -i IFACE or --from-cmd COMMAND")
         # Opened here, before the screen changes, so a missing permission is one line on stderr.
-        stop = threading.Event()
         try:
             frames = live_frames(
                 args.interface, bpf=args.filter, duration=None, write_to=args.write, stop=stop
@@ -453,14 +482,47 @@ def cmd_tui(args: argparse.Namespace) -> int:
         except CaptureError as exc:
             raise CliError(str(exc)) from None
         app = DmsniffApp(secrets=secrets, tls=tls, live=(args.interface, frames, stop))
+    elif "-" in args.captures:
+        if len(args.captures) > 1:
+            raise CliError("- (standard input) cannot be opened with other captures")
+        # The capture comes down the pipe on standard input; the keyboard is the terminal.
+        fd = os.dup(0)
+        try:
+            tty = os.open("/dev/tty", os.O_RDONLY)
+        except OSError:
+            raise CliError("the UI needs a terminal: use dmsniff report - in a pipeline") from None
+        os.dup2(tty, 0)
+        os.close(tty)
+        try:
+            frames, _info = stream_frames(fd, "<stdin>", stop)
+        except CaptureError as exc:
+            raise CliError(str(exc)) from None
+        app = DmsniffApp(secrets=secrets, tls=tls, live=("stdin", frames, stop))
     else:
         for path in args.captures:
             if not os.path.exists(path):
                 raise CliError(f"cannot read {path}: No such file or directory")
         app = DmsniffApp(args.captures, secrets=secrets, tls=tls)
     settle_heap()  # the TUI keeps every record of its captures: full collections grow with them
-    app.run()
+    try:
+        app.run()
+    finally:
+        stop.set()
+        if command is not None:
+            command.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                command.wait(timeout=5)
+    if command is not None and command.returncode not in (0, -15, None) and errors is not None:
+        print(f"dmsniff: {args.from_cmd!r} ended with status {command.returncode}: {_said(errors)}",
+              file=sys.stderr)
     return EXIT_OK
+
+
+def _said(errors: IO[bytes]) -> str:
+    """The last lines a command wrote to its stderr (kept in a temporary file)."""
+    errors.seek(0)
+    lines = [ln.strip() for ln in errors.read()[-2000:].decode("utf-8", "replace").splitlines() if ln.strip()]
+    return " | ".join(lines[-3:]) or "it said nothing"
 
 
 def _secrets(args: argparse.Namespace) -> Secrets:
@@ -520,8 +582,7 @@ def _run_live(pipeline: Pipeline, args: argparse.Namespace) -> int:
     except CaptureError as exc:
         print(f"dmsniff: error: {exc}", file=sys.stderr)
         return EXIT_ALL_FAILED
-    for a in pipeline.addons:
-        a.done()
+    pipeline.finish()
     return EXIT_OK
 
 

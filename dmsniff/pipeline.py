@@ -419,6 +419,14 @@ class Pipeline:
             except Exception as exc:
                 self._guard(hook, args[0] if args else None, exc)
 
+    def finish(self) -> None:
+        """Every input has been read: the addons' ``done`` hooks (each failure isolated)."""
+        self._each("done")
+
+    def report_failure(self, path: str, error: CaptureError) -> None:
+        """A capture could not be read at all: the addons' ``capture_failed`` hooks."""
+        self._each("capture_failed", path, error)
+
     def emit_session(self, session: Session) -> None:
         self._each("session", session)
 
@@ -442,7 +450,7 @@ class Pipeline:
             try:
                 cap = open_input(path)
             except CaptureError as exc:
-                self._each("capture_failed", path if isinstance(path, str) else " + ".join(path), exc)
+                self.report_failure(path if isinstance(path, str) else " + ".join(path), exc)
                 results.append(exc)
                 continue
             with cap:
@@ -457,7 +465,7 @@ class Pipeline:
                     results.append(self.run_frames(progress.frames(cap) if progress else cap, cap.info))
                 if progress is not None:
                     progress.end_file(cap.size)
-        self._each("done")
+        self.finish()
         return results
 
     def begin_capture(self, info: CaptureInfo) -> int:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import os
 import queue
 import select
 import socket
@@ -220,3 +221,32 @@ def live_info(iface: str) -> CaptureInfo:
     """The CaptureInfo of a live capture: filled in as frames arrive (packets, times, link types)."""
     return CaptureInfo(path=f"live:{iface}", format="live", compressed=False, packets=0, link_types=[],
                        first_time=None, last_time=None, errors=[])
+
+
+class _StoppableStream:
+    """A pipe's read end that gives up (end of data) once ``stop`` is set, so quitting never hangs."""
+
+    def __init__(self, fd: int, stop: threading.Event) -> None:
+        self.fd = fd
+        self.stop = stop
+        self.name = "<stream>"
+
+    def read(self, size: int = -1) -> bytes:
+        want = size if size > 0 else 1 << 20
+        while not self.stop.is_set():
+            ready, _, _ = select.select([self.fd], [], [], POLL)
+            if ready:
+                try:
+                    return os.read(self.fd, want)
+                except OSError:
+                    return b""
+        return b""
+
+
+def stream_frames(fd: int, name: str, stop: threading.Event) -> tuple[Iterator[Frame], CaptureInfo]:
+    """Frames of a pcap or pcapng stream on a file descriptor (a pipe from tcpdump -w -), read as
+    they arrive; the stream ends at its end of data or when ``stop`` is set."""
+    from dmsniff.capture.reader import open_capture
+
+    cap = open_capture(_StoppableStream(fd, stop), name)  # type: ignore[arg-type]
+    return iter(cap), cap.info

@@ -191,13 +191,11 @@ class Loader:
                 try:
                     cap = open_capture(path)
                 except CaptureError as exc:
-                    for a in self.pipeline.addons:
-                        a.capture_failed(path, exc)
+                    self.pipeline.report_failure(path, exc)
                     continue
                 with cap:
                     self.pipeline.run_frames(self._frames(cap), cap.info)
-            for a in self.pipeline.addons:
-                a.done()
+            self.pipeline.finish()
         finally:
             self.feed.progress.done = True
 
@@ -208,8 +206,7 @@ class Loader:
         info = live_info(interface)
         try:
             self.pipeline.run_frames(self._frames(frames), info)
-            for a in self.pipeline.addons:
-                a.done()
+            self.pipeline.finish()
         except CaptureError as exc:
             self.feed.progress.errors.append(str(exc))
         finally:

@@ -109,3 +109,44 @@ def test_live_without_permission_or_interface_is_one_line() -> None:
     assert res.returncode == 2
     assert res.stderr.strip() == "dmsniff: error: cannot capture on 'no-such-if0': no such interface"
     assert socket.if_nametoindex("lo")  # the test machine has loopback
+
+
+def test_a_capture_stream_on_a_pipe_fills_the_ui_as_it_arrives() -> None:
+    """``tcpdump -U -w - | dmsniff tui -`` and ``dmsniff live --from-cmd``: frames read from a pipe as they
+    come, sessions shown as they end, and quitting while the writer still holds the pipe open never hangs."""
+    import os
+
+    from dmsniff.capture.live import stream_frames
+    from tests.conftest import CAPTURES
+
+    data = (CAPTURES / "cwmp_loopback.pcap").read_bytes()
+    read_end, write_end = os.pipe()
+    half = threading.Event()
+
+    def writer() -> None:
+        for i in range(0, len(data), 512):
+            os.write(write_end, data[i:i + 512])
+        half.set()  # everything written, the pipe left open: the UI must not wait for its end
+
+    threading.Thread(target=writer, daemon=True).start()
+    stop = threading.Event()
+    frames, info = stream_frames(read_end, "<stdin>", stop)
+    assert info.format == "pcap"
+    app = DmsniffApp(live=("stdin", frames, stop))
+
+    async def main() -> None:
+        async with app.run_test(size=SIZE) as pilot:
+            lst = app.query_one(SessionList)
+            deadline = time.monotonic() + 20
+            while lst.row_count < 3 and time.monotonic() < deadline:
+                await asyncio.sleep(0.1)
+            assert half.is_set() and lst.row_count == 3
+            assert app.sub_title == "live:stdin"
+            await pilot.press("q")
+
+    try:
+        asyncio.run(main())
+    finally:
+        stop.set()
+        os.close(write_end)
+        os.close(read_end)
