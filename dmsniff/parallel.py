@@ -370,6 +370,7 @@ def _copy_info(src: CaptureInfo, dst: CaptureInfo) -> None:
     dst.first_time = src.first_time
     dst.last_time = src.last_time
     dst.errors[:] = src.errors
+    dst.parts[:] = src.parts
 
 
 def default_jobs() -> int:

@@ -333,7 +333,8 @@ class Pipeline:
 
     def __init__(self, addons: Sequence[Addon], *, max_body: int = DEFAULT_MAX_BODY, jobs: int = 1,
                  decode: bool = True, pool: WorkerPool | None = None,
-                 tls_keys: TlsKeySpec | None = None, progress: Progress | None = None) -> None:
+                 tls_keys: TlsKeySpec | None = None, progress: Progress | None = None,
+                 cluster: str | None = None) -> None:
         self.addons = list(addons)
         for a in self.addons:
             a.attach(self)
@@ -347,6 +348,8 @@ class Pipeline:
         self.pool = pool
         #: Shows how far run_files is (on a terminal); also one of the addons, to count sessions.
         self.progress = progress
+        #: A Dask scheduler address (or local:N) to decode on instead of this machine's workers.
+        self.cluster = cluster
         self._faults: dict[str, int] = {}  # addon hook -> failures so far
         #: The TLS key material the user gave (key logs, RSA keys), as read from the files.
         self.tls_keys = tls_keys if tls_keys is not None else TlsKeySpec()
@@ -445,6 +448,10 @@ class Pipeline:
         An input is a file, ``-`` (a pcap or pcapng stream on standard input: ``tcpdump -w - ... |
         dmsniff report -``), or a tuple of files read as one capture (a rotated set).
         """
+        if self.cluster is not None:
+            from dmsniff.cluster import run_on_cluster
+
+            return run_on_cluster(self, list(paths), self.cluster)
         results: list[CaptureSummary | CaptureError] = []
         for path in paths:
             try:

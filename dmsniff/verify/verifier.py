@@ -471,7 +471,11 @@ class Verifier(Addon):
         if (parsed.algorithm or "MD5").upper() != "MD5":
             r.result, r.reason = "unverifiable", f"unsupported HMAC algorithm {parsed.algorithm!r}"
             return r
-        if not msg.complete or len(msg.body) < msg.body_length:
+        cands = self._dm_secrets(kinds, parsed.username, rec)
+        # Without a secret to check (nor a wordlist) the verdict is "no-secret" whatever the body:
+        # so it does not depend on whether the body was kept (a run split over worker processes
+        # drops the bodies nothing needs).
+        if (cands or self.wordlist is not None) and (not msg.complete or len(msg.body) < msg.body_length):
             r.result, r.reason = "unverifiable", "the capture does not hold the whole body"
             return r
         seen = self.dm_nonces.get(nonce_key)
@@ -479,7 +483,6 @@ class Verifier(Addon):
         user = parsed.username
         if seen is not None and mac is not None and user is not None:
             self._remember(r, lambda: wl.SyncmlHmacTarget(message, user, seen[0], msg.body, mac))
-        cands = self._dm_secrets(kinds, parsed.username, rec)
         body = msg.body
         return self._check_dm(
             r,

@@ -1,0 +1,211 @@
+"""Batch runs past one machine: the decoding on a Dask distributed cluster.
+
+``dmsniff report --cluster tcp://scheduler:8786 CAPTURES...`` (or ``--cluster local:N`` for a
+cluster of N worker processes on this machine) hands each capture to the cluster as one task, and
+a large capture as one task per flow-hash shard: exactly the split :mod:`dmsniff.parallel` makes
+for its local worker processes (whole TCP connections per shard, by host pair when TLS keys are
+given).  A task reads its capture from a path the workers share, decodes link, IP, TCP, TLS,
+HTTP and the protocol bodies, and returns its records in canonical order, pickled.  This process
+then merges the shards of each capture in the order the captures were given and runs the
+addons (sessions, verification, writers), so the report is the one a single process writes: the
+same ids, the same order, byte for byte.
+
+Failures: a task that raises is retried (twice); a worker that dies has its tasks rerun
+elsewhere by the scheduler; a capture whose task fails on every try is reported like a file
+that cannot be read, and nothing else is lost.  Needs the ``cluster`` extra (``pip install
+'dmsniff[cluster]'``: dask, distributed).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import heapq
+import os
+import pickle
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import TYPE_CHECKING, Any
+
+from dmsniff.capture import CaptureError, open_input
+from dmsniff.model import Transaction
+from dmsniff.parallel import _combine, _dumps, _key_store
+from dmsniff.pipeline import PARALLEL_MIN_BYTES, CaptureSummary, Decoder, Input, Item
+
+if TYPE_CHECKING:
+    from dmsniff.net.tls_keys import TlsKeySpec
+    from dmsniff.pipeline import Pipeline
+
+#: A large capture is cut into about one shard per this many bytes (at least two per worker).
+SHARD_BYTES = 64 << 20
+RETRIES = 2
+
+
+class ClusterError(Exception):
+    """The cluster cannot be used (no dask, no scheduler); the text is one line for the user."""
+
+
+def decode_task(source: Input, index: int, shard: int, nshards: int, max_body: int, keep_bodies: bool,
+                decode: bool, tls: TlsKeySpec) -> bytes:
+    """One task: the records of one shard of one capture, in canonical order, and its summary, pickled."""
+    items: list[Item] = []
+
+    def out(item: Item) -> None:
+        if not keep_bodies:
+            tx = item[1]
+            if type(tx) is Transaction:
+                for msg in (tx.request, tx.response, *tx.interim):
+                    if msg is not None:
+                        msg.drop_bodies()
+        items.append(item)
+
+    with open_input(source) as cap:
+        decoder = Decoder(index, out, max_body=max_body, shard=shard, nshards=nshards, decode=decode,
+                          keys=_key_store(tls) if tls else None, by_hosts=bool(tls), info=cap.info)
+        decoder.run(cap, cap.info)
+        summary = decoder.summary(cap.info)
+    return _dumps((items, summary))
+
+
+@dataclass(slots=True)
+class _Capture:
+    source: Input
+    name: str
+    size: int = 0
+    nshards: int = 0
+    futures: list[Any] = field(default_factory=list)
+    results: dict[int, bytes] = field(default_factory=dict)
+    unreadable: CaptureError | None = None  # could not even be opened: no task
+    error: str | None = None  # its task failed on every try
+
+
+def _size(source: Input) -> int:
+    total = 0
+    for p in (source,) if isinstance(source, str) else source:
+        with contextlib.suppress(OSError):
+            total += os.path.getsize(p)
+    return total
+
+
+def connect(address: str) -> Any:
+    """A distributed Client for ``tcp://host:port`` or ``local:N`` (N worker processes here)."""
+    try:
+        from distributed import Client, LocalCluster
+    except ImportError:
+        raise ClusterError("--cluster needs dask distributed: pip install 'dmsniff[cluster]'") from None
+    if address.startswith("local:"):
+        try:
+            n = int(address[6:])
+        except ValueError:
+            raise ClusterError(f"--cluster local:N wants a number of workers, not {address[6:]!r}") from None
+        if n < 1:
+            raise ClusterError("--cluster local:N wants at least one worker")
+        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        return Client(cluster)
+    try:
+        return Client(address, timeout="20s")
+    except (OSError, TimeoutError) as exc:
+        raise ClusterError(f"cannot reach the Dask scheduler at {address}: {exc}") from None
+
+
+def run_on_cluster(pipeline: Pipeline, inputs: Sequence[Input], address: str,
+                   client: Any = None) -> list[CaptureSummary | CaptureError]:
+    """Decode ``inputs`` on the cluster and feed ``pipeline``'s addons, capture after capture."""
+    from distributed import as_completed
+
+    own = client is None
+    if own:
+        client = connect(address)
+    workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
+    keep_bodies = any(a.needs_bodies for a in pipeline.addons)
+    progress = pipeline.progress
+    captures: list[_Capture] = []
+    index = 0
+    submitted: dict[Any, tuple[int, int]] = {}
+    try:
+        for source in inputs:
+            c = _Capture(source, source if isinstance(source, str) else " + ".join(source))
+            captures.append(c)
+            try:  # opened here first, so an unreadable file costs no task and the indexes stay right
+                with open_input(source):
+                    pass
+            except CaptureError as exc:
+                c.unreadable = exc
+                continue
+            c.size = _size(source)
+            c.nshards = _shards(c.size, workers)
+            for shard in range(c.nshards):
+                fut = client.submit(decode_task, source, index, shard, c.nshards, pipeline.max_body,
+                                    keep_bodies, pipeline.decode, pipeline.tls_keys, retries=RETRIES,
+                                    pure=False)
+                c.futures.append(fut)
+                submitted[fut.key] = (len(captures) - 1, shard)
+            index += 1
+        results: list[CaptureSummary | CaptureError] = []
+        total = sum(c.size for c in captures)
+        if progress is not None:
+            progress.start_file(f"{len(captures)} inputs on {workers} workers", total)
+        done_bytes = 0
+        nxt = 0
+        for fut in as_completed([f for c in captures for f in c.futures]):
+            pos, shard = submitted[fut.key]
+            c = captures[pos]
+            try:
+                c.results[shard] = fut.result()
+            except Exception as exc:  # failed on every try: this capture is reported as unreadable
+                c.error = c.error or f"{type(exc).__name__}: {exc}"
+                c.results[shard] = b""
+            fut.release()
+            if progress is not None:
+                done_bytes += c.size // max(c.nshards, 1)
+                progress.advance(done_bytes, 0, force=True)
+            while nxt < len(captures) and _ready(captures[nxt]):
+                results.append(_deliver(pipeline, captures[nxt]))
+                nxt += 1
+        while nxt < len(captures):  # (inputs that could not be opened, after the last task)
+            results.append(_deliver(pipeline, captures[nxt]))
+            nxt += 1
+        if progress is not None:
+            progress.end_file(total)
+    finally:
+        if own:
+            cluster = getattr(client, "cluster", None)
+            client.close()
+            if cluster is not None:
+                cluster.close()
+    pipeline.finish()
+    return results
+
+
+def _shards(size: int, workers: int) -> int:
+    """Tasks for one capture: one for a small capture; for a large one about one per SHARD_BYTES, a
+    multiple of the workers so that none waits on the last shard alone."""
+    if size < PARALLEL_MIN_BYTES:
+        return 1
+    n = max(2, -(-size // SHARD_BYTES))
+    return -(-n // workers) * workers if workers > 1 else n
+
+
+def _ready(c: _Capture) -> bool:
+    return c.unreadable is not None or len(c.results) == c.nshards
+
+
+def _deliver(pipeline: Pipeline, c: _Capture) -> CaptureSummary | CaptureError:
+    """Hand one capture's records to the addons, its shards merged in canonical order."""
+    if c.unreadable is not None:
+        pipeline.report_failure(c.name, c.unreadable)
+        return c.unreadable
+    if c.error is not None:
+        exc = CaptureError(f"cannot decode {c.name}: its cluster task failed on every try ({c.error})")
+        pipeline.report_failure(c.name, exc)
+        c.results.clear()
+        return exc
+    shards = [pickle.loads(c.results[s]) for s in range(c.nshards)]
+    c.results.clear()
+    summaries = {s: summary for s, (_items, summary) in enumerate(shards)}
+    info = summaries[0].info
+    pipeline.begin_capture(info)
+    dispatch = pipeline.dispatcher()
+    for item in heapq.merge(*(items for items, _summary in shards), key=itemgetter(0)):
+        dispatch(item)
+    return pipeline.end_capture(_combine(info, summaries))

@@ -1,0 +1,131 @@
+"""Decoding on a Dask cluster gives the report of one process, byte for byte, whatever happens to a worker.
+
+The clusters are real: ``distributed.LocalCluster`` with worker processes (``--cluster local:2``
+is one), so tasks, their pickled results and the scheduler's retries are exercised as on a
+cluster of machines sharing a file system.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+distributed = pytest.importorskip("distributed", reason="the cluster extra (dask distributed) is missing")
+
+from benchmarks.gencap import main as gencap  # noqa: E402
+from dmsniff.cli import main  # noqa: E402
+from dmsniff.cluster import run_on_cluster  # noqa: E402
+from dmsniff.pipeline import Pipeline  # noqa: E402
+from dmsniff.report import JsonLinesReport  # noqa: E402
+from dmsniff.sessions import analysis_addons  # noqa: E402
+from dmsniff.verify.secrets import Secrets  # noqa: E402
+from dmsniff.verify.verifier import Verifier  # noqa: E402
+from tests.conftest import CAPTURES  # noqa: E402
+
+
+@pytest.fixture(scope="module")
+def big(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """Two captures over the 8 MiB line (decoded in shards) and one under it."""
+    d = tmp_path_factory.mktemp("cluster")
+    out = []
+    for seed, packets in ((1, 14000), (2, 14000), (3, 3000)):
+        path = d / f"gen{seed}.pcap"
+        gencap([str(path), "--packets", str(packets), "--seed", str(seed)])
+        out.append(path)
+    return out
+
+
+def _report(args: list[str], tmp: Path, name: str) -> str:
+    out = tmp / name
+    assert main(["report", "--format", "json", "-o", str(out), *args]) == 0
+    return out.read_text()
+
+
+def test_local_cluster_report_equals_one_process(big: list[Path], tmp_path: Path) -> None:
+    inputs = [str(CAPTURES / "cwmp_loopback.pcap"), str(big[0]), str(CAPTURES / "omadm_loopback.pcap"),
+              str(big[1]), str(CAPTURES / "tls12_loopback.pcap"), str(big[2])]
+    keys = ["--keylog", str(CAPTURES / "tls12_loopback.keys")]
+    serial = _report(["-j", "1", *keys, *inputs], tmp_path, "serial.json")
+    cluster = _report(["--cluster", "local:2", *keys, *inputs], tmp_path, "cluster.json")
+    assert cluster == serial
+    doc = json.loads(cluster)
+    assert len(doc["captures"]) == 6 and len(doc["transactions"]) > 1000 and doc["sessions"]
+
+
+def test_an_unreadable_input_is_reported_and_the_rest_kept(big: list[Path], tmp_path: Path) -> None:
+    missing = tmp_path / "missing.pcap"
+    args = [str(CAPTURES / "cwmp_loopback.pcap"), str(missing), str(big[2])]
+    out = tmp_path / "r.jsonl"
+    code = main(["report", "--cluster", "local:2", "--format", "jsonl", "-o", str(out), *args])
+    assert code == 1  # some inputs could not be read
+    serial = tmp_path / "s.jsonl"
+    assert main(["report", "-j", "1", "--format", "jsonl", "-o", str(serial), *args]) == 1
+    assert out.read_text() == serial.read_text()
+
+
+def _local(n: int) -> distributed.LocalCluster:
+    return distributed.LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+
+
+def _pipeline(buf: io.StringIO) -> Pipeline:
+    return Pipeline([Verifier(Secrets()), *analysis_addons(), JsonLinesReport(buf)])
+
+
+def test_a_worker_killed_mid_run_still_gives_the_whole_report(big: list[Path]) -> None:
+    inputs: list[str | tuple[str, ...]] = [str(p) for p in big]
+    serial = io.StringIO()
+    _pipeline(serial).run_files(inputs)
+    cluster = _local(2)
+    client = distributed.Client(cluster)
+    killed: list[int] = []
+
+    def kill_one() -> None:  # once the first task is running, kill that worker's process outright
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            busy = [w for w, tasks in client.processing().items() if tasks]
+            if busy:
+                pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
+                os.kill(pid, 9)
+                killed.append(pid)
+                return
+            time.sleep(0.01)
+
+    try:
+        threading.Thread(target=kill_one, daemon=True).start()
+        buf = io.StringIO()
+        results = run_on_cluster(_pipeline(buf), inputs, "local:2", client=client)
+    finally:
+        client.close()
+        cluster.close()
+    assert killed, "no worker was killed: the test proves nothing"
+    assert all(not isinstance(r, Exception) for r in results)
+    assert buf.getvalue() == serial.getvalue()
+
+
+def test_a_capture_whose_task_fails_every_time(big: list[Path], tmp_path: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """The client sees the file, the workers do not (a relative path, and the workers started in another
+    folder): every try fails, the capture is reported as unreadable, the other inputs are all there."""
+    here = tmp_path / "client"
+    here.mkdir()
+    (here / "only-here.pcap").write_bytes((CAPTURES / "cwmp_loopback.pcap").read_bytes())
+    cluster = _local(1)
+    client = distributed.Client(cluster)
+    try:
+        monkeypatch.chdir(here)
+        buf = io.StringIO()
+        results = run_on_cluster(_pipeline(buf), [str(big[2]), "only-here.pcap"], "local:1", client=client)
+    finally:
+        client.close()
+        cluster.close()
+    assert not isinstance(results[0], Exception)
+    assert isinstance(results[1], Exception) and "failed on every try" in str(results[1])
+    recs = [json.loads(line) for line in buf.getvalue().splitlines()]
+    failed = [r for r in recs if r["type"] == "capture" and r["path"] == "only-here.pcap"]
+    assert failed and "failed on every try" in failed[0]["errors"][0]
