@@ -1,0 +1,116 @@
+"""Benchmark batch runs on a Dask cluster against one process: many captures, one report.
+
+Run by hand (it needs the cluster extra: pip install 'dmsniff[cluster]'):
+
+    python benchmarks/bench_cluster.py [--captures 20] [--packets 200000] [--workers 2] [--repeat 1]
+                                       [--workdir DIR] [--keep]
+
+gencap.py writes ``--captures`` captures of ``--packets`` packets (different seeds).  Then, in
+turn, ``--repeat`` times each:
+
+    dmsniff report -j 1 --format jsonl -o OUT1 CAPTURES...                  one process, serial
+    dmsniff report --cluster local:N --format jsonl -o OUT2 CAPTURES...     a LocalCluster of N workers
+
+and prints the median wall times, the speed-up (target: at least 1.7x with 2 workers), and
+checks the two reports are byte-identical.  It also measures the per-task overhead of the
+cluster (a round of empty tasks, and the wall time a real task costs beyond its decoding), from
+which the scaling to N machines can be estimated: wall ≈ max(decode work / workers, the merge in
+this process) + tasks × overhead / workers.
+"""
+
+from __future__ import annotations
+
+import argparse
+import filecmp
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+
+
+def _noop(x: int) -> int:
+    return x
+
+
+def task_overhead(workers: int, tasks: int = 400) -> float:
+    """Seconds per task for empty tasks on a LocalCluster: scheduling, transfer, bookkeeping."""
+    from distributed import Client, LocalCluster
+
+    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as cl, Client(cl) as client:
+        client.gather(client.map(_noop, range(workers * 4), pure=False))  # warm up
+        t0 = time.perf_counter()
+        client.gather(client.map(_noop, range(tasks), pure=False))
+        return (time.perf_counter() - t0) * workers / tasks
+
+
+def run(cmd: list[str], env: dict[str, str]) -> float:
+    t0 = time.perf_counter()
+    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - t0
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--captures", type=int, default=20)
+    ap.add_argument("--packets", type=int, default=200_000)
+    ap.add_argument("--workers", type=int, default=2)
+    ap.add_argument("--repeat", type=int, default=1)
+    ap.add_argument("--workdir", type=Path)
+    ap.add_argument("--keep", action="store_true")
+    args = ap.parse_args(argv)
+    work = args.workdir or Path(tempfile.mkdtemp(prefix="dmsniff-bench-cluster-"))
+    work.mkdir(parents=True, exist_ok=True)
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    dmsniff = [sys.executable, "-m", "dmsniff", "report", "--format", "jsonl", "--quiet"]
+    try:
+        caps = []
+        for i in range(args.captures):
+            path = work / f"cap{i:02d}.pcap"
+            if not path.exists():
+                subprocess.run([sys.executable, str(HERE / "gencap.py"), str(path), "--packets",
+                                str(args.packets), "--seed", str(100 + i)], check=True, capture_output=True)
+            caps.append(str(path))
+        size = sum(os.path.getsize(c) for c in caps)
+        print(f"{args.captures} captures of {args.packets:,} packets, {size / 1e6:,.0f} MB", file=sys.stderr)
+        serial_out, cluster_out = work / "serial.jsonl", work / "cluster.jsonl"
+        serial, cluster = [], []
+        for r in range(args.repeat):
+            order = ("serial", "cluster") if r % 2 == 0 else ("cluster", "serial")
+            for which in order:
+                if which == "serial":
+                    serial.append(run([*dmsniff, "-j", "1", "-o", str(serial_out), *caps], env))
+                else:
+                    cluster.append(run([*dmsniff, "--cluster", f"local:{args.workers}", "-o",
+                                        str(cluster_out), *caps], env))
+                print(f"  run {r + 1}: {which} {(serial if which == 'serial' else cluster)[-1]:.1f} s",
+                      file=sys.stderr)
+        same = filecmp.cmp(serial_out, cluster_out, shallow=False)
+        overhead = task_overhead(args.workers)
+        s, c = statistics.median(serial), statistics.median(cluster)
+        sys.path.insert(0, str(ROOT))
+        from dmsniff.cluster import _shards
+
+        tasks = sum(_shards(os.path.getsize(cap), args.workers) for cap in caps)
+        print(f"\n# bench_cluster: {args.captures} × {args.packets:,} packets ({size / 1e6:,.0f} MB), "
+              f"LocalCluster of {args.workers} worker processes, medians of {args.repeat}")
+        print(f"one process (-j 1): {s:.1f} s; cluster: {c:.1f} s; speed-up {s / c:.2f}× "
+              f"(target ≥ 1.7× with 2 workers); reports identical: {same}")
+        print(f"per-task overhead (empty tasks): {overhead * 1000:.1f} ms of a worker; "
+              f"~{tasks} decode tasks here cost ~{tasks * overhead / args.workers:.2f} s of wall in overhead")
+        return 0 if same else 1
+    finally:
+        if not args.keep and args.workdir is None:
+            shutil.rmtree(work, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
