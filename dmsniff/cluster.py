@@ -28,8 +28,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from dmsniff.capture import CaptureError, open_input
-from dmsniff.model import Transaction
-from dmsniff.parallel import _combine, _dumps, _key_store
+from dmsniff.parallel import _combine, _dumps, _key_store, drop_bodies
 from dmsniff.pipeline import PARALLEL_MIN_BYTES, CaptureSummary, Decoder, Input, Item
 
 if TYPE_CHECKING:
@@ -52,11 +51,7 @@ def decode_task(source: Input, index: int, shard: int, nshards: int, max_body: i
 
     def out(item: Item) -> None:
         if not keep_bodies:
-            tx = item[1]
-            if type(tx) is Transaction:
-                for msg in (tx.request, tx.response, *tx.interim):
-                    if msg is not None:
-                        msg.drop_bodies()
+            drop_bodies(item)
         items.append(item)
 
     with open_input(source) as cap:

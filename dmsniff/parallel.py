@@ -217,17 +217,22 @@ def _serve(jobs: Connection, results: Connection, others: list[Connection]) -> N
         results.close()
 
 
+def drop_bodies(item: Item) -> None:
+    """Forget the body bytes of an exchange that crosses to another process when nothing needs them."""
+    tx = item[1]
+    if type(tx) is Transaction:
+        for msg in (tx.request, tx.response, *tx.interim):
+            if msg is not None:
+                msg.drop_bodies()
+
+
 def _decode_shard(path: Input, index: int, shard: int, nshards: int, max_body: int, keep_bodies: bool,
                   decode: bool, tls: TlsKeySpec, pipe: Connection) -> None:
     batch: list[Item] = []
 
     def out(item: Item) -> None:
         if not keep_bodies:
-            tx = item[1]
-            if type(tx) is Transaction:
-                for msg in (tx.request, tx.response, *tx.interim):
-                    if msg is not None:
-                        msg.drop_bodies()
+            drop_bodies(item)
         batch.append(item)
         if len(batch) >= BATCH:
             pipe.send_bytes(_dumps(("items", batch)))
