@@ -1,7 +1,8 @@
 """What the capture recorders share: tcpdump on loopback, started and stopped cleanly.
 
-The recorders (``record_cwmp.py``, ``record_omadm.py``, ``record_digest.py``) import it
-from this folder; they are scripts, and tests load them by path.
+The recorders (``record_cwmp.py``, ``record_omadm.py``, ``record_digest.py``, ``record_tls_*.py``)
+import it from this folder; they are scripts, and tests load them by path.  The TLS recorders also
+share the throwaway server certificate maker.
 """
 
 from __future__ import annotations
@@ -64,3 +65,32 @@ class Tcpdump:
                 raise RuntimeError("tcpdump did not stop on SIGTERM") from None
         self.reader.join(timeout=TIMEOUT)
         return "".join(self.lines)
+
+
+CERT_CONF = """[req]
+distinguished_name = dn
+x509_extensions = ext
+prompt = no
+[dn]
+CN = {name}
+[ext]
+basicConstraints = critical, CA:FALSE
+keyUsage = critical, digitalSignature, keyEncipherment
+extendedKeyUsage = serverAuth
+subjectKeyIdentifier = hash
+subjectAltName = DNS:{name}, IP:{host}
+"""
+
+
+def make_cert(key: Path, crt: Path, tmp: Path, name: str, days: int = 3650) -> None:
+    """A throwaway self-signed RSA-2048 server certificate for ``name`` and HOST, by the openssl CLI."""
+    conf = tmp / "cert.cnf"
+    conf.write_text(CERT_CONF.format(name=name, host=HOST))
+    cmd = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", str(days)]
+    cmd += ["-config", str(conf), "-keyout", str(key), "-out", str(crt)]
+    try:
+        done = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
+    except (OSError, subprocess.TimeoutExpired) as exc:
+        raise RuntimeError(f"openssl req failed: {exc}") from exc
+    if done.returncode or not key.is_file() or not crt.is_file():
+        raise RuntimeError(f"openssl req failed ({done.returncode}): {done.stderr.strip()}")

@@ -109,6 +109,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # captures/ holds the recorders it builds on
+import loopback
 import record_cwmp as cw
 import record_digest as web
 from loopback import Tcpdump
@@ -147,19 +148,6 @@ IANA = {
     "ECDHE-RSA-AES128-GCM-SHA256": "TLS_ECDHE_RSA_WITH_AES_128_GCM_SHA256",
     "TLS_AES_128_GCM_SHA256": "TLS_AES_128_GCM_SHA256",
 }
-CERT_CONF = f"""[req]
-distinguished_name = dn
-x509_extensions = ext
-prompt = no
-[dn]
-CN = {SERVER_NAME}
-[ext]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-subjectAltName = DNS:{SERVER_NAME}, IP:{HOST}
-"""
 
 
 class Session(NamedTuple):
@@ -205,17 +193,8 @@ def sha256(data: bytes) -> str:
 
 
 def make_cert(key: Path, crt: Path, tmp: Path) -> None:
-    """A throwaway self-signed RSA-2048 certificate for SERVER_NAME and HOST, valid from now for 30 days."""
-    conf = tmp / "cert.cnf"
-    conf.write_text(CERT_CONF)
-    cmd = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "30"]
-    cmd += ["-config", str(conf), "-keyout", str(key), "-out", str(crt)]
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise RuntimeError(f"openssl req failed: {exc}") from exc
-    if done.returncode or not key.is_file() or not crt.is_file():
-        raise RuntimeError(f"openssl req failed ({done.returncode}): {done.stderr.strip()}")
+    """A throwaway self-signed RSA-2048 certificate for SERVER_NAME and HOST (valid 30 days)."""
+    loopback.make_cert(key, crt, tmp, SERVER_NAME, days=30)
 
 
 # --- the server: Apache in front of the toy ACS -------------------------------------------------

@@ -62,7 +62,6 @@ import re
 import shutil
 import socket
 import ssl
-import subprocess
 import sys
 import tempfile
 import time
@@ -70,6 +69,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # captures/ holds loopback.py, record_omadm.py
+import loopback
 import record_omadm as dm
 from loopback import Tcpdump
 
@@ -108,19 +108,6 @@ PLAN = [  # per DM session of record_omadm.py, in order
     ),
 ]
 
-CERT_CONF = f"""[req]
-distinguished_name = dn
-x509_extensions = ext
-prompt = no
-[dn]
-CN = {SERVER_NAME}
-[ext]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-subjectAltName = DNS:{SERVER_NAME}, IP:{HOST}
-"""
 
 
 def secret_paths(pcap: Path) -> dict[str, Path]:
@@ -134,17 +121,8 @@ def secret_paths(pcap: Path) -> dict[str, Path]:
 
 
 def make_cert(key: Path, crt: Path, tmp: Path) -> None:
-    """A throwaway self-signed RSA-2048 certificate for SERVER_NAME and HOST, by the openssl CLI."""
-    conf = tmp / "cert.cnf"
-    conf.write_text(CERT_CONF)
-    cmd = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "3650"]
-    cmd += ["-config", str(conf), "-keyout", str(key), "-out", str(crt)]
-    try:
-        done = subprocess.run(cmd, capture_output=True, text=True, timeout=TIMEOUT)
-    except (OSError, subprocess.TimeoutExpired) as exc:
-        raise RuntimeError(f"openssl req failed: {exc}") from exc
-    if done.returncode or not key.is_file() or not crt.is_file():
-        raise RuntimeError(f"openssl req failed ({done.returncode}): {done.stderr.strip()}")
+    """A throwaway self-signed RSA-2048 certificate for SERVER_NAME and HOST (valid 3650 days)."""
+    loopback.make_cert(key, crt, tmp, SERVER_NAME, days=3650)
 
 
 # --- the server: record_omadm.py's DM server behind ssl -----------------------------------------

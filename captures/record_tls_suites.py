@@ -121,6 +121,7 @@ from pathlib import Path
 from typing import Any, NamedTuple
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))  # captures/ holds loopback.py, record_cwmp.py
+import loopback
 import record_cwmp as cwmp
 from loopback import Tcpdump
 
@@ -169,19 +170,6 @@ system_default = system_default_sect
 [system_default_sect]
 Options = -ExtendedMasterSecret
 """
-CERT_CONF = f"""[req]
-distinguished_name = dn
-x509_extensions = ext
-prompt = no
-[dn]
-CN = {SERVER_NAME}
-[ext]
-basicConstraints = critical, CA:FALSE
-keyUsage = critical, digitalSignature, keyEncipherment
-extendedKeyUsage = serverAuth
-subjectKeyIdentifier = hash
-subjectAltName = DNS:{SERVER_NAME}, IP:{HOST}
-"""
 DM_XML = (
     b'<?xml version="1.0" encoding="UTF-8"?>\n'
     b"<DevInfo><DevId>IMEI:490154203237518</DevId><Man>Example Networks</Man><Mod>HGW</Mod>"
@@ -227,13 +215,8 @@ def post_request(cwmp_id: str, body: bytes, close: bool = False) -> bytes:
 
 
 def make_cert(key: Path, crt: Path, tmp: Path) -> None:
-    """A throwaway self-signed RSA-2048 certificate for SERVER_NAME and HOST, by the openssl CLI."""
-    conf = tmp / "cert.cnf"
-    conf.write_text(CERT_CONF)
-    cmd = ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-sha256", "-days", "3650"]
-    done = run([*cmd, "-config", str(conf), "-keyout", str(key), "-out", str(crt)], "openssl req")
-    if done.returncode or not key.is_file() or not crt.is_file():
-        raise RuntimeError(f"openssl req failed ({done.returncode}): {done.stderr.decode().strip()}")
+    """A throwaway self-signed RSA-2048 certificate for SERVER_NAME and HOST (valid 3650 days)."""
+    loopback.make_cert(key, crt, tmp, SERVER_NAME, days=3650)
 
 
 def suite_names() -> dict[str, tuple[str, int]]:
