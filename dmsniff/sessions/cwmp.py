@@ -15,7 +15,10 @@ ends with 204.  The pieces arrive as HTTP transactions (already decoded by
 
 Connection requests (HTTP GET to the URL the CPE reported, TR-111 UDP requests) and
 STUN Binding Requests are tied to the device and to the "6 CONNECTION REQUEST" session
-they cause.  Rule checks become :class:`~dmsniff.sessions.model.Finding` records; the
+they cause.  Behind a NAT (TR-069 Annex G) the whole chain is kept on the device as its
+``nat_path``: STUN Binding Request → the Binding Response's MAPPED-ADDRESS → the
+``UDPConnectionRequestAddress`` the CPE reported → the ACS's UDP connection request → the
+session.  Rule checks become :class:`~dmsniff.sessions.model.Finding` records; the
 rules, their severities and references are in the :data:`RULES` table.
 
 Sessions are emitted when they end, so memory holds only the open ones (plus the
@@ -26,15 +29,17 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field, replace
+from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
-from decoders import stun, tr111
+from decoders import auth, stun, tr111
 from decoders.cwmp import (
     CwmpMessage,
     Download,
     DownloadResponse,
     GetParameterValuesResponse,
     Inform,
+    ParameterValue,
     SetParameterValues,
     TransferComplete,
 )
@@ -44,8 +49,11 @@ from dmsniff.sessions import tls
 from dmsniff.sessions.base import SessionBuilder
 from dmsniff.sessions.history import ParameterLog
 from dmsniff.sessions.model import (
+    NAT_STEPS,
     ConnectionRequest,
     Device,
+    NatPath,
+    NatStep,
     Session,
     SessionMessage,
     StunBinding,
@@ -55,6 +63,8 @@ SESSION_IDLE = 60.0  # capture seconds without a message before an open session 
 RECONNECT_GRACE = 30.0  # after its connection closed, a session may continue on a new one
 CR_WINDOW = 60.0  # a connection request causes a session starting within this many seconds
 UDP_CR_COPIES_WINDOW = 10.0  # identical UDP requests this close together are one request, resent
+MAX_NAT_PATHS = 20  # per device, the latest kept (a device may be woken every few minutes)
+MAX_STUN_PENDING = 10_000  # Binding Requests awaiting their response (oldest forgotten first)
 
 # code -> (severity, reference).  One row per rule dmsniff checks in CWMP traffic.
 RULES: dict[str, tuple[str, str]] = {
@@ -106,8 +116,30 @@ RULES: dict[str, tuple[str, str]] = {
     ),
     "cwmp.connection-request-without-session": (
         "warning",
-        "TR-069 Amd 6 §3.2.2: a successful connection request makes the CPE open a session "
-        'with "6 CONNECTION REQUEST"',
+        "TR-069 Amd 6 §3.2.2 and Annex G: a successful connection request (HTTP, or UDP behind a "
+        'NAT) makes the CPE open a session with "6 CONNECTION REQUEST"',
+    ),
+    "cwmp.udp-connection-request-unreported-address": (
+        "warning",
+        "TR-069 Amd 6 Annex G.2: the ACS sends UDP connection requests to the "
+        "ManagementServer.UDPConnectionRequestAddress the CPE reported (its STUN-mapped public address)",
+    ),
+    "cwmp.inform-refused": (
+        "warning",
+        "TR-069 Amd 6 §3.7.2.1: the ACS answers the Inform opening a session with InformResponse; an "
+        "ACS that checks the DeviceId (OUI, Manufacturer...) refuses a device with HTTP 403 "
+        "(the full-duplex article, Part 03)",
+    ),
+    "cwmp.cookie-not-returned": (
+        "warning",
+        "TR-069 Amd 6 §3.4.2: the CPE supports the ACS's cookies for the session's state (RFC 6265); "
+        "RFC 6265 §5.4: a cookie set is sent back in later requests to its path",
+    ),
+    "cwmp.digest-nc-not-increasing": (
+        "warning",
+        "TR-069 Amd 6 §3.4.5 (HTTP Digest, RFC 2617, qop auth); RFC 2617 §3.2.2: nc counts the "
+        "requests sent with a nonce, so it increases with every request (the article: nc+1 per "
+        "POST on the same TCP connection)",
     ),
     "cwmp.decode-error": ("error", "TR-069 Amd 6 §3.5: CWMP messages are SOAP 1.1 envelopes (cwmp-1-x.xsd)"),
 }
@@ -127,6 +159,8 @@ _RESPONSE_KINDS = ("Fault", "empty", "unknown", "http")
 
 _CR_URL_SUFFIX = ".ManagementServer.ConnectionRequestURL"
 _UDP_CR_SUFFIX = ".ManagementServer.UDPConnectionRequestAddress"
+_NAT_DETECTED_SUFFIX = ".ManagementServer.NATDetected"
+_AUTHORIZATION = ("authorization", "proxy-authorization")
 
 
 def _is_request(kind: str) -> bool:
@@ -146,10 +180,59 @@ def _is_ip(text: str) -> bool:
     return True
 
 
+def _norm_address(text: str) -> str:
+    """A ``host:port`` in one spelling: IPv6 in brackets, IPs in canonical form, host lower-case.
+
+    A value without a port (``UDPConnectionRequestAddress`` may omit it) stays a bare host.
+    """
+    t = text.strip().lower()
+    if t.startswith("[") and "]" in t:
+        host, _, rest = t[1:].partition("]")
+        port = rest[1:] if rest.startswith(":") else ""
+    elif t.count(":") == 1:
+        host, _, port = t.partition(":")
+    else:  # a bare IPv4 address or name, or a bare IPv6 address
+        host, port = t, ""
+    if _is_ip(host):
+        host = str(ipaddress.ip_address(host))
+    return format_endpoint(host, int(port)) if port.isdigit() else host
+
+
+def _split_address(addr: str) -> tuple[str, int | None]:
+    """(host, port or None) of a normalised address."""
+    if addr.startswith("[") and "]:" in addr:
+        host, _, port = addr[1:].partition("]:")
+        return host, int(port)
+    if addr.count(":") == 1:
+        host, _, port = addr.partition(":")
+        return host, int(port)
+    return addr, None
+
+
+def _same_address(a: str, b: str) -> bool:
+    """Normalised addresses name the same place (one without a port matches any port of its host)."""
+    if a == b:
+        return True
+    (a_host, a_port), (b_host, b_port) = _split_address(a), _split_address(b)
+    return a_host == b_host and (a_port is None or b_port is None)
+
+
 def device_key(inform: Inform) -> str:
     """GenieACS's device id form: OUI-ProductClass-SerialNumber (OUI-Serial without a class)."""
     d = inform.device_id
     return f"{d.oui}-{d.product_class}-{d.serial_number}" if d.product_class else f"{d.oui}-{d.serial_number}"
+
+
+@dataclass(slots=True)
+class _Cookie:
+    """A cookie the ACS set in a session: the CPE sends it back in the session's later requests."""
+
+    pair: str  # "name=value" as set
+    path: str  # the request paths it is for (RFC 6265 §5.1.4 path-match)
+    secure: bool  # only over TLS
+    frame: int  # of the response that set it
+    misses: list[int] = field(default_factory=list)  # frames of later requests without it
+    sent_instead: str | None = None  # the first other value of that name a request carried
 
 
 @dataclass(slots=True)
@@ -168,12 +251,51 @@ class _Live:
     ended: bool = False
     inform_frame: int = 0
     tls_hosts: dict[str, str | None] = field(default_factory=dict)  # TLS connection -> host posted to
+    refused: bool = False  # the ACS answered the Inform with 403
+    set_cookies: dict[str, _Cookie] = field(default_factory=dict)  # cookie name -> the ACS's latest
+
+
+@dataclass(slots=True)
+class _Report:
+    """The CPE said where UDP connection requests reach it (TR-069 Annex G)."""
+
+    address: str  # normalised
+    value: str  # as reported
+    frame: int
+    time: float
+    session: str
+    note: str  # what carried it, e.g. "Inform (4 VALUE CHANGE), NATDetected=true"
+
+
+@dataclass(slots=True)
+class _UdpCr:
+    """A UDP connection request (its copies merged), with what the NAT path needs."""
+
+    cr: ConnectionRequest
+    dst: str  # the ip:port the datagrams went to
+    uri_address: str | None  # the host:port its request line names
+    last_time: float  # of the last copy: the CPE may answer any of them
+    binding: StunBinding | None  # the CPE's latest STUN binding for that address, before it
+    session_frame: int | None = None  # the Inform of the session it caused
+    session_time: float | None = None
+
+    def addresses(self) -> list[str]:
+        """Every spelling of where it went: the datagram's destination, the request line's
+        authority, and (captured inside the NAT) the public address the binding was mapped to."""
+        out = [self.dst]
+        if self.uri_address is not None:
+            out.append(self.uri_address)
+        if self.binding is not None and self.binding.mapped_address is not None:
+            out.append(self.binding.mapped_address)
+        return out
 
 
 @dataclass(slots=True)
 class _DeviceState:
     device: Device
     downloads: dict[str, tuple[str, int]] = field(default_factory=dict)  # command key -> (session, frame)
+    udp_reports: list[_Report] = field(default_factory=list)  # each change of the reported address
+    udp_crs: list[_UdpCr] = field(default_factory=list)  # the latest MAX_NAT_PATHS
 
 
 class CwmpSessions(SessionBuilder):
@@ -194,6 +316,11 @@ class CwmpSessions(SessionBuilder):
         self.pending_crs: list[ConnectionRequest] = []
         self.maybe_crs: list[ConnectionRequest] = []  # GETs that are CRs only if a session follows
         self.stun_by_source: dict[str, StunBinding] = {}
+        self.stun_by_mapped: dict[str, StunBinding] = {}  # MAPPED-ADDRESS -> the latest binding
+        self.stun_by_txid: dict[bytes, StunBinding] = {}  # requests awaiting their response
+        self.udp_crs: dict[str, _UdpCr] = {}  # UDP CR id -> its state, while pending
+        self.udp_suspects: list[_UdpCr] = []  # resolved to no reported address; judged at capture end
+        self.digest_nc: dict[str, dict[tuple[str, str], tuple[int, int]]] = {}  # conn -> nonce -> nc, frame
         self.acs_endpoints: set[str] = set()  # where Informs went
         self.unlinked_stun: list[StunBinding] = []
         self.parameters = ParameterLog()  # per-device history, on disk until the report's end
@@ -233,14 +360,25 @@ class CwmpSessions(SessionBuilder):
                 rec.binding_change,
             )
             self.stun_by_source[b.source] = b
+            self.stun_by_txid[rec.transaction_id] = b
+            if len(self.stun_by_txid) > MAX_STUN_PENDING:  # requests never answered in the capture
+                del self.stun_by_txid[next(iter(self.stun_by_txid))]
             dev = self.udp_cr_addresses.get(b.source) or self.device_by_ip.get(dg.src)
             if dev is not None:
                 self.devices[dev].device.stun.append(b)
             else:
                 self.unlinked_stun.append(b)
+        elif isinstance(rec, stun.StunMessage) and rec.klass == "success" and rec.method == 1:
+            req = self.stun_by_txid.pop(rec.transaction_id, None)
+            mapped = rec.mapped_address
+            if req is not None and mapped is not None:
+                req.mapped_address = format_endpoint(mapped.ip, mapped.port)
+                req.response, req.response_frame = dg.id, dg.frame
+                self.stun_by_mapped[req.mapped_address] = req
 
     def connection_end(self, end: ConnectionEnd) -> None:
         self._tick(end.time)
+        self.digest_nc.pop(end.connection, None)
         live = self.by_conn.pop(end.connection, None)
         if live is not None and end.tls is not None:
             host = live.tls_hosts.get(end.connection)
@@ -266,6 +404,12 @@ class CwmpSessions(SessionBuilder):
         self.pending_crs.clear()
         self.maybe_crs.clear()
         self.by_conn.clear()
+        self.udp_crs.clear()
+        self.digest_nc.clear()
+        self.stun_by_txid.clear()
+        for u in self.udp_suspects:
+            self._check_udp_target(u)
+        self.udp_suspects.clear()
 
     def done(self) -> None:
         assert self.pipeline is not None
@@ -281,7 +425,13 @@ class CwmpSessions(SessionBuilder):
                     )
                 )
             # A copy carries the history, so only one device's is in memory at a time.
-            self.pipeline.emit_device(replace(state.device, parameters=self.parameters.read(state.device.id)))
+            self.pipeline.emit_device(
+                replace(
+                    state.device,
+                    parameters=self.parameters.read(state.device.id),
+                    nat_path=self._nat_paths(state),
+                )
+            )
         self.parameters.close()
         if self.unlinked_stun:
             # STUN bindings from addresses no Inform came from: still worth listing.
@@ -368,9 +518,13 @@ class CwmpSessions(SessionBuilder):
             state.device.addresses.append(cpe_ip)
         self.device_by_ip[cpe_ip] = dev_id
         state.device.sessions.append(s.id)
-        self._learn_addresses(state, inform)
+        req = tx.request
+        assert req is not None
+        self._learn_addresses(
+            state, inform.parameters, req.frame, req.time, s.id, f"Inform ({', '.join(s.events)})"
+        )
         if any(e.code.strip().upper() == "6 CONNECTION REQUEST" for e in inform.events):
-            self._link_connection_requests(live, cpe_ip)
+            self._link_connection_requests(live, cpe_ip, req.frame)
         return live
 
     def _new_session(self, tx: Transaction) -> _Live:
@@ -422,6 +576,87 @@ class CwmpSessions(SessionBuilder):
                     return live
         return None
 
+    # -- cookies and Digest counts ---------------------------------------------------------------
+    def _expect_cookie(self, live: _Live, tx: Transaction, value: str, resp_msg: SessionMessage) -> None:
+        """The ACS set a cookie: the session's later requests to its path carry it (RFC 6265)."""
+        parts = value.split(";")
+        name, eq, cookie_value = parts[0].partition("=")
+        name = name.strip()
+        if not eq or not name:
+            return  # RFC 6265 §5.2: a set-cookie-string without "=" is ignored
+        attrs: dict[str, str] = {}
+        for part in parts[1:]:
+            k, _, v = part.partition("=")
+            attrs[k.strip().lower()] = v.strip()
+        old = live.set_cookies.pop(name, None)
+        if old is not None:
+            self._cookie_finding(live, old)
+        if _cookie_removed(attrs, resp_msg.time):
+            return
+        path = attrs.get("path", "")
+        if not path.startswith("/"):
+            path = _default_path(tx.request.uri if tx.request is not None else None)
+        pair = f"{name}={cookie_value.strip()}"
+        live.set_cookies[name] = _Cookie(pair, path, "secure" in attrs, resp_msg.frame)
+
+    def _check_cookies(self, live: _Live, tx: Transaction, req: HttpMessage) -> None:
+        """A request of the session without a cookie the ACS set earlier in it."""
+        if not live.set_cookies:
+            return
+        sent = _request_cookies(req)
+        path = _request_path(req.uri)
+        for name, c in live.set_cookies.items():
+            if (c.secure and tx.tls is None) or not _path_match(path, c.path):
+                continue  # the CPE must not send it there
+            values = sent.get(name, [])
+            if _unquote(c.pair.partition("=")[2]) in values:
+                continue
+            c.misses.append(req.frame)
+            if values and c.sent_instead is None:
+                c.sent_instead = f"{name}={values[0]}"
+
+    def _cookie_finding(self, live: _Live, c: _Cookie) -> None:
+        if not c.misses:
+            return
+        n = len(c.misses)
+        pair = c.pair if len(c.pair) <= 60 else c.pair[:57] + "..."
+        text = (
+            f"the CPE did not send back the cookie {pair!r} the ACS set in frame {c.frame}: "
+            f"{n} later request{'s' if n > 1 else ''} of the session lack{'s' if n == 1 else ''} it"
+        )
+        if c.sent_instead is not None:
+            text += f" (sent {c.sent_instead[:60]!r} instead)"
+        self._flag(live.session, "cwmp.cookie-not-returned", text, [c.frame, *c.misses[:9]])
+        c.misses = []
+
+    def _check_digest_nc(self, live: _Live, tx: Transaction, req: HttpMessage) -> None:
+        """RFC 2617 §3.2.2: with the same nonce, each request on the connection has a higher nc."""
+        for name, value in req.headers:
+            lname = name.lower()
+            if lname not in _AUTHORIZATION or value.lstrip()[:6].lower() != "digest":
+                continue
+            creds = auth.parse_authorization(value)
+            if not isinstance(creds, auth.DigestCredentials) or not creds.nc or not creds.nonce:
+                continue
+            try:
+                nc = int(creds.nc, 16)
+            except ValueError:
+                continue  # the verifier notes it
+            seen = self.digest_nc.setdefault(tx.connection, {})
+            key = (lname, creds.nonce)
+            prev = seen.get(key)
+            if prev is None or nc > prev[0]:
+                seen[key] = (nc, req.frame)
+                continue
+            nonce = creds.nonce if len(creds.nonce) <= 20 else creds.nonce[:17] + "..."
+            self._flag(
+                live.session,
+                "cwmp.digest-nc-not-increasing",
+                f"Digest nc {creds.nc} in frame {req.frame} does not increase: the nonce {nonce!r} was "
+                f"already used with nc {prev[0]:08x} in frame {prev[1]} on this connection",
+                [prev[1], req.frame],
+            )
+
     def _add_exchange(
         self, live: _Live, tx: Transaction, req_rec: CwmpMessage | None, resp_rec: CwmpMessage | None
     ) -> None:
@@ -430,11 +665,13 @@ class CwmpSessions(SessionBuilder):
         req_msg = _message(req, "to_server", tx, req_rec) if req is not None else None
         resp_msg = _message(resp, "to_client", tx, resp_rec) if resp is not None else None
         challenged = resp is not None and resp.status in (401, 407)
-        if req_msg is not None:
+        if req is not None and req_msg is not None:
             if live.awaiting_auth:
                 req_msg.notes.append("retry after auth challenge")
             s.messages.append(req_msg)
             self._check_cpe_message(live, req_msg, req_rec, resp_msg, challenged)
+            self._check_cookies(live, tx, req)
+            self._check_digest_nc(live, tx, req)
         if resp_msg is not None:
             s.messages.append(resp_msg)
             if challenged:
@@ -445,6 +682,7 @@ class CwmpSessions(SessionBuilder):
                     key = (tx.server, value.split(";", 1)[0].strip())
                     self.by_cookie[key] = live
                     live.cookies.append(key)
+                    self._expect_cookie(live, tx, value, resp_msg)
         live.awaiting_auth = challenged
         last = resp or req
         assert last is not None
@@ -528,6 +766,17 @@ class CwmpSessions(SessionBuilder):
                 self._flag(
                     s, "cwmp.unanswered-request", f"ACS sent no HTTP response to {msg.kind}", [msg.frame]
                 )
+            elif msg.kind == "Inform" and resp_msg.status == 403:
+                live.refused = True
+                d = s.device or {}
+                self._flag(
+                    s,
+                    "cwmp.inform-refused",
+                    f"ACS refused the Inform of {s.device_id} (Manufacturer {d.get('manufacturer')!r}, "
+                    f"OUI {d.get('oui')}, ProductClass {d.get('product_class')!r}, SerialNumber "
+                    f"{d.get('serial')!r}) with {resp_msg.http}",
+                    [msg.frame, resp_msg.frame],
+                )
             elif resp_msg.kind == msg.kind + "Response" or resp_msg.kind == "Fault":
                 self._check_id(s, msg, resp_msg)
                 if resp_msg.kind == "Fault":
@@ -598,7 +847,10 @@ class CwmpSessions(SessionBuilder):
                 f"session ended ({reason}) before the CPE answered {p.kind}",
                 [p.frame],
             )
-        if reason != "204":
+        for cookie in live.set_cookies.values():
+            self._cookie_finding(live, cookie)
+        live.set_cookies.clear()
+        if reason != "204" and not live.refused:  # a refused session ends as the ACS wants
             frames = [s.messages[-1].frame] if s.messages else []
             f = self._finding("cwmp.session-not-ended-by-204", _END_TEXT.get(reason, reason), frames, s.id)
             if reason == "200-empty":
@@ -632,7 +884,7 @@ class CwmpSessions(SessionBuilder):
                 self._finish(live)
         keep = []
         for cr in self.pending_crs:
-            if self.now - cr.time > CR_WINDOW:
+            if self.now - self._cr_last_time(cr) > CR_WINDOW:
                 self._cr_without_session(cr)
             else:
                 keep.append(cr)
@@ -646,8 +898,19 @@ class CwmpSessions(SessionBuilder):
             state = self.devices[dev_id] = _DeviceState(Device(id=dev_id, protocol="cwmp", identity=identity))
         return state
 
-    def _learn_addresses(self, state: _DeviceState, inform: Inform) -> None:
-        for p in inform.parameters:
+    def _learn_addresses(
+        self,
+        state: _DeviceState,
+        params: tuple[ParameterValue, ...],
+        frame: int,
+        time: float,
+        sid: str,
+        what: str,
+    ) -> None:
+        """Where connection requests reach the device, from an Inform or a GetParameterValuesResponse."""
+        udp: str | None = None
+        nat_detected: str | None = None
+        for p in params:
             if p.name.endswith(_CR_URL_SUFFIX) and p.value:
                 state.device.connection_request_url = p.value
                 try:
@@ -658,12 +921,30 @@ class CwmpSessions(SessionBuilder):
                 # The URL may name the CPE by host name; then only port and path can match.
                 host = u.hostname if u.hostname and _is_ip(u.hostname) else "*"
                 self.cr_urls[(host, port, u.path or "/")] = state.device.id
-            elif p.name.endswith(_UDP_CR_SUFFIX) and p.value:
-                state.device.udp_connection_request_address = p.value.strip()
-                self.udp_cr_addresses[p.value.strip()] = state.device.id
-                b = self.stun_by_source.get(p.value.strip())
-                if b is not None and b not in state.device.stun:
-                    state.device.stun.append(b)
+            elif p.name.endswith(_UDP_CR_SUFFIX) and p.value and p.value.strip():
+                udp = p.value.strip()
+            elif p.name.endswith(_NAT_DETECTED_SUFFIX) and p.value:
+                nat_detected = p.value.strip()
+        if udp is None:
+            return
+        address = _norm_address(udp)
+        state.device.udp_connection_request_address = udp
+        self.udp_cr_addresses[address] = state.device.id
+        for b in (self.stun_by_source.get(address), self.stun_by_mapped.get(address)):
+            self._link_binding(state, b)
+        last = state.udp_reports[-1] if state.udp_reports else None
+        if last is None or last.address != address:  # changes only: a device repeats it every Inform
+            note = what + (f", NATDetected={nat_detected}" if nat_detected is not None else "")
+            state.udp_reports.append(_Report(address, udp, frame, time, sid, note))
+            del state.udp_reports[:-MAX_NAT_PATHS]
+
+    def _link_binding(self, state: _DeviceState, b: StunBinding | None) -> None:
+        """A STUN binding found to be the device's (by the address it reported, or a request's path)."""
+        if b is None or b in state.device.stun:
+            return
+        state.device.stun.append(b)
+        if b in self.unlinked_stun:
+            self.unlinked_stun.remove(b)
 
     def _observe(self, live: _Live, rec: CwmpMessage, msg: SessionMessage) -> None:
         s = live.session
@@ -685,6 +966,16 @@ class CwmpSessions(SessionBuilder):
             return
         if isinstance(rec.rpc, GetParameterValuesResponse):
             self._observe(live, rec, answer)
+            dev = live.session.device_id
+            if dev is not None:
+                self._learn_addresses(
+                    self.devices[dev],
+                    rec.rpc.parameters,
+                    answer.frame,
+                    answer.time,
+                    live.session.id,
+                    "GetParameterValuesResponse",
+                )
         elif isinstance(rec.rpc, DownloadResponse) and rec.rpc.status == 1 and live.session.device_id:
             req = request.record
             if isinstance(req, CwmpMessage) and isinstance(req.rpc, Download):
@@ -769,10 +1060,32 @@ class CwmpSessions(SessionBuilder):
             ):
                 cr.copies += 1
                 cr.frames.append(dg.frame)
+                u = self.udp_crs.get(cr.id)
+                if u is not None:
+                    u.last_time = dg.time
                 return
         target = format_endpoint(dg.dst, dg.dport)
+        host = rec.host.strip("[]") if rec.host else ""
+        uri_address = (
+            _norm_address(format_endpoint(host, rec.port) if rec.port is not None else host) if host else None
+        )
+        # Its STUN binding: the one from the address it went to, else (captured inside the NAT, or
+        # the request line naming the public address) the one mapped to the address it names.
         binding = self.stun_by_source.get(target)
-        dev = self.udp_cr_addresses.get(target) or self.device_by_ip.get(dg.dst)
+        if binding is None and uri_address is not None:
+            binding = self.stun_by_mapped.get(uri_address)
+        if binding is None:
+            binding = self.stun_by_mapped.get(target)
+        dev = (
+            self.udp_cr_addresses.get(target)
+            or (self.udp_cr_addresses.get(uri_address) if uri_address else None)
+            or (
+                self.udp_cr_addresses.get(binding.mapped_address)
+                if binding is not None and binding.mapped_address
+                else None
+            )
+            or self.device_by_ip.get(dg.dst)
+        )
         cr = ConnectionRequest(
             kind="udp",
             id=dg.id,
@@ -785,46 +1098,226 @@ class CwmpSessions(SessionBuilder):
             device=dev,
             auth=list(dg.auth or ()),
         )
+        u = _UdpCr(cr, target, uri_address, dg.time, binding)
+        self.udp_crs[cr.id] = u
         if dev is not None:
-            self.devices[dev].device.connection_requests.append(cr.id)
+            self._device_udp_cr(self.devices[dev], u)
         self.pending_crs.append(cr)
 
-    def _link_connection_requests(self, live: _Live, cpe_ip: str) -> None:
+    def _device_udp_cr(self, state: _DeviceState, u: _UdpCr) -> None:
+        state.device.connection_requests.append(u.cr.id)
+        state.udp_crs.append(u)
+        del state.udp_crs[:-MAX_NAT_PATHS]
+        self._link_binding(state, u.binding)
+
+    def _cr_last_time(self, cr: ConnectionRequest) -> float:
+        """When the CPE could last have heard it: a UDP request's last copy, else when it was sent."""
+        u = self.udp_crs.get(cr.id) if cr.kind == "udp" else None
+        return u.last_time if u is not None else cr.time
+
+    def _link_connection_requests(self, live: _Live, cpe_ip: str, frame: int) -> None:
         """Tie the CRs sent to this device just before its "6 CONNECTION REQUEST" session to it."""
         s = live.session
         linked = []
         for pool in (self.pending_crs, self.maybe_crs):
             for cr in pool:
-                if s.start - cr.time > CR_WINDOW or cr.time > s.start:
+                if s.start - self._cr_last_time(cr) > CR_WINDOW or cr.time > s.start:
                     continue
                 # "http://ip:port/path" or, for UDP, "http://ip:port?ts=..."
-                target_ip = _host(cr.target.split("//", 1)[-1].split("/", 1)[0].split("?", 1)[0])
-                if cr.device == s.device_id or (cr.device is None and target_ip == cpe_ip):
+                target_ips = {_host(cr.target.split("//", 1)[-1].split("/", 1)[0].split("?", 1)[0])}
+                u = self.udp_crs.get(cr.id) if cr.kind == "udp" else None
+                if u is not None:
+                    target_ips.add(_host(u.dst))
+                if cr.device == s.device_id or (cr.device is None and cpe_ip in target_ips):
                     linked.append(cr)
         for cr in linked:
             for pool in (self.pending_crs, self.maybe_crs):
                 if cr in pool:
                     pool.remove(cr)
             cr.session = s.id
+            u = self.udp_crs.pop(cr.id, None) if cr.kind == "udp" else None
+            if u is not None:
+                u.session_frame, u.session_time = frame, s.start
             if cr.device is None and s.device_id is not None:
                 cr.device = s.device_id
-                self.devices[s.device_id].device.connection_requests.append(cr.id)
+                if u is not None:
+                    self._device_udp_cr(self.devices[s.device_id], u)
+                else:
+                    self.devices[s.device_id].device.connection_requests.append(cr.id)
+            if u is not None:
+                self._udp_resolved(u)
             s.connection_requests.append(cr)
 
     def _cr_without_session(self, cr: ConnectionRequest) -> None:
         assert self.pipeline is not None
-        answer = f", answered {cr.status}" if cr.status is not None else ", unanswered"
+        u = self.udp_crs.pop(cr.id, None) if cr.kind == "udp" else None
+        if u is not None:
+            self._udp_resolved(u)
+        if cr.kind == "http":
+            what = f", answered {cr.status}" if cr.status is not None else ", unanswered"
+            since = ""
+        elif cr.copies > 1:
+            what = f" (sent {cr.copies} times, the last in frame {cr.frames[-1]})"
+            since = " of its last copy"
+        else:
+            what, since = "", ""
+        to = f" ({u.dst})" if u is not None and u.uri_address != u.dst else ""
+        frames = cr.frames if len(cr.frames) <= 10 else [*cr.frames[:9], cr.frames[-1]]
         self.pipeline.emit_finding(
             self._finding(
                 "cwmp.connection-request-without-session",
-                f"{cr.kind.upper()} connection request to {cr.target}{answer if cr.kind == 'http' else ''} "
-                f'was not followed by a "6 CONNECTION REQUEST" session within {CR_WINDOW:.0f} s',
-                cr.frames[:10],
+                f"{cr.kind.upper()} connection request to {cr.target}{to}{what} was not followed by a "
+                f'"6 CONNECTION REQUEST" session within {CR_WINDOW:.0f} s{since}',
+                frames,
                 None,
             )
         )
 
+    # -- the NAT path (TR-069 Annex G) -----------------------------------------------------------
+    def _udp_resolved(self, u: _UdpCr) -> None:
+        """A UDP request answered by a session, or given up on: is it where its device said?
+
+        Only a device that had reported an address by then is held to it (with nothing reported,
+        the capture may have begun after the report); a request matching none of its reports is
+        judged at the capture's end, against every report the capture holds.
+        """
+        dev = u.cr.device
+        state = self.devices.get(dev) if dev is not None else None
+        if state is not None and state.udp_reports and _report_for(state, u) is None:
+            self.udp_suspects.append(u)
+
+    def _check_udp_target(self, u: _UdpCr) -> None:
+        """A UDP connection request to an address its device never reported (in the capture)."""
+        dev = u.cr.device
+        state = self.devices.get(dev) if dev is not None else None
+        if state is None or _report_for(state, u) is not None:
+            return
+        reported = ", ".join(f"{r.value} (frame {r.frame})" for r in state.udp_reports[-3:])
+        frames = u.cr.frames if len(u.cr.frames) <= 9 else [*u.cr.frames[:8], u.cr.frames[-1]]
+        self._emit_finding(
+            "cwmp.udp-connection-request-unreported-address",
+            f"ACS sent a UDP connection request to {u.dst}"
+            + (f" (request line: {u.uri_address})" if u.uri_address not in (None, u.dst) else "")
+            + f", an address {dev} never reported; its UDPConnectionRequestAddress: {reported}",
+            [*frames, state.udp_reports[-1].frame],
+            u.cr.session,
+        )
+
+    def _nat_paths(self, state: _DeviceState) -> list[NatPath]:
+        """The device's NAT paths: one per UDP connection request, then, when no request went to
+        the address it reported last, that one as far as it got."""
+        paths = []
+        reached: set[str] = set()
+        for u in state.udp_crs:
+            report = _report_for(state, u)
+            if report is not None:
+                reached.add(report.address)
+            paths.append(_nat_path(u.dst, u.binding, report, u))
+        last = state.udp_reports[-1] if state.udp_reports else None
+        if last is not None and last.address not in reached:
+            binding = self.stun_by_source.get(last.address) or self.stun_by_mapped.get(last.address)
+            paths.append(_nat_path(last.address, binding, last, None))
+        return paths[-MAX_NAT_PATHS:]
+
     # -- findings ------------------------------------------------------------------------------
+
+
+def _report_for(state: _DeviceState, u: _UdpCr) -> _Report | None:
+    """The device's report of the address a UDP request went to: the last before it, else the
+    first after it (the capture may hold the report only later, repeated in an Inform)."""
+    where = u.addresses()
+    matching = [r for r in state.udp_reports if any(_same_address(r.address, a) for a in where)]
+    before = [r for r in matching if r.time <= u.cr.time]
+    return before[-1] if before else (matching[0] if matching else None)
+
+
+def _nat_path(address: str, b: StunBinding | None, report: _Report | None, u: _UdpCr | None) -> NatPath:
+    steps: list[NatStep] = []
+    if b is not None:
+        flags = [f"USERNAME {b.username!r}"] if b.username else []
+        flags += ["CONNECTION-REQUEST-BINDING"] * b.connection_request_binding
+        flags += ["BINDING-CHANGE"] * b.binding_change
+        note = ", ".join(flags) or None
+        steps.append(NatStep("stun-request", b.source, [b.frame], b.time, b.datagram, note))
+        if b.response is not None and b.response_frame is not None:
+            note = None
+            if b.mapped_address is not None and b.mapped_address != b.source:
+                note = f"the NAT maps {b.source} to it"
+            frames = [b.response_frame]
+            steps.append(NatStep("stun-response", b.mapped_address, frames, None, b.response, note))
+    if report is not None:
+        note = report.note + (" (after the request)" if u is not None and report.time > u.cr.time else "")
+        steps.append(NatStep("reported", report.value, [report.frame], report.time, report.session, note))
+    if u is not None:
+        cr = u.cr
+        frames = cr.frames if len(cr.frames) <= 10 else [*cr.frames[:9], cr.frames[-1]]
+        note = f"{cr.copies} copies" if cr.copies > 1 else None
+        if u.uri_address is not None and not _same_address(u.uri_address, u.dst):
+            note = ", ".join(x for x in (note, f"request line names {u.uri_address}") if x)
+        steps.append(NatStep("udp-connection-request", u.dst, frames, cr.time, cr.id, note))
+        if cr.session is not None and u.session_frame is not None:
+            steps.append(
+                NatStep(
+                    "session", None, [u.session_frame], u.session_time, cr.session, "6 CONNECTION REQUEST"
+                )
+            )
+    kinds = {st.kind for st in steps}
+    missing = [k for k in NAT_STEPS if k not in kinds]
+    return NatPath(address, steps, missing, not missing)
+
+
+def _unquote(value: str) -> str:
+    v = value.strip()
+    return v[1:-1] if len(v) >= 2 and v[0] == v[-1] == '"' else v
+
+
+def _request_cookies(req: HttpMessage) -> dict[str, list[str]]:
+    """The cookies a request sends: name -> values (as :meth:`CwmpSessions._by_cookie` splits them)."""
+    out: dict[str, list[str]] = {}
+    for name, value in req.headers:
+        if name.lower() != "cookie":
+            continue
+        for token in value.replace(",", ";").split(";"):
+            k, eq, v = token.partition("=")
+            if eq and k.strip():
+                out.setdefault(k.strip(), []).append(_unquote(v))
+    return out
+
+
+def _request_path(uri: str | None) -> str:
+    path = (uri or "/").split("?", 1)[0]
+    if path.startswith(("http://", "https://")):
+        path = urlsplit(path).path
+    return path or "/"
+
+
+def _default_path(uri: str | None) -> str:
+    """RFC 6265 §5.1.4: a cookie without Path is for the request path's directory."""
+    path = _request_path(uri)
+    if not path.startswith("/") or path.count("/") == 1:
+        return "/"
+    return path[: path.rindex("/")]
+
+
+def _path_match(path: str, cookie_path: str) -> bool:
+    """RFC 6265 §5.1.4 path-match."""
+    if path == cookie_path:
+        return True
+    return path.startswith(cookie_path) and (cookie_path.endswith("/") or path[len(cookie_path)] == "/")
+
+
+def _cookie_removed(attrs: dict[str, str], now: float) -> bool:
+    """Set-Cookie with Max-Age ≤ 0 or an Expires in the past deletes the cookie (RFC 6265 §5.3)."""
+    max_age = attrs.get("max-age")
+    if max_age is not None and max_age.lstrip("-").isdigit():
+        return int(max_age) <= 0
+    expires = attrs.get("expires")
+    if expires:
+        try:
+            return parsedate_to_datetime(expires).timestamp() < now
+        except (TypeError, ValueError, IndexError, OverflowError):
+            return False
+    return False
 
 
 def _cwmp(msg: HttpMessage | None) -> CwmpMessage | None:

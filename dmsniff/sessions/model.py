@@ -99,6 +99,7 @@ class Session:
     session_id: str | None = None  # the protocol's own session id (OMA DM SessionID)
     server_name: str | None = None  # OMA DM: the server's Source LocURI (its URL) or Pkg#0 server id
     large_objects: list[LargeObject] = field(default_factory=list)
+    dm: DmFacts | None = None  # OMA DM: Windows MDM facts and Generic Alerts, when the session has any
 
 
 @dataclass(slots=True)
@@ -113,6 +114,42 @@ class LargeObject:
     declared_size: int | None  # Meta Size of the first chunk
     complete: bool  # the last chunk (without MoreData) was seen
     data: str  # the object, capped for the report
+
+
+@dataclass(slots=True)
+class GenericAlert:
+    """One item of an OMA DM Generic Alert (Alert 1226): its Meta Type says what it reports."""
+
+    type: str | None  # e.g. "com.microsoft:mdm.unenrollment.userrequest"
+    format: str | None
+    data: str | None  # shortened
+    source: str | None  # the node it reports on (Source LocURI, else Target)
+    frame: int
+    direction: str  # "to_server" | "to_client"
+
+
+@dataclass(slots=True)
+class TargetScope:
+    """Windows MDM: the LocURIs of one scope and CSP a session addressed (Microsoft, "OMA DM protocol
+    support": ``./User/...`` targets the enrolled user, ``./Device/...`` or no prefix the device)."""
+
+    scope: str  # "user" | "device"
+    csp: str | None  # <CSP> of ./Vendor/MSFT/<CSP>/..., else the first node (DevInfo, DevDetail, ...)
+    commands: dict[str, int]  # command name -> LocURIs it addressed here
+    uris: list[str]  # the first few, as sent
+    frames: list[int]  # the first few
+
+
+@dataclass(slots=True)
+class DmFacts:
+    """What an OMA DM session says beyond its messages."""
+
+    windows: str | None = None  # why it is a Windows MDM client's session (the first sign), else None
+    login_state: str | None = None  # Alert 1224 com.microsoft/MDM/LoginStatus: "user", "others", "none"
+    login_frame: int | None = None
+    session_id_form: str | None = None  # Windows: "decimal" (the default) or "hex" (DM session sync 2.0)
+    scopes: list[TargetScope] = field(default_factory=list)  # Windows sessions only
+    generic_alerts: list[GenericAlert] = field(default_factory=list)
 
 
 @dataclass(slots=True)
@@ -139,6 +176,44 @@ class StunBinding:
     username: str | None
     connection_request_binding: bool
     binding_change: bool
+    # The STUN server's Binding Response (matched by transaction id), when the capture holds it:
+    # its MAPPED-ADDRESS (or XOR-MAPPED-ADDRESS), the CPE's public ip:port as the server saw it.
+    mapped_address: str | None = None
+    response: str | None = None  # datagram id of the Binding Response
+    response_frame: int | None = None
+
+
+@dataclass(slots=True)
+class NatStep:
+    """One step of a device's NAT path (TR-069 Annex G), and where the capture shows it."""
+
+    kind: str  # "stun-request" | "stun-response" | "reported" | "udp-connection-request" | "session"
+    address: str | None  # the CPE's ip:port as this step names it (None for the session)
+    frames: list[int]
+    time: float | None  # capture time (None for a STUN response: its request's time is the one kept)
+    ref: str | None = None  # datagram id (STUN, UDP request), session id (reported in, caused)
+    note: str | None = None  # e.g. "Inform (4 VALUE CHANGE), NATDetected=true", "3 copies"
+
+
+@dataclass(slots=True)
+class NatPath:
+    """How the ACS reached a device behind a NAT, end to end (TR-069 Annex G).
+
+    The CPE's STUN Binding Request (its source is the public address the NAT gave it), the
+    Binding Response's MAPPED-ADDRESS saying so, the CPE reporting that address as
+    ``ManagementServer.UDPConnectionRequestAddress``, the ACS's UDP connection request to it,
+    and the "6 CONNECTION REQUEST" session that answers.  One path per UDP connection request
+    (and one for the address reported last when no request went to it); ``missing`` names the
+    steps the capture does not show, in :data:`NAT_STEPS` order.
+    """
+
+    address: str  # the ip:port the path leads to (the request's destination, or the reported one)
+    steps: list[NatStep] = field(default_factory=list)
+    missing: list[str] = field(default_factory=list)
+    complete: bool = False  # every step of NAT_STEPS is in the capture
+
+
+NAT_STEPS = ("stun-request", "stun-response", "reported", "udp-connection-request", "session")
 
 
 @dataclass(slots=True)
@@ -153,3 +228,4 @@ class Device:
     parameters: list[ParameterObservation] = field(default_factory=list)
     stun: list[StunBinding] = field(default_factory=list)
     connection_requests: list[str] = field(default_factory=list)  # their ids
+    nat_path: list[NatPath] = field(default_factory=list)  # CWMP: TR-069 Annex G, oldest first

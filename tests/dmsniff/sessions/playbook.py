@@ -6,6 +6,8 @@ messages it is about, and runs in microseconds.
 
 from __future__ import annotations
 
+import socket
+import struct
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -68,6 +70,58 @@ def fault(code: int, cwmp_id: str = "1") -> bytes:
         "</detail></soap:Fault>",
         cwmp_id,
     )
+
+
+def gpv_response(params: tuple[tuple[str, str], ...], cwmp_id: str = "a1") -> bytes:
+    pl = "".join(
+        f'<ParameterValueStruct><Name>{n}</Name><Value xsi:type="xsd:string">{v}</Value>'
+        "</ParameterValueStruct>"
+        for n, v in params
+    )
+    return rpc("GetParameterValuesResponse", cwmp_id, f"<ParameterList>{pl}</ParameterList>")
+
+
+# -- TR-069 Annex G: STUN (classic, RFC 3489) and the UDP connection request -----------------------
+
+TR111_BINDING = b"dslforum.org/TR-111 "  # CONNECTION-REQUEST-BINDING's value (20 bytes)
+MAGIC = 0x2112A442  # RFC 5389
+
+
+def _stun_attr(kind: int, value: bytes) -> bytes:
+    return struct.pack("!HH", kind, len(value)) + value + b"\0" * (-len(value) % 4)
+
+
+def stun_request(
+    txid: bytes = bytes(range(16)), username: bytes = b"stunuser", binding_change: bool = False
+) -> bytes:
+    """A TR-111 Binding Request: CONNECTION-REQUEST-BINDING, USERNAME (and BINDING-CHANGE); classic
+    STUN for a 16-byte transaction id, RFC 5389 (with the magic cookie) for a 12-byte one."""
+    attrs = _stun_attr(0xC001, TR111_BINDING) + _stun_attr(0x0006, username)
+    if binding_change:
+        attrs += _stun_attr(0xC002, b"")
+    cookie = struct.pack("!I", MAGIC) if len(txid) == 12 else b""  # RFC 5389 (12-byte id) or classic
+    return struct.pack("!HH", 0x0001, len(attrs)) + cookie + txid + attrs
+
+
+def stun_response(ip: str, port: int, txid: bytes = bytes(range(16))) -> bytes:
+    """The Binding Response: MAPPED-ADDRESS (classic STUN, a 16-byte transaction id) or, for a
+    12-byte id (RFC 5389, after the magic cookie), XOR-MAPPED-ADDRESS."""
+    addr = socket.inet_aton(ip)
+    if len(txid) == 12:
+        xport = port ^ (MAGIC >> 16)
+        xaddr = bytes(a ^ b for a, b in zip(addr, struct.pack("!I", MAGIC), strict=True))
+        attrs = _stun_attr(0x0020, struct.pack("!BBH4s", 0, 1, xport, xaddr))
+        return struct.pack("!HHI", 0x0101, len(attrs), MAGIC) + txid + attrs
+    attrs = _stun_attr(0x0001, struct.pack("!BBH4s", 0, 1, port, addr))
+    return struct.pack("!HH", 0x0101, len(attrs)) + txid + attrs
+
+
+def udp_cr(where: str, ident: str = "1") -> bytes:
+    """A TR-069 Annex G UDP connection request naming ``where`` (host:port) in its request line."""
+    return (
+        f"GET http://{where}?ts=1700000000&id={ident}&un=cruser&cn=abc&sig={'0' * 40} HTTP/1.1\r\n"
+        f"Host: {where}\r\n\r\n"
+    ).encode()
 
 
 @dataclass
@@ -151,7 +205,7 @@ class Playbook:
                 resp_headers.append(("Set-Cookie", set_cookie))
             if status == 401:
                 resp_headers.append(("WWW-Authenticate", 'Digest realm="acs", nonce="n1", qop="auth"'))
-            reasons = {200: "OK", 204: "No Content", 401: "Unauthorized"}
+            reasons = {200: "OK", 204: "No Content", 401: "Unauthorized", 403: "Forbidden"}
             resp = self._msg(
                 status=status, reason=reasons.get(status, "X"), headers=resp_headers, body=answer
             )
@@ -173,7 +227,10 @@ class Playbook:
         self.time += advance
         self.builder.connection_end(ConnectionEnd(0, conn, self.time, False))
 
-    def datagram(self, payload: bytes, src: str, sport: int, dst: str, dport: int) -> Datagram:
+    def datagram(
+        self, payload: bytes, src: str, sport: int, dst: str, dport: int, advance: float = 0.0
+    ) -> Datagram:
+        self.time += advance
         self.frame += 1
         self.time += 0.01
         dg = Datagram(

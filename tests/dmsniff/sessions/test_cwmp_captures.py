@@ -12,6 +12,7 @@ import pytest
 
 from dmsniff.pipeline import Pipeline
 from dmsniff.sessions import CwmpSessions
+from dmsniff.sessions.model import NAT_STEPS
 from tests.conftest import CAPTURES, CORPUS, ROOT
 from tests.dmsniff.sessions.playbook import Collector, Playbook, codes
 
@@ -157,6 +158,19 @@ def _check_loopback(out: Collector) -> None:
     assert binding.connection_request_binding and binding.username == "SN0042-U"
     assert binding.datagram == udp_cr.stun_binding
     assert dev.connection_requests == [http_cr.id, udp_cr.id]
+    # TR-069 Annex G on the device: the whole NAT path but the report. record_cwmp.py's CPE never
+    # reports ManagementServer.UDPConnectionRequestAddress (its Informs carry the ConnectionRequestURL
+    # only, and no GetParameterValues asks for it), so nothing ties the request's address to it; the
+    # request is not held against the ACS for that (the capture may have begun after a report).
+    [path] = dev.nat_path
+    assert path.missing == ["reported"] and not path.complete
+    assert [(st.kind, st.ref) for st in path.steps] == [
+        ("stun-request", binding.datagram),
+        ("stun-response", binding.response),
+        ("udp-connection-request", udp_cr.id),
+        ("session", s3.id),
+    ]
+    assert binding.mapped_address == binding.source == path.address
     interval = [(p.value, p.source) for p in dev.parameters if p.name.endswith("PeriodicInformInterval")]
     assert interval == [
         ("86400", "GetParameterValuesResponse"),
@@ -182,6 +196,63 @@ def test_fresh_recording_from_curl_and_a_local_acs(tmp_path: Path) -> None:
     path = tmp_path / "fresh.pcap"
     recorder.record(path)
     _check_loopback(run(path))
+
+
+@pytest.mark.skipif(
+    os.geteuid() != 0 or shutil.which("tcpdump") is None or shutil.which("curl") is None,
+    reason="recording on loopback needs root, tcpdump and curl",
+)
+def test_fresh_recording_with_the_udp_address_reported(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The same recording with a CPE that reports its UDPConnectionRequestAddress (and NATDetected)
+    in its Informs: the NAT path is complete, and nothing is found wrong with it."""
+    spec = importlib.util.spec_from_file_location("record_cwmp", ROOT / "captures" / "record_cwmp.py")
+    assert spec is not None and spec.loader is not None
+    recorder = importlib.util.module_from_spec(spec)
+    sys.modules["record_cwmp"] = recorder
+    spec.loader.exec_module(recorder)
+    exchange, params = recorder._exchange, recorder.inform_params
+    ms = recorder.IGD + "ManagementServer."
+
+    def reporting(acs: object, acs_url: str, cr_url: str, tmp: Path, cpe_udp: object, stun: object) -> None:
+        host, port = cpe_udp.getsockname()  # type: ignore[attr-defined]
+        udp = f"{host}:{port}"
+        monkeypatch.setattr(
+            recorder,
+            "inform_params",
+            lambda *a: [
+                *params(*a),
+                (ms + "UDPConnectionRequestAddress", "string", udp),
+                (ms + "NATDetected", "boolean", "false"),
+            ],
+        )
+        exchange(acs, acs_url, cr_url, tmp, cpe_udp, stun)
+
+    monkeypatch.setattr(recorder, "_exchange", reporting)
+    path = tmp_path / "fresh.pcap"
+    recorder.record(path)
+    out = run(path)
+    assert codes(out) == ["cwmp.cpe-fault"]
+    [dev] = out.devices
+    [nat] = dev.nat_path
+    assert nat.complete and [st.kind for st in nat.steps] == list(NAT_STEPS)
+    reported = nat.steps[2]
+    assert (reported.ref, reported.frames) == (out.sessions[0].id, [out.sessions[0].messages[0].frame])
+    assert reported.note == "Inform (1 BOOT, 4 VALUE CHANGE), NATDetected=false"
+    assert nat.steps[-1].ref == out.sessions[2].id
+
+
+def test_tls_capture_with_its_key_log() -> None:
+    """CWMP over HTTPS through Apache mod_auth_digest: a fresh nonce (nc 00000001) for every POST and
+    the cookie sent back each time, so neither the nc nor the cookie rule has anything to say."""
+    from dmsniff.net.tls_keys import load_key_material
+
+    spec, _ = load_key_material([str(CAPTURES / "tls_cwmp_loopback.keys")], [])
+    out = Collector()
+    Pipeline([CwmpSessions(), out], tls_keys=spec).run_files([str(CAPTURES / "tls_cwmp_loopback.pcap")])
+    assert len(out.sessions) == 4 and all(s.end_reason == "204" for s in out.sessions)
+    assert codes(out) == []
 
 
 def test_freeacs_discovery_session_in_order() -> None:

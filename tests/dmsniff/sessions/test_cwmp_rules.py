@@ -312,6 +312,15 @@ def test_get_to_unknown_url_is_a_connection_request_only_if_a_session_follows() 
     assert codes(out) == []
 
 
+def test_a_binding_no_device_claims_is_listed_under_its_username() -> None:
+    from tests.dmsniff.sessions.playbook import stun_request
+
+    pb = Playbook()
+    pb.datagram(stun_request(username=b"lonely00"), "10.0.0.7", 7000, "10.0.0.1", 3478)
+    out = pb.end()
+    assert [(d.id, [b.username for b in d.stun]) for d in out.devices] == [("stun:lonely00", ["lonely00"])]
+
+
 def test_udp_connection_request_with_copies_and_stun_binding() -> None:
     import struct
 
@@ -338,9 +347,10 @@ def test_udp_connection_request_with_copies_and_stun_binding() -> None:
     [cr] = out.sessions[0].connection_requests
     assert (cr.kind, cr.id, cr.copies, cr.stun_binding) == ("udp", first.id, 3, stun_dg.id)
     assert cr.frames == [first.frame, first.frame + 1, first.frame + 2]
-    # The binding came before any Inform from that address: listed under its STUN username.
+    # The binding came before any Inform from that address; the request it opened, answered by the
+    # device's session, makes it the device's (not a "stun:" device of its own).
     stun_devices = [d for d in out.devices if d.stun]
-    assert [b.username for d in stun_devices for b in d.stun] == ["stunuser"]
+    assert [(d.id, b.username) for d in stun_devices for b in d.stun] == [("00AA11-Box-SN1", "stunuser")]
 
 
 def test_set_parameter_values_are_recorded_as_changes() -> None:
@@ -382,7 +392,7 @@ _ANSWERS = [b"", INFORM_RESP, GPV, DOWNLOAD, fault(8000), b"<html>401</html>"]
     st.lists(
         st.tuples(
             st.sampled_from(_REQUESTS),
-            st.sampled_from([200, 204, 401]),
+            st.sampled_from([200, 204, 401, 403]),
             st.sampled_from(_ANSWERS),
             st.sampled_from(["C1", "C2"]),
             st.sampled_from([None, "session=abc"]),
@@ -409,3 +419,114 @@ def test_any_sequence_of_exchanges_builds_sessions(
     # Every POST that carried CWMP, or followed CWMP on its connection, is in exactly one session.
     frames = [m.frame for s in out.sessions for m in s.messages]
     assert len(frames) == len(set(frames))
+
+
+# -- issue 16: the ACS refusing a device, cookies, Digest nc ----------------------------------------
+
+
+def test_403_to_an_inform_names_the_device() -> None:
+    pb = Playbook()
+    pb.post(inform(), status=403)
+    pb.close("C1")
+    out = pb.end()
+    [s] = out.sessions
+    [f] = s.findings  # not also "unanswered" nor "not ended by 204": the ACS ended it on purpose
+    assert (f.code, f.severity, f.frames) == ("cwmp.inform-refused", "warning", [1, 2])
+    assert "00AA11-Box-SN1" in f.message and "'Acme'" in f.message and "403 Forbidden" in f.message
+
+
+def test_403_to_another_post_is_not_a_refused_inform() -> None:
+    pb = Playbook()
+    pb.post(inform(), answer=INFORM_RESP)
+    pb.post(b"", status=403)
+    out = pb.end()
+    assert "cwmp.inform-refused" not in codes(out)
+    pb = Playbook()
+    normal_session(pb)
+    assert codes(pb.end()) == []
+
+
+def test_cookie_not_sent_back() -> None:
+    pb = Playbook()
+    pb.post(inform(), answer=INFORM_RESP, set_cookie="session=abc; Path=/")
+    pb.post(b"", answer=GPV)  # no Cookie
+    pb.post(GPV_RESP, status=204, cookie="session=old")  # another value
+    out = pb.end()
+    [f] = out.sessions[0].findings
+    assert f.code == "cwmp.cookie-not-returned"
+    assert f.frames == [2, 3, 5]  # the Set-Cookie, then the two requests without it
+    assert "'session=abc'" in f.message and "2 later requests" in f.message
+    assert "'session=old' instead" in f.message
+
+
+def test_cookie_sent_back_or_not_due() -> None:
+    # Sent back (also with the attributes echoed, or quoted): nothing to say.
+    pb = Playbook()
+    pb.post(inform(), answer=INFORM_RESP, set_cookie='session="abc"; Path=/; HttpOnly')
+    pb.post(b"", answer=GPV, cookie="session=abc; Path=/")
+    pb.post(GPV_RESP, status=204, cookie='x=1; session="abc"')
+    assert codes(pb.end()) == []
+    # Not due: a cookie for another path, one deleted, one only for HTTPS.
+    for set_cookie in (
+        "session=abc; Path=/other",
+        "session=abc; Max-Age=0",
+        "session=abc; Expires=Thu, 01 Jan 1970 00:00:00 GMT",
+        "session=abc; Secure",
+    ):
+        pb = Playbook()
+        pb.post(inform(), answer=INFORM_RESP, set_cookie=set_cookie)
+        pb.post(b"", status=204)
+        assert codes(pb.end()) == [], set_cookie
+    # A cookie without Path is for the request's directory (RFC 6265 §5.1.4): /acs/x sets it for /acs.
+    pb = Playbook()
+    pb.post(inform(), answer=INFORM_RESP, set_cookie="session=abc", uri="/acs/x")
+    pb.post(b"", status=204, uri="/other")
+    assert codes(pb.end()) == []
+
+
+def test_cookie_rule_follows_the_session_to_a_new_connection() -> None:
+    pb = Playbook()
+    pb.post(inform(), status=401, set_cookie="challenge=1")
+    pb.close("C1")
+    pb.post(inform(), answer=INFORM_RESP, conn="C2")  # the retry, followed by its DeviceId
+    pb.post(b"", status=204, conn="C2")
+    out = pb.end()
+    [s] = out.sessions
+    assert s.connections == ["C1", "C2"]
+    [f] = s.findings
+    assert (f.code, f.frames) == ("cwmp.cookie-not-returned", [2, 3, 5])
+
+
+def _digest(nc: str, nonce: str = "n1") -> list[tuple[str, str]]:
+    return [
+        (
+            "Authorization",
+            f'Digest username="u", realm="acs", nonce="{nonce}", uri="/acs", qop=auth, nc={nc}, '
+            'cnonce="c", response="0123456789abcdef0123456789abcdef"',
+        )
+    ]
+
+
+def test_digest_nc_must_increase_on_a_connection() -> None:
+    pb = Playbook()
+    pb.post(inform(), answer=INFORM_RESP, headers=_digest("00000001"))
+    pb.post(b"", answer=GPV, headers=_digest("00000001"))
+    pb.post(GPV_RESP, status=204, headers=_digest("00000001"))
+    out = pb.end()
+    found = out.sessions[0].findings
+    assert [f.code for f in found] == ["cwmp.digest-nc-not-increasing"] * 2  # one per offending request
+    assert [f.frames for f in found] == [[1, 3], [1, 5]]
+    assert "nc 00000001 in frame 3" in found[0].message and "'n1'" in found[0].message
+
+
+def test_digest_nc_increasing_or_on_another_connection() -> None:
+    pb = Playbook()
+    pb.post(inform(), answer=INFORM_RESP, headers=_digest("00000001"))
+    pb.post(b"", answer=GPV, headers=_digest("00000002"))
+    pb.post(GPV_RESP, status=204, headers=_digest("00000005"))
+    # A new nonce starts again at 1; so may the same nonce on a new connection.
+    pb.post(inform(), answer=INFORM_RESP, headers=_digest("00000001", "n2"), conn="C2")
+    pb.post(b"", status=204, headers=_digest("00000002", "n2"), conn="C2")
+    pb.post(inform(), answer=INFORM_RESP, headers=_digest("00000001", "n2"), conn="C3")
+    pb.post(b"", status=204, headers=_digest("00000002", "n2"), conn="C3")
+    assert codes(pb.end()) == []
