@@ -26,6 +26,7 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from dmsniff.capture import CaptureError, CaptureInfo, Frame, link_type_name, open_input
+from dmsniff.logs import log_format
 from dmsniff.model import ConnectionEnd, Datagram, Finding, Transaction, format_ip
 from dmsniff.net.http import DEFAULT_MAX_BODY, HttpStats, HttpTracker, make_classifier
 from dmsniff.net.packet import Dissector
@@ -75,6 +76,9 @@ class CaptureSummary:
             "errors": list(info.errors),
             **({"parts": [{"path": p, "first_frame": first, "frames": n} for p, first, n in info.parts]}
                if info.parts else {}),
+            # A log read as a capture (dmsniff.logs): what its frame numbers are, what it cannot tell.
+            **({"frames": "entries" if info.frame_unit == "entry" else f"{info.frame_unit}s",
+                "notes": list(info.notes)} if info.frame_unit != "packet" else {}),
         }
 
 
@@ -334,7 +338,7 @@ class Pipeline:
     def __init__(self, addons: Sequence[Addon], *, max_body: int = DEFAULT_MAX_BODY, jobs: int = 1,
                  decode: bool = True, pool: WorkerPool | None = None,
                  tls_keys: TlsKeySpec | None = None, progress: Progress | None = None,
-                 cluster: str | None = None) -> None:
+                 cluster: str | None = None, input_format: str | None = None) -> None:
         self.addons = list(addons)
         for a in self.addons:
             a.attach(self)
@@ -350,6 +354,8 @@ class Pipeline:
         self.progress = progress
         #: A Dask scheduler address (or local:N) to decode on instead of this machine's workers.
         self.cluster = cluster
+        #: ``--input-format``: None/"auto" recognises logs by content (:mod:`dmsniff.logs`).
+        self.input_format = input_format
         self._faults: dict[str, int] = {}  # addon hook -> failures so far
         #: The TLS key material the user gave (key logs, RSA keys), as read from the files.
         self.tls_keys = tls_keys if tls_keys is not None else TlsKeySpec()
@@ -454,6 +460,9 @@ class Pipeline:
             return run_on_cluster(self, list(paths), self.cluster)
         results: list[CaptureSummary | CaptureError] = []
         for path in paths:
+            if isinstance(path, str) and (fmt := log_format(path, self.input_format)) is not None:
+                results.append(self.run_log(path, fmt))  # a log or a message folder, not a capture
+                continue
             try:
                 cap = open_input(path)
             except CaptureError as exc:
@@ -474,6 +483,22 @@ class Pipeline:
                     progress.end_file(cap.size)
         self.finish()
         return results
+
+    def run_log(self, path: str, fmt: str) -> CaptureSummary | CaptureError:
+        """Read one log as a capture (see :mod:`dmsniff.logs`); a log that cannot be read is reported."""
+        from dmsniff.logs.run import run_log
+
+        size = None if os.path.isdir(path) else os.path.getsize(path) if os.path.exists(path) else None
+        if self.progress is not None:
+            self.progress.start_file(path, size)
+        try:
+            return run_log(self, path, fmt)
+        except CaptureError as exc:
+            self.report_failure(path, exc)
+            return exc
+        finally:
+            if self.progress is not None:
+                self.progress.end_file(size)
 
     def begin_capture(self, info: CaptureInfo) -> int:
         index = self._capture_index

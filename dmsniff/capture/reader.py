@@ -77,7 +77,7 @@ class CaptureInfo:
     """What is known about a capture; counters grow as frames are yielded."""
 
     path: str
-    format: str  # "pcap" | "pcapng"
+    format: str  # "pcap" | "pcapng"; logs: "http-dump", "genieacs-log", "curl", "har", "folder"
     compressed: bool  # gzip
     packets: int = 0  # frames yielded so far
     link_types: list[int] = field(default_factory=list)  # distinct, in order of first use
@@ -88,6 +88,11 @@ class CaptureInfo:
     tls_keylogs: list[bytes] = field(default_factory=list)
     # Several files read as one (a rotated capture): (path, first frame, frames) of each, in order
     parts: list[tuple[str, int, int]] = field(default_factory=list)
+    # What a "frame" number names: a packet; in a log read as a capture (dmsniff.logs) a line of the
+    # file, a file of a folder or an entry of a HAR, and ``packets`` counts those.
+    frame_unit: str = "packet"
+    # What a log cannot tell (no TCP, no times ...), said once per input (dmsniff.logs).
+    notes: list[str] = field(default_factory=list)
 
 
 def link_type_name(linktype: int) -> str:

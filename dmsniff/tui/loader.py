@@ -17,6 +17,7 @@ from dataclasses import dataclass, field
 
 from decoders.tls import TlsInfo
 from dmsniff.capture import CaptureError, CaptureInfo, Frame, open_capture
+from dmsniff.logs import log_format
 from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, TlsFacts, Transaction
 from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.pipeline import Addon, CaptureSummary, Pipeline
@@ -96,6 +97,7 @@ class Feed(Addon):
         self.devices: list[Device] = []
         self.auth_results: list[AuthResult] = []
         self.capture_paths: dict[int, str] = {}
+        self.summaries: list[CaptureSummary] = []  # for the HTML report's overview
         self.tls = TlsKeeper()  # an addon of its own, ahead of the session builders (see Loader)
         self._batch: list[Session] = []
         self._lock = threading.Lock()
@@ -148,6 +150,7 @@ class Feed(Addon):
         self.auth_results.append(result)
 
     def capture_end(self, summary: CaptureSummary) -> None:
+        self.summaries.append(summary)
         self.progress.errors.extend(f"{summary.info.path}: {e}" for e in summary.info.errors)
         self.flush()
 
@@ -174,6 +177,7 @@ class Loader:
         # UI; the Feed comes last, so the builders see each record before its bodies may be dropped.
         addons = [feed.tls, Verifier(secrets or Secrets()), *analysis_addons(), feed]
         self.pipeline = Pipeline(addons, jobs=1, tls_keys=tls)
+        self.input_format: str | None = None  # --input-format: None/"auto" recognises logs by content
 
     def _frames(self, frames: Iterator[Frame] | Sequence[Frame]) -> Iterator[Frame]:
         progress = self.feed.progress
@@ -188,6 +192,12 @@ class Loader:
             for path in paths:
                 if self.stop.is_set():
                     break
+                fmt = log_format(path, self.input_format)
+                if fmt is not None:  # a log or a folder of messages, read as a capture
+                    summary = self.pipeline.run_log(path, fmt)
+                    if not isinstance(summary, CaptureError):
+                        self.feed.progress.packets += summary.info.packets
+                    continue
                 try:
                     cap = open_capture(path)
                 except CaptureError as exc:

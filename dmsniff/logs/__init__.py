@@ -1,0 +1,216 @@
+"""Logs read as captures: HTTP dumps, GenieACS debug logs, curl traces, HAR files, message folders.
+
+Often there is no capture, but there is the ACS's debug log, a ``curl -v`` trace, the HTTP
+conversation a test suite recorded, or a folder of saved messages.  Each is turned into the
+pipeline's own records (:mod:`dmsniff.logs.source`), so sessions, findings, verification,
+devices, the UI and every report work on it as on a capture; frames are line numbers of the
+file (files of a folder), so a finding says where to look.
+
+One module per format parses it; :func:`log_format` recognises a log by its content (a
+directory is a folder of messages); :func:`open_log` opens one; :func:`dmsniff.logs.run.run_log`
+runs it through a pipeline.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import zlib
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING
+
+from dmsniff.capture import CaptureError, CaptureInfo
+from dmsniff.logs.source import LogDatagram, LogError, LogMessage
+
+if TYPE_CHECKING:
+    from dmsniff.logs.httpdump import ConnectionClosed
+    from dmsniff.logs.source import Assembler
+
+    Event = LogMessage | LogDatagram | ConnectionClosed  # what a log parser yields, in order
+
+__all__ = ["FORMATS", "INPUT_FORMATS", "LogError", "LogSource", "log_format", "open_log"]
+
+#: The log formats, as ``--input-format`` names them and capture records report them.
+FORMATS = ("http-dump", "genieacs-log", "curl", "har", "folder")
+#: What ``--input-format`` accepts: ``auto`` (by content) and ``capture`` besides the logs.
+INPUT_FORMATS = ("auto", "capture", *FORMATS)
+
+UNKNOWN = "unknown"  # a text file in no known format: open_log says so
+_LOG_SUFFIXES = (".log", ".txt", ".yaml", ".yml", ".json", ".har", ".dump", ".trace", ".http")
+_SNIFF = 64 << 10  # bytes looked at to recognise a file
+MAX_LOG = 2 << 30  # a log is read into memory (HAR, dumps): refuse what would not fit
+_CAPTURE_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d",
+                   b"\x0a\x0d\x0d\x0a")
+
+
+
+def _head(path: str) -> bytes:
+    """The first bytes of a file, gunzipped when it is gzip-compressed."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(_SNIFF)
+    except OSError:
+        return b""  # the capture reader says why it cannot be read
+    if head[:2] == b"\x1f\x8b":
+        try:
+            with gzip.open(path, "rb") as g:
+                return g.read(_SNIFF)
+        except (OSError, EOFError, zlib.error):
+            return head
+    return head
+
+
+def sniff(head: bytes) -> str | None:
+    """Which log format the first bytes of a file are, if any."""
+    from dmsniff.logs import curl, genieacs, har, httpdump
+
+    if not head or head[:4] in _CAPTURE_MAGICS:
+        return None
+    text = head.lstrip(b"\xef\xbb\xbf")
+    if genieacs.looks_like(text):
+        return "genieacs-log"
+    if har.looks_like(text):
+        return "har"
+    if curl.looks_like(text):
+        return "curl"
+    if httpdump.looks_like_http(text):
+        return "http-dump"
+    return None
+
+
+def log_format(path: str, forced: str | None = None) -> str | None:
+    """The log format of input ``path``, or None when it is to be read as a capture.
+
+    ``forced`` is ``--input-format``: ``capture`` always reads a capture, a log format always
+    that format; ``auto`` or None decides by content (a directory is a message folder).
+    """
+    if forced == "capture":
+        return None
+    if forced not in (None, "auto"):
+        return forced
+    if path == "-":
+        return None
+    if os.path.isdir(path):
+        return "folder"
+    head = _head(path)
+    fmt = sniff(head)
+    if fmt is None and head and head[:4] not in _CAPTURE_MAGICS and head[:2] != b"\x1f\x8b":
+        # Not a capture either: text in no known format, or binary named like a log.  The log
+        # reader says which, in one line, rather than "not a pcap" for a file that never was one.
+        text = not _binary(head)
+        if text or path.lower().endswith(_LOG_SUFFIXES):
+            return UNKNOWN
+    return fmt
+
+
+def _binary(sample: bytes) -> bool:
+    return b"\x00" in sample or sum(b < 9 or 13 < b < 32 for b in sample) > len(sample) // 100 + 1
+
+
+class LogSource:
+    """One log input, opened: its :class:`CaptureInfo` and a way to run its records."""
+
+    def __init__(self, path: str, fmt: str, info: CaptureInfo,
+                 events: Callable[[list[str]], Iterator[Event]] | None = None,
+                 runner: Callable[[Assembler, list[str]], None] | None = None) -> None:
+        self.path = path
+        self.format = fmt
+        self.info = info
+        self._events = events
+        self._runner = runner  # formats that build transactions themselves (curl traces)
+
+    def run(self, assembler: Assembler) -> None:
+        """Hand every record of the log to ``assembler``, in order."""
+        from dmsniff.logs.httpdump import ConnectionClosed
+
+        if self._runner is not None:
+            self._runner(assembler, self.info.errors)
+            return
+        assert self._events is not None
+        for ev in self._events(self.info.errors):
+            if isinstance(ev, LogMessage):
+                assembler.message(ev)
+            elif isinstance(ev, LogDatagram):
+                assembler.datagram(ev)
+            elif isinstance(ev, ConnectionClosed):
+                assembler.close_connection(ev.key)
+
+
+def read_text(path: str) -> bytes:
+    """A log's bytes (gunzipped if need be), or LogError with one clear line."""
+    try:
+        size = os.path.getsize(path)
+        if size > MAX_LOG:
+            raise LogError(f"{path!r}: {size >> 20} MiB is more than a log read whole ({MAX_LOG >> 20} MiB)")
+        with open(path, "rb") as f:
+            data = f.read()
+        if data[:2] == b"\x1f\x8b":
+            with gzip.open(path, "rb") as g:
+                data = g.read(MAX_LOG + 1)
+            if len(data) > MAX_LOG:
+                raise LogError(f"{path!r}: more than {MAX_LOG >> 20} MiB once gunzipped")
+    except FileNotFoundError:
+        raise LogError(f"cannot open {path!r}: no such file") from None
+    except IsADirectoryError:
+        raise LogError(f"cannot open {path!r}: it is a directory") from None
+    except PermissionError:
+        raise LogError(f"cannot open {path!r}: permission denied") from None
+    except (OSError, EOFError, zlib.error) as exc:
+        raise LogError(f"cannot read {path!r}: {exc}") from None
+    return data
+
+
+def check_text(path: str, data: bytes, fmt: str) -> None:
+    """Refuse binary data given as a text log: one clear line rather than a page of faults."""
+    sample = data[:_SNIFF]
+    if not sample.strip():
+        raise LogError(f"{path!r} is empty")
+    # A log that starts as its format does may carry binary bodies (gzip, WBXML): only what
+    # starts as no known log is judged by its bytes.
+    if sniff(sample) != fmt and _binary(sample):
+        first = " ".join(f"{b:02x}" for b in sample[:8])
+        what = f"a {fmt} log" if fmt != UNKNOWN else "a log dmsniff reads"
+        raise LogError(f"{path!r} is neither a pcap/pcapng capture nor {what}: it holds binary data "
+                       f"(first bytes {first})")
+
+
+def open_log(path: str, fmt: str) -> LogSource:
+    """Open ``path`` as a log of format ``fmt``; LogError when it cannot be read at all."""
+    from dmsniff.logs import curl, folder, genieacs, har, httpdump
+
+    info = CaptureInfo(path=path, format=fmt, compressed=False, frame_unit="line")
+    if fmt == "folder":
+        return folder.open_folder(path, info)
+    if fmt not in (*FORMATS, UNKNOWN):
+        raise LogError(f"unknown input format {fmt!r} (one of {', '.join(INPUT_FORMATS)})")
+    data = read_text(path)
+    info.compressed = _is_gzip(path)
+    check_text(path, data, fmt)
+    if fmt == UNKNOWN:
+        raise unrecognised(path)
+    if fmt == "genieacs-log":
+        return LogSource(path, fmt, info, lambda errors: genieacs.parse(data, errors, info))
+    if fmt == "har":
+        return LogSource(path, fmt, info, lambda errors: har.parse(data, errors, info))
+    if fmt == "curl":
+        if curl.is_trace(data):
+            return LogSource(path, fmt, info,
+                             runner=lambda asm, errors: curl.run_trace(data, asm, errors, info))
+        return LogSource(path, fmt, info, lambda errors: curl.parse(data, errors, info))
+    info.packets = data.count(b"\n") + (not data.endswith(b"\n"))
+    return LogSource(path, fmt, info, lambda errors: httpdump.parse_dump(data, errors))
+
+
+def _is_gzip(path: str) -> bool:
+    try:
+        with open(path, "rb") as f:
+            return f.read(2) == b"\x1f\x8b"
+    except OSError:
+        return False
+
+
+def unrecognised(path: str) -> CaptureError:
+    """The error for a file that is neither a capture nor a log of a known kind."""
+    return LogError(f"{path!r} is not a pcap or pcapng capture, nor a log dmsniff reads (an HTTP dump, a "
+                    "GenieACS debug log, a curl -v or --trace trace, a HAR file, or a folder of messages); "
+                    "--input-format forces one")

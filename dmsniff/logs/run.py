@@ -1,0 +1,89 @@
+"""Running a log through a :class:`~dmsniff.pipeline.Pipeline`, as a capture is run.
+
+The log's records go through the pipeline's own dispatcher, after the same protocol decoding
+(:func:`dmsniff.protocols.decode_transaction`) the capture decoder applies, so addons cannot
+tell a log from a capture except by what the capture record says of it.
+"""
+
+from __future__ import annotations
+
+import os
+import traceback
+from typing import TYPE_CHECKING
+
+from dmsniff.capture import CaptureInfo
+from dmsniff.logs.source import SYNTHETIC_STEP, Assembler
+from dmsniff.model import ConnectionEnd, Datagram, Finding, Transaction
+
+if TYPE_CHECKING:
+    from dmsniff.pipeline import CaptureSummary, Item, Pipeline
+
+NO_TCP = "a log holds no TCP: no packets, segments, ports or connection set-up; frames are {units}"
+
+
+def run_log(pipeline: Pipeline, path: str, fmt: str) -> CaptureSummary:
+    """Read one log (or message folder) of format ``fmt`` and feed the pipeline's addons."""
+    from dmsniff.logs import open_log
+    from dmsniff.pipeline import CaptureSummary, internal_error
+
+    source = open_log(path, fmt)  # raises LogError (a CaptureError) when unusable
+    info = source.info
+    index = pipeline.begin_capture(info)
+    dispatch = pipeline.dispatcher()
+    decode = pipeline.decode
+    if decode:
+        from dmsniff.protocols import decode_datagram, decode_transaction
+    faults = 0
+
+    def emit(record: Transaction | Datagram | ConnectionEnd) -> None:
+        nonlocal faults
+        if decode:
+            try:
+                if isinstance(record, Transaction):
+                    decode_transaction(record)
+                elif isinstance(record, Datagram):
+                    record.protocol = decode_datagram(record.payload, record.sport, record.dport)
+            except Exception as exc:  # a decoder bug costs this record's decoding, nothing more
+                if os.environ.get("DMSNIFF_DEBUG"):
+                    traceback.print_exception(exc)
+                faults += 1
+                if faults <= 100:
+                    frame = record.frame if isinstance(record, Datagram) else \
+                        (record.request or record.response).frame  # type: ignore[union-attr]
+                    dispatch(_item(internal_error(f"decoding {getattr(record, 'id', '?')}", exc, [frame],
+                                                  index)))
+        dispatch(_item(record))
+
+    assembler = Assembler(index, emit, pipeline.max_body, info)
+    try:
+        source.run(assembler)
+    except KeyboardInterrupt:
+        info.errors.append("interrupted")
+    finally:
+        assembler.finish()
+    unit = info.frame_unit
+    units = {"line": "line numbers of the file", "file": "the files' numbers",
+             "entry": "the HAR's entry numbers"}
+    info.notes.insert(0, NO_TCP.format(units=units.get(unit, f"{unit}s")))
+    if assembler.synthetic_times:
+        info.first_time = info.last_time = None  # no span to report: the log has no times
+        info.notes.append(f"the log gives no times: message n is set at n × {SYNTHETIC_STEP * 1000:g} ms "
+                          "after 1970-01-01 00:00 UTC, which orders them and nothing more")
+    summary = CaptureSummary(index=index, info=info, tcp_connections=0,
+                             http_connections=assembler.connections,
+                             http_transactions=assembler.transactions, udp_datagrams=assembler.datagrams,
+                             counters={"http_messages": assembler.messages})
+    return pipeline.end_capture(summary)
+
+
+def _item(record: Transaction | Datagram | ConnectionEnd | Finding) -> Item:
+    # Records are dispatched in log order as they complete: the canonical key only matters
+    # where several processes' records are merged, which a log never is.
+    return ((0, 0, 0), record)
+
+
+def describe(info: CaptureInfo) -> str:
+    """One line for the text report: what the input is, in its own units."""
+    unit = info.frame_unit
+    plural = "entries" if unit == "entry" else f"{unit}s"
+    return f"{info.packets} {plural} ({info.format})"

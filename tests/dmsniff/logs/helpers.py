@@ -1,0 +1,71 @@
+"""Running logs through the pipeline (and the CLI) as the tests of each format need it."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from dmsniff.capture import CaptureError
+from dmsniff.cli import main
+from dmsniff.model import Transaction
+from dmsniff.pipeline import Addon, CaptureSummary, Pipeline
+from dmsniff.sessions import analysis_addons
+from dmsniff.sessions.model import Device, Finding, Session
+from dmsniff.verify.model import AuthResult
+from dmsniff.verify.secrets import Secrets, parse_secret_option
+from dmsniff.verify.verifier import Verifier
+
+DATA = Path(__file__).parent / "data"
+
+
+@dataclass
+class Out(Addon):
+    sessions: list[Session] = field(default_factory=list)
+    findings: list[Finding] = field(default_factory=list)
+    devices: list[Device] = field(default_factory=list)
+    transactions: list[Transaction] = field(default_factory=list)
+    auth_results: list[AuthResult] = field(default_factory=list)
+    summaries: list[CaptureSummary] = field(default_factory=list)
+    failures: list[str] = field(default_factory=list)
+
+    def session(self, session: Session) -> None:
+        self.sessions.append(session)
+
+    def finding(self, finding: Finding) -> None:
+        self.findings.append(finding)
+
+    def device(self, device: Device) -> None:
+        self.devices.append(device)
+
+    def transaction(self, tx: Transaction) -> None:
+        self.transactions.append(tx)
+
+    def auth(self, result: AuthResult) -> None:
+        self.auth_results.append(result)
+
+    def capture_end(self, summary: CaptureSummary) -> None:
+        self.summaries.append(summary)
+
+    def capture_failed(self, path: str, error: CaptureError) -> None:
+        self.failures.append(str(error))
+
+
+def run(*paths: str | Path, secrets: tuple[str, ...] = (), input_format: str | None = None) -> Out:
+    """Every input through the verifier, the session builders and a collector."""
+    s = Secrets()
+    s.entries.extend(parse_secret_option(t) for t in secrets)
+    out = Out()
+    Pipeline([Verifier(s), *analysis_addons(), out], input_format=input_format).run_files(
+        [str(p) for p in paths])
+    return out
+
+
+def kinds(session: Session) -> list[str]:
+    return [m.kind for m in session.messages]
+
+
+def report_json(tmp_path: Path, *args: str) -> tuple[int, dict[str, object]]:
+    out = tmp_path / "report.json"
+    code = main(["report", "--format", "json", "-o", str(out), *args])
+    return code, json.loads(out.read_text()) if out.exists() and out.stat().st_size else {}

@@ -1,0 +1,67 @@
+"""HAR files: one recorded by headless Chromium (Playwright, data/record_har.py) against a local ACS."""
+
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+from dmsniff.logs import log_format
+from tests.dmsniff.logs.data.record_har import CHROMIUM, PASSWORD, USER, record
+from tests.dmsniff.logs.helpers import DATA, kinds, run
+
+HAR = DATA / "chromium.har"
+SESSION = ["Inform", "empty", "Inform", "InformResponse", "empty", "GetParameterValues",
+           "GetParameterValuesResponse", "empty"]
+
+
+def _check(out) -> None:  # type: ignore[no-untyped-def]
+    [s] = out.sessions
+    assert kinds(s) == SESSION and s.end_reason == "204"
+    assert s.device_id == "00AA11-WebCPE-HAR0001"
+    assert {(r.scheme, r.identity, r.result) for r in out.auth_results} == {("http-basic", USER, "valid")}
+    assert out.summaries[0].info.first_time > 1.7e9  # the browser's own times
+
+
+def test_browser_har(tmp_path: Path) -> None:
+    assert log_format(str(HAR)) == "har"
+    out = run(HAR, secrets=(f"{USER}:{PASSWORD}",))
+    _check(out)
+    # Playwright writes the HAR on one line: frames are entry numbers (entry 1 is the page itself).
+    info = out.summaries[0].info
+    assert (info.frame_unit, info.packets) == ("entry", 5)
+    assert [m.frame for m in out.sessions[0].messages] == [2, 2, 3, 3, 4, 4, 5, 5]
+
+
+def test_indented_har_gives_line_numbers(tmp_path: Path) -> None:
+    p = tmp_path / "indented.har"
+    p.write_text(json.dumps(json.loads(HAR.read_text()), indent=2))
+    out = run(p, secrets=(f"{USER}:{PASSWORD}",))
+    _check(out)
+    text = p.read_text().split("\n")
+    for m in out.sessions[0].messages:
+        key = '"request"' if m.direction == "to_server" else '"response"'
+        assert text[m.frame - 1].strip().startswith(key)
+
+
+def test_har_cut_short_keeps_the_entries_before(tmp_path: Path) -> None:
+    text = HAR.read_text()
+    p = tmp_path / "cut.har"
+    p.write_text(text[: text.index('"startedDateTime"', text.index('"entries"') + 200 * 10) + 40]
+                 if text.count('"startedDateTime"') > 5 else text[: len(text) * 4 // 5])
+    out = run(p)
+    [error] = out.summaries[0].info.errors
+    assert "cut short" in error and "are kept" in error
+    assert out.transactions and len(out.transactions) < 5
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM) or importlib.util.find_spec("playwright") is None,
+                    reason="needs Debian's chromium and the playwright package")
+def test_recorded_now(tmp_path: Path) -> None:
+    """Chromium run against the local ACS again, here: the same session from a fresh HAR."""
+    har = tmp_path / "fresh.har"
+    record(har)
+    _check(run(har, secrets=(f"{USER}:{PASSWORD}",)))
