@@ -44,7 +44,7 @@ from dmsniff.export import keylog_lines, session_connections
 from dmsniff.model import TlsFacts
 from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.sessions.labels import conversation
-from dmsniff.sessions.model import Session
+from dmsniff.sessions.model import Device, Session
 from dmsniff.tui import views
 from dmsniff.tui.filter import HELP as FILTER_HELP
 from dmsniff.tui.filter import FilterError, SessionTls, compile_filter
@@ -63,6 +63,9 @@ Keys
   P  J  B        export the session: pcap, JSON, message bodies (to the current folder);
                  over TLS, P writes pcapng with its keys inside: Wireshark opens it decrypted
   t              TLS connections: how each was decrypted, or why it was not
+  H              pictures to share: the session's or the capture's HTML report, the session as
+                 Mermaid, PlantUML (both also copied) or SVG (to the current folder)
+  D              devices: identity, sessions, parameter history, DM tree (same filter language)
   🔒             ran over TLS: sessions (Auth column), arrows, the line above the timeline
   ?              this help                       q              quit
 Mouse: click to select, wheel to scroll, click a column header to sort.
@@ -150,6 +153,43 @@ class TlsScreen(ModalScreen[None]):
             yield Static(self.body, id="tls-connections")
 
 
+class PicturesScreen(ModalScreen[str | None]):
+    """What ``H`` writes: the session's or the capture's HTML, or the session's chart as text or SVG."""
+
+    CHOICES = (
+        ("session-html", "HTML page of this session"),
+        ("listed-html", "HTML report of the sessions listed (as filtered)"),
+        ("capture-html", "HTML report of the whole capture"),
+        ("mermaid", "Mermaid sequence diagram of this session (also copied to the clipboard)"),
+        ("plantuml", "PlantUML sequence of this session (also copied to the clipboard)"),
+        ("svg", "SVG sequence chart of this session"),
+    )
+    BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "dismiss_none", "close")]
+    DEFAULT_CSS = """
+    PicturesScreen { align: center middle; }
+    PicturesScreen > OptionList { width: 80; height: auto; border: round $accent; background: $surface; }
+    """
+
+    def __init__(self, session: str | None) -> None:
+        super().__init__()
+        self.session = session
+
+    def compose(self) -> ComposeResult:
+        whole = ("listed-html", "capture-html")  # the only ones that need no session
+        options = [Option(text, id=key, disabled=self.session is None and key not in whole)
+                   for key, text in self.CHOICES]
+        lst = VimOptionList(*options, id="pictures")
+        lst.border_title = f"write {self.session or 'the capture'} as … (enter)"
+        yield lst
+
+    @on(OptionList.OptionSelected)
+    def _chosen(self, event: OptionList.OptionSelected) -> None:
+        self.dismiss(event.option.id)
+
+    def action_dismiss_none(self) -> None:
+        self.dismiss(None)
+
+
 class DmsniffApp(App[None]):
     """Sessions, timeline and detail of one or more captures (or a live interface)."""
 
@@ -176,6 +216,8 @@ class DmsniffApp(App[None]):
         Binding("J", "export('json')", "json"),
         Binding("B", "export('bodies')", "bodies"),
         Binding("t", "tls", "TLS", show=False),
+        Binding("H", "pictures", "HTML"),
+        Binding("D", "devices", "devices"),
         *[Binding(str(i + 1), f"tab({i})", show=False) for i in range(7)],
     ]
 
@@ -564,6 +606,87 @@ class DmsniffApp(App[None]):
 
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
+
+    # -- devices, pictures ---------------------------------------------------------------------------
+    def action_devices(self) -> None:
+        from dmsniff.tui.devices import DeviceScreen, devices_of_sessions
+
+        def devices() -> list[Device]:
+            kept = list(self.feed.devices)  # the loader adds them at the end of the capture
+            return kept if kept else devices_of_sessions(self.sessions)
+
+        def chosen(key: str | None) -> None:
+            if key is None:
+                return
+            lst = self.query_one(SessionList)
+            if not any(lst.row_at(i).key == key for i in range(lst.row_count)):
+                self.apply_filter("")  # the session is filtered out of the list: show them all
+                self.query_one("#filter", Input).value = ""
+            lst.select_key(key)
+            self.show_session(key)
+
+        screen = DeviceScreen(devices, self.by_id, lambda text: compile_filter(text, tls=self.session_tls),
+                              self.filter_text)
+        self.push_screen(screen, chosen)
+
+    def action_pictures(self) -> None:
+        s = self.current
+        self.push_screen(PicturesScreen(s.id if s is not None else None), self._write_picture)
+
+    def _write_picture(self, choice: str | None) -> None:
+        from dmsniff.report import session_export
+
+        s = self.current
+        if choice is None:
+            return
+        if choice.endswith("-html"):
+            if choice == "session-html":
+                assert s is not None
+                sessions, single, name = [s], s.id, f"dmsniff-{s.id}.html"
+            elif choice == "listed-html":
+                lst = self.query_one(SessionList)
+                sessions = [self.by_id[lst.row_at(i).key] for i in range(lst.row_count)]
+                single, name = None, "dmsniff-report.html"
+            else:
+                sessions, single, name = list(self.sessions), None, "dmsniff-report.html"
+            self.notify(f"writing {name} ({len(sessions):,} session{'s' if len(sessions) != 1 else ''}) …")
+            self._write_html(sessions, single, self.export_dir / name)
+            return
+        assert s is not None
+        text = session_export.render(s, choice, set(self.feed.tls.info))
+        out = self.export_dir / f"dmsniff-{s.id}{session_export.SUFFIXES[choice]}"
+        try:
+            out.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            self.notify(f"cannot write {out}: {exc.strerror}", severity="error")
+            return
+        if choice in ("mermaid", "plantuml"):
+            self.copy_to_clipboard(text)  # for pasting into Markdown and tickets
+            self.notify(f"wrote {out} (and copied it)")
+        else:
+            self.notify(f"wrote {out}")
+
+    @work(thread=True, group="html")
+    def _write_html(self, sessions: list[Session], single: str | None, out: Path) -> None:
+        """In a worker thread: a big capture's page takes seconds, the screen must not wait."""
+        from dmsniff.report.html import write_html
+
+        feed = self.feed
+        wanted = {s.id for s in sessions}
+        devices = [] if single is not None else [
+            d for d in feed.devices if any(sid in wanted for sid in d.sessions)]
+        try:
+            with out.open("w", encoding="utf-8") as fh:
+                report = write_html(
+                    fh, sessions, dict(feed.transactions), devices=devices,
+                    findings=[f for f in feed.findings if f.session is None or f.session in wanted],
+                    auth=[a for a in feed.auth_results if single is None], tls=feed.tls.all_facts(),
+                    captures=list(feed.summaries), single=single,
+                )
+        except OSError as exc:
+            self.call_from_thread(self.notify, f"cannot write {out}: {exc.strerror}", severity="error")
+            return
+        self.call_from_thread(self.notify, f"wrote {out}: {report.summary}")
 
     # -- exports ---------------------------------------------------------------------------------
     def action_export(self, what: str) -> None:

@@ -74,3 +74,8 @@ def test_tls_session_http_tab(snap_compare: Any) -> None:
     tls = TlsKeySpec(((keys.name, keys.read_bytes()),))
     app = DmsniffApp([str(CAPTURES / "tls13_loopback.pcap")], tls=tls)
     assert snap_compare(app, terminal_size=SIZE, run_before=_after("3"))
+
+
+def test_device_view(snap_compare: Any) -> None:
+    """The device view (D) on the OMA DM device: its management tree and the changes it accepted."""
+    assert snap_compare(_app(), terminal_size=SIZE, run_before=_after("D", "down", "4"))

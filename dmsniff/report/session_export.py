@@ -1,0 +1,86 @@
+"""``dmsniff export SESSION-ID CAPTURE... --as mermaid|plantuml|svg|html``: one session as a picture.
+
+Reads the captures through the same pipeline as ``dmsniff report`` (credentials checked, TLS
+decrypted with the keys given), keeps the one session asked for, and writes its sequence chart
+(:mod:`dmsniff.report.msc`) as Mermaid or PlantUML text, a standalone SVG, or its HTML page
+(:mod:`dmsniff.report.html`, the report's page with that session alone).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TextIO
+
+from dmsniff.model import Transaction
+from dmsniff.net.tls_keys import TlsKeySpec
+from dmsniff.pipeline import Addon, Pipeline
+from dmsniff.report import msc
+from dmsniff.report.html import HtmlReport
+from dmsniff.sessions.model import Session
+from dmsniff.verify.secrets import Secrets
+
+FORMATS = ("mermaid", "plantuml", "svg", "html")
+SUFFIXES = {"mermaid": ".mmd", "plantuml": ".puml", "svg": ".svg", "html": ".html"}
+
+
+class SessionNotFound(Exception):
+    """The session asked for is not in the captures; the text names the ones that are."""
+
+
+class _Catch(Addon):
+    """Keeps one session, the ids of the others (for the error message) and which connections ran TLS."""
+
+    def __init__(self, wanted: str) -> None:
+        self.wanted = wanted
+        self.found: Session | None = None
+        self.others: list[str] = []
+        self.tls: set[str] = set()
+
+    def transaction(self, tx: Transaction) -> None:
+        if tx.tls is not None:
+            self.tls.add(tx.connection)
+
+    def session(self, session: Session) -> None:
+        if session.id == self.wanted:
+            self.found = session
+        elif len(self.others) < 20:
+            self.others.append(session.id)
+
+
+def render(session: Session, fmt: str, tls: set[str] | frozenset[str] = frozenset()) -> str:
+    """The session's chart as Mermaid, PlantUML or SVG text."""
+    c = msc.chart(session, tls)
+    if fmt == "mermaid":
+        return msc.mermaid(c)
+    if fmt == "plantuml":
+        return msc.plantuml(c)
+    if fmt == "svg":
+        return msc.svg(c)
+    raise ValueError(f"not a chart format: {fmt}")
+
+
+def export_session(session_id: str, captures: Sequence[str], fmt: str, out: TextIO, *,
+                   secrets: Secrets | None = None, tls: TlsKeySpec | None = None,
+                   show_secrets: bool = False) -> Session:
+    """Write ``session_id``'s chart (or HTML page) to ``out``; raises :class:`SessionNotFound`."""
+    from dmsniff.sessions import analysis_addons
+    from dmsniff.verify.verifier import Verifier
+
+    catch = _Catch(session_id)
+    page = HtmlReport(out, show_secrets=show_secrets, single=session_id) if fmt == "html" else None
+    verifier = Verifier(secrets or Secrets(), show_secrets=show_secrets)
+    addons: list[Addon] = [verifier, *analysis_addons(), catch]
+    if page is not None:
+        addons.append(page)
+        page.done = lambda: None  # type: ignore[method-assign]  # written below, once the session is known
+    pipeline = Pipeline(addons, jobs=1, tls_keys=tls)
+    pipeline.run_files(list(captures))
+    if catch.found is None:
+        known = ", ".join(catch.others) + (", …" if len(catch.others) == 20 else "") or "none"
+        raise SessionNotFound(f"no session {session_id} in {', '.join(captures)} (sessions: {known})")
+    if page is not None:
+        HtmlReport.done(page)
+    else:
+        out.write(render(catch.found, fmt, catch.tls))
+    out.flush()
+    return catch.found
