@@ -65,14 +65,18 @@ def build_parser() -> argparse.ArgumentParser:
         "report every HTTP exchange found, on any port.",
     )
     rep.add_argument("captures", nargs="*", metavar="CAPTURE",
-                     help="pcap or pcapng file(s), may be .gz; - reads a capture stream from standard input")
+                     help="pcap or pcapng file(s), may be .gz; - reads a capture stream from standard input; "
+                     "also logs: HTTP dumps, GenieACS debug logs, curl traces, HAR files, message folders")
+    _input_format_option(rep)
     rep.add_argument(
         "--format",
-        choices=("text", "json", "jsonl"),
+        choices=("text", "json", "jsonl", "parquet", "html"),
         default=None,
-        help="output format (default: text; jsonl with --live)",
+        help="output format (default: text; jsonl with --live); parquet writes tables to -o DIR; html one "
+        "self-contained page (overview, sessions, sequence charts, devices)",
     )
-    rep.add_argument("-o", "--output", metavar="FILE", help="write the report to FILE instead of stdout")
+    rep.add_argument("-o", "--output", metavar="FILE",
+                     help="write the report to FILE instead of stdout (parquet: a new or empty folder)")
     rep.add_argument(
         "--max-body",
         type=_size,
@@ -125,6 +129,12 @@ def build_parser() -> argparse.ArgumentParser:
     _tls_options(rep)
     _export_options(rep)
     rep.add_argument(
+        "--cluster",
+        metavar="ADDRESS",
+        help="decode on a Dask cluster: a scheduler address (tcp://host:8786) or local:N for N worker "
+        "processes here; captures are read from paths the workers share (needs dmsniff[cluster])",
+    )
+    rep.add_argument(
         "-q", "--quiet", action="store_true",
         help="no progress display (it is shown only when stderr is a terminal)",
     )
@@ -148,7 +158,9 @@ def build_parser() -> argparse.ArgumentParser:
         help="open captures in the terminal UI (what `dmsniff CAPTURE` does in a terminal)",
         description="Browse the sessions of captures: timeline, decoded messages, credentials, findings.",
     )
-    tui.add_argument("captures", nargs="+", metavar="CAPTURE", help="pcap or pcapng file(s), may be .gz")
+    tui.add_argument("captures", nargs="+", metavar="CAPTURE",
+                     help="pcap or pcapng file(s), may be .gz, or logs (see dmsniff report --help)")
+    _input_format_option(tui)
     live_ui = sub.add_parser(
         "live",
         help="the terminal UI fed by a live capture",
@@ -176,6 +188,8 @@ def build_parser() -> argparse.ArgumentParser:
             help="a password for USER (repeatable)",
         )
 
+    _export_parser(sub)
+
     dec = sub.add_parser(
         "decode",
         help="print one WBXML/XML SyncML message, Package #0 or WAP Push readably",
@@ -198,6 +212,67 @@ def build_parser() -> argparse.ArgumentParser:
     )
     dec.add_argument("--json", action="store_true", help="the decoded record as JSON")
     return parser
+
+
+def _export_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    exp = sub.add_parser(
+        "export",
+        help="one session as a picture: Mermaid, PlantUML, SVG sequence chart, or its HTML page",
+        description="Write one session's message sequence chart: a Mermaid sequenceDiagram or a PlantUML "
+        "sequence (to paste into Markdown and tickets), a standalone SVG, or the session's HTML page.",
+    )
+    exp.add_argument("session", metavar="SESSION-ID",
+                     help="the session's id, as the report shows it (S55, D5, S1-7)")
+    exp.add_argument("captures", nargs="+", metavar="CAPTURE", help="the capture(s) it is in")
+    exp.add_argument("--as", dest="kind", required=True, choices=("mermaid", "plantuml", "svg", "html"),
+                     help="what to write")
+    exp.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
+    exp.add_argument("--secrets", metavar="FILE", action="append", default=[], help="TOML file of passwords")
+    exp.add_argument("--secret", metavar="USER:PASSWORD", action="append", default=[],
+                     help="a password for USER (repeatable)")
+    exp.add_argument("--show-secrets", action="store_true", help="do not mask passwords in the HTML page")
+    _tls_options(exp)
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    import io
+
+    from dmsniff.report.session_export import SessionNotFound, export_session
+
+    for path in args.captures:
+        if path != "-" and not os.path.exists(path):
+            raise CliError(f"cannot read {path}: No such file or directory")
+    secrets = _secrets(args)
+    tls = _tls_spec(args, secrets)
+    text = io.StringIO()  # one session: held until it is known to be there, so no empty file is left
+    try:
+        export_session(args.session, args.captures, args.kind, text, secrets=secrets, tls=tls,
+                       show_secrets=args.show_secrets)
+    except SessionNotFound as exc:
+        raise CliError(str(exc)) from None
+    out = _open_output(args.output)
+    try:
+        out.write(text.getvalue())
+    finally:
+        if out is not sys.stdout:
+            out.close()
+    if args.output and args.output != "-":
+        print(f"dmsniff: wrote {args.session} as {args.kind} to {args.output} "
+              f"({len(text.getvalue()):,} characters)", file=sys.stderr)
+    return EXIT_OK
+
+
+def _input_format_option(p: argparse.ArgumentParser) -> None:
+    from dmsniff.logs import INPUT_FORMATS
+
+    p.add_argument(
+        "--input-format",
+        choices=INPUT_FORMATS,
+        default="auto",
+        help="what the inputs are (default: recognised by content; a directory is a folder of messages): "
+        "capture, http-dump (raw HTTP conversation), genieacs-log (GENIEACS_DEBUG_FILE), curl (-v, --trace, "
+        "--trace-ascii), har, folder",
+    )
 
 
 def _tls_options(p: argparse.ArgumentParser) -> None:
@@ -301,24 +376,47 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
         return EXIT_ALL_FAILED
     problem = _export_problem(args)
+    if problem is None and args.format == "html" and args.http_only:
+        problem = "--http-only builds no sessions, which the HTML report is made of: drop one of them"
+    if problem is None and args.format == "parquet":
+        from dmsniff.report.parquet import output_problem  # -o DIR, and pyarrow installed
+
+        problem = output_problem(args.output)
     if problem is not None:
         print(f"dmsniff: error: {problem}", file=sys.stderr)
         return EXIT_ALL_FAILED
     secrets = _secrets(args)
     tls = _tls_spec(args, secrets, live=args.live)
     args.inputs = _inputs(args)
-    jobs = 1 if args.live else (args.jobs or default_jobs())
+    # The HTML page shows every message's XML, so every body would cross from the workers: measured on
+    # a 540 MB capture, two workers took 150 s where one process took 108 s.  -j still overrides it.
+    jobs = 1 if args.live or (args.format == "html" and not args.jobs) else (args.jobs or default_jobs())
     pool = None
-    if args.inputs and decode_in_workers(args.inputs[0], jobs):
+    logs = _log_inputs(args)
+    if args.cluster is not None:
+        if args.live or "-" in args.captures:
+            raise CliError("--cluster reads capture files the workers share, not --live or standard input")
+        if logs:
+            raise CliError(f"--cluster reads captures, not logs ({logs[0]}): drop --cluster")
+        try:
+            import distributed  # noqa: F401 - checked before any work: a missing extra is one line
+        except ImportError:
+            raise CliError("--cluster needs dask distributed: pip install 'dmsniff[cluster]'") from None
+    elif args.inputs and args.inputs[0] not in logs and decode_in_workers(args.inputs[0], jobs):
         # Fork the decoding workers and start them on the first capture before the
         # imports in _report (decoders, writers, verifier), which take a tenth of a run
         # on a big capture.  The pipeline uses them only if it asks for this very job.
         pool = WorkerPool(jobs)
-        keep_bodies = not args.http_only and bool(args.secrets or args.secret or args.wordlist)
+        keep_bodies = not args.http_only and (bool(args.secrets or args.secret or args.wordlist)
+                                              or args.format == "html")  # the page shows the XML
         pool.start(args.inputs[0], 0, args.max_body, keep_bodies, not args.http_only, tls)
+    from dmsniff.cluster import ClusterError
+
     try:
         return _report(args, jobs, pool, secrets, tls)
     except WorkerError as exc:  # killed from outside (out of memory ...): what was merged is written
+        raise CliError(str(exc)) from None
+    except ClusterError as exc:  # no scheduler at that address ...
         raise CliError(str(exc)) from None
     finally:
         if pool is not None:
@@ -334,9 +432,15 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
 
     verifier = _verifier(args, secrets)
     fmt = args.format or ("jsonl" if args.live else "text")
-    out = _open_output(args.output)
+    out = _open_output(None if fmt == "parquet" else args.output)  # parquet: -o is a folder of tables
     try:
-        writer = JsonLinesReport(out, flush=True) if (fmt == "jsonl" and args.live) else FORMATS[fmt](out)
+        if fmt == "html":  # written at the end; says on stderr how big it came out per session
+            from dmsniff.report.html import HtmlReport
+
+            writer = HtmlReport(out, show_secrets=args.show_secrets)
+        else:
+            writer = JsonLinesReport(out, flush=True) if (fmt == "jsonl" and args.live) else \
+                FORMATS[fmt](args.output if fmt == "parquet" else out)
         # The verifier comes first: session builders and writers see its verdicts on each message.
         addons = [writer] if args.http_only else [verifier, *analysis_addons(), writer]
         export = None
@@ -350,7 +454,8 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
             progress = Progress(_total_size(args.inputs), len(args.inputs))
             addons.append(progress)
         pipeline = Pipeline(addons, max_body=args.max_body, jobs=jobs, decode=not args.http_only, pool=pool,
-                            tls_keys=tls, progress=progress)
+                            tls_keys=tls, progress=progress, cluster=args.cluster,
+                            input_format=args.input_format)
         if args.live:
             return _run_live(pipeline, args)
         settle_heap()
@@ -366,6 +471,8 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
             f"{seconds:.1f} s{rate}; {found} password(s) found",
             file=sys.stderr,
         )
+    if getattr(writer, "failed", None):  # parquet: a write failed (disk full ...), already said on stderr
+        return EXIT_ALL_FAILED
     failed = 0
     for source, res in zip(args.inputs, results, strict=True):
         path = source if isinstance(source, str) else " + ".join(source)
@@ -381,6 +488,10 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
         return EXIT_SOME_FAILED
     if export is not None:
         _write_export(export, args)
+    if fmt == "html":
+        from dmsniff.report.html import print_summary
+
+        print_summary(writer, args.output)  # type: ignore[arg-type]
     if args.fail_on_invalid and verifier.counts.get("invalid"):
         n = verifier.counts["invalid"]
         print(f"dmsniff: {n} invalid credential(s) (--fail-on-invalid)", file=sys.stderr)
@@ -405,8 +516,8 @@ def _inputs(args: argparse.Namespace) -> list[Input]:
     from dmsniff.capture import looks_rotated
 
     captures: list[str] = list(args.captures)
-    if len(captures) < 2 or args.merge is False:
-        return list(captures)
+    if len(captures) < 2 or args.merge is False or (args.merge is None and _log_inputs(args)):
+        return list(captures)  # logs are never pieces of a rotated capture
     if args.merge is None:
         if not looks_rotated(captures):
             return list(captures)
@@ -415,6 +526,15 @@ def _inputs(args: argparse.Namespace) -> list[Input]:
     if "-" in captures:
         raise CliError("--merge reads files, not standard input")
     return [tuple(captures)]
+
+
+def _log_inputs(args: argparse.Namespace) -> list[str]:
+    """The inputs that are logs or message folders (dmsniff.logs), not captures."""
+    from dmsniff.logs import log_format
+
+    if getattr(args, "live", False):
+        return []
+    return [p for p in args.captures if log_format(p, args.input_format) is not None]
 
 
 def cmd_decode(args: argparse.Namespace) -> int:
@@ -503,6 +623,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
             if not os.path.exists(path):
                 raise CliError(f"cannot read {path}: No such file or directory")
         app = DmsniffApp(args.captures, secrets=secrets, tls=tls)
+        app.loader.input_format = args.input_format  # logs read as captures (dmsniff.logs)
     settle_heap()  # the TUI keeps every record of its captures: full collections grow with them
     try:
         app.run()
@@ -603,7 +724,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     # ``dmsniff CAPTURE`` opens the UI in a terminal, and is ``dmsniff report CAPTURE`` in a
     # pipe or a script, so scripts written before the UI keep working.
-    if argv and not argv[0].startswith("-") and argv[0] not in ("report", "decode", "tui", "live"):
+    if argv and not argv[0].startswith("-") and argv[0] not in ("report", "decode", "tui", "live", "export"):
         argv.insert(0, "tui" if sys.stdin.isatty() and sys.stdout.isatty() else "report")
     args = parser.parse_args(argv)
     if args.command is None:
@@ -612,6 +733,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         if args.command == "decode":
             return cmd_decode(args)
+        if args.command == "export":
+            return cmd_export(args)
         if args.command in ("tui", "live"):
             return cmd_tui(args)
         return cmd_report(args)

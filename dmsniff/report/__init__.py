@@ -1,14 +1,16 @@
-"""Report writers: text for people, JSON and JSON Lines for scripts.
+"""Report writers: text for people, JSON and JSON Lines for scripts, Parquet tables for SQL.
 
-All three are pipeline addons that write as results arrive, so a report over a
+All are pipeline addons that write as results arrive, so a report over a
 multi-gigabyte capture never holds more than the open connections in memory.  The
 record shapes are defined once, in :mod:`dmsniff.report.records`, and documented in
 ``docs/report.schema.json``.
 """
 
 from dmsniff.report.json import JsonLinesReport, JsonReport
+from dmsniff.report.parquet import ParquetReport
 from dmsniff.report.text import TextReport
 
-FORMATS = {"text": TextReport, "json": JsonReport, "jsonl": JsonLinesReport}
+# "parquet" writes to a folder (ParquetReport(DIR)), the others to a text stream.
+FORMATS = {"text": TextReport, "json": JsonReport, "jsonl": JsonLinesReport, "parquet": ParquetReport}
 
-__all__ = ["FORMATS", "JsonLinesReport", "JsonReport", "TextReport"]
+__all__ = ["FORMATS", "JsonLinesReport", "JsonReport", "ParquetReport", "TextReport"]
