@@ -211,7 +211,9 @@ def meta(*kids: E | None) -> E:
     return e("Meta", *kids)
 
 
-def client_hdr(sid: str, msg_id: int, url: str, cred: E | None = None, first: bool = False) -> E:
+def client_hdr(
+    sid: str, msg_id: int, url: str, cred: E | None = None, first: bool = False, device: str = DEVICE_ID
+) -> E:
     return e(
         "SyncHdr",
         e("VerDTD", "1.2"),
@@ -219,22 +221,32 @@ def client_hdr(sid: str, msg_id: int, url: str, cred: E | None = None, first: bo
         e("SessionID", sid),
         e("MsgID", msg_id),
         e("Target", e("LocURI", url)),
-        e("Source", e("LocURI", DEVICE_ID), e("LocName", USER)),
+        e("Source", e("LocURI", device), e("LocName", USER)),
         cred,
         meta(e("MaxMsgSize", 2048), e("MaxObjSize", 4096)) if first else None,
     )
 
 
-def server_hdr(sid: str, msg_id: int, url: str, resp_uri: str | None = None) -> E:
+def server_hdr(
+    sid: str,
+    msg_id: int,
+    url: str,
+    resp_uri: str | None = None,
+    device: str = DEVICE_ID,
+    cred: E | None = None,
+    hdr_meta: E | None = None,
+) -> E:
     return e(
         "SyncHdr",
         e("VerDTD", "1.2"),
         e("VerProto", "DM/1.2"),
         e("SessionID", sid),
         e("MsgID", msg_id),
-        e("Target", e("LocURI", DEVICE_ID)),
+        e("Target", e("LocURI", device)),
         e("Source", e("LocURI", url), e("LocName", SERVER_ID)),
         e("RespURI", resp_uri) if resp_uri else None,
+        cred,
+        hdr_meta,
     )
 
 

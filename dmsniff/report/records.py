@@ -27,17 +27,17 @@ from decoders.tls import (
     ClientHello,
     ServerHello,
     TlsInfo,
+    TlsSummary,
     suite_name,
     version_name,
 )
-from dmsniff.model import HttpMessage, TlsFacts, Transaction
+from dmsniff.model import Finding, HttpMessage, TlsFacts, Transaction
 from dmsniff.net.tls_keys import explain
 from dmsniff.sessions.labels import conversation, message_label
 from dmsniff.sessions.model import (
     CommandSummary,
     ConnectionRequest,
     Device,
-    Finding,
     Session,
     SessionMessage,
 )
@@ -93,6 +93,28 @@ def transaction_record(tx: Transaction) -> dict[str, Any]:
 
 
 # ---------------------------------------------------------------- TLS
+
+
+def tls_traits(info: TlsInfo | None, summary: TlsSummary | None, *, alpn: bool = False) -> list[str]:
+    """What is worth a word about a TLS connection: SNI, ALPN, resumption, retries, key updates ..."""
+    out = []
+    if info is not None and info.sni:
+        out.append(f"SNI {info.sni}")
+    if alpn and info is not None and info.alpn:
+        out.append(f"ALPN {info.alpn}")
+    if info is not None and info.resumed:
+        out.append(f"resumed ({info.resumed})")
+    if summary is not None:
+        if summary.hello_retry:
+            out.append("HelloRetryRequest")
+        if summary.renegotiations:
+            out.append(f"renegotiated ×{summary.renegotiations}")
+        if any(summary.key_updates):
+            out.append(f"{sum(summary.key_updates)} KeyUpdate")
+        fatal = [a.name for a in summary.alerts if a.fatal]
+        if fatal:
+            out.append(f"fatal alert {', '.join(fatal)}")
+    return out
 
 
 def tls_brief(info: TlsInfo) -> dict[str, Any]:
@@ -226,6 +248,7 @@ def _converter(cls: type) -> Callable[[Any], dict[str, Any]]:
     call per scalar field cost more than the JSON encoding itself.
     """
     names = tuple(f.name for f in fields(cls))
+    getter: Callable[[Any], tuple[Any, ...]]
     if len(names) > 1:
         getter = attrgetter(*names)
     else:  # attrgetter of one name returns the value, not a 1-tuple
@@ -281,7 +304,7 @@ def command_record(c: CommandSummary) -> dict[str, Any]:
 
 def _syncml_fields(rec: SyncMLMessage) -> dict[str, Any]:
     h = rec.header
-    header = {
+    header: dict[str, Any] = {
         "ver_dtd": h.ver_dtd, "ver_proto": h.ver_proto, "source": h.source, "source_name": h.source_name,
         "target": h.target, "target_name": h.target_name, "resp_uri": h.resp_uri,
     }
@@ -406,7 +429,7 @@ def finding_record(f: Finding) -> dict[str, Any]:
 
 
 def session_record(s: Session) -> dict[str, Any]:
-    return {
+    rec = {
         "id": s.id, "protocol": s.protocol, "capture": s.capture, "device": s.device,
         "device_id": s.device_id, "client": s.client, "server": s.server, "start": s.start, "end": s.end,
         "end_reason": s.end_reason, "version": s.version, "events": s.events, "connections": s.connections,
@@ -418,6 +441,9 @@ def session_record(s: Session) -> dict[str, Any]:
         "auth": auth_summary(session_auth(s)),
         "large_objects": [plain(o) for o in s.large_objects],
     }
+    if s.dm is not None:  # OMA DM: Windows MDM facts (login, scopes and CSPs, SessionID form), Generic Alerts
+        rec["dm"] = plain(s.dm)
+    return rec
 
 
 def device_record(d: Device) -> dict[str, Any]:
@@ -428,4 +454,5 @@ def device_record(d: Device) -> dict[str, Any]:
         "connection_requests": d.connection_requests,
         "parameters": d.parameters,
         "stun": d.stun,
+        "nat_path": d.nat_path,
     }

@@ -8,12 +8,12 @@ import time
 from typing import IO, TextIO
 
 from dmsniff.capture import CaptureError, CaptureInfo, link_type_name
-from dmsniff.model import ConnectionEnd, HttpMessage, TlsFacts, Transaction
+from dmsniff.model import ConnectionEnd, Finding, HttpMessage, TlsFacts, Transaction
 from dmsniff.net.tls_keys import explain
 from dmsniff.pipeline import Addon, CaptureSummary
-from dmsniff.report.records import session_auth
-from dmsniff.sessions.labels import conversation
-from dmsniff.sessions.model import Device, Finding, Session
+from dmsniff.report.records import session_auth, tls_traits
+from dmsniff.sessions.labels import conversation, dm_facts
+from dmsniff.sessions.model import NAT_STEPS, Device, NatPath, Session
 from dmsniff.verify.model import AuthResult, badge
 
 MAX_AUTH_LINES = 200  # failed credentials listed one by one per capture; the rest are counted
@@ -50,6 +50,33 @@ def finding_line(f: Finding) -> str:
     return f"! {f.severity:<7} {f.code}: {f.message}{_frames(f.frames)}"
 
 
+_NAT_LABELS = {"stun-request": "STUN request", "stun-response": "mapped", "reported": "reported",
+               "udp-connection-request": "UDP connection request", "session": "session"}
+
+
+def nat_path_line(p: NatPath) -> str:
+    """``127.0.0.1:58774: STUN request (frame 76) → mapped 127.0.0.1:58774 (frame 77) → reported ? → …``:
+    each step of TR-069 Annex G with its frames, ``?`` where the capture does not show it."""
+    steps = {st.kind: st for st in p.steps}
+    out = []
+    for kind in NAT_STEPS:
+        st = steps.get(kind)
+        label = _NAT_LABELS[kind]
+        if st is None:
+            out.append(f"{label} ?")
+            continue
+        if kind == "session":
+            label = f"session {st.ref}"
+        elif kind == "reported" and st.ref:
+            label += f" in {st.ref}"
+        if kind == "udp-connection-request" and st.note and " copies" in st.note:
+            label += f" ×{st.note.split(' copies', 1)[0]}"
+        if st.address and (kind == "stun-response" or st.address != p.address):
+            label += f" {st.address}"
+        out.append(label + _frames(st.frames))
+    return f"{p.address}: {' → '.join(out)}" + ("" if p.complete else f"  [missing: {', '.join(p.missing)}]")
+
+
 def auth_line(r: AuthResult) -> str:
     who = f"{r.identity!r}" if r.identity is not None else "(no identity)"
     alg = f" {r.algorithm}" if r.algorithm else ""
@@ -76,6 +103,7 @@ def session_text(s: Session, base: float) -> str:
     if s.server_name:
         head += f"  server {s.server_name}"
     lines = [head]
+    lines.extend(f"    {line}" for line in dm_facts(s))
     for obj in s.large_objects:
         declared = f" of {obj.declared_size}" if obj.declared_size is not None else ""
         state = "" if obj.complete else ", incomplete"
@@ -99,20 +127,7 @@ def tls_line(t: TlsFacts) -> str:
     what = "TLS (no ServerHello seen)"
     if info.version is not None:
         what = f"{info.version_name} {info.suite_name}"
-    extra = []
-    if info.sni:
-        extra.append(f"SNI {info.sni}")
-    if info.resumed:
-        extra.append(f"resumed ({info.resumed})")
-    if s.hello_retry:
-        extra.append("HelloRetryRequest")
-    if s.renegotiations:
-        extra.append(f"renegotiated ×{s.renegotiations}")
-    if any(s.key_updates):
-        extra.append(f"{sum(s.key_updates)} KeyUpdate")
-    fatal = [a.name for a in s.alerts if a.fatal]
-    if fatal:
-        extra.append(f"fatal alert {', '.join(fatal)}")
+    extra = tls_traits(info, s)
     if s.decrypted:
         state = f"decrypted ({info.key_source})" if info.key_source else "decrypted"
     elif s.reason is not None and s.reason.code == "no-application-data":
@@ -238,11 +253,20 @@ class TextReport(Addon):
         if summary.counters.get("tls_connections"):
             tls = (f" ({summary.counters['tls_connections']} TLS, "
                    f"{summary.counters['tls_connections_decrypted']} decrypted)")
-        self.out.write(
-            f"-- {info.packets} packets ({links}){span}\n"
-            f"-- {summary.tcp_connections} TCP connections{tls}, {summary.http_connections} with HTTP, "
-            f"{summary.http_transactions} HTTP transactions, {summary.udp_datagrams} UDP datagrams\n"
-        )
+        if info.frame_unit != "packet":  # a log read as a capture (dmsniff.logs): its own units, no TCP
+            from dmsniff.logs.run import describe
+
+            conns = summary.http_connections
+            self.out.write(f"-- {describe(info)}{span}\n-- {conns} connection{'s' if conns != 1 else ''}, "
+                           f"{summary.http_transactions} HTTP transactions, "
+                           f"{summary.udp_datagrams} UDP messages\n")
+            self.out.writelines(f"-- note: {note}\n" for note in info.notes)
+        else:
+            self.out.write(
+                f"-- {info.packets} packets ({links}){span}\n"
+                f"-- {summary.tcp_connections} TCP connections{tls}, {summary.http_connections} with HTTP, "
+                f"{summary.http_transactions} HTTP transactions, {summary.udp_datagrams} UDP datagrams\n"
+            )
         if info.parts:
             pieces = ", ".join(f"{first}–{first + n - 1} {path}" if n else f"(none) {path}"
                                for path, first, n in info.parts)
@@ -282,8 +306,12 @@ class TextReport(Addon):
                 changes = sum(1 for p in d.parameters if p.source == "SetParameterValues")
                 url = f"  CR URL {d.connection_request_url}" if d.connection_request_url else ""
                 stun = f"  {len(d.stun)} STUN binding(s)" if d.stun else ""
+                nat = ""
+                if d.nat_path:  # the latest; the JSON record has them all
+                    more = f" (+{len(d.nat_path) - 1} more)" if len(d.nat_path) > 1 else ""
+                    nat = f"  NAT path{more} {nat_path_line(d.nat_path[-1])}"
                 self.out.write(f"{d.id}  at {where}  sessions {', '.join(d.sessions)}  "
-                               f"{len(d.parameters)} parameter values ({changes} set){url}{stun}\n")
+                               f"{len(d.parameters)} parameter values ({changes} set){url}{stun}{nat}\n")
             self.out.write("\n")
         if self.findings:
             self.out.write("== findings outside sessions\n")

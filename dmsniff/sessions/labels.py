@@ -89,3 +89,43 @@ def conversation(session: Session) -> str:
             label = f"{m.status} challenge"
         parts.append(label)
     return " → ".join(parts)
+
+
+_SID_FORMS = {
+    "decimal": "decimal form",
+    "hex": "2-byte (hex) form",
+    "other": "neither decimal nor 2-byte form",
+}
+
+
+def dm_facts(session: Session) -> list[str]:
+    """What an OMA DM session says besides its messages, one report line each: the Windows MDM client
+    (what shows it is one, the LoginStatus, the SessionID's form), the ./User and ./Device targets by
+    CSP, and each Generic Alert's type::
+
+        Windows MDM client (Alert 1224 com.microsoft/MDM/LoginStatus in frame 5), login 'others' …
+        ./User: EnterpriseModernAppManagement (Add, Replace)
+        ./Device: Policy (Replace×2); DevInfo (Replace)
+        generic alert com.microsoft:mdm.unenrollment.userrequest 'user' (frame 9)
+    """
+    f = session.dm
+    if f is None:
+        return []
+    out: list[str] = []
+    if f.windows is not None:
+        head = [f"Windows MDM client ({f.windows})"]
+        if f.login_state is not None:
+            head.append(f"login {f.login_state!r} (frame {f.login_frame})")
+        if f.session_id_form is not None:
+            head.append(f"SessionID in {_SID_FORMS.get(f.session_id_form, f.session_id_form)}")
+        out.append(", ".join(head))
+        scopes: dict[str, list[str]] = {}
+        for t in f.scopes:
+            used = ", ".join(f"{name}×{n}" if n > 1 else name for name, n in t.commands.items())
+            scopes.setdefault(t.scope, []).append(f"{t.csp or '(root)'} ({used})")
+        out.extend(f"./{scope.capitalize()}: {'; '.join(scopes[scope])}" for scope in ("user", "device")
+                   if scope in scopes)
+    for g in f.generic_alerts:
+        data = f" {g.data!r}" if g.data else ""
+        out.append(f"generic alert {g.type or '(no type)'}{data} (frame {g.frame})")
+    return out

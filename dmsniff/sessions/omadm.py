@@ -20,11 +20,21 @@ Pkg#1 that does not match its notification and the Windows MDM restrictions beco
 Items sent in chunks (MoreData) are put back together.  Per device, the management
 tree values the device reported (Results, DevInfo) and the changes it accepted
 (Add/Replace/Delete answered 2xx) are kept in time order, on disk.
+
+A notification is linked to the first session of the notified device (by address, else by
+the session id alone, as behind a NAT) carrying its session id, whatever the Alert code;
+every message of the session must then carry that SessionID.  When the verifier (which runs
+first) found the notification valid only with the resync nonce 0x00000000, the session is
+followed through the four steps of DM Notification §6.2.  Rules about the Windows MDM client
+(what it answers, what it ignores or does not support) are checked only in sessions that show
+a Windows client (LoginStatus or another com.microsoft alert, ./User, ./Device or
+./Vendor/MSFT LocURIs); such sessions get :class:`~dmsniff.sessions.model.DmFacts` (login
+state, scope and CSP of the LocURIs, SessionID form), as do sessions with Generic Alerts.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
@@ -37,9 +47,12 @@ from dmsniff.sessions.history import ParameterLog
 from dmsniff.sessions.model import (
     CommandSummary,
     Device,
+    DmFacts,
+    GenericAlert,
     LargeObject,
     Session,
     SessionMessage,
+    TargetScope,
 )
 
 SESSION_IDLE = 60.0  # capture seconds without a message before an open session is timed out
@@ -48,8 +61,11 @@ MAX_OBJECT = 1 << 20  # bytes of a reassembled large object kept for the report
 _DATA_SHOWN = 60  # characters of item data kept in a command summary
 
 _PROTOCOL = "OMA-TS-DM_Protocol-V1_2"
+_AUTH = f"OMA DM Protocol §2.4.1 Authentication Challenge ({_PROTOCOL} §9.1)"
+_NOTIFICATION = "OMA-TS-DM_Notification-V1_2"
 _MS_MDM = "[MS-MDM]"
 _WINDOWS = "Microsoft, OMA DM protocol support (Windows MDM)"
+_WINDOWS_ONLY = "checked in sessions of a Windows MDM client"
 
 # code -> (severity, reference).  One row per rule dmsniff checks in OMA DM traffic.  Sections
 # are those of DM Protocol 1.2; where OMA says nothing and the rule is Microsoft's, it says so.
@@ -74,8 +90,9 @@ RULES: dict[str, tuple[str, str]] = {
     ),
     "omadm.challenge-not-followed": (
         "error",
-        f"{_PROTOCOL} §9 and §9.1: after a challenge the client reverts to Package #1 and resends Alert and "
-        "DevInfo with credentials, under the same SessionID, to the RespURI if given",
+        f"{_PROTOCOL} §9 and §9.1: after a challenge the client 'MUST revert to pkg 1 and MUST resend the "
+        "Alert and DevInfo along with the credentials requested'; the next message 'MUST contain a Status "
+        "for the SyncHdr, MUST have the same SessionID' (and goes to the RespURI if given)",
     ),
     "omadm.resp-uri-ignored": (
         "warning",
@@ -138,6 +155,58 @@ RULES: dict[str, tuple[str, str]] = {
         f"{_WINDOWS}: nested Atomic is not allowed (inner 500, outer 507); OMA DM 1.2 is silent",
     ),
     "omadm.get-in-atomic": ("warning", f"{_WINDOWS}: Get inside Atomic fails with 500; OMA DM 1.2 is silent"),
+    "omadm.pkg1-not-alert-1200": (
+        "warning",
+        f"{_PROTOCOL} §8.3 and {_NOTIFICATION} §6.1: a notification starts a server-alerted session, whose "
+        "Package #1 carries Alert 1200 (SERVER-INITIATED MGMT); 1201 is a client-initiated session",
+    ),
+    "omadm.session-id-changed": (
+        "error",
+        f"{_NOTIFICATION} §6.1: the package flow 'is one OMA Device Management session. This means that all "
+        "messages have the same OMA DM Session ID'",
+    ),
+    "omadm.credentials-not-resent": (
+        "error",
+        f"{_AUTH}: 'If a request includes security credentials and the response code to the request is 200, "
+        "the same credentials MUST be sent within the next request'; after a Chal, an md5 digest made "
+        "with its next nonce",
+    ),
+    "omadm.auth-loop": (
+        "warning",
+        f"{_AUTH}: a 401 with 'the same challenge as the prior response' after an authentication attempt "
+        "refuses those credentials; 'the entity that was given in the response' SHOULD be presented",
+    ),
+    "omadm.resync-step-missing": (
+        "warning",
+        f"{_NOTIFICATION} §6.2 (nonce resynchronisation): after a notification valid only with the nonce "
+        "0x00000000, Pkg#1 credentials use that nonce, Pkg#2 is a success Status with a Chal (new client "
+        "nonce), Pkg#3 a success Status with a Chal (new server nonce), Pkg#4 a success Status",
+    ),
+    "omadm.cmdid-missing-not-400": (
+        "warning",
+        f"{_WINDOWS}: 'If no CmdID is provided in the DM command, the client returns blank in the status "
+        f"element and the status code 400' ({_WINDOWS_ONLY})",
+    ),
+    "omadm.nested-atomic-codes": (
+        "warning",
+        f"{_WINDOWS}: for nested Atomic elements the nested Atomic returns 500 and the parent Atomic 507 "
+        f"({_WINDOWS_ONLY})",
+    ),
+    "omadm.atomic-add-then-replace": (
+        "warning",
+        f"{_WINDOWS}: 'Performing an Add command followed by Replace on the same node within an Atomic "
+        f"element isn't supported' ({_WINDOWS_ONLY})",
+    ),
+    "omadm.synchdr-meta-ignored": (
+        "info",
+        f"{_WINDOWS}: 'Meta XML tag in SyncHdr is ignored by the device' ({_WINDOWS_ONLY})",
+    ),
+    "omadm.user-config-without-login": (
+        "warning",
+        f"{_WINDOWS}, user targeted vs. device targeted configuration: with LoginStatus (Alert 1224) "
+        "'others' or 'none' 'the server can only apply device wide configuration'; ./user/... is the "
+        "enrolled user's",
+    ),
     "omadm.session-not-completed": (
         "info",
         f"{_PROTOCOL} §8.6: a session ends with a server message that holds no commands needing a response",
@@ -154,6 +223,17 @@ _END_TEXT = {
 _ANSWERS = ("Status", "Results")  # commands that answer others and need no Status themselves
 _TREE_CHANGES = ("Add", "Replace", "Delete", "Copy")
 _DEVINFO = ("DevId", "Man", "Mod", "DmV", "Lang")
+_SUCCESS = (200, 212)  # a SyncHdr Status that accepts the credentials
+# Windows MDM: commands that configure (a Get only reads), the LoginStatus alert's Meta Type, and the
+# LocURIs only a Windows client's tree has (the ./User and ./Device scopes, Microsoft's CSPs).
+_CONFIGURES = ("Add", "Replace", "Delete", "Exec", "Copy")
+_LOGIN_STATUS = "com.microsoft/mdm/loginstatus"
+_WINDOWS_URIS = ("./user/", "./device/", "./vendor/msft/", "./devdetail/ext/microsoft/")
+_SCOPE_URIS = 5  # LocURIs (and frames) kept per scope and CSP
+# The verifier's notes (dmsniff.verify.verifier) this module reads: a Pkg#0 digest valid only with a
+# resync nonce, and a credential computed with the stored nonce where the resync nonce was due.
+_RESYNC_NOTE = "valid only with the resync nonce "
+_NOT_RESYNC_NOTE = "not the resync nonce"
 
 
 def _host(endpoint: str) -> str:
@@ -176,6 +256,54 @@ def _code(text: str | None) -> int | None:
     return int(text) if text.isdigit() and len(text) < 6 else None
 
 
+def _scope(uri: str) -> tuple[str, str | None]:
+    """Windows MDM: ("user" | "device", CSP) of a LocURI.  ./User/... is the enrolled user's,
+    ./Device/... or no prefix the device's; the CSP is <CSP> of ./Vendor/MSFT/<CSP>/..., else the
+    first node (DevInfo, DevDetail, ...)."""
+    path = uri.strip()
+    scope = "device"
+    low = path.lower()
+    for prefix, name in (("./user", "user"), ("./device", "device")):
+        if low == prefix or low.startswith(prefix + "/"):
+            scope, path = name, path[len(prefix) :]
+            break
+    parts = [p for p in path.split("/") if p not in ("", ".")]
+    if len(parts) >= 3 and parts[0].lower() == "vendor" and parts[1].lower() == "msft":
+        return scope, parts[2]
+    return scope, parts[0] if parts else None
+
+
+def _session_id_form(sid: str | None) -> str | None:
+    """Windows: the SessionID is a decimal integer unless the server asked for DM session sync 2.0
+    (DMClient SyncApplicationVersion), which makes it 2 bytes, sent as hex.  Digits alone read as
+    decimal (the default form); a value with hex letters and at most 4 digits as the 2-byte form."""
+    t = (sid or "").strip()
+    if not t:
+        return None
+    if t.isascii() and t.isdigit():
+        return "decimal"
+    if len(t) <= 4 and all(c in "0123456789abcdefABCDEF" for c in t):
+        return "hex"
+    return "other"
+
+
+def _credentials(rec: syncml.SyncMLMessage, http: HttpMessage) -> tuple[str, str] | None:
+    """(type, data) of a message's credentials: its SyncHdr Cred, else its x-syncml-hmac header."""
+    cred = rec.header.cred
+    if cred is not None:
+        return (cred.type or "syncml:auth-basic", cred.data.strip())
+    hmac = http.header("x-syncml-hmac")
+    return ("syncml:auth-MAC", hmac) if hmac else None
+
+
+def _header_status(rec: syncml.SyncMLMessage) -> syncml.Command | None:
+    return next((c for c in rec.commands if c.name == "Status" and c.is_header_status), None)
+
+
+def _with_nonce(status: syncml.Command | None) -> bool:
+    return status is not None and status.chal is not None and bool((status.chal.next_nonce or "").strip())
+
+
 def _uri_path(uri: str) -> str:
     """The path and query of a URL or request-URI, for comparing RespURI with the next request."""
     try:
@@ -195,6 +323,9 @@ class _Sent:
     tree: dict[str, list[tuple[str, str, str | None]]]  # cmd_id -> (name, uri, value) changes awaiting 2xx
     status_only: bool
     checked: bool = False
+    cred: tuple[str, str] | None = None  # (type, Cred data or "") of the credentials it carried
+    no_cmd_id: list[str] = field(default_factory=list)  # names of its commands without CmdID
+    nested: dict[str, bool] = field(default_factory=dict)  # Atomic CmdID -> inside another Atomic
 
 
 @dataclass(slots=True)
@@ -220,6 +351,34 @@ class _Live:
     chunks: dict[tuple[str, str], _Chunks] = field(default_factory=dict)
     ended: bool = False
     tls_hosts: dict[str, str | None] = field(default_factory=dict)  # TLS connection -> host posted to
+    aliases: list[tuple[str, str, str]] = field(default_factory=list)  # keys of a SessionID changed mid-way
+    session_id: str | None = None  # the SessionID every message must carry (the notification's)
+    sid_reported: set[str] = field(default_factory=set)  # wrong SessionIDs already reported
+    notification: SessionMessage | None = None  # the Package #0 it answers
+    # Authentication: per side that sent credentials and got 200 for them, what its next message must
+    # carry again: (frame of the credentials, type, data, frame of the 200, the Chal's nonce or None).
+    resend: dict[str, tuple[int, str, str, int, str | None]] = field(default_factory=dict)
+    last_chal: dict[str, tuple[tuple[str | None, str | None, str | None], int]] = field(default_factory=dict)
+    resync: _Resync | None = None
+    # Windows MDM: the first sign the client is one, findings that wait for it, what the session says
+    windows: str | None = None
+    windows_pending: list[tuple[str, str, list[int]]] = field(default_factory=list)
+    header_meta: list[int] = field(default_factory=list)  # frames of server SyncHdrs with Meta
+    login: tuple[str, int] | None = None  # Alert 1224 LoginStatus data and its frame
+    scopes: dict[tuple[str, str | None], TargetScope] = field(default_factory=dict)
+    generic_alerts: list[GenericAlert] = field(default_factory=list)
+
+
+@dataclass(slots=True)
+class _Resync:
+    """DM Notification §6.2: a session answering a notification valid only with the nonce 0x00000000."""
+
+    notification: int  # its frame
+    nonce: str  # the resync nonce that verified it, as the verifier names it
+    step: int = 2  # the package whose success is awaited next: 2 (server), 3 (client), 4 (server), 5 done
+    pkg1_checked: bool = False
+    renewed: bool = False  # a 401 Chal already handed the client a new nonce
+    last: int = 0  # frame of the last step met
 
 
 @dataclass(slots=True)
@@ -278,6 +437,8 @@ class DmSessions(SessionBuilder):
             assert s_msg is not None
             key = (s_msg.header.session_id or "", s_msg.header.target or "", _host(tx.server))
         live = self.live.get(key)
+        if (live is None or live.ended) and c_msg is not None:
+            live = self._continued(key, c_msg) or live
         if live is None or live.ended:
             live = self._new_session(tx, key, c_msg)
         if tx.connection not in live.session.connections:
@@ -385,8 +546,37 @@ class DmSessions(SessionBuilder):
                     f"the client started over with SessionID {key[0]!r}",
                     [challenge.frame, first.frame],
                 )
+                # The retry is still the message after the failure: its Status for the SyncHdr, its
+                # RespURI and a repeated challenge are checked as in the session it left.
+                live.challenged, live.resp_uri = challenge, previous.resp_uri
+                live.last_chal = dict(previous.last_chal)
+                live.asked_type = dict(previous.asked_type)
             self._end(previous, "auth-failed")
         return live
+
+    def _continued(self, key: tuple[str, str, str], rec: syncml.SyncMLMessage) -> _Live | None:
+        """The open session this client message continues under another SessionID, if any.
+
+        A message that is no Package #1 (no Alert 1200/1201) whose MsgID follows the last one the
+        device sent the same server, after the server's answer, goes on with that session: a
+        SessionID that changes mid-way is a finding of the session, not the start of another.
+        """
+        if any(c.name == "Alert" and c.code in (1200, 1201) for c in rec.commands):
+            return None
+        n = _code(rec.header.msg_id)
+        if n is None:
+            return None
+        for live in self.live.values():
+            if (
+                not live.ended
+                and live.key[1:] == key[1:]
+                and live.msg_ids.get("to_server") == n - 1
+                and "to_client" in live.last
+            ):
+                self.live[key] = live
+                live.aliases.append(key)
+                return live
+        return None
 
     def _client_message(
         self, live: _Live, tx: Transaction, req: HttpMessage, rec: syncml.SyncMLMessage | None
@@ -485,9 +675,17 @@ class DmSessions(SessionBuilder):
                 self._flag(s, "omadm.decode-error", f"frame {msg.frame}: {p[7:]}", [msg.frame])
                 break
         self._check_msg_id(live, msg, direction)
+        self._check_session_id(live, msg, direction)
         msg.package = self._package(live, rec, direction)
+        cred = _credentials(rec, http)
+        self._check_resend(live, msg, direction, cred)
+        if direction == "to_client" and hdr.meta is not None:
+            live.header_meta.append(msg.frame)
         sent = self._summarise(live, msg, rec, direction)
+        sent.cred = cred
         self._answer(live, msg, rec, direction)
+        if live.resync is not None:
+            self._resync_step(live, live.resync, msg, rec, direction)
         if hdr.msg_id is not None:
             live.sent[(direction, hdr.msg_id)] = sent
         live.last[direction] = sent
@@ -521,12 +719,18 @@ class DmSessions(SessionBuilder):
         by_id: dict[str, CommandSummary] = {}
         tree: dict[str, list[tuple[str, str, str | None]]] = {}
         status_only = True
-        atomic_depths: list[int] = []
+        atomics: list[tuple[int, str | None]] = []  # the Atomics the walk is inside: (depth, CmdID)
+        added: dict[str, str | None] = {}  # LocURI -> CmdID of its Add in the outermost Atomic
+        no_cmd_id: list[str] = []
+        nested: dict[str, bool] = {}
+        user_config: list[str] = []
         for cmd, depth in _walk(rec.commands):
             summary = CommandSummary(name=cmd.name, cmd_id=cmd.cmd_id, depth=depth)
             msg.commands.append(summary)
-            while atomic_depths and atomic_depths[-1] >= depth:
-                atomic_depths.pop()
+            while atomics and atomics[-1][0] >= depth:
+                atomics.pop()
+            if not atomics:
+                added.clear()
             if cmd.name in ("Status", "Results"):
                 summary.msg_ref, summary.cmd_ref, summary.cmd = cmd.msg_ref, cmd.cmd_ref, cmd.cmd
                 if cmd.name == "Status":
@@ -540,29 +744,55 @@ class DmSessions(SessionBuilder):
                 if cmd.name == "Alert":
                     summary.code, summary.meaning = cmd.code, cmd.meaning
                 if cmd.cmd_id is None:
+                    no_cmd_id.append(cmd.name)
                     self._flag(
                         s, "omadm.cmdid-missing", f"{cmd.name} in frame {msg.frame} has no CmdID", [msg.frame]
                     )
                 elif not cmd.no_resp:
                     needs[cmd.cmd_id] = cmd.name
+                self._windows_facts(live, msg, cmd, direction)
+                if direction == "to_client" and cmd.name in _CONFIGURES:
+                    user_config.extend(
+                        f"{cmd.name} {cmd.cmd_id or '(no CmdID)'} {t}"
+                        for t in summary.targets
+                        if _scope(t)[0] == "user"
+                    )
             if cmd.cmd_id is not None:
                 by_id.setdefault(cmd.cmd_id, summary)
             if cmd.name == "Atomic":
-                if atomic_depths:
+                if atomics:
                     self._flag(
                         s,
                         "omadm.nested-atomic",
                         f"Atomic {cmd.cmd_id} in frame {msg.frame} is inside another Atomic",
                         [msg.frame],
                     )
-                atomic_depths.append(depth)
-            elif cmd.name == "Get" and atomic_depths:
+                    # Windows answers a nested Atomic 500 and the one holding it all 507.
+                    if cmd.cmd_id is not None:
+                        nested[cmd.cmd_id] = True
+                    outer = atomics[0][1]
+                    if outer is not None and outer not in nested:
+                        nested[outer] = False
+                atomics.append((depth, cmd.cmd_id))
+            elif cmd.name == "Get" and atomics:
                 self._flag(
                     s,
                     "omadm.get-in-atomic",
                     f"Get {cmd.cmd_id} in frame {msg.frame} is inside an Atomic",
                     [msg.frame],
                 )
+            elif atomics and cmd.name in ("Add", "Replace") and direction == "to_client":
+                for t in summary.targets:
+                    if cmd.name == "Add":
+                        added.setdefault(t, cmd.cmd_id)
+                    elif t in added:
+                        self._win_flag(
+                            live,
+                            "omadm.atomic-add-then-replace",
+                            f"Atomic {atomics[0][1]} in frame {msg.frame} adds {t} (Add {added[t]}) and then "
+                            f"replaces it (Replace {cmd.cmd_id})",
+                            [msg.frame],
+                        )
             for item in cmd.items:
                 for uri in (item.target, item.source):
                     if uri is not None and uri.startswith("/"):
@@ -579,7 +809,71 @@ class DmSessions(SessionBuilder):
                 summary.data = cmd.items[0].data
         if status_only:
             needs.pop("0", None)  # a message of only Status (the session's last) is not answered
-        return _Sent(msg, needs, by_id, tree, status_only)
+        login = live.login
+        if user_config and login is not None and login[0].lower() in ("others", "none"):
+            more = f" and {len(user_config) - 3} more" if len(user_config) > 3 else ""
+            self._flag(
+                s,
+                "omadm.user-config-without-login",
+                f"frame {msg.frame} configures the user ({', '.join(user_config[:3])}{more}) while the "
+                f"LoginStatus of frame {login[1]} is {login[0]!r}: no enrolled user is logged in",
+                [login[1], msg.frame],
+            )
+        return _Sent(msg, needs, by_id, tree, status_only, no_cmd_id=no_cmd_id, nested=nested)
+
+    def _windows_facts(
+        self, live: _Live, msg: SessionMessage, cmd: syncml.Command, direction: str
+    ) -> None:
+        """What one command says of a Windows MDM client: LoginStatus, Generic Alerts, the scope and
+        CSP of each LocURI, and whether the session is a Windows client's at all."""
+        for item in cmd.items:
+            meta = item.meta or cmd.meta
+            mtype = (meta.type if meta is not None else None) or ""
+            if cmd.name == "Alert" and cmd.code == 1224 and mtype.lower() == _LOGIN_STATUS:
+                live.login = ((item.data or "").strip(), msg.frame)
+            if cmd.name == "Alert" and cmd.code == 1226:
+                data = item.data
+                if data is not None and len(data) > _DATA_SHOWN:
+                    data = data[: _DATA_SHOWN - 1] + "…"
+                live.generic_alerts.append(
+                    GenericAlert(
+                        mtype or None,
+                        meta.format if meta is not None else None,
+                        data,
+                        item.source or item.target,
+                        msg.frame,
+                        direction,
+                    )
+                )
+            sign = None
+            if cmd.name == "Alert" and mtype.lower().startswith("com.microsoft"):
+                sign = f"Alert {cmd.code} {mtype} in frame {msg.frame}"
+            for uri in (item.target, item.source):
+                if not uri:
+                    continue
+                if sign is None and uri.lower().startswith(_WINDOWS_URIS):
+                    sign = f"{cmd.name} of {uri} in frame {msg.frame}"
+                scope, csp = _scope(uri)
+                use = live.scopes.get((scope, csp))
+                if use is None:
+                    use = live.scopes[(scope, csp)] = TargetScope(scope, csp, {}, [], [])
+                use.commands[cmd.name] = use.commands.get(cmd.name, 0) + 1
+                if uri not in use.uris and len(use.uris) < _SCOPE_URIS:
+                    use.uris.append(uri)
+                if msg.frame not in use.frames and len(use.frames) < _SCOPE_URIS:
+                    use.frames.append(msg.frame)
+            if sign is not None and live.windows is None:
+                live.windows = sign
+                for code, text, frames in live.windows_pending:
+                    self._flag(live.session, code, text, frames)
+                live.windows_pending.clear()
+
+    def _win_flag(self, live: _Live, code: str, text: str, frames: list[int]) -> None:
+        """A finding about what the Windows MDM client does: kept until the session shows it is one."""
+        if live.windows is not None:
+            self._flag(live.session, code, text, frames)
+        else:
+            live.windows_pending.append((code, text, frames))
 
     def _items(
         self,
@@ -688,7 +982,14 @@ class DmSessions(SessionBuilder):
                     [target.message.frame, msg.frame],
                 )
             code = summary.code
-            if code is not None and code >= 400 and not (summary.cmd_ref == "0" and code in (401, 407)):
+            # A Status with an empty CmdRef answers a command without CmdID (Windows: 400), which
+            # omadm.cmdid-missing already reports.
+            if (
+                code is not None
+                and code >= 400
+                and summary.cmd_ref != ""
+                and not (summary.cmd_ref == "0" and code in (401, 407))
+            ):
                 what = f"{asked or summary.cmd} {summary.cmd_ref}"
                 answered = target.by_id.get(summary.cmd_ref)
                 uris = (answered.targets if answered is not None else None) or summary.targets
@@ -718,8 +1019,18 @@ class DmSessions(SessionBuilder):
                     f"the client challenges ({code}) a server message that holds only Status",
                     [target.message.frame, msg.frame],
                 )
+            if summary.cmd_ref == "0" and target.cred is not None:
+                # 200 (not 212) to credentials: the same ones again in the peer's next message.
+                if code == 200:
+                    raw = next((c for c in rec.commands if c.name == "Status" and c.cmd_ref == "0"), None)
+                    nonce = raw.chal.next_nonce if raw is not None and raw.chal is not None else None
+                    kind, data = target.cred
+                    live.resend[peer] = (target.message.frame, kind, data, msg.frame, nonce)
+                else:
+                    live.resend.pop(peer, None)
             if summary.cmd_ref == "0" and code in (401, 407):
-                chal = next((c.chal for c in rec.commands if c.name == "Status" and c.cmd_ref == "0"), None)
+                raw = next((c for c in rec.commands if c.name == "Status" and c.cmd_ref == "0"), None)
+                chal = raw.chal if raw is not None else None
                 if chal is None:
                     self._flag(
                         s,
@@ -727,13 +1038,90 @@ class DmSessions(SessionBuilder):
                         f"Status {code} for the SyncHdr of frame {target.message.frame} has no Chal",
                         [msg.frame],
                     )
-                elif chal.type:
-                    live.asked_type[peer] = chal.type
+                else:
+                    if chal.type:
+                        live.asked_type[peer] = chal.type
+                    assert raw is not None
+                    self._check_loop(live, raw, chal, target, msg)
         # The peer's last message is answered by this one: what it still wants never will be.
         prev = live.last.get(peer)
         if prev is not None and not prev.checked:
             prev.checked = True
             self._missing(live, prev, msg)
+            if direction == "to_server":
+                self._windows_answers(live, prev, msg, rec)
+
+    def _windows_answers(
+        self, live: _Live, sent: _Sent, msg: SessionMessage, rec: syncml.SyncMLMessage
+    ) -> None:
+        """How the client answered what Windows documents answers for: commands without CmdID
+        (Status 400 with an empty CmdRef) and nested Atomic (500 inside, 507 for the parent)."""
+        if not sent.no_cmd_id and not sent.nested:
+            return
+        ref = sent.message.msg_id
+        statuses = [c for c in rec.commands if c.name == "Status" and c.msg_ref == ref]
+        blank = [c for c in statuses if c.cmd_ref == ""]
+        where = [sent.message.frame, msg.frame]
+        for name in sent.no_cmd_id:
+            got = next((c for c in blank if c.cmd in (None, name)), None)
+            if got is not None:
+                blank.remove(got)
+                if got.code == 400:
+                    continue
+                text = (
+                    f"{name} without CmdID in frame {sent.message.frame} got {got.code} with an empty CmdRef "
+                    f"in frame {msg.frame}, not 400"
+                )
+            else:
+                text = (
+                    f"{name} without CmdID in frame {sent.message.frame} got no Status with an empty CmdRef "
+                    f"in frame {msg.frame}"
+                )
+            self._win_flag(live, "omadm.cmdid-missing-not-400", text, where)
+        codes = {c.cmd_ref: c.code for c in statuses if c.cmd_ref}
+        wrong = [
+            f"{'nested' if inner else 'parent'} Atomic {cid} with {codes[cid]}"
+            for cid, inner in sent.nested.items()
+            if codes.get(cid) is not None and codes[cid] != (500 if inner else 507)
+        ]
+        if wrong:
+            self._win_flag(
+                live,
+                "omadm.nested-atomic-codes",
+                f"the client answered the {', '.join(wrong)} of frame {sent.message.frame} in frame "
+                f"{msg.frame}; Windows answers 500 for a nested Atomic, 507 for its parent",
+                where,
+            )
+
+    def _check_loop(
+        self,
+        live: _Live,
+        status: syncml.Command,
+        chal: syncml.Chal,
+        target: _Sent,
+        msg: SessionMessage,
+    ) -> None:
+        """A 401/407 repeating the previous challenge after credentials were tried: a loop; the entity
+        it carries (the Status's Item data) is what the refused side should be shown."""
+        side = msg.direction
+        sig = (chal.type, chal.format, (chal.next_nonce or "").strip() or None)
+        before = live.last_chal.get(side)
+        live.last_chal[side] = (sig, msg.frame)
+        if before is None or before[0] != sig or target.cred is None:
+            return
+        entity = " | ".join(" ".join((i.data or "").split()) for i in status.items if (i.data or "").strip())
+        if len(entity) > 160:
+            entity = entity[:159] + "…"
+        said = f"it says {entity!r}" if entity else "it sent no entity (Status Item) to show"
+        who = "server" if side == "to_client" else "client"
+        nonce = ", same nonce" if sig[2] else ""
+        self._flag(
+            live.session,
+            "omadm.auth-loop",
+            f"the {who} repeats the challenge of frame {before[1]} ({sig[0] or 'no type'}{nonce}) in frame "
+            f"{msg.frame}, refusing the credentials of frame {target.message.frame}: {said}",
+            [before[1], target.message.frame, msg.frame],
+        )
 
     def _missing(self, live: _Live, sent: _Sent, by: SessionMessage | None) -> None:
         if not sent.needs_status:
@@ -764,8 +1152,23 @@ class DmSessions(SessionBuilder):
             for c in rec.commands
         ):
             lacks.append("DevInfo")
-        if rec.header.cred is None and "hmac" not in msg.notes:
+        cred = rec.header.cred
+        kind = (cred.type or "syncml:auth-basic") if cred is not None else None
+        if kind is None and "hmac" in msg.notes:
+            kind = "syncml:auth-MAC"
+        asked = live.asked_type.get("to_server")
+        if kind is None:
             lacks.append("credentials")
+        elif asked and kind.lower() != asked.lower():
+            lacks.append(f"the {asked} credentials the Chal asked for (it sent {kind})")
+        # "the next message containing the proper credentials MUST contain a Status for the SyncHdr"
+        if not any(
+            c.name == "Status"
+            and c.is_header_status
+            and (challenge.msg_id is None or c.msg_ref == challenge.msg_id)
+            for c in rec.commands
+        ):
+            lacks.append(f"a Status for the SyncHdr of frame {challenge.frame}")
         if lacks:
             self._flag(
                 live.session,
@@ -813,6 +1216,130 @@ class DmSessions(SessionBuilder):
                 [msg.frame],
             )
 
+    def _check_session_id(self, live: _Live, msg: SessionMessage, direction: str) -> None:
+        """Every message carries the session's SessionID: the notification's, else the first one."""
+        sid = (msg.session_id or "").strip()
+        if live.session_id is None:
+            live.session_id = sid
+            return
+        if sid == live.session_id or sid in live.sid_reported:
+            return
+        live.sid_reported.add(sid)
+        head = live.notification
+        whose = f"the notification's (frame {head.frame})" if head is not None else "the session's"
+        self._flag(
+            live.session,
+            "omadm.session-id-changed",
+            f"frame {msg.frame} from the {'client' if direction == 'to_server' else 'server'} has SessionID "
+            f"{sid!r}, not {whose} {live.session_id!r}",
+            [msg.frame] if head is None else [head.frame, msg.frame],
+        )
+
+    def _check_resend(
+        self, live: _Live, msg: SessionMessage, direction: str, cred: tuple[str, str] | None
+    ) -> None:
+        """After 200 to its credentials a side sends them again; with a Chal, md5 makes a new digest."""
+        due = live.resend.pop(direction, None)
+        if due is None:
+            return
+        frame, kind, data, ok_frame, nonce = due
+        who = "client" if direction == "to_server" else "server"
+        if cred is None:
+            text = (
+                f"the {who}'s {kind} credentials of frame {frame} got 200 in frame {ok_frame}, yet its "
+                f"next message (frame {msg.frame}) carries none"
+            )
+        elif cred[0] != kind:
+            return  # omadm.auth-type-changed says it
+        elif kind.lower() == "syncml:auth-md5" and nonce and cred[1] == data:
+            text = (
+                f"frame {msg.frame} repeats the md5 digest of frame {frame} although the Chal in frame "
+                f"{ok_frame} gave the next nonce"
+            )
+        elif kind.lower() == "syncml:auth-basic" and cred[1] != data:
+            text = (
+                f"frame {msg.frame} carries other basic credentials than those of frame {frame}, accepted "
+                f"with 200 in frame {ok_frame}"
+            )
+        else:
+            return
+        self._flag(live.session, "omadm.credentials-not-resent", text, [frame, ok_frame, msg.frame])
+
+    # -- nonce resynchronisation (DM Notification §6.2) ---------------------------------------------
+    def _resync_step(
+        self, live: _Live, r: _Resync, msg: SessionMessage, rec: syncml.SyncMLMessage, direction: str
+    ) -> None:
+        """Follow Pkg#1-#4 of a resynchronisation.  A step is due once the previous one succeeded: a
+        401 to Package #1 is an authentication failure (reported as such), not a missing step."""
+        status = _header_status(rec)
+        code = status.code if status is not None else None
+        said = f"Status {code} for the SyncHdr" if code is not None else "no Status for the SyncHdr"
+        if direction == "to_server" and msg.package == 1:
+            if not r.pkg1_checked:
+                r.pkg1_checked = True
+                for a in msg.auth:
+                    notes = getattr(a, "notes", ())
+                    if getattr(a, "result", None) == "valid" and any(
+                        n.startswith(_NOT_RESYNC_NOTE) for n in notes
+                    ):
+                        self._flag(
+                            live.session,
+                            "omadm.resync-step-missing",
+                            f"Package #1 (frame {msg.frame}) computes its {getattr(a, 'scheme', '')} "
+                            f"credentials with the stored nonce, not the resync nonce {r.nonce} its "
+                            f"notification (frame {r.notification}) verified with",
+                            [r.notification, msg.frame],
+                        )
+                        break
+            return
+        if direction == "to_client" and r.step == 2:
+            if code in (401, 407):
+                r.renewed = r.renewed or _with_nonce(status)
+            elif code in _SUCCESS:
+                if not _with_nonce(status) and not r.renewed:
+                    self._flag(
+                        live.session,
+                        "omadm.resync-step-missing",
+                        f"Package #2 (frame {msg.frame}) accepts the client with {code} but no Chal: the "
+                        f"client nonce is not renewed after the resync nonce {r.nonce}",
+                        [r.notification, msg.frame],
+                    )
+                r.step, r.last = 3, msg.frame
+            elif code is not None:
+                r.step = 5  # refused otherwise: the flow is over, the failure reported elsewhere
+        elif direction == "to_server" and r.step == 3:
+            if code not in _SUCCESS or not _with_nonce(status):
+                self._flag(
+                    live.session,
+                    "omadm.resync-step-missing",
+                    f"Package #3 (frame {msg.frame}) answers Package #2 (frame {r.last}) with {said} "
+                    f"{'and' if code in _SUCCESS else 'but'} no Chal: the server nonce is not renewed",
+                    [r.last, msg.frame],
+                )
+            r.step, r.last = 4, msg.frame
+        elif direction == "to_client" and r.step == 4:
+            if code not in _SUCCESS:
+                self._flag(
+                    live.session,
+                    "omadm.resync-step-missing",
+                    f"Package #4 (frame {msg.frame}) answers the client's Chal (frame {r.last}) with {said}, "
+                    "not a success Status",
+                    [r.last, msg.frame],
+                )
+            r.step = 5
+
+    def _resync_end(self, live: _Live, r: _Resync) -> None:
+        if r.step == 3:
+            text = (
+                f"the session ended after Package #2 (frame {r.last}): no Package #3 renewed the server "
+                "nonce"
+            )
+        elif r.step == 4:
+            text = f"the session ended without a Package #4 answering the client's Chal (frame {r.last})"
+        else:
+            return
+        self._flag(live.session, "omadm.resync-step-missing", text, [r.notification, r.last])
+
     # -- notifications ---------------------------------------------------------------------------
     def _notification(
         self,
@@ -850,17 +1377,37 @@ class DmSessions(SessionBuilder):
         self.notifications.append(_Pending(msg, rec, device_ip, server_ip))
 
     def _link_notification(self, live: _Live, tx: Transaction, rec: syncml.SyncMLMessage) -> None:
-        if not any(c.name == "Alert" and c.code == 1200 for c in rec.commands):
-            return  # only a server-initiated session answers a notification
+        """Make the notification this Package #1 answers its package 0.
+
+        The notification went to the device's address with the session id Pkg#1 carries (upper-case
+        hex; Windows clients may send it in decimal); behind a NAT the address differs, so the session
+        id alone links too.  The Alert code does not matter for linking (a device answering with 1201
+        is flagged, not orphaned), nor how the Pkg#0 server id is spelled (a DMAcc ServerID, where the
+        SyncHdr has the server's URL).  Only a server-initiated start (Alert 1200) under another
+        SessionID is taken as the answer to the notification just before it.
+        """
+        if not self.notifications:
+            return
         device_ip = _host(tx.client)
         start = live.session.start
         recent = [p for p in self.notifications if 0 <= start - p.message.time <= NOTIFICATION_WINDOW]
-        sid = (rec.header.session_id or "").strip().upper()
-        match = next(
-            (p for p in reversed(recent) if p.record.session_id_hex == sid and p.device_ip == device_ip), None
-        ) or next((p for p in reversed(recent) if p.record.session_id_hex == sid), None)
+        sent = (rec.header.session_id or "").strip()
+        sid = sent.upper()
+        alerts = [c.code for c in rec.commands if c.name == "Alert" and c.code in (1200, 1201)]
+
+        def first(test: Callable[[_Pending], bool]) -> _Pending | None:
+            return next((p for p in reversed(recent) if test(p)), None)
+
+        match = (
+            first(lambda p: p.record.session_id_hex == sid and p.device_ip == device_ip)
+            or first(lambda p: p.record.session_id_hex == sid)
+            or first(lambda p: str(p.record.session_id) == sid and p.device_ip == device_ip)
+            or first(lambda p: str(p.record.session_id) == sid)
+        )
         if match is None:
-            match = next((p for p in reversed(recent) if p.device_ip == device_ip), None)
+            if 1200 not in alerts:
+                return
+            match = first(lambda p: p.device_ip == device_ip)
             if match is None:
                 return
             self._flag(
@@ -870,10 +1417,32 @@ class DmSessions(SessionBuilder):
                 f"(frame {match.message.frame}) gave session id {match.record.session_id_hex!r}",
                 [match.message.frame, tx.request.frame if tx.request else match.message.frame],
             )
+            live.session_id = match.record.session_id_hex
+            live.sid_reported.add(sent)
+        else:
+            live.session_id = sent
+        frame = tx.request.frame if tx.request is not None else match.message.frame
+        if 1200 not in alerts:
+            what = f"Alert {alerts[0]}" if alerts else "no Alert 1200/1201"
+            self._flag(
+                live.session,
+                "omadm.pkg1-not-alert-1200",
+                f"Package #1 (frame {frame}) answers the notification of frame {match.message.frame} with "
+                f"{what}, not Alert 1200 (server-initiated)",
+                [match.message.frame, frame],
+            )
         self.notifications.remove(match)
+        live.notification = match.message
         live.session.messages.insert(0, match.message)
         live.session.server_name = live.session.server_name or match.record.server_id
         live.session.start = min(live.session.start, match.message.time)
+        for a in match.message.auth:
+            if getattr(a, "result", None) != "valid":
+                continue
+            notes = getattr(a, "notes", ())
+            label = next((n[len(_RESYNC_NOTE) :] for n in notes if n.startswith(_RESYNC_NOTE)), None)
+            if label is not None:
+                live.resync = _Resync(match.message.frame, label)
 
     def _notification_unused(self, p: _Pending) -> None:
         self._emit_finding(
@@ -904,6 +1473,9 @@ class DmSessions(SessionBuilder):
         live.ended = True
         s = live.session
         s.end_reason = reason
+        self._facts(live)
+        if live.resync is not None:
+            self._resync_end(live, live.resync)
         if reason != "completed":
             for sent in live.last.values():
                 if not sent.checked:
@@ -924,8 +1496,9 @@ class DmSessions(SessionBuilder):
                 obj.frames[:10],
             )
         live.chunks.clear()
-        if self.live.get(live.key) is live:
-            del self.live[live.key]
+        for key in (live.key, *live.aliases):
+            if self.live.get(key) is live:
+                del self.live[key]
         due = (live.key[1], live.key[2])
         if self.retry_due.get(due) is live and reason != "auth-failed":
             del self.retry_due[due]
@@ -946,6 +1519,29 @@ class DmSessions(SessionBuilder):
                 keep.append(p)
         self.notifications = keep
 
+    def _facts(self, live: _Live) -> None:
+        """The session's Windows MDM facts and Generic Alerts; the Windows findings that wait for them."""
+        s = live.session
+        if live.windows is not None and live.header_meta:
+            frames = live.header_meta[:10]
+            self._flag(
+                s,
+                "omadm.synchdr-meta-ignored",
+                f"the server's SyncHdr carries Meta in frame{'s' if len(frames) > 1 else ''} "
+                f"{', '.join(map(str, frames))}; the Windows client ignores it",
+                frames,
+            )
+        live.windows_pending.clear()
+        if live.windows is None and not live.generic_alerts:
+            return
+        facts = DmFacts(windows=live.windows, generic_alerts=live.generic_alerts)
+        if live.windows is not None:
+            if live.login is not None:
+                facts.login_state, facts.login_frame = live.login
+            facts.session_id_form = _session_id_form(live.session_id or s.session_id)
+            facts.scopes = list(live.scopes.values())
+        s.dm = facts
+
     # -- devices and their tree ------------------------------------------------------------------
     def _device(self, dev_id: str) -> Device:
         dev = self.devices.get(dev_id)
@@ -953,7 +1549,7 @@ class DmSessions(SessionBuilder):
             dev = self.devices[dev_id] = Device(id=dev_id, protocol="omadm", identity={})
         return dev
 
-    def _observe(self, live: _Live, rows: list[tuple[str, str, str | None, str, int, float]]) -> None:
+    def _observe(self, live: _Live, rows: Sequence[tuple[str, str, str | None, str, int, float]]) -> None:
         dev_id = live.session.device_id
         if dev_id is None or not rows:
             return

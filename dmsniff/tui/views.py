@@ -8,7 +8,6 @@ credentials and the findings of a session, and what TLS they ran over.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 from rich.console import Group, RenderableType
@@ -22,11 +21,11 @@ from decoders.notification import Notification
 from decoders.syncml import SyncMLMessage
 from decoders.tls import TlsInfo
 from dmsniff.decode import DecodeError, pretty_xml
-from dmsniff.model import Datagram, HttpMessage, TlsFacts, Transaction
+from dmsniff.model import Datagram, Finding, HttpMessage, TlsFacts, Transaction
 from dmsniff.net.tls_keys import explain
-from dmsniff.report.records import plain, session_auth
-from dmsniff.sessions.labels import message_label
-from dmsniff.sessions.model import ConnectionRequest, Finding, Session, SessionMessage
+from dmsniff.report import msc
+from dmsniff.report.records import plain, session_auth, tls_traits
+from dmsniff.sessions.model import Session
 from dmsniff.verify.model import AuthResult, badge
 
 HEX_LIMIT = 64 << 10  # bytes shown in the hex view
@@ -35,39 +34,15 @@ XML_LIMIT = 2 << 20  # characters of XML highlighted
 _AUTH_STYLE = {"valid": "green", "invalid": "bold red", "no-secret": "yellow", "unverifiable": "magenta"}
 _SEVERITY_STYLE = {"error": "bold red", "warning": "yellow", "info": "cyan"}
 
-LOCK = "🔒"  # a session, message or connection that ran over TLS
+LOCK = msc.LOCK  # a session, message or connection that ran over TLS
 
 
-@dataclass(frozen=True, slots=True)
-class Step:
-    """One line of the timeline: a message, or the connection request that caused the session."""
-
-    time: float
-    message: SessionMessage | None
-    request: ConnectionRequest | None = None
-
-
-def parties(session: Session) -> tuple[str, str]:
-    return ("CPE", "ACS") if session.protocol == "cwmp" else ("device", "server")
-
-
-def steps(session: Session) -> list[Step]:
-    """Messages and connection requests in time order."""
-    out = [Step(cr.time, None, cr) for cr in session.connection_requests]
-    out.extend(Step(m.time, m) for m in session.messages)
-    out.sort(key=lambda s: s.time)
-    return out
-
-
-def finding_frames(session: Session) -> dict[int, str]:
-    """frame -> worst severity of the session's findings that name it."""
-    order = {"error": 0, "warning": 1, "info": 2}
-    out: dict[int, str] = {}
-    for f in session.findings:
-        for fr in f.frames:
-            if fr not in out or order[f.severity] < order[out[fr]]:
-                out[fr] = f.severity
-    return out
+# The timeline's model is the sequence chart's (dmsniff.report.msc): the same steps, the same labels
+# in the TUI, the HTML report and the SVG, Mermaid and PlantUML exports.
+Step = msc.Step
+parties = msc.parties
+steps = msc.steps
+finding_frames = msc.finding_frames
 
 
 def step_line(session: Session, step: Step, width: int, marks: dict[int, str], tls: bool = False) -> Text:
@@ -77,21 +52,14 @@ def step_line(session: Session, step: Step, width: int, marks: dict[int, str], t
     """
     left, right = parties(session)
     offset = Text(f"{step.time - session.start:+9.3f} ", style="dim")
+    label = msc.step_label(step)
+    frame = msc.step_frame(step)
     if step.request is not None:
-        cr = step.request
-        label = f"{cr.kind.upper()} connection request" + (f" ×{cr.copies}" if cr.copies > 1 else "")
-        if cr.status is not None:
-            label += f" → {cr.status}"
-        to_left, frame, style, auth = True, cr.frames[0], "magenta", cr.auth
+        to_left, style, auth = True, "magenta", step.request.auth
     else:
         m = step.message
         assert m is not None
-        label = message_label(m)
-        if "auth challenge" in m.notes and m.package is None:
-            label = f"{m.status} challenge"
-        if any(n.startswith("retry") for n in m.notes):
-            label = f"↻ {label}"  # the request again, after a 401 challenge
-        to_left, frame, auth = m.direction == "to_client", m.frame, m.auth
+        to_left, auth = m.direction == "to_client", m.auth
         style = "cyan" if m.direction == "to_server" else "green"
         if m.kind == "Notification":
             style = "magenta"
@@ -416,24 +384,7 @@ def tls_connection_text(connection: str, info: TlsInfo | None, facts: TlsFacts |
         t.append(f"  {info.version_name} {info.suite_name or ''}".rstrip())
     elif info is not None or facts is not None:
         t.append("  TLS (no ServerHello seen)")
-    extra = []
-    if info is not None and info.sni:
-        extra.append(f"SNI {info.sni}")
-    if info is not None and info.alpn:
-        extra.append(f"ALPN {info.alpn}")
-    if info is not None and info.resumed:
-        extra.append(f"resumed ({info.resumed})")
-    if facts is not None:
-        s = facts.summary
-        if s.hello_retry:
-            extra.append("HelloRetryRequest")
-        if s.renegotiations:
-            extra.append(f"renegotiated ×{s.renegotiations}")
-        if any(s.key_updates):
-            extra.append(f"{sum(s.key_updates)} KeyUpdate")
-        fatal = [a.name for a in s.alerts if a.fatal]
-        if fatal:
-            extra.append(f"fatal alert {', '.join(fatal)}")
+    extra = tls_traits(info, facts.summary if facts is not None else None, alpn=True)
     if extra:
         t.append("  " + "  ".join(extra), style="dim")
     if sessions:

@@ -12,7 +12,9 @@ nonce:
   last ``nc`` used with each nonce;
 * OMA DM: the last NextNonce each side handed the other in a Chal, per server and device,
   across messages and sessions (the one a client's md5 Cred or HMAC must use is the
-  server's latest, and the other way round).
+  server's latest, and the other way round); after a Package #0 that verifies only with
+  the resynchronisation nonce 0x00000000 (DM Notification §6.2), both sides' credentials
+  in the session it starts use that nonce until a Chal renews it.
 
 The formulas are in :mod:`decoders.auth`; this module only decides which secret, which
 nonce, which method and URI, and what to call the outcome.
@@ -28,14 +30,14 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from decoders import auth, notification, syncml, tr111
-from dmsniff.model import Datagram, HttpMessage, Transaction
+from dmsniff.model import Datagram, Finding, HttpMessage, Transaction
 from dmsniff.pipeline import Addon, Pipeline
-from dmsniff.sessions.model import Finding
 from dmsniff.verify import wordlist as wl
 from dmsniff.verify.model import AuthResult
 from dmsniff.verify.secrets import Secret, Secrets
 
 MAX_NONCES = 200_000  # issued nonces remembered (oldest forgotten first): memory stays bounded
+RESYNC_WINDOW = 120.0  # seconds a resync notification waits for its Package #1 (as DmSessions links)
 
 _HTTP_KINDS = ("http", "connection_request")
 _CR_KINDS = ("connection_request",)
@@ -49,6 +51,23 @@ class _Issued:
     realm: str | None
     algorithm: str | None
     stale: bool
+
+
+@dataclass(slots=True)
+class _Resync:
+    """A Package #0 valid only with a resync nonce, and the session it starts."""
+
+    frame: int
+    time: float
+    device_ip: str | None
+    session_id: int
+    label: str  # the resync nonce that verified it, as RESYNC_NONCES names it
+    nonce: bytes
+
+    @property
+    def session_ids(self) -> tuple[str, str]:
+        """The SessionIDs of the session it starts: upper-case hex, or decimal (Windows)."""
+        return f"{self.session_id:X}", str(self.session_id)
 
 
 def _host(endpoint: str) -> str:
@@ -88,6 +107,10 @@ class Verifier(Addon):
         self.first_cnonce: dict[tuple[str, str], str] = {}
         # (server host, device LocURI, direction of the credential's message) -> (nonce, frame it came in)
         self.dm_nonces: dict[tuple[str, str, str], tuple[bytes, int]] = {}
+        # Nonce resynchronisation: notifications awaiting their Package #1, and the (server, device,
+        # direction) keys whose credentials use the resync nonce until a Chal renews theirs.
+        self.resync_due: list[_Resync] = []
+        self.dm_resync: dict[tuple[str, str, str], _Resync] = {}
         self.capture = 0
         self.counts: dict[str, int] = {}
         # For the wordlist audit: one credential per (scheme, identity), kept only with a wordlist.
@@ -116,9 +139,12 @@ class Verifier(Addon):
                     if r is not None:
                         out.append(r)
             if isinstance(req.protocol, syncml.SyncMLMessage):
+                self._resync_start(tx, req, req.protocol)
                 out.extend(self._syncml(tx, req, req.protocol, "to_server"))
             elif isinstance(req.protocol, notification.Notification):
-                out.extend(self._pkg0(tx.id, req.frame, req.protocol, _host(tx.client)))
+                out.extend(
+                    self._pkg0(tx.id, req.frame, req.protocol, _host(tx.client), _host(tx.server), req.time)
+                )
             self._attach(req, out)
         if resp is not None:
             self._learn_challenges(tx, resp)
@@ -129,9 +155,9 @@ class Verifier(Addon):
         rec = dg.protocol
         out: list[AuthResult] = []
         if isinstance(rec, notification.WapPush) and isinstance(rec.notification, notification.Notification):
-            out = self._pkg0(dg.id, dg.frame, rec.notification, dg.src)
+            out = self._pkg0(dg.id, dg.frame, rec.notification, dg.src, dg.dst, dg.time)
         elif isinstance(rec, notification.Notification):
-            out = self._pkg0(dg.id, dg.frame, rec, dg.src)
+            out = self._pkg0(dg.id, dg.frame, rec, dg.src, dg.dst, dg.time)
         elif isinstance(rec, tr111.UdpConnectionRequest):
             out = [self._tr111(dg, rec)]
         self._attach(dg, out)
@@ -372,6 +398,11 @@ class Verifier(Addon):
         kinds = _DM_CLIENT if direction == "to_server" else _DM_SERVER
         out: list[AuthResult] = []
         nonce_key = (server, device, direction)
+        r = self.dm_resync.get(nonce_key)
+        if r is not None and (hdr.session_id or "").strip().upper() not in r.session_ids:
+            # Another session: the resynchronisation was the notified session's only.
+            for d in ("to_server", "to_client"):
+                self.dm_resync.pop((server, device, d), None)
         cred = hdr.cred
         if cred is not None:
             out.append(self._syncml_cred(tx.id, msg.frame, rec, cred, kinds, nonce_key, direction))
@@ -385,7 +416,26 @@ class Verifier(Addon):
                 nonce = _b64_nonce(c.chal.next_nonce)
                 if nonce is not None:
                     self.dm_nonces[(server, device, peer)] = (nonce, msg.frame)
+                    self.dm_resync.pop((server, device, peer), None)  # the resync is over for that side
         return out
+
+    def _resync_start(self, tx: Transaction, req: HttpMessage, rec: syncml.SyncMLMessage) -> None:
+        """The Package #1 answering a resync notification: from it on, both sides' credentials use the
+        resync nonce (DM Notification §6.2 steps 3-5) until each gets a new one in a Chal.  It is the
+        first message with the notification's session id, from the notified address or, behind a NAT,
+        from anywhere."""
+        if not self.resync_due:
+            return
+        due = [p for p in self.resync_due if 0 <= req.time - p.time <= RESYNC_WINDOW]
+        sid = (rec.header.session_id or "").strip().upper()
+        ip = _host(tx.client)
+        named = [p for p in due if sid in p.session_ids]
+        match = next((p for p in reversed(named) if p.device_ip == ip), None) or next(reversed(named), None)
+        self.resync_due = [p for p in due if p is not match]
+        if match is not None:
+            server, device = _host(tx.server), rec.header.source or ""
+            for direction in ("to_server", "to_client"):
+                self.dm_resync[(server, device, direction)] = match
 
     def _dm_identity(self, rec: syncml.SyncMLMessage, direction: str) -> str | None:
         hdr = rec.header
@@ -408,6 +458,34 @@ class Verifier(Addon):
         if secret.nonce is not None:
             return secret.nonce, "nonce from the secrets file (none in the capture)"
         return None, "nonce unknown"
+
+    def _nonces_for(self, key: tuple[str, str, str], secret: Secret) -> list[tuple[bytes, str, str | None]]:
+        """The nonces to try, the due one first: (nonce, where it came from, and, for a nonce that is
+        not the due one, what to note when it verifies).
+
+        In a resynchronisation the resync nonce is due (the form that verified the notification,
+        then the other one); the stored nonce is still tried, to say it was used instead."""
+        nonce, note = self._nonce_for(key, secret)
+        r = self.dm_resync.get(key)
+        if r is None:
+            return [] if nonce is None else [(nonce, note, None)]
+        why = f"the notification in frame {r.frame} verified only with it"
+        forms = [(r.label, r.nonce)] + [(label, n) for label, n in auth.RESYNC_NONCES if n != r.nonce]
+        tries: list[tuple[bytes, str, str | None]] = [
+            (n, f"resync nonce {label}: {why}", None) for label, n in forms
+        ]
+        if nonce is not None:
+            stale = f"not the resync nonce: {note} (the notification in frame {r.frame} verified only with "
+            tries.append((nonce, note, stale + f"{r.label})"))
+        return tries
+
+    def _nonce_hint(self, key: tuple[str, str, str]) -> bytes | None:
+        """The nonce the capture says a credential uses (for the wordlist audit)."""
+        r = self.dm_resync.get(key)
+        if r is not None:
+            return r.nonce
+        seen = self.dm_nonces.get(key)
+        return seen[0] if seen is not None else None
 
     def _syncml_cred(
         self,
@@ -435,10 +513,10 @@ class Verifier(Addon):
             r.scheme = "syncml-md5" if "md5" in kind else "syncml-basic"
             r.result, r.reason = "unverifiable", f"unknown credential type {cred.type!r}"
             return r
-        seen = self.dm_nonces.get(nonce_key)
+        hint = self._nonce_hint(nonce_key)
         digest = _mac_bytes(cred.data)
-        if seen is not None and digest is not None and identity is not None:
-            self._remember(r, lambda: wl.SyncmlMd5Target(message, identity, seen[0], digest))
+        if hint is not None and digest is not None and identity is not None:
+            self._remember(r, lambda: wl.SyncmlMd5Target(message, identity, hint, digest))
         cands = self._dm_secrets(kinds, identity, rec)
         return self._check_dm(
             r,
@@ -478,11 +556,11 @@ class Verifier(Addon):
         if (cands or self.wordlist is not None) and (not msg.complete or len(msg.body) < msg.body_length):
             r.result, r.reason = "unverifiable", "the capture does not hold the whole body"
             return r
-        seen = self.dm_nonces.get(nonce_key)
+        hint = self._nonce_hint(nonce_key)
         mac = _mac_bytes(parsed.mac)
         user = parsed.username
-        if seen is not None and mac is not None and user is not None:
-            self._remember(r, lambda: wl.SyncmlHmacTarget(message, user, seen[0], msg.body, mac))
+        if hint is not None and mac is not None and user is not None:
+            self._remember(r, lambda: wl.SyncmlHmacTarget(message, user, hint, msg.body, mac))
         body = msg.body
         return self._check_dm(
             r,
@@ -508,20 +586,24 @@ class Verifier(Addon):
         reasons: list[str] = []
         notes: list[str] = []
         for s in cands:
-            nonce, note = self._nonce_for(nonce_key, s)
-            if nonce is None:
+            tries = self._nonces_for(nonce_key, s)
+            if not tries:
                 reasons.append("nonce unknown")
                 continue
-            how = auth.mac_matches(sent, compute(s, nonce))
-            if how is not None:
-                self._matched(r, s)
-                r.notes.append(note)
-                if how != "b64-raw":
-                    r.notes.append(f"{what} encoded as {how}")
-                return r
+            for nonce, note, stale in tries:
+                how = auth.mac_matches(sent, compute(s, nonce))
+                if how is not None:
+                    self._matched(r, s)
+                    r.notes.append(stale or note)
+                    if stale is not None:
+                        r.caveat = True  # right password, but the resync (§6.2) wanted the zero nonce
+                    if how != "b64-raw":
+                        r.notes.append(f"{what} encoded as {how}")
+                    return r
             reasons.append("password mismatch")
-            if note not in notes:
-                notes.append(note)
+            for _nonce, note, _stale in tries:
+                if note not in notes:
+                    notes.append(note)
         r.notes.extend(notes)
         r.result = "unverifiable" if all(x == "nonce unknown" for x in reasons) else "invalid"
         r.reason = "nonce unknown" if r.result == "unverifiable" else "password mismatch (or the wrong nonce)"
@@ -529,7 +611,13 @@ class Verifier(Addon):
 
     # -- Package #0 and TR-111 -------------------------------------------------------------------------
     def _pkg0(
-        self, message: str, frame: int, n: notification.Notification, server_ip: str | None = None
+        self,
+        message: str,
+        frame: int,
+        n: notification.Notification,
+        server_ip: str | None = None,
+        device_ip: str | None = None,
+        time: float = 0.0,
     ) -> list[AuthResult]:
         r = self._result(message, frame, "pkg0-digest", n.server_id, "MD5", "to_client")
         cands = self.secrets.for_name(_DM_SERVER, n.server_id)
@@ -559,6 +647,8 @@ class Verifier(Addon):
                     self._matched(r, s)
                     r.notes.append(f"valid only with the resync nonce {label}")
                     r.caveat = True
+                    self.resync_due = [p for p in self.resync_due if time - p.time <= RESYNC_WINDOW]
+                    self.resync_due.append(_Resync(frame, time, device_ip, n.session_id, label, resync))
                     return [r]
         r.result = "invalid"
         r.reason = "password or server nonce mismatch (the resync nonces do not verify either)"
@@ -601,7 +691,7 @@ class Verifier(Addon):
             return
         assert self.pipeline is not None
         items = list(self.targets.values())
-        targets = [dataclasses.replace(t, key=str(i)) for i, (_r, t) in enumerate(items)]  # type: ignore[type-var]
+        targets = [dataclasses.replace(t, key=str(i)) for i, (_r, t) in enumerate(items)]
         res = wl.audit(targets, self.wordlist, jobs=self.jobs)
         self.audit_summary = (len(self.wordlist), len(targets), res.checks, res.seconds, len(res.found))
         for k, (password, note) in res.found.items():

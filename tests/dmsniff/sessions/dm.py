@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from dataclasses import dataclass
 
-from tests.decoders.notification.helpers import app_id_header, pkg0, short, wsp_push
+from dmsniff.model import ConnectionEnd, Datagram, Transaction
+from dmsniff.pipeline import Addon, CaptureSummary, Pipeline
+from tests.decoders.notification.helpers import app_id_header, digest_for, pkg0, short, wsp_push
 
 from .playbook import Playbook
 
@@ -23,14 +27,20 @@ def message(
     cred: str = "",
     resp_uri: str | None = None,
     device: str = DEVICE,
+    name: str | None = None,
+    meta: str = "",
 ) -> bytes:
+    """A DM message; the client names itself dmuser (Source LocName), the server only when given a
+    name; ``meta`` is the SyncHdr's Meta content."""
     src, dst = (device, SERVER_URL) if to_server else (SERVER_URL, device)
-    name = "<LocName>dmuser</LocName>" if to_server else ""
+    name = name if name is not None else ("dmuser" if to_server else "")
+    loc_name = f"<LocName>{name}</LocName>" if name else ""
     resp = f"<RespURI>{resp_uri}</RespURI>" if resp_uri else ""
+    hdr_meta = f"<Meta>{meta}</Meta>" if meta else ""
     return (
         '<SyncML xmlns="SYNCML:SYNCML1.2"><SyncHdr><VerDTD>1.2</VerDTD><VerProto>DM/1.2</VerProto>'
-        f"<SessionID>{session}</SessionID><MsgID>{msg_id}</MsgID>"
-        f"<Target><LocURI>{dst}</LocURI></Target><Source><LocURI>{src}</LocURI>{name}</Source>{resp}{cred}"
+        f"<SessionID>{session}</SessionID><MsgID>{msg_id}</MsgID><Target><LocURI>{dst}</LocURI></Target>"
+        f"<Source><LocURI>{src}</LocURI>{loc_name}</Source>{resp}{cred}{hdr_meta}"
         f"</SyncHdr><SyncBody>{body}{'<Final/>' if final else ''}</SyncBody></SyncML>"
     ).encode()
 
@@ -49,11 +59,35 @@ def chal(kind: str = "syncml:auth-md5", nonce: str = "bm9uY2U=") -> str:
     )
 
 
-def status(cmd_id: int, msg_ref: int, cmd_ref: int, cmd: str, code: int, extra: str = "") -> str:
+def status(
+    cmd_id: int, msg_ref: int, cmd_ref: int | str, cmd: str, code: int, extra: str = "", entity: str = ""
+) -> str:
+    """A Status; ``extra`` goes before Data (a Chal), ``entity`` is the data of an Item after it."""
+    items = f"<Item><Data>{entity}</Data></Item>" if entity else ""
     return (
         f"<Status><CmdID>{cmd_id}</CmdID><MsgRef>{msg_ref}</MsgRef><CmdRef>{cmd_ref}</CmdRef>"
-        f"<Cmd>{cmd}</Cmd>{extra}<Data>{code}</Data></Status>"
+        f"<Cmd>{cmd}</Cmd>{extra}<Data>{code}</Data>{items}</Status>"
     )
+
+
+def typed_alert(cmd_id: int, code: int, mtype: str, data: str, fmt: str = "chr", source: str = "") -> str:
+    """An Alert whose Item has a Meta Type: Windows LoginStatus (1224), Generic Alerts (1226)."""
+    where = f"<Source><LocURI>{source}</LocURI></Source>" if source else ""
+    return (
+        f"<Alert><CmdID>{cmd_id}</CmdID><Data>{code}</Data><Item>{where}<Meta>"
+        f'<Type xmlns="syncml:metinf">{mtype}</Type><Format xmlns="syncml:metinf">{fmt}</Format></Meta>'
+        f"<Data>{data}</Data></Item></Alert>"
+    )
+
+
+def login_status(cmd_id: int, state: str) -> str:
+    return typed_alert(cmd_id, 1224, "com.microsoft/MDM/LoginStatus", state)
+
+
+def md5_cred(password: str, nonce: bytes, user: str = "dmuser") -> str:
+    """A syncml:auth-md5 Cred: B64(H(B64(H(user:password)):nonce)), computed here, not by dmsniff."""
+    inner = base64.b64encode(hashlib.md5(f"{user}:{password}".encode()).digest())
+    return cred("syncml:auth-md5", base64.b64encode(hashlib.md5(inner + b":" + nonce).digest()).decode())
 
 
 def alert(cmd_id: int | None, code: int) -> str:
@@ -89,11 +123,54 @@ def results(cmd_id: int, msg_ref: int, cmd_ref: int, uri: str, data: str) -> str
     )
 
 
-def notification_push(session_id: int, server_id: str = "dm-server", ui_mode: int = 1) -> bytes:
-    """A WAP Push (content type 0x44, application id syncml.dm) carrying a DM Pkg#0."""
-    return wsp_push(
-        short(0x44), [app_id_header(0x07)], pkg0(server_id, session_id=session_id, ui_mode=ui_mode)
-    )
+def notification_push(
+    session_id: int,
+    server_id: str = "dm-server",
+    ui_mode: int = 1,
+    password: str | None = None,
+    nonce: bytes = b"",
+) -> bytes:
+    """A WAP Push (content type 0x44, application id syncml.dm) carrying a DM Pkg#0; its digest is made
+    with ``password`` and ``nonce`` when a password is given."""
+    body = pkg0(server_id, session_id=session_id, ui_mode=ui_mode)
+    if password is not None:
+        body = digest_for(body, server_id, password, nonce) + body[16:]
+    return wsp_push(short(0x44), [app_id_header(0x07)], body)
+
+
+class Chain(Addon):
+    """Addons fed in turn by one playbook: the verifier, then the session builder reading its verdicts."""
+
+    def __init__(self, *addons: Addon) -> None:
+        self.addons = addons
+
+    def attach(self, pipeline: Pipeline) -> None:
+        for a in self.addons:
+            a.attach(pipeline)
+
+    def capture_start(self, index: int, info: object) -> None:
+        for a in self.addons:
+            a.capture_start(index, info)  # type: ignore[arg-type]
+
+    def transaction(self, tx: Transaction) -> None:
+        for a in self.addons:
+            a.transaction(tx)
+
+    def datagram(self, dg: Datagram) -> None:
+        for a in self.addons:
+            a.datagram(dg)
+
+    def connection_end(self, end: ConnectionEnd) -> None:
+        for a in self.addons:
+            a.connection_end(end)
+
+    def capture_end(self, summary: CaptureSummary) -> None:
+        for a in self.addons:
+            a.capture_end(summary)
+
+    def done(self) -> None:
+        for a in self.addons:
+            a.done()
 
 
 @dataclass
@@ -104,8 +181,9 @@ class Dm:
     conn: str = "C1"
     uri: str = "/dm"
 
-    def exchange(self, client: bytes, server: bytes, **kw: object) -> None:
+    def exchange(self, to_server: bytes, to_client: bytes, **kw: object) -> Transaction:
         kw.setdefault("conn", self.conn)
         kw.setdefault("uri", self.uri)
         kw.setdefault("server", "10.0.0.1:80")
-        self.book.post(client, answer=server, content_type=DM_XML, **kw)  # type: ignore[arg-type]
+        kw.setdefault("content_type", DM_XML)
+        return self.book.post(to_server, answer=to_client, **kw)  # type: ignore[arg-type]

@@ -18,6 +18,7 @@ from .dm import (
     cred,
     devinfo,
     item,
+    login_status,
     message,
     notification_push,
     results,
@@ -42,6 +43,15 @@ def ok_statuses(
     for n, (ref, name) in enumerate(cmds, start + 1):
         out += status(n, msg_ref, ref, name, 200)
     return out
+
+
+def retry(session: str = "1A", msg_id: int = 2, with_cred: str = "", code: int = 1201, **kw: object) -> bytes:
+    """Package #1 again after the server's challenge (message 1): the Status for its SyncHdr first."""
+    body = status(1, msg_id - 1, 0, "SyncHdr", 200) + alert(2, code) + devinfo(3)
+    return message(session, msg_id, body, to_server=True, cred=with_cred, **kw)  # type: ignore[arg-type]
+
+
+RETRIED = ((2, "Alert"), (3, "Replace"))  # the commands of retry()
 
 
 def challenged(**kw: object) -> bytes:
@@ -130,8 +140,8 @@ def test_challenge_then_md5_retry_is_clean() -> None:
     )
     dm.uri = "/dm?s=1A"
     dm.exchange(
-        pkg1(msg_id=2, with_cred=cred("syncml:auth-md5", "Zz6EivR3yeaaENcRN6lpAQ==")),
-        message("1A", 2, ok_statuses(2), to_server=False),
+        retry(with_cred=cred("syncml:auth-md5", "Zz6EivR3yeaaENcRN6lpAQ==")),
+        message("1A", 2, ok_statuses(2, cmds=RETRIED), to_server=False),
     )
     out = b.end()
     s = only(out)
@@ -181,7 +191,7 @@ def test_restart_under_another_session_id_after_challenge() -> None:
     b, dm = book()
     dm.exchange(
         pkg1(with_cred=cred()),
-        challenged(),
+        challenged(resp_uri="http://10.0.0.1/dm/next"),
     )
     dm.exchange(
         pkg1("1B", with_cred=cred("syncml:auth-md5", "x")), message("1B", 1, ok_statuses(1), to_server=False)
@@ -189,8 +199,27 @@ def test_restart_under_another_session_id_after_challenge() -> None:
     out = b.end()
     assert [s.session_id for s in out.sessions] == ["1A", "1B"]
     assert out.sessions[0].end_reason == "auth-failed"
+    # The message after the failure is checked for all three: SessionID, SyncHdr Status, RespURI.
+    f = out.sessions[1].findings
+    assert [x.code for x in f] == [
+        "omadm.challenge-not-followed",
+        "omadm.challenge-not-followed",
+        "omadm.resp-uri-ignored",
+    ]
+    assert "SessionID '1B'" in f[0].message
+    assert f[1].message.endswith("lacks a Status for the SyncHdr of frame 2")
+    assert "gave RespURI http://10.0.0.1/dm/next, the client posted to /dm" in f[2].message
+
+
+def test_restart_after_challenge_with_everything_due_is_one_finding() -> None:
+    b, dm = book()
+    dm.exchange(pkg1(with_cred=cred()), challenged())
+    dm.exchange(
+        retry("1B", with_cred=cred("syncml:auth-md5", "x")),
+        message("1B", 2, ok_statuses(2, cmds=RETRIED), to_server=False),
+    )
+    out = b.end()
     assert [f.code for f in out.sessions[1].findings] == ["omadm.challenge-not-followed"]
-    assert "SessionID '1B'" in out.sessions[1].findings[0].message
 
 
 def test_retry_without_devinfo_and_credentials_and_off_resp_uri() -> None:
@@ -453,6 +482,9 @@ _CLIENT = [
     message("1A", 3, alert(1, 1222), to_server=True, final=False),
     message("1B", 1, alert(1, 1223), to_server=True),
     message("1A", 2, command("Replace", 1, item("./B", "x", more=True)), to_server=True),
+    message("1C", 2, status(1, 1, 0, "SyncHdr", 200) + status(2, 1, "", "Delete", 500), to_server=True),
+    message("1A", 1, alert(1, 1201) + login_status(2, "none") + devinfo(3), to_server=True, cred=cred()),
+    retry(with_cred=cred("syncml:auth-md5", "x")),
     b"<SyncML><SyncHdr>",
     b"",
 ]
@@ -465,6 +497,18 @@ _SERVER = [
         "1A", 2, command("Replace", 5, item("./Blob", "a", more=True, size=3)), to_server=False, final=False
     ),
     message("1A", 3, command("Atomic", 6, inner=command("Atomic", 7)), to_server=False),
+    message(
+        "1A",
+        2,
+        status(1, 2, 0, "SyncHdr", 200, chal())
+        + command(
+            "Atomic", 4, inner=command("Add", 5, item("./User/X")) + command("Replace", 6, item("./User/X"))
+        )
+        + command("Delete", None, item("./Vendor/MSFT/Y")),
+        to_server=False,
+        meta='<MaxMsgSize xmlns="syncml:metinf">9</MaxMsgSize>',
+    ),
+    message("1A", 2, status(1, 2, 0, "SyncHdr", 401, chal(), entity="locked"), to_server=False),
     b"",
 ]
 
@@ -476,7 +520,7 @@ _SERVER = [
             st.sampled_from(_CLIENT),
             st.sampled_from(_SERVER),
             st.sampled_from(["C1", "C2"]),
-            st.sampled_from([None, 0x1A, 0x1B]),
+            st.sampled_from([None, 0x1A, 0x1B, 0x1C]),
             st.sampled_from([0.0, 1.0, 200.0]),
         ),
         max_size=12,

@@ -77,13 +77,20 @@ def test_every_dm_credential_judged(tmp_path: Path) -> None:
         ("syncml-hmac", "dmuser", "to_server", "valid", None),
         ("syncml-hmac", "dmsniff-dm", "to_client", "valid", None),
     ]
-    n1, _basic, md5, n2, bad1, _bad2, _n3, c_hmac, s_hmac = out.auth_results[:9]
+    n1, _basic, md5, n2, bad1, bad2, _n3, c_hmac, s_hmac = out.auth_results[:9]
     assert n1.notes == ["verified with the empty server nonce"]
     assert n2.notes == ["valid only with the resync nonce 0x00000000 (4 zero bytes)"]
     assert n2.caveat and not n1.caveat and not md5.caveat  # the text report lists n2 among failures
     assert md5.matched == "test phone" and md5.notes[0].startswith("nonce from the Chal in frame ")
-    # The wrong password of session 2 is checked with the nonce session 1 handed out.
-    assert bad1.notes[0].startswith("nonce from the Chal in frame ")
+    # N2 verifies only with the resync nonce, so session 2's Package #1 is checked with it first (DM
+    # Notification §6.2), then with the nonce session 1 handed out; after the server's Chal, with that.
+    assert [n.split(":")[0] for n in bad1.notes] == [
+        "resync nonce 0x00000000 (4 zero bytes)",
+        "resync nonce '0x00000000' (the literal string)",
+        f"nonce from the Chal in frame {md5.frame + 1}",
+    ]
+    assert bad1.notes[0].endswith(f"the notification in frame {n2.frame} verified only with it")
+    assert [n.split(" in frame")[0] for n in bad2.notes] == ["nonce from the Chal"]
     assert c_hmac.notes[0].startswith("nonce from the Chal in frame ")
     assert s_hmac.notes == ["nonce from the secrets file (none in the capture)"]
     # Sessions show their badge: session 1 had a failure, then a success.
