@@ -23,7 +23,8 @@ class Tcpdump:
 
     def __init__(self, out: Path, ports: list[int]) -> None:
         flt = f"host {HOST} and (" + " or ".join(f"port {p}" for p in ports) + ")"
-        cmd = ["tcpdump", "-i", "lo", "-n", "-U", "--immediate-mode", "-s", "0", "-w", str(out)]
+        # -B: an 8 MiB kernel buffer, so a loaded machine (tests in parallel, fuzzers) drops nothing
+        cmd = ["tcpdump", "-i", "lo", "-n", "-U", "--immediate-mode", "-B", "8192", "-s", "0", "-w", str(out)]
         if os.geteuid() == 0:
             cmd += ["-Z", "root"]  # else tcpdump drops to its own user before opening OUT
         self.lines: list[str] = []

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from dmsniff.export import PcapngExport
     from dmsniff.net.tls_keys import TlsKeySpec
     from dmsniff.parallel import WorkerPool
-    from dmsniff.pipeline import Input, Pipeline
+    from dmsniff.pipeline import Addon, Input, Pipeline
     from dmsniff.verify.secrets import Secrets
     from dmsniff.verify.verifier import Verifier
 
@@ -434,6 +434,7 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
     fmt = args.format or ("jsonl" if args.live else "text")
     out = _open_output(None if fmt == "parquet" else args.output)  # parquet: -o is a folder of tables
     try:
+        writer: Addon
         if fmt == "html":  # written at the end; says on stderr how big it came out per session
             from dmsniff.report.html import HtmlReport
 
@@ -442,7 +443,7 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
             writer = JsonLinesReport(out, flush=True) if (fmt == "jsonl" and args.live) else \
                 FORMATS[fmt](args.output if fmt == "parquet" else out)
         # The verifier comes first: session builders and writers see its verdicts on each message.
-        addons = [writer] if args.http_only else [verifier, *analysis_addons(), writer]
+        addons: list[Addon] = [writer] if args.http_only else [verifier, *analysis_addons(), writer]
         export = None
         if args.export_pcapng:
             from dmsniff.export import PcapngExport
@@ -489,9 +490,10 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
     if export is not None:
         _write_export(export, args)
     if fmt == "html":
-        from dmsniff.report.html import print_summary
+        from dmsniff.report.html import HtmlReport, print_summary
 
-        print_summary(writer, args.output)  # type: ignore[arg-type]
+        assert isinstance(writer, HtmlReport)
+        print_summary(writer, args.output)
     if args.fail_on_invalid and verifier.counts.get("invalid"):
         n = verifier.counts["invalid"]
         print(f"dmsniff: {n} invalid credential(s) (--fail-on-invalid)", file=sys.stderr)

@@ -35,12 +35,12 @@ from dmsniff.capture.writer import (
     section_header_block,
     tls_keylog_block,
 )
-from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, TlsFacts, Transaction
+from dmsniff.model import ConnectionEnd, Datagram, Finding, HttpMessage, TlsFacts, Transaction
 from dmsniff.net.packet import FRAGMENT_TIMEOUT, Dissector, TcpHandler, UdpHandler
 from dmsniff.net.tcp import ACK, FIN, RST, SYN
 from dmsniff.pipeline import Addon
 from dmsniff.report.records import auth_record, finding_record, plain, session_auth, session_record
-from dmsniff.sessions.model import Finding, Session, SessionMessage
+from dmsniff.sessions.model import Session, SessionMessage
 
 if TYPE_CHECKING:
     from scapy.utils import PcapWriter

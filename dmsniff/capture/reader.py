@@ -194,8 +194,8 @@ class _Source:
         """Bytes of the file (compressed, for gzip) read so far; 0 when that cannot be known."""
         try:
             if self._gzip is not None:
-                raw = self._gzip.fileobj
-                return int(raw.tell()) if raw is not None else 0
+                raw = self._gzip.fileobj  # typeshed: a read-or-write file object; here always read
+                return int(raw.tell()) if isinstance(raw, io.IOBase) else 0
             if self._plain is not None and not self.stream:
                 return int(self._plain.tell())
         except (OSError, ValueError, AttributeError):

@@ -58,7 +58,7 @@ def _seconds(m: re.Match[bytes]) -> float | None:
         return None
     h, mi, s = (int(g) for g in m.groups()[:3])
     frac = m.group(4)
-    return h * 3600 + mi * 60 + s + int(frac) / 10 ** len(frac)
+    return h * 3600 + mi * 60 + s + int(frac) / float(10 ** len(frac))
 
 
 def is_trace(data: bytes) -> bool:
@@ -303,7 +303,7 @@ def run_trace(data: bytes, assembler: Assembler, errors: list[str], info: Captur
         timed = timed or b.time is not None
         t = assembler.clock(b.time)
         tr = tracker(b.line)
-        tr.conn.last_ts = t  # type: ignore[attr-defined]
+        tr.conn.last_ts = t
         if b.data:
             tr.data(0 if b.kind.startswith(b"=>") else 1, bytes(b.data), b.line, t)
     assembler.finishing = True

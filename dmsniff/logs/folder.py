@@ -22,10 +22,14 @@ from __future__ import annotations
 
 import os
 import re
+from typing import TYPE_CHECKING
 
 from dmsniff.capture import CaptureInfo
 from dmsniff.logs.httpdump import looks_like_http, parse_dump
 from dmsniff.logs.source import LogError, LogMessage
+
+if TYPE_CHECKING:
+    from dmsniff.logs import LogSource
 
 __all__ = ["direction", "open_folder"]
 
@@ -67,7 +71,7 @@ def direction(body: bytes) -> tuple[bool | None, str]:
     return None, "application/octet-stream"
 
 
-def open_folder(path: str, info: CaptureInfo):  # type: ignore[no-untyped-def]
+def open_folder(path: str, info: CaptureInfo) -> LogSource:
     """The folder as a :class:`~dmsniff.logs.LogSource` (LogError when it holds no file)."""
     from dmsniff.logs import LogSource
 

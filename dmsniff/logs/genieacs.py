@@ -186,8 +186,8 @@ class _Reader:
                 msg.server = endpoint(name or None, local if local not in (None, "") else port or 80)
             else:
                 msg.connection = f"out {remote} {_conn_name(conn, line)}"
-                port = rec.get("remotePort")
-                msg.server = endpoint(remote, port if port not in (None, "") else 80)
+                rport = rec.get("remotePort")
+                msg.server = endpoint(remote, rport if rport not in (None, "") else 80)
                 if rec.get("error"):
                     msg.problems.append(f"GenieACS could not send it: {rec['error']}")
             yield msg
@@ -205,9 +205,9 @@ class _Reader:
                              connection=f"{side} {remote} {_conn_name(conn, line)}", wire_body=False,
                              problems=problems, frames=frames, complete=not cut)
         elif event == "outgoing UDP message":
-            port = rec.get("remotePort")
+            rport = rec.get("remotePort")
             try:
-                dport = int(port) if port is not None else 0
+                dport = int(rport) if rport is not None else 0
             except (TypeError, ValueError):
                 dport = 0
             yield LogDatagram(line=line, payload=_body(rec.get("body")), src=None, sport=0, dst=remote,

@@ -96,7 +96,8 @@ def _entries(text: str, errors: list[str]) -> Iterator[tuple[dict[str, Any], int
             entry, end = dec.raw_decode(text, pos)
         except ValueError as exc:
             line = text.count("\n", 0, pos) + 1
-            errors.append(f"line {line}: entry {n + 1} of the HAR is broken or cut short ({exc.msg}): "
+            why = getattr(exc, "msg", exc)  # json's JSONDecodeError says it shortest
+            errors.append(f"line {line}: entry {n + 1} of the HAR is broken or cut short ({why}): "
                           f"the {n} entries before it are kept")
             return
         n += 1
@@ -180,7 +181,7 @@ def _messages(entry: dict[str, Any], where: dict[str, int], named: bool, errors:
     total = entry.get("time")
     end_time = start + float(total) / 1000 if start is not None and isinstance(total, int | float) else start
     rproblems: list[str] = []
-    content = resp.get("content") if isinstance(resp.get("content"), dict) else {}
+    content: dict[str, Any] = resp["content"] if isinstance(resp.get("content"), dict) else {}
     rbody = _text(content, rproblems)
     out = LogMessage(line=where["response"], request=False, headers=_headers(resp.get("headers")),
                      body=rbody or b"", status=status, reason=str(resp.get("statusText") or ""),

@@ -56,7 +56,7 @@ def endpoint(host: str | None, port: int | str | None) -> str:
         mapped = getattr(ip, "ipv4_mapped", None)
         h = str(mapped) if mapped is not None else str(ip)
     try:
-        p = int(port) if port not in (None, "") else 0  # type: ignore[arg-type]
+        p = int(port) if port not in (None, "") else 0
     except (TypeError, ValueError):
         p = 0
     return format_endpoint(h, p if 0 <= p <= 65535 else 0)

@@ -174,7 +174,7 @@ class HttpTracker:
                 self._end(direction, ev)  # type: ignore[arg-type]
             elif t is Skipped:
                 self.stats.skipped_bytes += ev.end - ev.start  # type: ignore[union-attr]
-                self._discard(direction, ev.end)  # type: ignore[union-attr]
+                self._discard(direction, ev.end)
 
     def _head(self, direction: int, head: RequestHead | ResponseHead) -> None:
         # Drop bytes before the head (skipped while resynchronising), find the first frame.

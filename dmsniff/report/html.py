@@ -50,13 +50,13 @@ from decoders import wbxml
 from decoders.syncml import SyncMLMessage
 from dmsniff import __version__
 from dmsniff.capture import CaptureError, CaptureInfo
-from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, TlsFacts, Transaction
+from dmsniff.model import ConnectionEnd, Datagram, Finding, HttpMessage, TlsFacts, Transaction
 from dmsniff.pipeline import Addon, CaptureSummary
 from dmsniff.report import msc
 from dmsniff.report.records import auth_record, plain, session_auth
 from dmsniff.report.text import format_time
 from dmsniff.sessions.labels import conversation
-from dmsniff.sessions.model import Device, Finding, ParameterObservation, Session, SessionMessage
+from dmsniff.sessions.model import Device, ParameterObservation, Session, SessionMessage
 from dmsniff.verify.model import AuthResult, badge
 
 XML_LIMIT = 8 << 10  # characters of one message's XML kept
@@ -403,14 +403,14 @@ def timeline_chart(rows: list[dict[str, Any]], t0: float, t1: float, *, width: i
         colours = [SEVERITY_COLOURS[""], SEVERITY_COLOURS["info"], SEVERITY_COLOURS["warning"],
                    SEVERITY_COLOURS["error"]]
         for i, c in enumerate(counts):
-            y = 30 + ph
+            bar_y = 30.0 + ph
             parts = []
             for k in range(4):
                 if c[k]:
                     h = ph * c[k] / top
-                    y -= h
-                    parts.append(f'<rect x="{left + i * bw:.1f}" y="{y:.1f}" width="{max(bw - 1, 1):.1f}" '
-                                 f'height="{h:.1f}" fill="{colours[k]}"/>')
+                    bar_y -= h
+                    parts.append(f'<rect x="{left + i * bw:.1f}" y="{bar_y:.1f}" '
+                                 f'width="{max(bw - 1, 1):.1f}" height="{h:.1f}" fill="{colours[k]}"/>')
             if parts:
                 out.append(f"<g><title>+{span * i / bins:.3f} s: {sum(c):,} sessions ({c[3]} with errors, "
                            f"{c[2]} with warnings)</title>{''.join(parts)}</g>")
@@ -465,7 +465,8 @@ class HtmlReport(Addon):
         self.session_conns: dict[str, list[str]] = {}
         self.tx_session: dict[str, str] = {}  # exchange or datagram id -> the session it was part of
         self.devices: list[dict[str, Any]] = []
-        self.findings: list[dict[str, Any]] = []  # every finding, sessions' and loose ones
+        # every finding, sessions' and loose ones: [severity, code, message, frames, session]
+        self.findings: list[list[Any]] = []
         self.findings_total = 0
         self.auth_rows: list[dict[str, Any]] = []
         self.auth_total = 0
@@ -925,8 +926,8 @@ def write_html(out: TextIO, sessions: Iterable[Session], transactions: Mapping[s
                 wanted.update(m.transaction for m in s.messages)
                 wanted.update(cr.id for cr in s.connection_requests)
     report.add_transactions(r for k, r in transactions.items() if wanted is None or k in wanted)
-    for f in tls:
-        report.add_tls(f)
+    for t in tls:
+        report.add_tls(t)
     for a in auth:
         report.auth(a)
     for s in sessions:

@@ -11,7 +11,7 @@ import orjson
 
 from dmsniff import __version__
 from dmsniff.capture import CaptureError
-from dmsniff.model import ConnectionEnd, Transaction
+from dmsniff.model import ConnectionEnd, Finding, Transaction
 from dmsniff.pipeline import Addon, CaptureSummary
 from dmsniff.report.records import (
     SCHEMA_VERSION,
@@ -23,7 +23,7 @@ from dmsniff.report.records import (
     tls_record,
     transaction_record,
 )
-from dmsniff.sessions.model import Device, Finding, Session
+from dmsniff.sessions.model import Device, Session
 from dmsniff.verify.model import AuthResult
 
 _json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode

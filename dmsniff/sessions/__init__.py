@@ -6,9 +6,10 @@ TLS connections they ran over (and those no session claimed).  The records they 
 ``model.py``.
 """
 
+from dmsniff.model import Finding
 from dmsniff.pipeline import Addon
 from dmsniff.sessions.cwmp import CwmpSessions
-from dmsniff.sessions.model import ConnectionRequest, Device, Finding, Session, SessionMessage
+from dmsniff.sessions.model import ConnectionRequest, Device, Session, SessionMessage
 from dmsniff.sessions.omadm import DmSessions
 from dmsniff.sessions.tls import TlsChecks
 

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 from typing import ClassVar
 
+from dmsniff.model import Finding
 from dmsniff.pipeline import Addon, Pipeline
-from dmsniff.sessions.model import Finding, Session
+from dmsniff.sessions.model import Session
 
 SWEEP_EVERY = 5.0  # capture seconds between sweeps for sessions (and requests) that timed out
 

@@ -16,9 +16,8 @@ import ipaddress
 import time
 from typing import Final
 
-from dmsniff.model import ConnectionEnd, TlsFacts, Transaction
+from dmsniff.model import ConnectionEnd, Finding, TlsFacts, Transaction
 from dmsniff.pipeline import Addon, Pipeline
-from dmsniff.sessions.model import Finding
 
 #: code -> (severity, reference)
 RULES: Final[dict[str, tuple[str, str]]] = {

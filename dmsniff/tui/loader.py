@@ -12,17 +12,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from decoders.tls import TlsInfo
 from dmsniff.capture import CaptureError, CaptureInfo, Frame, open_capture
 from dmsniff.logs import log_format
-from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, TlsFacts, Transaction
+from dmsniff.model import ConnectionEnd, Datagram, Finding, HttpMessage, TlsFacts, Transaction
 from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.pipeline import Addon, CaptureSummary, Pipeline
 from dmsniff.sessions import analysis_addons
-from dmsniff.sessions.model import Device, Finding, Session
+from dmsniff.sessions.model import Device, Session
 from dmsniff.tui.views import tls_state
 from dmsniff.verify.model import AuthResult
 from dmsniff.verify.secrets import Secrets
@@ -179,7 +179,7 @@ class Loader:
         self.pipeline = Pipeline(addons, jobs=1, tls_keys=tls)
         self.input_format: str | None = None  # --input-format: None/"auto" recognises logs by content
 
-    def _frames(self, frames: Iterator[Frame] | Sequence[Frame]) -> Iterator[Frame]:
+    def _frames(self, frames: Iterable[Frame]) -> Iterator[Frame]:
         progress = self.feed.progress
         for frame in frames:
             if self.stop.is_set():
