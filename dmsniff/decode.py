@@ -8,13 +8,17 @@ WAP Push as its fields.
 
 from __future__ import annotations
 
+import codecs
 import json
+from collections.abc import Iterator
+from dataclasses import replace
 from typing import Any
 
 from lxml import etree
 
 from decoders import notification, syncml, wbxml
-from decoders.cwmp._xml import clean_document, local, safe_tostring
+from decoders.cwmp._budget import MAX_MARKUP, cut_note, markup_cut
+from decoders.cwmp._xml import clean_document, local
 from dmsniff.report.records import plain
 
 KINDS = ("auto", "wbxml", "xml", "pkg0", "wap-push")
@@ -26,11 +30,16 @@ class DecodeError(Exception):
 
 def detect(data: bytes) -> str:
     """Which kind of message ``data`` looks like."""
+    return _detect(data)[0]
+
+
+def _detect(data: bytes) -> tuple[str, wbxml.WbxmlDocument | wbxml.WbxmlError | None]:
+    """The kind, and the WBXML decode made to find it (so that it is not made twice)."""
     head = data[:512].lstrip()
     if head.startswith(b"<") or head.startswith(b"\xef\xbb\xbf<"):
-        return "xml"
+        return "xml", None
     if notification.looks_like_wap_push(data):
-        return "wap-push"
+        return "wap-push", None
     # A Pkg#0 starts with 16 digest bytes that may look like a WBXML header: a clean WBXML
     # decode wins, then a plausible notification, then WBXML with errors.
     doc = wbxml.decode(data) if data[:1] in (b"\x00", b"\x01", b"\x02", b"\x03") else None
@@ -38,11 +47,11 @@ def detect(data: bytes) -> str:
         p.startswith("error:") for p in doc.problems
     )
     if clean:
-        return "wbxml"
+        return "wbxml", doc
     if notification.looks_like_notification(data):
-        return "pkg0"
+        return "pkg0", None
     if isinstance(doc, wbxml.WbxmlDocument):
-        return "wbxml"
+        return "wbxml", doc
     raise DecodeError("not WBXML, XML, a Package #0 notification or a WAP Push (use --as to force one)")
 
 
@@ -50,43 +59,123 @@ def decode_message(
     data: bytes, kind: str = "auto", summary: bool = False, as_json: bool = False
 ) -> tuple[str, list[str]]:
     """The message as text, and the problems found on the way (for stderr)."""
+    pieces, problems = stream_message(data, kind, summary, as_json)
+    decoder = codecs.getincrementaldecoder("utf-8")()  # (a piece may end inside a character)
+    return "".join(decoder.decode(piece) for piece in pieces) + decoder.decode(b"", final=True), problems
+
+
+def render_message(
+    data: bytes, kind: str = "auto", summary: bool = False, as_json: bool = False
+) -> tuple[list[bytes], list[str]]:
+    """What :func:`decode_message` prints, as UTF-8 pieces to write one after the other."""
+    pieces, problems = stream_message(data, kind, summary, as_json)
+    return list(pieces), problems
+
+
+def stream_message(
+    data: bytes, kind: str = "auto", summary: bool = False, as_json: bool = False
+) -> tuple[Iterator[bytes], list[str]]:
+    """:func:`render_message`, with the pieces made as they are taken.
+
+    Everything that can fail has run when this returns (a :class:`DecodeError` is raised
+    here); the pieces only serialise.  Bytes, not text, and in pieces: the XML of a 50 MB
+    message is never copied into one string, nor encoded again on its way out, and a large
+    WBXML OPAQUE is written a slice at a time (``wbxml.to_xml_chunks``).  Writing them to
+    ``sys.stdout.buffer`` as they come is what keeps ``dmsniff decode`` of a 50 MB message
+    under 200 MB.
+    """
     if not data:
         raise DecodeError("empty input")
+    if kind == "auto":  # a message with its HTTP head (from a log or a ticket): head, then the body
+        from dmsniff.logs.httpdump import render_http
+
+        http = render_http(data, summary, as_json,
+                           lambda body: render_message(body, "auto", summary, as_json))
+        if http is not None:
+            return iter(http[0]), http[1]
+    doc: wbxml.WbxmlDocument | wbxml.WbxmlError | None = None
     if kind == "auto":
-        kind = detect(data)
+        kind, doc = _detect(data)
     if kind in ("pkg0", "wap-push"):
-        return _notification(data, kind, as_json)
+        text, problems = _notification(data, kind, as_json)
+        return iter([text.encode("utf-8")]), problems
     # Only a SyncML document has a summary; DevInf, DDF and the rest are printed as XML.
     not_syncml = "info: not a SyncML message (root <{}>): printed as XML"
     if kind == "wbxml":
-        doc = wbxml.decode(data)
+        if doc is None:
+            doc = wbxml.decode(data)
         if isinstance(doc, wbxml.WbxmlError):
             raise DecodeError(f"WBXML: {doc.reason} (at byte {doc.offset})")
         problems = list(doc.problems)
         if not (summary or as_json) or doc.root.tag != "SyncML":
             if summary or as_json:
                 problems.append(not_syncml.format(doc.root.tag))
-            return wbxml.to_xml(doc).decode("utf-8"), problems
+            return wbxml.to_xml_chunks(doc), problems
+        del doc  # (a large OPAQUE is not kept twice)
         rec = syncml.decode(data, "application/vnd.syncml.dm+wbxml")
         problems = []  # the SyncML decode repeats the WBXML layer's problems
     else:
-        text, root, cleaned = pretty_xml(data)
-        if not (summary or as_json) or root != "SyncML":
-            problems = [not_syncml.format(root)] if (summary or as_json) and root != "SyncML" else []
-            problems.extend(cleaned)
+        if not (summary or as_json):
+            # The SyncML decode runs first when the message looks like one, keeping only its
+            # problems, so that its peak and the printed XML's never add up (50 MB of raw '&').
+            early: list[str] | None = None
+            if syncml.looks_like_syncml(data):
+                early = _syncml_problems(data)
+            xml, root, cleaned = _pretty_xml(data)
+            problems = list(cleaned)
             if root == "SyncML":
-                rec = syncml.decode(data, "application/vnd.syncml.dm+xml")
-                if isinstance(rec, syncml.SyncMLMessage):
-                    problems.extend(rec.problems)
-            return text, problems
+                problems.extend(early if early is not None else _syncml_problems(data))
+            return iter([_XML_DECLARATION, xml]), problems
+        xml, root, cleaned = _pretty_xml(data)
+        if root != "SyncML":
+            return iter([_XML_DECLARATION, xml]), [not_syncml.format(root), *cleaned]
+        del xml
         rec = syncml.decode(data, "application/vnd.syncml.dm+xml")
         problems = []
     if isinstance(rec, syncml.SyncMLError):
         raise DecodeError(f"SyncML: {rec.reason}")
     problems.extend(rec.problems)
     if as_json:
-        return json.dumps(plain(rec), indent=2, ensure_ascii=False) + "\n", problems
-    return syncml_summary(rec), problems
+        return iter(_json_pieces(rec)), problems
+    return iter([syncml_summary(rec).encode("utf-8")]), problems
+
+
+def _syncml_problems(data: bytes) -> list[str]:
+    rec = syncml.decode(data, "application/vnd.syncml.dm+xml")
+    return list(rec.problems) if isinstance(rec, syncml.SyncMLMessage) else []
+
+
+def _json_pieces(rec: syncml.SyncMLMessage) -> list[bytes]:
+    """``json.dumps(plain(rec), indent=2, ensure_ascii=False) + "\\n"``, made one command at a time.
+
+    With an indent, json.dumps runs its pure-Python encoder and joins a list of every token of
+    the document: for 60,000 Status commands, the dicts and that list took 110 MB besides the
+    record.  Each command is encoded alone and indented one level deeper (JSON text holds no raw
+    newline inside a string, so every newline starts a line of the layout).
+    """
+    if not rec.commands:
+        return [(json.dumps(plain(rec), indent=2, ensure_ascii=False) + "\n").encode("utf-8")]
+    outline = json.dumps(plain(replace(rec, commands=())), indent=2, ensure_ascii=False)
+    before, marker, after = outline.partition(_EMPTY_COMMANDS)
+    assert marker, outline  # the top-level key, at its indentation: no string can hold it unescaped
+    pieces = [(before + '\n  "commands": [\n').encode("utf-8")]
+    batch: list[str] = []
+    for cmd in rec.commands:
+        batch.append("    " + json.dumps(plain(cmd), indent=2, ensure_ascii=False).replace("\n", "\n    "))
+        if len(batch) == 1000:
+            pieces.append((",\n".join(batch) + ",\n").encode("utf-8"))
+            batch.clear()
+    tail = ",\n".join(batch) if batch else ""
+    if not batch:  # the last batch was full: take back its trailing separator
+        pieces[-1] = pieces[-1][:-2]
+    pieces.append((tail + "\n  ]" + after + "\n").encode("utf-8"))
+    return pieces
+
+
+_EMPTY_COMMANDS = '\n  "commands": []'
+
+
+_XML_DECLARATION = b'<?xml version="1.0"?>\n'
 
 
 def pretty_xml(data: bytes) -> tuple[str, str, list[str]]:
@@ -96,8 +185,23 @@ def pretty_xml(data: bytes) -> tuple[str, str, list[str]]:
     character), then the document is read in recover mode; the text comes back through the
     same safe serialisation as everywhere else, so no input ends in an internal error.
     """
+    xml, name, problems = _pretty_xml(data)
+    return (_XML_DECLARATION + xml).decode("utf-8", "replace"), name, problems
+
+
+def _pretty_xml(data: bytes) -> tuple[bytes, str, list[str]]:
+    """:func:`pretty_xml` without the declaration line, as UTF-8 bytes.
+
+    Only as much of the document as the markup budget allows becomes a tree (the rest is cut,
+    with a warning): in recover mode libxml2 makes a node even of an undeclared ``&a;``, and a
+    64 MiB message of them would take 3 GB.
+    """
     problems: list[str] = []
     encoding = None
+    cut = markup_cut(data)
+    if cut is not None:
+        problems.append("warning: " + cut_note(MAX_MARKUP, cut, len(data)))
+        data = data[:cut]
     cleaned = clean_document(data, None)
     if cleaned is not None:
         data, replaced = cleaned
@@ -112,7 +216,14 @@ def pretty_xml(data: bytes) -> tuple[str, str, list[str]]:
     if root is None:
         raise DecodeError("XML: no element could be read")
     name = local(root.tag).rpartition(":")[2]  # an unbound prefix stays in the tag in recover mode
-    return '<?xml version="1.0"?>\n' + safe_tostring(root, pretty=True), name, problems
+    return _safe_tobytes(root), name, problems
+
+
+def _safe_tobytes(el: etree._Element) -> bytes:
+    """``safe_tostring(el, pretty=True)`` as UTF-8: bytes lxml hands back that are not UTF-8 are
+    replaced as there; checked without a copy when they are ASCII, as most documents are."""
+    raw = etree.tostring(el, encoding="utf-8", pretty_print=True, with_tail=False)
+    return raw if raw.isascii() else raw.decode("utf-8", "replace").encode("utf-8")
 
 
 def syncml_summary(rec: syncml.SyncMLMessage) -> str:

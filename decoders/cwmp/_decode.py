@@ -10,6 +10,7 @@ from __future__ import annotations
 from typing import Final
 
 from . import codes
+from ._budget import MAX_MARKUP, cut_note, markup_cut
 from ._records import CwmpHeader, CwmpMessage, FaultRecord, ParameterFault, Rpc
 from ._rpcs import GENERIC_RPCS, RPC_PARSERS, generic_rpc
 from ._xml import (
@@ -60,6 +61,10 @@ def _decode(body: bytes, content_type: str | None) -> CwmpMessage:
     if not body.strip():
         return CwmpMessage(kind="empty")
     ctx = Ctx()
+    cut = markup_cut(body)
+    if cut is not None:  # its tree would not fit in memory: decode what fits
+        ctx.error(cut_note(MAX_MARKUP, cut, len(body)))
+        body = body[:cut]
     root = parse_xml(body, content_type, ctx)
     if root is None:
         return CwmpMessage(kind="unknown", problems=tuple(ctx.problems))

@@ -8,6 +8,7 @@ expand to gigabytes.
 
 from __future__ import annotations
 
+import io
 import zlib
 from typing import Final
 
@@ -28,44 +29,68 @@ class _TooLarge(Exception):
     pass
 
 
-def _inflate(data: bytes, wbits: int, limit: int) -> tuple[bytes, bytes]:
-    """Decompress one zlib/gzip/raw stream; return (output, bytes after the stream)."""
+#: Compressed input is handed to zlib this many bytes at a time, and output taken back.
+_IN_STEP: Final = 1 << 16
+_OUT_STEP: Final = 1 << 20
+
+
+def _inflate(data: bytes, start: int, wbits: int, limit: int, out: io.BytesIO) -> int:
+    """Decompress one zlib/gzip/raw stream from ``data[start:]`` into ``out`` (which, with what
+    it held already, may not exceed ``limit`` bytes); return the offset where the stream ended.
+
+    The input goes to zlib in slices and the output comes back in slices into one buffer, so
+    decoding costs the output once: given the whole body at once, zlib returned the output in
+    one piece to be copied and kept the rest of a 10 MB bomb as an ``unconsumed_tail`` copy, and
+    the members of a multi-member stream were joined at the end.
+    """
     d = zlib.decompressobj(wbits)
+    view = memoryview(data)
+    pos = start
     try:
-        out = d.decompress(data, limit + 1)
-        if len(out) > limit or d.unconsumed_tail:
-            raise _TooLarge
-        out += d.flush()
+        while pos < len(data) and not d.eof:
+            pending: bytes | memoryview = view[pos : pos + _IN_STEP]
+            pos += len(pending)
+            while pending and not d.eof:
+                room = limit - out.tell()
+                piece = d.decompress(pending, min(room + 1, _OUT_STEP))
+                if len(piece) > room:
+                    raise _TooLarge
+                out.write(piece)
+                pending = d.unconsumed_tail
+        if not d.eof:
+            out.write(d.flush())
     except zlib.error as exc:
         raise _DecodeError(str(exc)) from None
-    if len(out) > limit:
+    if out.tell() > limit:
         raise _TooLarge
     if not d.eof:
         raise _DecodeError("compressed data truncated")
-    return out, d.unused_data
+    return pos - len(d.unused_data)
 
 
 def _gunzip(data: bytes, limit: int) -> bytes:
-    out, rest = _inflate(data, _GZIP_WBITS, limit)
-    members = [out]
-    total = len(out)
+    out = io.BytesIO()
+    end = _inflate(data, 0, _GZIP_WBITS, limit, out)
+    members = 1
     # Concatenated members are one valid gzip stream (RFC 1952 section 2.2); anything
     # else after the first member (zero padding from some servers) is ignored.
-    while rest[:2] == _GZIP_MAGIC and len(members) < _MAX_GZIP_MEMBERS:
-        out, rest = _inflate(rest, _GZIP_WBITS, limit - total)
-        members.append(out)
-        total += len(out)
-    return b"".join(members)
+    while data[end : end + 2] == _GZIP_MAGIC and members < _MAX_GZIP_MEMBERS:
+        end = _inflate(data, end, _GZIP_WBITS, limit, out)
+        members += 1
+    return out.getvalue()  # (hands over the buffer, no copy)
 
 
 def _inflate_deflate(data: bytes, limit: int) -> bytes:
+    out = io.BytesIO()
     try:
-        return _inflate(data, _ZLIB_WBITS, limit)[0]
+        _inflate(data, 0, _ZLIB_WBITS, limit, out)
     except _DecodeError as zlib_failure:
+        out = io.BytesIO()
         try:
-            return _inflate(data, _RAW_WBITS, limit)[0]
+            _inflate(data, 0, _RAW_WBITS, limit, out)
         except _DecodeError:
             raise zlib_failure from None
+    return out.getvalue()
 
 
 def decode_content(body: bytes, content_encoding: str, limit: int) -> tuple[bytes | None, str | None]:

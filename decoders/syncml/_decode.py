@@ -11,6 +11,8 @@ import re
 from dataclasses import replace
 from typing import Final
 
+from decoders.cwmp._budget import MAX_MARKUP, cut_note, markup_cut
+
 from ._commands import Walker, loc, parse_cred, parse_meta
 from ._records import Command, Cred, Meta, SyncHdr, SyncMLError, SyncMLMessage
 from ._xml import Element, Problems, local, namespace, parse_xml, text_of
@@ -95,6 +97,10 @@ def _decode(body: bytes, content_type: str | None) -> SyncMLMessage | SyncMLErro
         if not _looks_like_xml(body):
             return _decode_wbxml(body)
         ctx.warning(f"Content-Type {_media_type(content_type)} says WBXML but the body is XML")
+    cut = markup_cut(body)
+    if cut is not None:  # its tree would not fit in memory: decode what fits
+        ctx.error(cut_note(MAX_MARKUP, cut, len(body)))
+        body = body[:cut]
     root = parse_xml(body, content_type, ctx)
     if root is None:
         return SyncMLError("; ".join(p.partition(": ")[2] for p in ctx.problems) or "XML not parseable")

@@ -20,7 +20,7 @@ from ._decode import EMBEDDED_WBXML_TYPES, decode
 from ._encode import encode
 from ._records import *  # noqa: F403
 from ._records import __all__ as _record_names
-from ._render import to_element, to_xml
+from ._render import to_element, to_xml, to_xml_chunks
 from ._tables import *  # noqa: F403
 from ._tables import __all__ as _table_names
 
@@ -30,6 +30,7 @@ __all__ = [
     "encode",
     "to_element",
     "to_xml",
+    "to_xml_chunks",
     *_record_names,
     *_table_names,
 ]

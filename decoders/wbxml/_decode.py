@@ -80,6 +80,8 @@ _MAX_NESTING: Final = 3  # OPAQUE documents inside OPAQUE documents
 _MAX_NESTED_ATTEMPTS: Final = 32  # OPAQUEs tried as embedded documents, per document
 _MAX_PROBLEMS: Final = 100  # further problems are only counted
 _MAX_NAME: Final = 256  # longer LITERAL names are cut (with a warning)
+_MAX_LEADING_SWITCHES: Final = 64  # SWITCH_PAGEs before the root looked through to guess a language
+_MIB: Final = 1 << 20
 _EXTENSIONS_I: Final = frozenset({EXT_I_0, EXT_I_1, EXT_I_2})
 _EXTENSIONS_T: Final = frozenset({EXT_T_0, EXT_T_1, EXT_T_2})
 _EXTENSIONS_0: Final = frozenset({EXT_0, EXT_1, EXT_2})
@@ -133,11 +135,17 @@ class _Open:
 
     def freeze(self) -> Element:
         merged: list[Child] = []
-        for child in self.children:
-            if isinstance(child, str) and merged and isinstance(merged[-1], str):
-                merged[-1] = merged[-1] + child  # adjacent text pieces (STR_I, STR_T, ENTITY) join
-            else:
-                merged.append(child)
+        run: list[str] = []  # adjacent text pieces (STR_I, STR_T, ENTITY) join, in one go:
+        for child in self.children:  # adding them one by one copied a 17 MB text 17 times
+            if isinstance(child, str):
+                run.append(child)
+                continue
+            if run:
+                merged.append("".join(run))
+                run.clear()
+            merged.append(child)
+        if run:
+            merged.append("".join(run))
         return Element(self.tag, self.namespace, tuple(self.attributes), tuple(merged), self.page, self.token)
 
 
@@ -155,7 +163,8 @@ def _terminator(buf: bytes, start: int, width: int) -> int:
 class _Reader:
     """All state of one decode: input, position, code pages, language, budgets, problems."""
 
-    def __init__(self, data: bytes, max_depth: int, max_nodes: int, level: int) -> None:
+    def __init__(self, data: bytes, max_depth: int, max_nodes: int, level: int,
+                 budget: tuple[int, int] | None = None) -> None:
         self.data = data
         self.pos = 0
         self.level = level
@@ -166,8 +175,15 @@ class _Reader:
         # Tokens that make no node (SWITCH_PAGE, extensions, ...) still cost time.
         self.max_steps = 4 * self.max_nodes + 1024
         # Text produced by string table references and LITERAL names; without a budget a
-        # small input could reference one long string millions of times.
-        self.text_budget = (1 << 20) + 8 * len(data)
+        # small input could reference one long string millions of times.  Eight times the
+        # first MiB, then once more the size: a 16 MiB body may not make 128 MB of text.
+        self.text_budget = _MIB + 8 * min(len(data), _MIB) + len(data)
+        if budget is not None:  # an embedded document: what its container has left
+            self.max_steps = min(self.max_steps, budget[0])
+            self.text_budget = min(self.text_budget, budget[1])
+        self.text_allowed = self.text_budget
+        # Steps all attempts at embedded documents may take together: as many as this document.
+        self.nested_steps = self.max_steps
         self.problems: list[str] = []
         self.suppressed = 0
         self.version = 0
@@ -200,6 +216,11 @@ class _Reader:
         self.nodes += 1
         if self.nodes > self.max_nodes:
             raise _Stop(offset, f"more than max_nodes={self.max_nodes} nodes")
+
+    def step(self, offset: int) -> None:
+        self.steps += 1
+        if self.steps > self.max_steps:
+            raise _Stop(offset, "too many tokens")
 
     def spend_text(self, amount: int, offset: int) -> None:
         self.text_budget -= amount
@@ -380,9 +401,11 @@ class _Reader:
         data, pos, page = self.data, self.pos, 0
         if pos < len(data) and data[pos] == PI:  # a rare leading PI: don't guess through it
             return None
-        while pos + 1 < len(data) and data[pos] == SWITCH_PAGE:
+        switches = 0
+        while pos + 1 < len(data) and data[pos] == SWITCH_PAGE and switches < _MAX_LEADING_SWITCHES:
             page = data[pos + 1]
             pos += 2
+            switches += 1  # (a run of zero bytes is a run of SWITCH_PAGE 0: 25M of them in 50 MB)
         if pos >= len(data):
             return None
         b = data[pos]
@@ -435,6 +458,7 @@ class _Reader:
             if self.pos >= len(data):
                 return WbxmlError("no root element after the header", self.pos)
             while self.pos < len(data) and data[self.pos] == SWITCH_PAGE:
+                self.step(self.pos)
                 self.pos += 1
                 self.tag_page = self.byte("a code page")
             if self.pos >= len(data):
@@ -587,6 +611,7 @@ class _Reader:
 
     def skip_pi(self) -> None:
         offset = self.pos
+        self.step(offset)  # "PI END" is two bytes: 25 million of them in 50 MB
         self.pos += 1
         self.read_attributes([])
         self.problem(f"warning: processing instruction at offset {offset} skipped")
@@ -678,7 +703,7 @@ class _Reader:
         declared = _declared_type(stack)
         if declared not in EMBEDDED_WBXML_TYPES and raw[0] > 3:
             return None  # not even a WBXML version byte: the usual case, text or binary data
-        if not raw.strip():
+        if raw.isspace():  # (not raw.strip(), which copies a 50 MB OPAQUE to find that out)
             return None  # libwbxml writes the whitespace around an embedded document as OPAQUE
         self.nested_attempts += 1
         if self.nested_attempts > _MAX_NESTED_ATTEMPTS:
@@ -688,21 +713,30 @@ class _Reader:
                     f" documents; from offset {offset} on they are kept as bytes"
                 )
             return None
+        if self.nested_steps <= 0:
+            return None  # the attempts so far took as long as this whole document may
+        # An attempt gets what this document has left, and what it takes is charged here: the
+        # nodes and text of one that is kept (32 documents of 100,000 nodes each would take
+        # 600 MB), the steps of every one (a zero-filled OPAQUE reads as millions of
+        # SWITCH_PAGE tokens until the step budget stops it).
         budget_nodes = max(1, self.max_nodes - self.nodes)
-        result = _decode(raw, max(1, self.max_depth - len(stack)), budget_nodes, self.level + 1)
+        reader = _Reader(raw, max(1, self.max_depth - len(stack)), budget_nodes, self.level + 1,
+                         (self.nested_steps, self.text_budget))
+        result = reader.run()
+        self.nested_steps -= reader.steps
         errors = (
             [] if isinstance(result, WbxmlError) else [p for p in result.problems if p.startswith("error:")]
         )
         if isinstance(result, WbxmlDocument) and not errors:
             if declared in EMBEDDED_WBXML_TYPES:
-                return result
+                return self.keep(result, reader)
             guessed = any("inferred from the root" in p for p in result.problems)
             if result.language != "UNKNOWN" and not guessed:
                 self.problem(
                     f"info: OPAQUE in <Data> at offset {offset} is a {result.language} WBXML document"
                     " (no +wbxml Meta/Type); decoded"
                 )
-                return result
+                return self.keep(result, reader)
             return None
         if declared in EMBEDDED_WBXML_TYPES:
             reason = result.reason if isinstance(result, WbxmlError) else errors[0][len("error: ") :]
@@ -712,7 +746,34 @@ class _Reader:
             )
         return None
 
+    def keep(self, doc: WbxmlDocument, reader: _Reader) -> WbxmlDocument:
+        """An embedded document kept: its nodes and text count as this document's."""
+        self.nodes += reader.nodes
+        self.text_budget -= reader.text_allowed - reader.text_budget
+        return doc
+
     # ------------------------------------------------------------ result
+
+    def run(self) -> WbxmlDocument | WbxmlError:
+        """Read the whole input."""
+        try:
+            self.read_header()
+        except _Stop as stop:
+            return WbxmlError(stop.reason, stop.offset)
+        self.choose_language()
+        root = self.read_body()
+        if isinstance(root, WbxmlError):
+            return root
+        return WbxmlDocument(
+            version=self.version,
+            public_id=self.public_id,
+            fpi=self.fpi,
+            language=self.language_name,
+            charset=self.charset,
+            string_table=self.strtbl,
+            root=root,
+            problems=self.finish_problems(),
+        )
 
     def finish_problems(self) -> tuple[str, ...]:
         if self.bad_strings:
@@ -748,34 +809,12 @@ def _declared_type(stack: list[_Open]) -> str | None:
     return None
 
 
-def _decode(data: bytes, max_depth: int, max_nodes: int, level: int) -> WbxmlDocument | WbxmlError:
-    reader = _Reader(data, max_depth, max_nodes, level)
-    try:
-        reader.read_header()
-    except _Stop as stop:
-        return WbxmlError(stop.reason, stop.offset)
-    reader.choose_language()
-    root = reader.read_body()
-    if isinstance(root, WbxmlError):
-        return root
-    return WbxmlDocument(
-        version=reader.version,
-        public_id=reader.public_id,
-        fpi=reader.fpi,
-        language=reader.language_name,
-        charset=reader.charset,
-        string_table=reader.strtbl,
-        root=root,
-        problems=reader.finish_problems(),
-    )
-
-
 def decode(data: bytes, *, max_depth: int = 64, max_nodes: int = 100_000) -> WbxmlDocument | WbxmlError:
     """Decode one WBXML document.  Never raises: bad input gives a :class:`WbxmlError` (header or
     root unreadable) or a partial :class:`WbxmlDocument` with an ``"error: "`` problem."""
     if not isinstance(data, bytes | bytearray | memoryview):
         return WbxmlError(f"expected bytes, not {type(data).__name__}", 0)
-    return _decode(bytes(data), max_depth, max_nodes, 0)
+    return _Reader(bytes(data), max_depth, max_nodes, 0).run()
 
 
 def _one_line(text: str) -> str:

@@ -25,7 +25,10 @@ tree that carries the language's DOCTYPE (``root.getroottree().docinfo``), so th
 from __future__ import annotations
 
 import base64
+import codecs
 import re
+import secrets
+from collections.abc import Iterator
 from typing import Final, cast
 from xml.sax.saxutils import quoteattr
 
@@ -34,9 +37,14 @@ from lxml import etree
 from ._records import Element, Opaque, WbxmlDocument
 from ._tables import LANGUAGES, SYNCML_LANGUAGES
 
-__all__ = ["to_element", "to_xml"]
+__all__ = ["to_element", "to_xml", "to_xml_chunks"]
 
 _XML_ILLEGAL: Final = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_C0_BYTES: Final = re.compile(rb"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+_utf8_decoder: Final = codecs.getincrementaldecoder("utf-8")
+#: OPAQUE data at least this long is written by :func:`to_xml_chunks` a slice at a time.
+_LAZY: Final = 1 << 20
+_SLICE: Final = 1 << 20
 _NAME: Final = re.compile(r"[A-Za-z_][A-Za-z0-9_.\-]*\Z")
 _XML_NS: Final = "http://www.w3.org/XML/1998/namespace"
 _TYPE_TOKEN: Final = (1, 0x13)  # MetInf <Type>
@@ -66,15 +74,43 @@ def _qname(name: str, namespace: str | None) -> str:
 
 
 def _opaque_text(opaque: Opaque, always_base64: bool) -> str:
-    if not always_base64:
-        try:
-            text = opaque.data.decode("utf-8")
-        except UnicodeDecodeError:
-            pass
-        else:
-            if not _XML_ILLEGAL.search(text):
-                return text
+    if not always_base64 and _is_text(opaque.data):
+        return opaque.data.decode("utf-8")
     return base64.b64encode(opaque.data).decode("ascii")
+
+
+def _is_text(data: bytes) -> bool:
+    """Whether OPAQUE bytes are shown as they are: UTF-8 of characters XML can hold.
+
+    Checked a slice at a time (a 50 MB OPAQUE is not decoded whole to find out), and a C0
+    control byte, which no UTF-8 sequence but the character itself contains, settles it at once.
+    """
+    if _C0_BYTES.search(data):
+        return False
+    decoder = _utf8_decoder()
+    view = memoryview(data)
+    try:
+        for start in range(0, len(data), _SLICE):
+            if _XML_ILLEGAL.search(decoder.decode(view[start : start + _SLICE])):
+                return False
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _opaque_chunks(opaque: Opaque, always_base64: bool) -> Iterator[bytes]:
+    """What :func:`_opaque_text` gives, as escaped UTF-8 written a slice at a time."""
+    data = opaque.data
+    if not always_base64 and _is_text(data):
+        for start in range(0, len(data), _SLICE):  # escaped as libxml2 escapes text content
+            piece = data[start : start + _SLICE]
+            yield piece.replace(b"&", b"&amp;").replace(b"<", b"&lt;").replace(b">", b"&gt;").replace(
+                b"\r", b"&#13;")
+    else:
+        step = _SLICE - _SLICE % 3  # whole base64 quanta: the pieces join into the whole encoding
+        for start in range(0, len(data), step):
+            yield base64.b64encode(data[start : start + step])
 
 
 def _doctype(language: str) -> str | None:
@@ -141,6 +177,12 @@ def _flush(
 
 def to_element(doc: WbxmlDocument) -> etree._Element:
     """The document's root as an lxml element, namespaced and rendered like wbxml2xml's output."""
+    return _build(doc, None)
+
+
+def _build(doc: WbxmlDocument, lazy: dict[str, tuple[Opaque, bool]] | None) -> etree._Element:
+    """:func:`to_element`; with ``lazy``, each OPAQUE of ``_LAZY`` bytes or more is left as a
+    placeholder token, recorded there, for :func:`to_xml_chunks` to write in its place."""
     root = _make_root(doc)
     work: list[tuple[etree._Element, Element, str, str | None]] = [
         (root, doc.root, doc.language, doc.root.namespace)
@@ -164,7 +206,12 @@ def to_element(doc: WbxmlDocument) -> etree._Element:
                 continue
             if isinstance(child, Opaque):
                 if child.nested is None:
-                    pending.append(_opaque_text(child, nonce))
+                    if lazy is not None and len(child.data) >= _LAZY:
+                        token = f"opaque-{secrets.token_hex(16)}-{len(lazy)}"
+                        lazy[token] = (child, nonce)
+                        pending.append(token)
+                    else:
+                        pending.append(_opaque_text(child, nonce))
                     continue
                 sub_record, sub_language = child.nested.root, child.nested.language
             else:
@@ -180,10 +227,33 @@ def to_element(doc: WbxmlDocument) -> etree._Element:
 
 def to_xml(doc: WbxmlDocument, *, pretty: bool = True) -> bytes:
     """XML text with the ``<?xml?>`` declaration and DOCTYPE that wbxml2xml writes."""
+    return b"".join(to_xml_chunks(doc, pretty=pretty))
+
+
+def to_xml_chunks(doc: WbxmlDocument, *, pretty: bool = True) -> Iterator[bytes]:
+    """:func:`to_xml` in pieces, to be written one after the other.
+
+    A large OPAQUE is never in memory as text: the tree holds a placeholder, and its base64 (or
+    escaped text) is made a slice at a time as the pieces are written.  A 50 MB binary OPAQUE
+    otherwise took four copies of its 67 MB of base64 (bytes, text, libxml2's node, the
+    serialised document) besides its own bytes.
+    """
     newline = "\n" if pretty else ""
     head = '<?xml version="1.0"?>' + newline
     doctype = _doctype(doc.language)
     if doctype is not None:
         head += doctype + newline
-    body = etree.tostring(to_element(doc), encoding="utf-8", xml_declaration=False, pretty_print=pretty)
-    return head.encode("ascii") + body
+    yield head.encode("ascii")
+    lazy: dict[str, tuple[Opaque, bool]] = {}
+    body = etree.tostring(_build(doc, lazy), encoding="utf-8", xml_declaration=False, pretty_print=pretty)
+    spots = sorted((body.find(token.encode("ascii")), token) for token in lazy)
+    if any(at < 0 or body.count(token.encode("ascii")) != 1 for at, token in spots):
+        # (a random token that the document happens to hold: never in practice)
+        yield etree.tostring(to_element(doc), encoding="utf-8", xml_declaration=False, pretty_print=pretty)
+        return
+    pos = 0
+    for at, token in spots:
+        yield body[pos:at]
+        yield from _opaque_chunks(*lazy[token])
+        pos = at + len(token)
+    yield body[pos:] if pos else body

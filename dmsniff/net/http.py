@@ -61,7 +61,7 @@ class _Building:
         self.last_frame = first_frame  # the frame (and time) of the latest byte attributed
         self.last_time = first_time
         self.first_time = first_time
-        self.body: list[bytes] = []
+        self.body = bytearray()  # one buffer: a list of 2 million 8-byte chunks took 300 MB
         self.body_len = 0
         self.kept = 0
         self.omitted = 0
@@ -165,7 +165,7 @@ class HttpTracker:
                     b.body_len += len(data)
                     if b.kept < self.max_body:
                         piece = data[: self.max_body - b.kept]
-                        b.body.append(piece)
+                        b.body += piece
                         b.kept += len(piece)
                     self._attribute(direction, b, ev.start + len(data))  # type: ignore[union-attr]
             elif t is RequestHead or t is ResponseHead:
@@ -223,7 +223,8 @@ class HttpTracker:
         self._attribute(direction, b, ev.end)
         frame, ts = b.last_frame, b.last_time
         head = b.head
-        body = b"".join(b.body)
+        body = bytes(b.body)
+        b.body = bytearray()
         msg = HttpMessage(
             frame=frame, frames=b.frames, time=ts, first_time=b.first_time, version=head.version,
             headers=list(head.headers), body=body, body_length=b.body_len, complete=ev.complete,

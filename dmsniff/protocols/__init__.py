@@ -17,6 +17,9 @@ from dmsniff.protocols import cwmp, omadm, udp
 
 __all__ = ["decode_datagram", "decode_transaction"]
 
+#: How the HTTP layer (and the log reader) say that a body's Content-Encoding was not undone.
+_CODING_FAILED = "Content-Encoding "
+
 
 def decode_transaction(tx: Transaction) -> None:
     """Decode the bodies of a transaction's request and response in place."""
@@ -27,6 +30,11 @@ def decode_transaction(tx: Transaction) -> None:
 
 def decode_http_body(msg: HttpMessage) -> object:
     """The protocol record for one HTTP message body, or None when no decoder claims it."""
+    if msg.decoded_body is None and any(p.startswith(_CODING_FAILED) for p in msg.problems):
+        # The Content-Encoding could not be undone (unknown, corrupt, or a bomb refused past
+        # --max-body: that problem says which), so these bytes are not the message.  Read as
+        # XML, a gzip bomb's 10 MB became 40 MB of text and a finding about U+FFFD characters.
+        return None
     body = msg.content
     content_type = msg.header("Content-Type")
     if cwmp.recognise(body):
