@@ -139,6 +139,22 @@ class Datagram:
         return format_endpoint(self.dst, self.dport)
 
 
+@dataclass(frozen=True, slots=True)
+class Rule:
+    """One rule dmsniff checks: a row of a ``RULES`` table, keyed by the finding code it makes.
+
+    Every table is listed in :mod:`dmsniff.rules`, which makes ``docs/rules.md`` from them.
+    """
+
+    severity: str  # "error" | "warning" | "info"
+    reference: str  # the text that states the rule: spec, section, and the rule in short
+    meaning: str  # one line: what a finding with this code says happened
+
+    def finding(self, code: str, message: str, frames: list[int], session: str | None = None,
+                capture: int = 0) -> Finding:
+        return Finding(self.severity, code, message, frames, self.reference, session, capture)
+
+
 @dataclass(slots=True)
 class Finding:
     """Something a protocol rule says should not happen, or worth an engineer's eye.

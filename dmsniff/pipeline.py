@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from dmsniff.capture import CaptureError, CaptureInfo, Frame, link_type_name, open_input
 from dmsniff.logs import log_format
-from dmsniff.model import ConnectionEnd, Datagram, Finding, Transaction, format_ip
+from dmsniff.model import ConnectionEnd, Datagram, Finding, Rule, Transaction, format_ip
 from dmsniff.net.http import DEFAULT_MAX_BODY, HttpStats, HttpTracker, make_classifier
 from dmsniff.net.packet import Dissector
 from dmsniff.net.tcp import Connection, TcpReassembler
@@ -134,15 +134,22 @@ Item = tuple[tuple[int, int, int], "Transaction | Datagram | ConnectionEnd | Fin
 
 #: The finding for a record dmsniff could not process (a bug): the rest of the capture goes on.
 INTERNAL_ERROR = "dmsniff.internal-error"
-_INTERNAL_REFERENCE = "dmsniff itself: a bug, please report it with the capture"
+RULES: dict[str, Rule] = {
+    INTERNAL_ERROR: Rule(
+        "error",
+        "dmsniff itself: a bug, please report it with the capture",
+        "A part of dmsniff failed on one record (both are named); the rest of the capture was "
+        "analysed without it.",
+    ),
+}
 MAX_INTERNAL_ERRORS = 100  # per addon (and per capture for the decoding layers), then one summary
 
 
 def internal_error(where: str, exc: BaseException, frames: list[int], capture: int) -> Finding:
     """The finding that stands for a record one part of dmsniff failed on."""
     text = str(exc).replace("\n", " ")[:200]
-    return Finding("error", INTERNAL_ERROR, f"{where}: {type(exc).__name__}: {text}", frames,
-                   _INTERNAL_REFERENCE, None, capture)
+    return RULES[INTERNAL_ERROR].finding(INTERNAL_ERROR, f"{where}: {type(exc).__name__}: {text}", frames,
+                                         None, capture)
 
 
 class Decoder:

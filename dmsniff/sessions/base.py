@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import ClassVar
 
-from dmsniff.model import Finding
+from dmsniff.model import Finding, Rule
 from dmsniff.pipeline import Addon, Pipeline
 from dmsniff.sessions.model import Session
 
@@ -16,8 +16,8 @@ class SessionBuilder(Addon):
     """Base of the protocol session builders (an :class:`~dmsniff.pipeline.Addon`)."""
 
     needs_bodies = False  # bodies are decoded where transactions are built
-    #: code -> (severity, reference): one row per rule the builder checks
-    rules: ClassVar[dict[str, tuple[str, str]]] = {}
+    #: code -> its Rule: one row per rule the builder checks
+    rules: ClassVar[dict[str, Rule]] = {}
 
     def __init__(self) -> None:
         self.pipeline: Pipeline | None = None
@@ -43,8 +43,7 @@ class SessionBuilder(Addon):
         return True
 
     def _finding(self, code: str, message: str, frames: list[int], session: str | None) -> Finding:
-        severity, ref = self.rules[code]
-        return Finding(severity, code, message, frames, ref, session, self.capture)
+        return self.rules[code].finding(code, message, frames, session, self.capture)
 
     def _flag(self, session: Session, code: str, message: str, frames: list[int]) -> None:
         """A finding that belongs to a session (reported with it)."""

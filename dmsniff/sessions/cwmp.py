@@ -43,7 +43,7 @@ from decoders.cwmp import (
     SetParameterValues,
     TransferComplete,
 )
-from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, Transaction, format_endpoint
+from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, Rule, Transaction, format_endpoint
 from dmsniff.pipeline import CaptureSummary
 from dmsniff.sessions import tls
 from dmsniff.sessions.base import SessionBuilder
@@ -66,82 +66,115 @@ UDP_CR_COPIES_WINDOW = 10.0  # identical UDP requests this close together are on
 MAX_NAT_PATHS = 20  # per device, the latest kept (a device may be woken every few minutes)
 MAX_STUN_PENDING = 10_000  # Binding Requests awaiting their response (oldest forgotten first)
 
-# code -> (severity, reference).  One row per rule dmsniff checks in CWMP traffic.
-RULES: dict[str, tuple[str, str]] = {
-    "cwmp.rpc-before-inform": (
+# code -> its severity, reference and meaning.  One row per rule dmsniff checks in CWMP traffic
+# (docs/rules.md is made from it: python -m dmsniff.rules --markdown).
+RULES: dict[str, Rule] = {
+    "cwmp.rpc-before-inform": Rule(
         "warning",
         "TR-069 Amd 6 §3.7.2.1: a session begins with an Inform from the CPE",
+        "A session's first message is not an Inform (or the capture began mid-session).",
     ),
-    "cwmp.empty-post-with-body": (
+    "cwmp.empty-post-with-body": Rule(
         "warning",
         "TR-069 Amd 6 §3.7.2.1/§3.4.4: the CPE signals it has no more requests with an "
         "empty HTTP POST (no body, Content-Length 0)",
+        "The CPE's empty POST carries a body (often a SOAP envelope with an empty Body) instead of none.",
     ),
-    "cwmp.unanswered-request": (
+    "cwmp.unanswered-request": Rule(
         "error",
         "TR-069 Amd 6 §3.7.2.2: every request is answered by its response or a fault in the "
         "peer's next message",
+        "A request got no response or fault in the peer's next message: it was answered by something else, "
+        "or the session ended first.",
     ),
-    "cwmp.unexpected-response": (
+    "cwmp.unexpected-response": Rule(
         "error",
         "TR-069 Amd 6 §3.7.2.2: a response names the request it answers (<Method>Response)",
+        "A response answers another request than the one pending (RebootResponse to "
+        "GetParameterValues), or none at all.",
     ),
-    "cwmp.id-mismatch": (
+    "cwmp.id-mismatch": Rule(
         "warning",
         "TR-069 Amd 6 §3.7.1.2: a response carries the cwmp:ID of the request it answers",
+        "A response's cwmp:ID differs from the request it answers.",
     ),
-    "cwmp.cpe-fault": ("warning", "TR-069 Amd 6 A.5: CPE fault codes 9000-9899"),
-    "cwmp.acs-fault": ("warning", "TR-069 Amd 6 A.5: ACS fault codes 8000-8899"),
-    "cwmp.session-not-ended-by-204": (
+    "cwmp.cpe-fault": Rule(
+        "warning",
+        "TR-069 Amd 6 A.5: CPE fault codes 9000-9899",
+        "The CPE answered an ACS request with a SOAP Fault (9000-9899), named and explained.",
+    ),
+    "cwmp.acs-fault": Rule(
+        "warning",
+        "TR-069 Amd 6 A.5: ACS fault codes 8000-8899",
+        "The ACS answered a CPE request with a SOAP Fault (8000-8899), named and explained.",
+    ),
+    "cwmp.session-not-ended-by-204": Rule(
         "warning",
         "TR-069 Amd 6 §3.7.2.4: the ACS ends a session with an empty HTTP response, 204 No Content",
+        "The session ended some other way than the ACS's 204 No Content (connection closed, timeout, 200 "
+        "with an empty body).",
     ),
-    "cwmp.hold-requests-ignored": (
+    "cwmp.hold-requests-ignored": Rule(
         "error",
         "TR-069 Amd 6 §3.7.1.2 (HoldRequests): while true, the CPE sends no requests",
+        "The CPE sent a request while the ACS's last message had HoldRequests=true.",
     ),
-    "cwmp.transfer-complete-event-missing": (
+    "cwmp.transfer-complete-event-missing": Rule(
         "error",
         "TR-069 Amd 6 §3.7.1.5 and A.3.3.2: an Inform opening a session that carries "
         'TransferComplete includes "7 TRANSFER COMPLETE"',
+        'A session carrying TransferComplete was opened by an Inform without "7 TRANSFER COMPLETE".',
     ),
-    "cwmp.m-download-event-missing": (
+    "cwmp.m-download-event-missing": Rule(
         "error",
         'TR-069 Amd 6 §3.7.1.5: TransferComplete for a Download comes with the "M Download" '
         "event carrying the Download's CommandKey",
+        'TransferComplete for a Download came without the "M Download" event and its CommandKey.',
     ),
-    "cwmp.transfer-complete-missing": (
+    "cwmp.transfer-complete-missing": Rule(
         "info",
         "TR-069 Amd 6 A.3.2.8: a Download answered with Status 1 is reported later with TransferComplete",
+        "A Download accepted for later (Status 1) is never reported by a TransferComplete in the capture.",
     ),
-    "cwmp.connection-request-without-session": (
+    "cwmp.connection-request-without-session": Rule(
         "warning",
         "TR-069 Amd 6 §3.2.2 and Annex G: a successful connection request (HTTP, or UDP behind a "
         'NAT) makes the CPE open a session with "6 CONNECTION REQUEST"',
+        'A connection request the CPE accepted (HTTP 200/204, or a UDP request) is not followed by a "6 '
+        'CONNECTION REQUEST" session within the window.',
     ),
-    "cwmp.udp-connection-request-unreported-address": (
+    "cwmp.udp-connection-request-unreported-address": Rule(
         "warning",
         "TR-069 Amd 6 Annex G.2: the ACS sends UDP connection requests to the "
         "ManagementServer.UDPConnectionRequestAddress the CPE reported (its STUN-mapped public address)",
+        "The ACS sent a UDP connection request to an address the device never reported as "
+        "UDPConnectionRequestAddress.",
     ),
-    "cwmp.inform-refused": (
+    "cwmp.inform-refused": Rule(
         "warning",
         "TR-069 Amd 6 §3.7.2.1: the ACS answers the Inform opening a session with InformResponse; an "
         "ACS that checks the DeviceId (OUI, Manufacturer...) refuses a device with HTTP 403 "
         "(the full-duplex article, Part 03)",
+        "The ACS answered the Inform with 403: it refused the device (named by its DeviceId).",
     ),
-    "cwmp.cookie-not-returned": (
+    "cwmp.cookie-not-returned": Rule(
         "warning",
         "TR-069 Amd 6 §3.4.2: the CPE supports the ACS's cookies for the session's state (RFC 6265); "
         "RFC 6265 §5.4: a cookie set is sent back in later requests to its path",
+        "A later request of the session lacks a cookie the ACS set (path, Secure and expiry respected).",
     ),
-    "cwmp.digest-nc-not-increasing": (
+    "cwmp.digest-nc-not-increasing": Rule(
         "warning",
         "TR-069 Amd 6 §3.4.5 (HTTP Digest, RFC 2617, qop auth); RFC 2617 §3.2.2: nc counts the "
         "requests sent with a nonce, so it increases with every request (the article: nc+1 per "
         "POST on the same TCP connection)",
+        "On one TCP connection, a Digest nc with the same nonce did not go up from one request to the next.",
     ),
-    "cwmp.decode-error": ("error", "TR-069 Amd 6 §3.5: CWMP messages are SOAP 1.1 envelopes (cwmp-1-x.xsd)"),
+    "cwmp.decode-error": Rule(
+        "error",
+        "TR-069 Amd 6 §3.5: CWMP messages are SOAP 1.1 envelopes (cwmp-1-x.xsd)",
+        "A body taken for CWMP is not a SOAP envelope dmsniff can read; the reason is given.",
+    ),
 }
 
 # What "cwmp.session-not-ended-by-204" says for each way a session can end without a 204.

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from decoders import notification, syncml
-from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, Transaction
+from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, Rule, Transaction
 from dmsniff.pipeline import CaptureSummary
 from dmsniff.sessions import tls
 from dmsniff.sessions.base import SessionBuilder
@@ -67,149 +67,192 @@ _MS_MDM = "[MS-MDM]"
 _WINDOWS = "Microsoft, OMA DM protocol support (Windows MDM)"
 _WINDOWS_ONLY = "checked in sessions of a Windows MDM client"
 
-# code -> (severity, reference).  One row per rule dmsniff checks in OMA DM traffic.  Sections
+# code -> its severity, reference and meaning.  One row per rule dmsniff checks in OMA DM traffic.  Sections
 # are those of DM Protocol 1.2; where OMA says nothing and the rule is Microsoft's, it says so.
-RULES: dict[str, tuple[str, str]] = {
-    "omadm.decode-error": (
+RULES: dict[str, Rule] = {
+    "omadm.decode-error": Rule(
         "error",
         "OMA-TS-SyncML_RepPro-V1_2_1: a SyncML message is a SyncML document (XML, or WBXML per §8)",
+        "A SyncML body (XML or WBXML) could not be decoded; the reason is given.",
     ),
-    "omadm.challenge-missing": (
+    "omadm.challenge-missing": Rule(
         "error",
         f"{_PROTOCOL} §9.1: with 401 or 407 'the Status command to the request MUST include a Chal element'",
+        "A 401 or 407 Status has no Chal: the peer cannot know how to authenticate.",
     ),
-    "omadm.auth-failure-with-commands": (
+    "omadm.auth-failure-with-commands": Rule(
         "error",
         f"{_PROTOCOL} §9.1: the response indicating an authentication failure 'contains only Status "
         "commands'",
+        "A message saying authentication failed also carries commands other than Status.",
     ),
-    "omadm.status-missing": (
+    "omadm.status-missing": Rule(
         "warning",
         f"{_PROTOCOL} §6.1, §8.4-8.5, §9.1 and {_MS_MDM} §2.2.6.1: every command (and the SyncHdr) gets a "
         "Status in the peer's response; Results get none",
+        "A command (or the SyncHdr) got no Status in the peer's next message.",
     ),
-    "omadm.challenge-not-followed": (
+    "omadm.challenge-not-followed": Rule(
         "error",
         f"{_PROTOCOL} §9 and §9.1: after a challenge the client 'MUST revert to pkg 1 and MUST resend the "
         "Alert and DevInfo along with the credentials requested'; the next message 'MUST contain a Status "
         "for the SyncHdr, MUST have the same SessionID' (and goes to the RespURI if given)",
+        "After a challenge the client did not go back to Package #1 with Alert, DevInfo and the credentials "
+        "asked for, a SyncHdr Status and the same SessionID.",
     ),
-    "omadm.resp-uri-ignored": (
+    "omadm.resp-uri-ignored": Rule(
         "warning",
         f"{_PROTOCOL} §9.1 and OMA-TS-SyncML_RepPro-V1_2_1 (RespURI): the next message goes to the RespURI "
         "the peer gave",
+        "The next message did not go to the RespURI the peer gave.",
     ),
-    "omadm.client-challenge-status-only": (
+    "omadm.client-challenge-status-only": Rule(
         "warning",
         f"{_PROTOCOL} §9: when the server sent only Status (to SyncHdr and DevInfo) the client MUST NOT "
         "challenge it",
+        "The client challenged a server message that held only Status commands.",
     ),
-    "omadm.auth-type-changed": (
+    "omadm.auth-type-changed": Rule(
         "warning",
         f"{_PROTOCOL} §9.1: once authentication has occurred, the authentication type 'MUST be kept same "
         "for the whole session'",
+        "The authentication type changed within a session after authentication had succeeded.",
     ),
-    "omadm.pkg1-session-id-mismatch": (
+    "omadm.pkg1-session-id-mismatch": Rule(
         "error",
         f"{_PROTOCOL} §8.3 and OMA-TS-DM_Notification-V1_2 §6.2.10: answering a notification (Alert 1200), "
         "the SessionID is the notification's session id in upper-case hex without leading zeros",
+        "The Package #1 answering a notification has another SessionID than the notification's.",
     ),
-    "omadm.notification-without-session": (
+    "omadm.notification-without-session": Rule(
         "info",
         f"{_PROTOCOL} §8 and OMA-TS-DM_Notification-V1_2: a notification makes the device open a session "
         "(Package #1)",
+        "A Package #0 notification is not followed by a session of the device it woke.",
     ),
-    "omadm.notification-decode-error": ("error", "OMA-TS-DM_Notification-V1_2 §6 (Package #0 format)"),
-    "omadm.msgid-sequence": (
+    "omadm.notification-decode-error": Rule(
+        "error",
+        "OMA-TS-DM_Notification-V1_2 §6 (Package #0 format)",
+        "A Package #0 notification (or its WAP Push wrapping) could not be decoded; the reason is given.",
+    ),
+    "omadm.msgid-sequence": Rule(
         "warning",
         f"{_MS_MDM} §2.2.3.6 (OMA defers to RepPro): MsgID 'starts at one (1)' and increases with each "
         "message of the session",
+        "MsgIDs do not start at 1 or do not go up by one per message in a direction.",
     ),
-    "omadm.status-cmd-mismatch": (
+    "omadm.status-cmd-mismatch": Rule(
         "warning",
         "OMA-TS-SyncML_RepPro-V1_2_1 (Status): Cmd names the command that MsgRef/CmdRef point at",
+        "A Status's Cmd names another command than the one its CmdRef points at.",
     ),
-    "omadm.command-failed": (
+    "omadm.command-failed": Rule(
         "warning",
         "OMA-TS-SyncML_RepPro-V1_2_1 §10 (response status codes): 4xx and 5xx mean the command failed",
+        "A command was answered by a 4xx or 5xx Status (code explained).",
     ),
-    "omadm.large-object-size-mismatch": (
+    "omadm.large-object-size-mismatch": Rule(
         "error",
         f"{_PROTOCOL} §7: the chunks add up to the Size given in the first chunk, else 424 'Size mismatch'",
+        "The chunks of a large object do not add up to the Size its first chunk declared.",
     ),
-    "omadm.large-object-incomplete": (
+    "omadm.large-object-incomplete": Rule(
         "warning",
         f"{_PROTOCOL} §7: MoreData follows every chunk but the last; the last chunk never came",
+        "A large object's last chunk (the one without MoreData) never came.",
     ),
-    "omadm.cmdid-missing": (
+    "omadm.cmdid-missing": Rule(
         "error",
         f"{_PROTOCOL} §8.3-8.6 ('CmdID is REQUIRED') and {_MS_MDM} §2.2.3.2; Windows answers 400",
+        "A command has no CmdID.",
     ),
-    "omadm.locuri-leading-slash": (
+    "omadm.locuri-leading-slash": Rule(
         "warning",
         f"OMA-TS-DM_TND-V1_2 (node URIs are relative: './' or a name) and {_WINDOWS}: 'LocURI can't start "
         "with /'",
+        "A LocURI starts with '/' (node URIs are relative: './...' or a name).",
     ),
-    "omadm.nested-atomic": (
+    "omadm.nested-atomic": Rule(
         "error",
         f"{_WINDOWS}: nested Atomic is not allowed (inner 500, outer 507); OMA DM 1.2 is silent",
+        "An Atomic holds another Atomic.",
     ),
-    "omadm.get-in-atomic": ("warning", f"{_WINDOWS}: Get inside Atomic fails with 500; OMA DM 1.2 is silent"),
-    "omadm.pkg1-not-alert-1200": (
+    "omadm.get-in-atomic": Rule(
+        "warning",
+        f"{_WINDOWS}: Get inside Atomic fails with 500; OMA DM 1.2 is silent",
+        "A Get is inside an Atomic (Windows fails it with 500).",
+    ),
+    "omadm.pkg1-not-alert-1200": Rule(
         "warning",
         f"{_PROTOCOL} §8.3 and {_NOTIFICATION} §6.1: a notification starts a server-alerted session, whose "
         "Package #1 carries Alert 1200 (SERVER-INITIATED MGMT); 1201 is a client-initiated session",
+        "The Package #1 answering a notification carries Alert 1201 (client-initiated) or no session Alert, "
+        "not 1200.",
     ),
-    "omadm.session-id-changed": (
+    "omadm.session-id-changed": Rule(
         "error",
         f"{_NOTIFICATION} §6.1: the package flow 'is one OMA Device Management session. This means that all "
         "messages have the same OMA DM Session ID'",
+        "A message of a session carries another SessionID than the session's.",
     ),
-    "omadm.credentials-not-resent": (
+    "omadm.credentials-not-resent": Rule(
         "error",
         f"{_AUTH}: 'If a request includes security credentials and the response code to the request is 200, "
         "the same credentials MUST be sent within the next request'; after a Chal, an md5 digest made "
         "with its next nonce",
+        "After a 200 to credentials, the next message lacks them, repeats an md5 digest despite a new "
+        "nonce, or changes them.",
     ),
-    "omadm.auth-loop": (
+    "omadm.auth-loop": Rule(
         "warning",
         f"{_AUTH}: a 401 with 'the same challenge as the prior response' after an authentication attempt "
         "refuses those credentials; 'the entity that was given in the response' SHOULD be presented",
+        "A 401/407 repeats the same challenge after credentials were tried: they were refused; the entity "
+        "the server sent is quoted.",
     ),
-    "omadm.resync-step-missing": (
+    "omadm.resync-step-missing": Rule(
         "warning",
         f"{_NOTIFICATION} §6.2 (nonce resynchronisation): after a notification valid only with the nonce "
         "0x00000000, Pkg#1 credentials use that nonce, Pkg#2 is a success Status with a Chal (new client "
         "nonce), Pkg#3 a success Status with a Chal (new server nonce), Pkg#4 a success Status",
+        "A step of the nonce resynchronisation after a notification valid only with 0x00000000 is missing "
+        "or wrong (which one is named).",
     ),
-    "omadm.cmdid-missing-not-400": (
+    "omadm.cmdid-missing-not-400": Rule(
         "warning",
         f"{_WINDOWS}: 'If no CmdID is provided in the DM command, the client returns blank in the status "
         f"element and the status code 400' ({_WINDOWS_ONLY})",
+        "A Windows client answered a command without CmdID otherwise than 400 with an empty CmdRef.",
     ),
-    "omadm.nested-atomic-codes": (
+    "omadm.nested-atomic-codes": Rule(
         "warning",
         f"{_WINDOWS}: for nested Atomic elements the nested Atomic returns 500 and the parent Atomic 507 "
         f"({_WINDOWS_ONLY})",
+        "A Windows client answered a nested Atomic otherwise than 500 (inner) and 507 (outer).",
     ),
-    "omadm.atomic-add-then-replace": (
+    "omadm.atomic-add-then-replace": Rule(
         "warning",
         f"{_WINDOWS}: 'Performing an Add command followed by Replace on the same node within an Atomic "
         f"element isn't supported' ({_WINDOWS_ONLY})",
+        "Add then Replace of the same node inside one Atomic, which Windows does not support.",
     ),
-    "omadm.synchdr-meta-ignored": (
+    "omadm.synchdr-meta-ignored": Rule(
         "info",
         f"{_WINDOWS}: 'Meta XML tag in SyncHdr is ignored by the device' ({_WINDOWS_ONLY})",
+        "The server's SyncHdr carries Meta, which a Windows client ignores.",
     ),
-    "omadm.user-config-without-login": (
+    "omadm.user-config-without-login": Rule(
         "warning",
         f"{_WINDOWS}, user targeted vs. device targeted configuration: with LoginStatus (Alert 1224) "
         "'others' or 'none' 'the server can only apply device wide configuration'; ./user/... is the "
         "enrolled user's",
+        "The server sent ./User configuration while LoginStatus said the enrolled user is not logged in "
+        "(others, none).",
     ),
-    "omadm.session-not-completed": (
+    "omadm.session-not-completed": Rule(
         "info",
         f"{_PROTOCOL} §8.6: a session ends with a server message that holds no commands needing a response",
+        "The session ended without a final server message free of commands needing a response.",
     ),
 }
 

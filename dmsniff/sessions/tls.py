@@ -16,21 +16,56 @@ import ipaddress
 import time
 from typing import Final
 
-from dmsniff.model import ConnectionEnd, Finding, TlsFacts, Transaction
+from dmsniff.model import ConnectionEnd, Finding, Rule, TlsFacts, Transaction
 from dmsniff.pipeline import Addon, Pipeline
 
-#: code -> (severity, reference)
-RULES: Final[dict[str, tuple[str, str]]] = {
-    "tls.old-version": ("warning",
-                        "TR-069 Amd 6 §3.3 (TLS 1.2 or later); RFC 8996 (TLS 1.0 and 1.1 deprecated)"),
-    "tls.sni-missing": ("warning", "TR-069 Amd 6 §3.3 (SNI with the host of the ACS URL); RFC 6066 §3"),
-    "tls.sni-mismatch": ("warning", "TR-069 Amd 6 §3.3 (SNI with the host of the ACS URL)"),
-    "tls.certificate-expired": ("error", "RFC 5280 §4.1.2.5 (certificate validity period)"),
-    "tls.certificate-not-yet-valid": ("error", "RFC 5280 §4.1.2.5 (certificate validity period)"),
-    "tls.certificate-name-mismatch": ("warning", "RFC 6125 §6 (the certificate names the server reached)"),
-    "tls.fatal-alert": ("error", "RFC 8446 §6.2, RFC 5246 §7.2.2 (error alerts end the connection)"),
-    "tls.renegotiation": ("warning", "RFC 7525 §3.5 (renegotiation), applied by TR-069 Amd 6 §3.3"),
-    "tls.compression": ("error", "RFC 7525 §3.3 (TLS compression must be off), applied by TR-069 Amd 6 §3.3"),
+#: code -> its severity, reference and meaning: one row per rule (docs/rules.md is made from it)
+RULES: Final[dict[str, Rule]] = {
+    "tls.old-version": Rule(
+        "warning",
+        "TR-069 Amd 6 §3.3 (TLS 1.2 or later); RFC 8996 (TLS 1.0 and 1.1 deprecated)",
+        "A connection that carried a CWMP or OMA DM session negotiated SSL 3.0, TLS 1.0 or TLS 1.1.",
+    ),
+    "tls.sni-missing": Rule(
+        "warning",
+        "TR-069 Amd 6 §3.3 (SNI with the host of the ACS URL); RFC 6066 §3",
+        "The client sent no SNI although it posted to a host name (not an IP address).",
+    ),
+    "tls.sni-mismatch": Rule(
+        "warning",
+        "TR-069 Amd 6 §3.3 (SNI with the host of the ACS URL)",
+        "The SNI differs from the host the requests are addressed to (Host header).",
+    ),
+    "tls.certificate-expired": Rule(
+        "error",
+        "RFC 5280 §4.1.2.5 (certificate validity period)",
+        "The server's certificate had expired at the time of the capture.",
+    ),
+    "tls.certificate-not-yet-valid": Rule(
+        "error",
+        "RFC 5280 §4.1.2.5 (certificate validity period)",
+        "The server's certificate was not yet valid at the time of the capture.",
+    ),
+    "tls.certificate-name-mismatch": Rule(
+        "warning",
+        "RFC 6125 §6 (the certificate names the server reached)",
+        "The server's certificate does not name the host the client reached (SNI or Host).",
+    ),
+    "tls.fatal-alert": Rule(
+        "error",
+        "RFC 8446 §6.2, RFC 5246 §7.2.2 (error alerts end the connection)",
+        "A fatal TLS alert ended the connection (which side sent it and its name are given).",
+    ),
+    "tls.renegotiation": Rule(
+        "warning",
+        "RFC 7525 §3.5 (renegotiation), applied by TR-069 Amd 6 §3.3",
+        "The connection was renegotiated after its first handshake.",
+    ),
+    "tls.compression": Rule(
+        "error",
+        "RFC 7525 §3.3 (TLS compression must be off), applied by TR-069 Amd 6 §3.3",
+        "The connection negotiated TLS compression (CRIME).",
+    ),
 }
 
 _PARTY: Final = {"cwmp": "CPE", "omadm": "DM client"}
@@ -129,8 +164,7 @@ def findings(t: TlsFacts, protocol: str | None, host: str | None, session: str |
     t.checked = True
     out = []
     for code, message, frames in check(t, protocol, host):
-        severity, reference = RULES[code]
-        out.append(Finding(severity, code, message, frames, reference, session, t.capture))
+        out.append(RULES[code].finding(code, message, frames, session, t.capture))
     return out
 
 

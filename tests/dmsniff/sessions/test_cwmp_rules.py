@@ -54,10 +54,10 @@ def test_normal_session_has_no_findings() -> None:
 
 
 def test_every_rule_has_a_severity_and_reference() -> None:
-    for code, (severity, reference) in RULES.items():
+    for code, rule in RULES.items():
         assert code.startswith("cwmp.")
-        assert severity in ("error", "warning", "info")
-        assert reference.startswith("TR-069")
+        assert rule.severity in ("error", "warning", "info")
+        assert rule.reference.startswith("TR-069")
 
 
 def test_empty_post_with_a_body() -> None:
@@ -530,3 +530,45 @@ def test_digest_nc_increasing_or_on_another_connection() -> None:
     pb.post(inform(), answer=INFORM_RESP, headers=_digest("00000001", "n2"), conn="C3")
     pb.post(b"", status=204, headers=_digest("00000002", "n2"), conn="C3")
     assert codes(pb.end()) == []
+
+
+def test_unexpected_response() -> None:
+    pb = Playbook()
+    pb.post(inform(), answer=INFORM_RESP)
+    pb.post(b"", answer=GPV)
+    pb.post(rpc("RebootResponse", "a1"), answer=rpc("GetRPCMethods", "a2"))  # not what was asked
+    pb.post(rpc("GetRPCMethodsResponse", "a2", "<MethodList></MethodList>"), status=204)
+    pb.post(inform(cwmp_id="2"), answer=INFORM_RESP, conn="C2")
+    pb.post(rpc("SetParameterValuesResponse", "zz", "<Status>0</Status>"), status=204, conn="C2")  # unasked
+    out = pb.end()
+    assert codes(out).count("cwmp.unexpected-response") == 2
+    first, second = [f for s in out.sessions for f in s.findings if f.code == "cwmp.unexpected-response"]
+    assert "answered GetParameterValues with RebootResponse" in first.message and first.frames == [4, 5]
+    assert "no ACS request is outstanding" in second.message
+
+
+def test_expected_responses_are_not_unexpected() -> None:
+    pb = Playbook()
+    normal_session(pb)
+    assert "cwmp.unexpected-response" not in codes(pb.end())
+
+
+def test_decode_error() -> None:
+    pb = Playbook()
+    pb.post(inform(), answer=INFORM_RESP)
+    whole = envelope("<cwmp:GetParameterValuesResponse/>", "a1")
+    broken = whole[:whole.index(b"<soap:Body>")] + b"</soap:Envelope>"  # an Envelope without Body
+    pb.post(b"", answer=GPV)
+    pb.post(broken, status=204)
+    out = pb.end()
+    assert "cwmp.decode-error" in codes(out)
+    (f,) = [f for f in out.sessions[0].findings if f.code == "cwmp.decode-error"]
+    assert f.frames and f.severity == "error"
+
+
+def test_well_formed_messages_are_no_decode_error() -> None:
+    pb = Playbook()
+    normal_session(pb)
+    pb.post(inform(cwmp_id="2"), answer=INFORM_RESP, conn="C2")
+    pb.post(b"", status=204, conn="C2")
+    assert "cwmp.decode-error" not in codes(pb.end())

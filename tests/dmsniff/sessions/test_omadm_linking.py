@@ -168,3 +168,19 @@ def test_a_new_pkg1_under_another_session_id_is_a_new_session() -> None:
     out = b.end()
     assert sorted(s.session_id or "" for s in out.sessions) == ["1A", "1C"]
     assert "omadm.session-id-changed" not in codes(out)
+
+
+def test_a_notification_that_cannot_be_decoded_is_a_finding_of_its_own() -> None:
+    b, _dm = book()
+    push = notification_push(0x5A1)
+    b.datagram(push[:-12], "10.0.0.1", 40000, "10.0.0.2", 2948)  # the Pkg#0 cut short
+    out = b.end()
+    assert codes(out) == ["omadm.notification-decode-error"]
+    assert out.findings[0].session is None and "frame" in out.findings[0].message
+
+
+def test_a_whole_notification_is_no_decode_error() -> None:
+    b, dm = book()
+    b.datagram(notification_push(0x5A1), "10.0.0.1", 40000, "10.0.0.2", 2948)
+    dm.exchange(pkg1("5A1"), pkg2("5A1"), client="10.0.0.2:40000")
+    assert "omadm.notification-decode-error" not in codes(b.end())
