@@ -161,6 +161,12 @@ def build_parser() -> argparse.ArgumentParser:
     tui.add_argument("captures", nargs="+", metavar="CAPTURE",
                      help="pcap or pcapng file(s), may be .gz, or logs (see dmsniff report --help)")
     _input_format_option(tui)
+    tui.add_argument(
+        "--wordlist", metavar="FILE",
+        help="first try every word as the password of every identity seen; credentials of identities "
+        "whose password is found are then judged with it (matched \"wordlist\")",
+    )
+    tui.add_argument("--show-secrets", action="store_true", help="show passwords the wordlist found")
     live_ui = sub.add_parser(
         "live",
         help="the terminal UI fed by a live capture",
@@ -189,6 +195,12 @@ def build_parser() -> argparse.ArgumentParser:
         )
 
     _export_parser(sub)
+    rules = sub.add_parser(
+        "rules",
+        help="list every finding code: its severity, what it means, the spec it holds peers to",
+        description="Every finding dmsniff can report (docs/rules.md has the same table).",
+    )
+    rules.add_argument("--format", choices=("text", "markdown", "json"), default="text")
 
     dec = sub.add_parser(
         "decode",
@@ -402,7 +414,8 @@ def cmd_report(args: argparse.Namespace) -> int:
             import distributed  # noqa: F401 - checked before any work: a missing extra is one line
         except ImportError:
             raise CliError("--cluster needs dask distributed: pip install 'dmsniff[cluster]'") from None
-    elif args.inputs and args.inputs[0] not in logs and decode_in_workers(args.inputs[0], jobs):
+    elif (args.inputs and args.inputs[0] not in logs and decode_in_workers(args.inputs[0], jobs)
+          and not _wordlist_first(args)):  # a wordlist pass reads the captures first
         # Fork the decoding workers and start them on the first capture before the
         # imports in _report (decoders, writers, verifier), which take a tenth of a run
         # on a big capture.  The pipeline uses them only if it asks for this very job.
@@ -430,7 +443,7 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
     from dmsniff.report import FORMATS, JsonLinesReport
     from dmsniff.sessions import analysis_addons
 
-    verifier = _verifier(args, secrets)
+    verifier = _verifier(args, secrets, jobs, tls)
     fmt = args.format or ("jsonl" if args.live else "text")
     out = _open_output(None if fmt == "parquet" else args.output)  # parquet: -o is a folder of tables
     try:
@@ -467,9 +480,14 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
     if verifier.audit_summary is not None:
         words, identities, checks, seconds, found = verifier.audit_summary
         rate = f", {checks / seconds:,.0f} checks/s" if seconds > 0 else ""
+        judged = ""
+        if found and verifier.cracked is not None:
+            judged = "; every credential of those identities judged with them (matched \"wordlist\")"
+        elif found and args.wordlist:
+            judged = "; credentials not judged with them: a stream cannot be read a second time"
         print(
-            f"dmsniff: wordlist: {words:,} words × {identities} identities, {checks:,} checks in "
-            f"{seconds:.1f} s{rate}; {found} password(s) found",
+            f"dmsniff: wordlist: {words:,} words × {identities} credentials, {checks:,} checks in "
+            f"{seconds:.1f} s{rate}; {found} password(s) found{judged}",
             file=sys.stderr,
         )
     if getattr(writer, "failed", None):  # parquet: a write failed (disk full ...), already said on stderr
@@ -540,7 +558,7 @@ def _log_inputs(args: argparse.Namespace) -> list[str]:
 
 
 def cmd_decode(args: argparse.Namespace) -> int:
-    from dmsniff.decode import DecodeError, decode_message
+    from dmsniff.decode import DecodeError, stream_message
 
     limit = 64 << 20  # a message, not a capture: refuse to slurp more than this
     try:
@@ -554,11 +572,17 @@ def cmd_decode(args: argparse.Namespace) -> int:
     if len(data) > limit:
         raise CliError(f"{args.file}: larger than {limit >> 20} MiB; not a single message")
     try:
-        text, problems = decode_message(data, args.kind, summary=args.summary, as_json=args.json)
+        pieces, problems = stream_message(data, args.kind, summary=args.summary, as_json=args.json)
     except DecodeError as exc:
         raise CliError(f"{args.file}: {exc}") from None
-    sys.stdout.write(text)
     sys.stdout.flush()
+    raw = getattr(sys.stdout, "buffer", None)  # None when stdout is a StringIO (scripts, tests)
+    for piece in pieces:  # bytes as they are made: a 50 MB message is never copied into one str
+        if raw is not None:
+            raw.write(piece)
+        else:
+            sys.stdout.write(piece.decode("utf-8", "replace"))
+    (raw or sys.stdout).flush()
     for p in problems:
         print(f"dmsniff: {args.file}: {p}", file=sys.stderr)
     return EXIT_OK
@@ -605,6 +629,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
             raise CliError(str(exc)) from None
         app = DmsniffApp(secrets=secrets, tls=tls, live=(args.interface, frames, stop))
     elif "-" in args.captures:
+        if getattr(args, "wordlist", None):
+            raise CliError("--wordlist reads the captures twice: give files, not standard input")
         if len(args.captures) > 1:
             raise CliError("- (standard input) cannot be opened with other captures")
         # The capture comes down the pipe on standard input; the keyboard is the terminal.
@@ -624,7 +650,20 @@ def cmd_tui(args: argparse.Namespace) -> int:
         for path in args.captures:
             if not os.path.exists(path):
                 raise CliError(f"cannot read {path}: No such file or directory")
-        app = DmsniffApp(args.captures, secrets=secrets, tls=tls)
+        cracked = None
+        if args.wordlist:  # audited before the screen opens, so every credential is judged with it
+            from dmsniff.net.http import DEFAULT_MAX_BODY
+            from dmsniff.parallel import default_jobs
+
+            args.inputs, args.max_body, args.jobs = list(args.captures), DEFAULT_MAX_BODY, 0
+            verifier = _verifier(args, secrets, default_jobs(), tls)
+            cracked, secrets = verifier.cracked, verifier.secrets
+            if cracked is not None:
+                words, targets, checks, seconds, found = cracked.summary
+                print(f"dmsniff: wordlist: {words:,} words × {targets} credentials, {checks:,} checks in "
+                      f"{seconds:.1f} s; {found} password(s) found", file=sys.stderr)
+        app = DmsniffApp(args.captures, secrets=secrets, tls=tls, cracked=cracked,
+                         show_secrets=getattr(args, "show_secrets", False))
         app.loader.input_format = args.input_format  # logs read as captures (dmsniff.logs)
     settle_heap()  # the TUI keeps every record of its captures: full collections grow with them
     try:
@@ -681,8 +720,21 @@ def _tls_spec(args: argparse.Namespace, secrets: Secrets, live: bool = False) ->
     return spec
 
 
-def _verifier(args: argparse.Namespace, secrets: Secrets) -> Verifier:
-    """The verification addon, from --secrets/--secret/--wordlist; warnings go to stderr now."""
+def _wordlist_first(args: argparse.Namespace) -> bool:
+    """Whether the wordlist audit runs as a pass of its own before the report (files only)."""
+    from dmsniff.verify.audit import rereadable
+
+    if not getattr(args, "wordlist", None) or getattr(args, "live", False):
+        return False
+    return rereadable(args.inputs)
+
+
+def _verifier(args: argparse.Namespace, secrets: Secrets, jobs: int, tls: TlsKeySpec | None) -> Verifier:
+    """The verification addon, from --secrets/--secret/--wordlist; warnings go to stderr now.
+
+    With a wordlist and files, the audit runs first (dmsniff.verify.audit), so that the report
+    judges every credential of an identity whose password it found; on a stream it runs at the end
+    and only its findings say what it found."""
     from dmsniff.verify.verifier import Verifier
     from dmsniff.verify.wordlist import load_wordlist
 
@@ -692,6 +744,17 @@ def _verifier(args: argparse.Namespace, secrets: Secrets) -> Verifier:
             words = load_wordlist(args.wordlist)
         except OSError as exc:
             raise CliError(f"cannot read wordlist {args.wordlist}: {exc.strerror}") from None
+    if words is not None and _wordlist_first(args):
+        from dmsniff.progress import Progress
+        from dmsniff.verify.audit import first_pass, with_cracked
+
+        progress = None
+        if Progress.wanted(getattr(args, "quiet", False)):
+            progress = Progress(_total_size(args.inputs), len(args.inputs))
+        cracked = first_pass(args.inputs, secrets, words, jobs=jobs, max_body=args.max_body, tls=tls,
+                             input_format=getattr(args, "input_format", None), progress=progress)
+        return Verifier(with_cracked(secrets, cracked), show_secrets=args.show_secrets, jobs=args.jobs,
+                        cracked=cracked)
     return Verifier(secrets, show_secrets=args.show_secrets, wordlist=words, jobs=args.jobs)
 
 
@@ -726,7 +789,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser = build_parser()
     # ``dmsniff CAPTURE`` opens the UI in a terminal, and is ``dmsniff report CAPTURE`` in a
     # pipe or a script, so scripts written before the UI keep working.
-    if argv and not argv[0].startswith("-") and argv[0] not in ("report", "decode", "tui", "live", "export"):
+    if argv and not argv[0].startswith("-") and argv[0] not in ("report", "decode", "tui", "live", "export",
+                                                                "rules"):
         argv.insert(0, "tui" if sys.stdin.isatty() and sys.stdout.isatty() else "report")
     args = parser.parse_args(argv)
     if args.command is None:
@@ -737,6 +801,15 @@ def main(argv: Sequence[str] | None = None) -> int:
             return cmd_decode(args)
         if args.command == "export":
             return cmd_export(args)
+        if args.command == "rules":
+            from dmsniff import rules as catalogue
+
+            out = {"text": catalogue.text, "markdown": catalogue.markdown}.get(args.format)
+            if out is None:
+                sys.stdout.buffer.write(catalogue.as_json() + b"\n")
+            else:
+                sys.stdout.write(out() + "\n")
+            return EXIT_OK
         if args.command in ("tui", "live"):
             return cmd_tui(args)
         return cmd_report(args)

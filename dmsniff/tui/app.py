@@ -50,7 +50,7 @@ from dmsniff.tui.filter import HELP as FILTER_HELP
 from dmsniff.tui.filter import FilterError, SessionTls, compile_filter
 from dmsniff.tui.loader import Feed, Loader, Progress, TlsKeeper
 from dmsniff.tui.session_list import SessionList, SessionRow
-from dmsniff.verify.model import AuthResult, badge
+from dmsniff.verify.model import AuthResult, Cracked, badge
 from dmsniff.verify.secrets import Secrets
 
 HELP_KEYS = """\
@@ -229,6 +229,8 @@ class DmsniffApp(App[None]):
         tls: TlsKeySpec | None = None,
         live: tuple[str, Iterator[Frame], threading.Event] | None = None,
         export_dir: str | Path = ".",
+        cracked: Cracked | None = None,
+        show_secrets: bool = False,
     ) -> None:
         super().__init__()
         self.captures = list(captures)
@@ -236,7 +238,7 @@ class DmsniffApp(App[None]):
         self.export_dir = Path(export_dir)
         self.progress = Progress()
         self.feed = Feed(self._post_sessions, self.progress)
-        self.loader = Loader(self.feed, secrets, tls)
+        self.loader = Loader(self.feed, secrets, tls, cracked=cracked, show_secrets=show_secrets)
         self.sessions: list[Session] = []
         self.by_id: dict[str, Session] = {}
         self.rows: dict[str, SessionRow] = {}

@@ -24,7 +24,7 @@ from dmsniff.pipeline import Addon, CaptureSummary, Pipeline
 from dmsniff.sessions import analysis_addons
 from dmsniff.sessions.model import Device, Session
 from dmsniff.tui.views import tls_state
-from dmsniff.verify.model import AuthResult
+from dmsniff.verify.model import AuthResult, Cracked
 from dmsniff.verify.secrets import Secrets
 from dmsniff.verify.verifier import Verifier
 
@@ -170,12 +170,14 @@ class Feed(Addon):
 class Loader:
     """Runs the pipeline over files or a live interface; call :meth:`run` in a worker thread."""
 
-    def __init__(self, feed: Feed, secrets: Secrets | None = None, tls: TlsKeySpec | None = None) -> None:
+    def __init__(self, feed: Feed, secrets: Secrets | None = None, tls: TlsKeySpec | None = None, *,
+                 cracked: Cracked | None = None, show_secrets: bool = False) -> None:
         self.feed = feed
         self.stop = threading.Event()
         # The TLS keeper comes first, so a session meets its connections' TLS when it reaches the
         # UI; the Feed comes last, so the builders see each record before its bodies may be dropped.
-        addons = [feed.tls, Verifier(secrets or Secrets()), *analysis_addons(), feed]
+        verifier = Verifier(secrets or Secrets(), cracked=cracked, show_secrets=show_secrets)
+        addons = [feed.tls, verifier, *analysis_addons(), feed]
         self.pipeline = Pipeline(addons, jobs=1, tls_keys=tls)
         self.input_format: str | None = None  # --input-format: None/"auto" recognises logs by content
 

@@ -39,3 +39,37 @@ def badge(results: list[AuthResult]) -> str | None:
     if "valid" in kinds:
         return "✓"
     return "?"
+
+
+#: Where a password found for a credential of each scheme is used again, as a secret of this kind
+#: (dmsniff.verify.secrets.KINDS): SyncML credentials by their direction.
+_SECRET_KIND = {"http-basic": "http", "http-digest": "http", "pkg0-digest": "omadm_server",
+                "tr111-signature": "connection_request"}
+
+
+def secret_kind(r: AuthResult) -> str:
+    """The kind of secret a password found for this credential is (whose password it is)."""
+    if r.scheme.startswith("syncml-"):
+        return "omadm_client" if r.direction == "to_server" else "omadm_server"
+    return _SECRET_KIND[r.scheme]
+
+
+@dataclass(frozen=True, slots=True)
+class Crack:
+    """A password the wordlist audit found, and the credential it was found with."""
+
+    scheme: str
+    identity: str
+    kind: str  # the secret kind it is used as (secret_kind)
+    password: str
+    note: str | None  # how it matched, when that is unusual
+    frame: int
+    capture: int
+
+
+@dataclass(frozen=True, slots=True)
+class Cracked:
+    """What a first pass's wordlist audit found, for the pass that judges every credential with it."""
+
+    found: list[Crack]
+    summary: tuple[int, int, int, float, int]  # words, targets, checks, seconds, passwords found

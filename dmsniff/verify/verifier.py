@@ -30,14 +30,25 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from decoders import auth, notification, syncml, tr111
-from dmsniff.model import Datagram, Finding, HttpMessage, Transaction
+from dmsniff.model import Datagram, HttpMessage, Rule, Transaction
 from dmsniff.pipeline import Addon, Pipeline
 from dmsniff.verify import wordlist as wl
-from dmsniff.verify.model import AuthResult
+from dmsniff.verify.model import AuthResult, Crack, Cracked, secret_kind
 from dmsniff.verify.secrets import Secret, Secrets
 
 MAX_NONCES = 200_000  # issued nonces remembered (oldest forgotten first): memory stays bounded
 RESYNC_WINDOW = 120.0  # seconds a resync notification waits for its Package #1 (as DmSessions links)
+
+#: The one finding code the verifier makes (its verdicts are the auth records, not findings).
+RULES: dict[str, Rule] = {
+    "verify.password-in-wordlist": Rule(
+        "warning",
+        "dmsniff wordlist audit (--wordlist): a password an attacker would try first",
+        "An identity's password is in the wordlist; its credentials are then judged with it "
+        "(matched \"wordlist\"); the password is printed only with --show-secrets.",
+    ),
+}
+MAX_AUDIT_TARGETS = 2  # per (scheme, identity): the first credential, and the first the server accepted
 
 _HTTP_KINDS = ("http", "connection_request")
 _CR_KINDS = ("connection_request",)
@@ -97,6 +108,7 @@ class Verifier(Addon):
         show_secrets: bool = False,
         wordlist: list[bytes] | None = None,
         jobs: int = 0,
+        cracked: Cracked | None = None,
     ) -> None:
         self.secrets = secrets
         self.show_secrets = show_secrets
@@ -113,13 +125,18 @@ class Verifier(Addon):
         self.dm_resync: dict[tuple[str, str, str], _Resync] = {}
         self.capture = 0
         self.counts: dict[str, int] = {}
-        # For the wordlist audit: one credential per (scheme, identity), kept only with a wordlist.
+        # For the wordlist audit: at most MAX_AUDIT_TARGETS credentials per identity, kept only
+        # with a wordlist; what it found (or what an earlier pass found: ``cracked``).
         self.wordlist = wordlist
         self.jobs = jobs
+        self.cracked = cracked
         self.audit_summary: tuple[int, int, int, float, int] | None = None  # words, targets, checks, s, found
+        if cracked is not None:
+            self.audit_summary = cracked.summary
         # Bodies cross process boundaries only when a formula needs them (HMAC, auth-int).
         self.needs_bodies = bool(secrets) or wordlist is not None
-        self.targets: dict[tuple[str, str | None], tuple[AuthResult, wl.Target]] = {}
+        self.targets: dict[tuple[str, str | None], list[tuple[AuthResult, wl.Target, bool]]] = {}
+        self.found: list[Crack] = []
 
     # -- Addon hooks ------------------------------------------------------------------------
     def attach(self, pipeline: Pipeline) -> None:
@@ -231,7 +248,8 @@ class Verifier(Addon):
             r.result, r.reason = "unverifiable", f"unreadable Authorization header: {creds.reason}"
             return r
         if isinstance(creds, auth.BasicCredentials):
-            return self._basic(tx.id, req.frame, "http-basic", creds.username, creds.password, _HTTP_KINDS)
+            return self._basic(tx.id, req.frame, "http-basic", creds.username, creds.password, _HTTP_KINDS,
+                               accepted=_accepted(resp))
         return self._digest(tx, req, resp, creds)
 
     def _basic(
@@ -243,6 +261,7 @@ class Verifier(Addon):
         password: str,
         kinds: tuple[str, ...],
         direction: str = "to_server",
+        accepted: bool = False,
     ) -> AuthResult:
         r = self._result(message, frame, scheme, user, None, direction)
         cands = self.secrets.for_name(kinds, user)
@@ -253,7 +272,7 @@ class Verifier(Addon):
         else:
             if cands:
                 r.result, r.reason = "invalid", "password mismatch"
-        self._remember(r, lambda: wl.PlainTarget(message, password))
+        self._remember(r, lambda: wl.PlainTarget(message, password), accepted)
         return r
 
     def _digest(
@@ -336,7 +355,7 @@ class Verifier(Addon):
                     f"the password matches, yet the server answered {resp.status} (frame {resp.frame})"
                 )
         if creds.response and creds.nonce is not None and creds.identity is not None:
-            self._remember(r, lambda: _digest_target(tx.id, creds, method, uri, body))
+            self._remember(r, lambda: _digest_target(tx.id, creds, method, uri, body), _accepted(resp))
         return r
 
     def _digest_candidates(self, creds: auth.DigestCredentials) -> list[Secret]:
@@ -678,37 +697,53 @@ class Verifier(Addon):
         return r
 
     # -- wordlist audit ----------------------------------------------------------------------------------
-    def _remember(self, r: AuthResult, make: Callable[[], wl.Target]) -> None:
-        """Keep one credential per identity for the wordlist audit (memory: one per identity)."""
+    def _remember(self, r: AuthResult, make: Callable[[], wl.Target], accepted: bool = False) -> None:
+        """Keep credentials for the wordlist audit: the first of each (scheme, identity), and the
+        first the server accepted when that is another (the first may be a mistyped attempt);
+        memory stays at two per identity."""
         if self.wordlist is None:
             return
         key = (r.scheme, r.identity)
-        if key not in self.targets:
-            self.targets[key] = (r, make())
+        kept = self.targets.get(key)
+        if kept is None:
+            self.targets[key] = [(r, make(), accepted)]
+        elif accepted and len(kept) < MAX_AUDIT_TARGETS and not any(a for _r, _t, a in kept):
+            kept.append((r, make(), accepted))
 
     def done(self) -> None:
+        if self.cracked is not None:  # an earlier pass audited: its finds were judged as secrets
+            self._report_cracked(self.cracked.found)
+            return
         if self.wordlist is None or not self.targets:
             return
-        assert self.pipeline is not None
-        items = list(self.targets.values())
-        targets = [dataclasses.replace(t, key=str(i)) for i, (_r, t) in enumerate(items)]
+        items = [item for kept in self.targets.values() for item in kept]
+        targets = [dataclasses.replace(t, key=str(i)) for i, (_r, t, _a) in enumerate(items)]
         res = wl.audit(targets, self.wordlist, jobs=self.jobs)
-        self.audit_summary = (len(self.wordlist), len(targets), res.checks, res.seconds, len(res.found))
-        for k, (password, note) in res.found.items():
+        found: dict[tuple[str, str], Crack] = {}
+        for k, (password, note) in sorted(res.found.items(), key=lambda kv: int(kv[0])):
             r = items[int(k)][0]
-            shown = f": {password!r}" if self.show_secrets else " (--show-secrets prints it)"
-            extra = f"; {note}" if note else ""
-            self.pipeline.emit_finding(
-                Finding(
-                    severity="warning",
-                    code="verify.password-in-wordlist",
-                    message=f"the password {r.identity!r} presented ({r.scheme}) is in the wordlist"
-                    f"{shown}{extra}",
-                    frames=[r.frame],
-                    reference="dmsniff wordlist audit: a password an attacker would try first",
-                    capture=r.capture,
-                )
-            )
+            if r.identity is not None and (r.scheme, r.identity) not in found:
+                found[(r.scheme, r.identity)] = Crack(r.scheme, r.identity, secret_kind(r), password, note,
+                                                      r.frame, r.capture)
+        self.found = list(found.values())
+        self.audit_summary = (len(self.wordlist), len(targets), res.checks, res.seconds, len(self.found))
+        self._report_cracked(self.found)
+
+    def _report_cracked(self, found: list[Crack]) -> None:
+        assert self.pipeline is not None
+        rule = RULES["verify.password-in-wordlist"]
+        for c in found:
+            shown = f": {c.password!r}" if self.show_secrets else " (--show-secrets prints it)"
+            extra = f"; {c.note}" if c.note else ""
+            self.pipeline.emit_finding(rule.finding(
+                "verify.password-in-wordlist",
+                f"{c.identity!r} uses a password from the wordlist ({c.scheme}){shown}{extra}",
+                [c.frame], None, c.capture,
+            ))
+
+def _accepted(resp: HttpMessage | None) -> bool:
+    """The server let the request through (no 401/403/407): its credential is likelier right."""
+    return resp is not None and resp.status is not None and resp.status not in (401, 403, 407)
 
 
 def _digest_target(key: str, creds: auth.DigestCredentials, method: str, uri: str, body: bytes) -> wl.Target:

@@ -95,10 +95,50 @@ def test_wordlist_audit(tmp_path: Path) -> None:
     words.write_text("123456\npassword\nbob-pass\nsrvpass\n")
     res = run("--format", "jsonl", "--wordlist", str(words), DIGEST, OMADM)
     assert res.returncode == 0
-    found = [json.loads(line) for line in res.stdout.splitlines() if '"verify.password-in-wordlist"' in line]
-    assert sorted(f["message"].split(" presented")[0] for f in found) == [
-        "the password 'bob'",
-        "the password 'dmsniff-dm'",
+    records = [json.loads(line) for line in res.stdout.splitlines()]
+    found = [r for r in records if r["type"] == "finding" and r["code"] == "verify.password-in-wordlist"]
+    assert sorted(f["message"] for f in found) == [
+        "'bob' uses a password from the wordlist (http-digest) (--show-secrets prints it)",
+        "'dmsniff-dm' uses a password from the wordlist (pkg0-digest) (--show-secrets prints it)",
     ]
-    assert "bob-pass" not in res.stdout
+    assert "bob-pass" not in res.stdout and "srvpass" not in res.stdout
     assert "4 words × " in res.stderr and "2 password(s) found" in res.stderr
+    assert "every credential of those identities judged" in res.stderr
+    # Every credential of a cracked identity is judged with the password found, as a supplied one:
+    auth = [r for r in records if r["type"] == "auth"]
+    bob = [r for r in auth if r["identity"] == "bob"]
+    assert len(bob) == 5 and all(r["result"] == "valid" and r["matched"] == "wordlist" for r in bob)
+    server = [r for r in auth if r["identity"] == "dmsniff-dm"]
+    assert [(r["scheme"], r["result"]) for r in server] == [
+        ("pkg0-digest", "valid"), ("pkg0-digest", "valid"), ("pkg0-digest", "invalid"),
+        ("syncml-hmac", "unverifiable"), ("syncml-hmac", "unverifiable"),
+    ]
+    assert {r["matched"] for r in server if r["result"] == "valid"} == {"wordlist"}
+    assert all(r["result"] == "no-secret" for r in auth if r["identity"] in ("alice", "dmuser"))
+    # ... and its session's badge with them: the DM session the bad notification opened shows ✗.
+    sessions = [r for r in records if r["type"] == "session" and r["protocol"] == "omadm"]
+    assert [s["auth"]["badge"] for s in sessions] == ["✓", "✓", "✗"]
+
+
+def test_wordlist_passwords_shown_only_when_asked(tmp_path: Path) -> None:
+    words = tmp_path / "words.txt"
+    words.write_text("bob-pass\n")
+    res = run("--format", "jsonl", "--wordlist", str(words), "--show-secrets", DIGEST)
+    records = [json.loads(line) for line in res.stdout.splitlines()]
+    bob = [r for r in records if r["type"] == "auth" and r["identity"] == "bob"]
+    assert bob and all(r["password"] == "bob-pass" for r in bob)
+    (f,) = [r for r in records if r["type"] == "finding" and r["code"] == "verify.password-in-wordlist"]
+    assert f["message"] == "'bob' uses a password from the wordlist (http-digest): 'bob-pass'"
+
+
+def test_wordlist_on_a_stream_reports_what_it_found(tmp_path: Path) -> None:
+    """Standard input cannot be read twice: the audit runs at the end and says so."""
+    words = tmp_path / "words.txt"
+    words.write_text("bob-pass\n")
+    res = subprocess.run([sys.executable, "-m", "dmsniff", "report", "--format", "jsonl", "-q", "--wordlist",
+                          str(words), "-"], input=Path(DIGEST).read_bytes(), capture_output=True, cwd=ROOT)
+    assert res.returncode == 0, res.stderr
+    records = [json.loads(line) for line in res.stdout.splitlines()]
+    assert [r["message"].split(" ")[0] for r in records if r["type"] == "finding"
+            and r["code"] == "verify.password-in-wordlist"] == ["'bob'"]
+    assert "a stream cannot be read a second time" in res.stderr.decode()
