@@ -24,26 +24,17 @@ import os
 import re
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, BinaryIO
 
 from decoders.cwmp import CwmpMessage
 from decoders.syncml import SyncMLMessage
 from dmsniff.capture import CaptureError, CaptureInfo, Frame, open_capture
-from dmsniff.capture.writer import (
-    enhanced_packet_block,
-    interface_description_block,
-    section_header_block,
-    tls_keylog_block,
-)
+from dmsniff.capture.writer import FrameWriter
 from dmsniff.model import ConnectionEnd, Datagram, Finding, HttpMessage, TlsFacts, Transaction
 from dmsniff.net.packet import FRAGMENT_TIMEOUT, Dissector, TcpHandler, UdpHandler
 from dmsniff.net.tcp import ACK, FIN, RST, SYN
 from dmsniff.pipeline import Addon
 from dmsniff.report.records import auth_record, finding_record, plain, session_auth, session_record
 from dmsniff.sessions.model import Session, SessionMessage
-
-if TYPE_CHECKING:
-    from scapy.utils import PcapWriter
 
 __all__ = [
     "ExportError",
@@ -363,113 +354,6 @@ def session_frames(session: Session, capture_path: str | Path) -> list[int]:
     return numbers
 
 
-# -------------------------------------------------------------------------------- pcap
-
-
-def _micros(ts: float) -> tuple[int, int]:
-    """(seconds, microseconds) of a timestamp.
-
-    Microseconds, not nanoseconds: a float near today's epoch is exact only to ~0.2 µs,
-    so a microsecond capture's timestamps come back exactly, and a nanosecond one's are
-    rounded to the microsecond rather than given noise digits.
-    """
-    sec = int(ts)
-    usec = round((ts - sec) * 1e6)
-    if usec >= 1_000_000:
-        sec, usec = sec + 1, usec - 1_000_000
-    return sec, usec
-
-
-class _PcapWriter:
-    """Classic pcap while every frame has the same link type; pcapng once another one appears.
-
-    Classic pcap is what every tool reads; it has one link type per file, so a frame of a
-    second link type (possible in a pcapng input) turns what was written into pcapng, with
-    one interface per link type.  With TLS key log lines (or ``pcapng``) the file is pcapng
-    from the start, and the lines go in a Decryption Secrets Block after the first
-    interface, before the first packet (where Wireshark needs them).
-    """
-
-    def __init__(self, path: Path, keylog: Sequence[str] = (), *, pcapng: bool = False) -> None:
-        self.path = path
-        self.fh: BinaryIO = open(path, "wb")  # noqa: SIM115 - closed by close()
-        self.linktype: int | None = None
-        self.ifaces: dict[int, int] | None = None  # pcapng: link type -> interface id
-        self.scapy: PcapWriter | None = None
-        self.secrets = tls_keylog_block(keylog) if keylog else None  # written before the first packet
-        self.count = 0
-        if pcapng or keylog:
-            self.ifaces = {}
-            self.fh.write(section_header_block())
-
-    def write(self, frame: Frame) -> None:
-        """Append one frame."""
-        if self.ifaces is None:
-            if self.linktype is None:
-                from scapy.utils import PcapWriter  # here: importing scapy takes a while
-
-                self.linktype = frame[2]
-                # Classic pcap is written by scapy (the project's pcap writer), on our open file.
-                self.scapy = PcapWriter(self.fh, linktype=self.linktype, sync=False, snaplen=SNAPLEN)
-                self.scapy.write_header(None)  # write_packet() alone, for raw bytes, does not
-            elif frame[2] != self.linktype:
-                self._to_pcapng()
-        self._record(frame)
-        self.count += 1
-
-    def _record(self, frame: Frame) -> None:
-        _number, ts, linktype, data = frame
-        sec, usec = _micros(ts)
-        n = len(data)
-        # The original length is not known here; the captured bytes are all there is.
-        if self.ifaces is None:
-            assert self.scapy is not None
-            self.scapy.write_packet(data, sec=sec, usec=usec, caplen=n, wirelen=n)
-        else:
-            iface = self._iface(linktype)
-            if self.secrets is not None:
-                self.fh.write(self.secrets)
-                self.secrets = None
-            # No if_tsresol option: microseconds.
-            self.fh.write(enhanced_packet_block(iface, sec * 1_000_000 + usec, data))
-
-    def _iface(self, linktype: int) -> int:
-        assert self.ifaces is not None
-        iface = self.ifaces.get(linktype)
-        if iface is None:
-            iface = self.ifaces[linktype] = len(self.ifaces)
-            # pcapng allows an interface to be described anywhere before its first packet.
-            self.fh.write(interface_description_block(linktype, SNAPLEN))
-        return iface
-
-    def _to_pcapng(self) -> None:
-        """Rewrite the classic pcap written so far as pcapng and go on in that format."""
-        if self.scapy is not None:
-            self.scapy.flush()
-            self.scapy = None
-        self.fh.close()
-        tmp = self.path.with_name(self.path.name + ".ng")
-        try:
-            # Read back rather than kept in memory: a session can be large.
-            with open_capture(str(self.path)) as cap, open(tmp, "wb") as fh:
-                self.fh = fh
-                self.ifaces = {}
-                fh.write(section_header_block())
-                for frame in cap:
-                    self._record(frame)
-            os.replace(tmp, self.path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                tmp.unlink()
-            raise
-        self.fh = open(self.path, "ab")  # noqa: SIM115 - closed by close()
-
-    def close(self) -> None:
-        if self.scapy is not None:
-            self.scapy.flush()
-        self.fh.close()
-
-
 def _write_error(out: Path, exc: OSError) -> ExportError:
     reason = exc.strerror or str(exc) or type(exc).__name__
     return ExportError(f"cannot write {out}: {reason}")
@@ -485,7 +369,7 @@ def _write_frames(sessions: Sequence[Session], capture_path: str | Path, out: st
     out = Path(out)
     part = _part_path(out)
     try:
-        writer = _PcapWriter(part, keylog, pcapng=pcapng)
+        writer = FrameWriter(part, keylog, pcapng=pcapng)
     except OSError as exc:
         raise _write_error(out, exc) from None
     try:

@@ -7,10 +7,10 @@ from dmsniff.capture.reader import (
     CaptureFile,
     CaptureInfo,
     Frame,
-    link_type_name,
     open_capture,
 )
 from dmsniff.capture.writer import PcapngWriter
+from dmsniff.net.linktypes import link_type_name  # the names live with the link types
 
 __all__ = [
     "CaptureError",

@@ -30,16 +30,6 @@ MAX_BLOCK: Final = 16 * 1024 * 1024
 # Keeps memory flat on a file full of damaged blocks.
 MAX_ERRORS: Final = 100
 
-_LINKTYPE_NAMES: Final = {
-    0: "NULL",
-    1: "EN10MB",
-    101: "RAW",
-    108: "LOOP",
-    113: "LINUX_SLL",
-    228: "IPV4",
-    229: "IPV6",
-    276: "LINUX_SLL2",
-}
 
 # pcap magic as it appears in the file -> (struct byte order, ticks per second)
 _PCAP_MAGICS: Final = {
@@ -93,11 +83,6 @@ class CaptureInfo:
     frame_unit: str = "packet"
     # What a log cannot tell (no TCP, no times ...), said once per input (dmsniff.logs).
     notes: list[str] = field(default_factory=list)
-
-
-def link_type_name(linktype: int) -> str:
-    """Short libpcap-style name of a LINKTYPE number."""
-    return _LINKTYPE_NAMES.get(linktype, f"LINKTYPE_{linktype}")
 
 
 def _add_error(info: CaptureInfo, msg: str) -> None:

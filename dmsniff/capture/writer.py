@@ -1,16 +1,25 @@
-"""pcapng blocks, and a minimal pcapng writer used to save live captures as they arrive.
+"""Every capture file dmsniff writes: pcapng blocks, the live writer, the export writer.
 
 The block functions are the one place dmsniff lays out pcapng (draft-ietf-opsawg-pcapng):
-the live writer below and the session exports (:mod:`dmsniff.export`) both use them.  Every
+:class:`PcapngWriter` saves live captures as they arrive, :class:`FrameWriter` the frames of a
+session (:mod:`dmsniff.export`); classic pcap is scapy's (the project's pcap writer).  Every
 block is little-endian, as the Section Header Block's byte-order magic says.
 """
 
 from __future__ import annotations
 
+import contextlib
+import os
 import struct
 from collections.abc import Sequence
+from pathlib import Path
 from types import TracebackType
-from typing import BinaryIO
+from typing import TYPE_CHECKING, BinaryIO
+
+from dmsniff.capture.reader import Frame, open_capture
+
+if TYPE_CHECKING:
+    from scapy.utils import PcapWriter
 
 __all__ = [
     "BLOCK_DSB",
@@ -18,6 +27,7 @@ __all__ = [
     "BLOCK_IDB",
     "BLOCK_SHB",
     "SECRETS_TLS_KEYLOG",
+    "FrameWriter",
     "PcapngWriter",
     "block",
     "decryption_secrets_block",
@@ -131,3 +141,112 @@ class PcapngWriter:
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
         self.close()
+
+
+# Exports: a session's frames written again (dmsniff.export).
+SNAPLEN = 262144
+
+
+def _micros(ts: float) -> tuple[int, int]:
+    """(seconds, microseconds) of a timestamp.
+
+    Microseconds, not nanoseconds: a float near today's epoch is exact only to ~0.2 µs,
+    so a microsecond capture's timestamps come back exactly, and a nanosecond one's are
+    rounded to the microsecond rather than given noise digits.
+    """
+    sec = int(ts)
+    usec = round((ts - sec) * 1e6)
+    if usec >= 1_000_000:
+        sec, usec = sec + 1, usec - 1_000_000
+    return sec, usec
+
+
+class FrameWriter:
+    """Frames of a capture written again (a session's export): classic pcap while every frame has the
+    same link type, pcapng once another one appears.
+
+    Classic pcap is what every tool reads; it has one link type per file, so a frame of a
+    second link type (possible in a pcapng input) turns what was written into pcapng, with
+    one interface per link type.  With TLS key log lines (or ``pcapng``) the file is pcapng
+    from the start, and the lines go in a Decryption Secrets Block after the first
+    interface, before the first packet (where Wireshark needs them).
+    """
+
+    def __init__(self, path: Path, keylog: Sequence[str] = (), *, pcapng: bool = False) -> None:
+        self.path = path
+        self.fh: BinaryIO = open(path, "wb")  # noqa: SIM115 - closed by close()
+        self.linktype: int | None = None
+        self.ifaces: dict[int, int] | None = None  # pcapng: link type -> interface id
+        self.scapy: PcapWriter | None = None
+        self.secrets = tls_keylog_block(keylog) if keylog else None  # written before the first packet
+        self.count = 0
+        if pcapng or keylog:
+            self.ifaces = {}
+            self.fh.write(section_header_block())
+
+    def write(self, frame: Frame) -> None:
+        """Append one frame."""
+        if self.ifaces is None:
+            if self.linktype is None:
+                from scapy.utils import PcapWriter  # here: importing scapy takes a while
+
+                self.linktype = frame[2]
+                # Classic pcap is written by scapy (the project's pcap writer), on our open file.
+                self.scapy = PcapWriter(self.fh, linktype=self.linktype, sync=False, snaplen=SNAPLEN)
+                self.scapy.write_header(None)  # write_packet() alone, for raw bytes, does not
+            elif frame[2] != self.linktype:
+                self._to_pcapng()
+        self._record(frame)
+        self.count += 1
+
+    def _record(self, frame: Frame) -> None:
+        _number, ts, linktype, data = frame
+        sec, usec = _micros(ts)
+        n = len(data)
+        # The original length is not known here; the captured bytes are all there is.
+        if self.ifaces is None:
+            assert self.scapy is not None
+            self.scapy.write_packet(data, sec=sec, usec=usec, caplen=n, wirelen=n)
+        else:
+            iface = self._iface(linktype)
+            if self.secrets is not None:
+                self.fh.write(self.secrets)
+                self.secrets = None
+            # No if_tsresol option: microseconds.
+            self.fh.write(enhanced_packet_block(iface, sec * 1_000_000 + usec, data))
+
+    def _iface(self, linktype: int) -> int:
+        assert self.ifaces is not None
+        iface = self.ifaces.get(linktype)
+        if iface is None:
+            iface = self.ifaces[linktype] = len(self.ifaces)
+            # pcapng allows an interface to be described anywhere before its first packet.
+            self.fh.write(interface_description_block(linktype, SNAPLEN))
+        return iface
+
+    def _to_pcapng(self) -> None:
+        """Rewrite the classic pcap written so far as pcapng and go on in that format."""
+        if self.scapy is not None:
+            self.scapy.flush()
+            self.scapy = None
+        self.fh.close()
+        tmp = self.path.with_name(self.path.name + ".ng")
+        try:
+            # Read back rather than kept in memory: a session can be large.
+            with open_capture(str(self.path)) as cap, open(tmp, "wb") as fh:
+                self.fh = fh
+                self.ifaces = {}
+                fh.write(section_header_block())
+                for frame in cap:
+                    self._record(frame)
+            os.replace(tmp, self.path)
+        except BaseException:
+            with contextlib.suppress(OSError):
+                tmp.unlink()
+            raise
+        self.fh = open(self.path, "ab")  # noqa: SIM115 - closed by close()
+
+    def close(self) -> None:
+        if self.scapy is not None:
+            self.scapy.flush()
+        self.fh.close()

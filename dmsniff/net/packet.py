@@ -15,20 +15,8 @@ from dataclasses import dataclass, field
 from struct import Struct
 from typing import Any
 
-# LINKTYPE_* values (https://www.tcpdump.org/linktypes.html).
-LINKTYPE_NULL = 0
-LINKTYPE_ETHERNET = 1
-LINKTYPE_RAW_BSD12 = 12  # DLT_RAW on some BSDs
-LINKTYPE_RAW_BSD14 = 14
-LINKTYPE_RAW = 101
-LINKTYPE_LOOP = 108
-LINKTYPE_LINUX_SLL = 113
-LINKTYPE_IPV4 = 228
-LINKTYPE_IPV6 = 229
-LINKTYPE_LINUX_SLL2 = 276
+from dmsniff.net.linktypes import ETH_IPV4, ETH_IPV6, LINK_TYPES
 
-ETH_IPV4 = 0x0800
-ETH_IPV6 = 0x86DD
 ETH_VLAN = frozenset((0x8100, 0x88A8, 0x9100, 0x9200))
 
 # IPv6 extension headers we walk over (RFC 8200 §4); 44 (fragment) and 51 (AH) have
@@ -44,16 +32,12 @@ _u16 = Struct("!H").unpack_from
 _ipv4 = Struct("!BxHHHBB2x4s4s").unpack_from  # vhl, total len, id, flags+frag, ttl, proto, src, dst
 _tcp = Struct("!HHIIBB").unpack_from  # sport, dport, seq, ack, data offset, flags
 _udp = Struct("!HHH").unpack_from
+_u32_be = Struct(">I").unpack_from
 _ipv6 = Struct("!4xHBB16s16s").unpack_from  # payload len, next header, hop limit, src, dst
 # Ethernet + IPv4 (no options) + TCP in one call, for the fast path in Dissector.run:
 # ethertype, vhl, total length, flags+fragment, protocol, src, dst, sport, dport, seq, ack,
 # data offset, flags.
 _eth_ipv4_tcp = Struct("!12xHBxH2xHxB2x4s4sHHIIBB").unpack_from
-_u32_le = Struct("<I").unpack_from
-_u32_be = Struct(">I").unpack_from
-
-# BSD loopback address families that mean IPv6 (differs per OS: NetBSD 24, FreeBSD 28, macOS 30).
-_NULL_IPV6 = frozenset((24, 28, 30))
 
 TcpHandler = Callable[[int, float, bytes, int, bytes, int, int, int, int, bytes], None]
 UdpHandler = Callable[[int, float, bytes, int, bytes, int, bytes], None]
@@ -184,37 +168,16 @@ class Dissector:
         self._other_link(number, ts, linktype, data)
 
     def _other_link(self, number: int, ts: float, linktype: int, data: bytes) -> None:
-        if linktype == LINKTYPE_LINUX_SLL:
-            if len(data) < 16:
-                self.stats.malformed += 1
-                return
-            etype, off = _u16(data, 14)[0], 16
-        elif linktype == LINKTYPE_LINUX_SLL2:
-            if len(data) < 20:
-                self.stats.malformed += 1
-                return
-            etype, off = _u16(data, 0)[0], 20
-        elif linktype in (LINKTYPE_RAW, LINKTYPE_RAW_BSD12, LINKTYPE_RAW_BSD14, LINKTYPE_IPV4, LINKTYPE_IPV6):
-            if not data:
-                self.stats.malformed += 1
-                return
-            version = data[0] >> 4
-            etype, off = (ETH_IPV4 if version == 4 else ETH_IPV6 if version == 6 else 0), 0
-        elif linktype in (LINKTYPE_NULL, LINKTYPE_LOOP):
-            if len(data) < 4:
-                self.stats.malformed += 1
-                return
-            # NULL is in the capturing host's byte order; LOOP is big-endian.  A family
-            # fits in one byte, so whichever order gives a small number is the right one.
-            family = _u32_be(data, 0)[0] if linktype == LINKTYPE_LOOP else _u32_le(data, 0)[0]
-            if family > 0xFFFF:
-                family = _u32_be(data, 0)[0]
-            etype = ETH_IPV4 if family == 2 else ETH_IPV6 if family in _NULL_IPV6 else 0
-            off = 4
-        else:
+        lt = LINK_TYPES.get(linktype)
+        if lt is None:
             unknown = self.stats.unknown_linktypes
             unknown[linktype] = unknown.get(linktype, 0) + 1
             return
+        header = lt.header(data)
+        if header is None:
+            self.stats.malformed += 1
+            return
+        etype, off = header
         while etype in ETH_VLAN:  # SLL can carry tagged frames too
             if len(data) < off + 4:
                 self.stats.malformed += 1

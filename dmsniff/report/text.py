@@ -7,8 +7,9 @@ import tempfile
 import time
 from typing import IO, TextIO
 
-from dmsniff.capture import CaptureError, CaptureInfo, link_type_name
+from dmsniff.capture import CaptureError, CaptureInfo
 from dmsniff.model import ConnectionEnd, Finding, HttpMessage, TlsFacts, Transaction
+from dmsniff.net.linktypes import link_type_name
 from dmsniff.net.tls_keys import explain
 from dmsniff.pipeline import Addon, CaptureSummary
 from dmsniff.report.records import session_auth, tls_traits

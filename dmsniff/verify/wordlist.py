@@ -45,6 +45,8 @@ from itertools import islice, repeat
 from pathlib import Path
 from typing import Any, TypeAlias
 
+from decoders.auth import normalise_algorithm
+
 __all__ = [
     "AuditResult",
     "DigestTarget",
@@ -274,12 +276,15 @@ def _hash(ctor: Callable[[bytes], Any], size: int | None = None, note: str | Non
 _MD5 = _hash(_fast_md5)
 
 
-def _digest_hashes(name: str) -> list[_Hash]:
-    """The ways to compute a Digest algorithm's H, the standard one first (when this Python has it)."""
-    if name == "md5":
+def _digest_hashes(base: str) -> list[_Hash] | None:
+    """The ways to compute H of a Digest algorithm (its registry name without -sess), the standard
+    one first (when this Python has it); None for one the audit has no fast path for."""
+    if base == "MD5":
         return [_MD5]
-    if name == "sha256":
+    if base == "SHA-256":
         return [_hash(hashlib.sha256)]
+    if base != "SHA-512-256":
+        return None
     out = [_hash(hashlib.sha512, 32, "SHA-512 cut to 256 bits, as in RFC 7616's example")]
     with contextlib.suppress(ValueError):  # OpenSSL builds without SHA-512/256 exist
         hashlib.new("sha512_256")
@@ -287,16 +292,6 @@ def _digest_hashes(name: str) -> list[_Hash]:
     return out
 
 
-# Digest algorithm (lower case) -> (hash name, session variant).
-_DIGEST_ALGORITHMS: dict[str, tuple[str, bool]] = {
-    "": ("md5", False),
-    "md5": ("md5", False),
-    "md5-sess": ("md5", True),
-    "sha-256": ("sha256", False),
-    "sha-256-sess": ("sha256", True),
-    "sha-512-256": ("sha512_256", False),
-    "sha-512-256-sess": ("sha512_256", True),
-}
 
 _RESYNC_NONCES: tuple[tuple[bytes, str], ...] = (
     (b"\0\0\0\0", "resync nonce 4 zero bytes"),
@@ -327,11 +322,12 @@ DigestGroup = tuple[tuple[object, ...], Stage, list[_Check]]
 
 def _digest_checks(t: DigestTarget, index: int) -> list[DigestGroup] | str:
     """The (group key, first stage, checks) of an HTTP Digest target, or why it cannot be checked."""
-    algo = t.algorithm.strip().lower()
-    if algo not in _DIGEST_ALGORITHMS:
+    # The algorithm's name is decoders.auth's to read (one table of Digest algorithms).
+    name = normalise_algorithm(t.algorithm.strip() or "MD5")
+    hashes = _digest_hashes(name.removesuffix("-sess")) if name is not None else None
+    if name is None or hashes is None:
         return f"unsupported digest algorithm {t.algorithm!r}"
-    name, sess = _DIGEST_ALGORITHMS[algo]
-    hashes = _digest_hashes(name)
+    sess = name.endswith("-sess")
     size = hashes[0].size
     try:
         want = bytes.fromhex(t.response.strip())

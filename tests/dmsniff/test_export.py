@@ -23,10 +23,9 @@ from scapy.packet import Packet, Raw
 from scapy.utils import wrpcap
 
 from dmsniff.capture import Frame, open_capture
-from dmsniff.capture.writer import BLOCK_DSB, BLOCK_EPB, BLOCK_IDB, BLOCK_SHB, SECRETS_TLS_KEYLOG
+from dmsniff.capture.writer import BLOCK_DSB, BLOCK_EPB, BLOCK_IDB, BLOCK_SHB, SECRETS_TLS_KEYLOG, FrameWriter
 from dmsniff.export import (
     ExportError,
-    _PcapWriter,
     _Selector,
     export_bodies,
     export_json,
@@ -746,7 +745,7 @@ def test_whole_capture_as_pcapng_with_every_connections_keys(tmp_path: Path) -> 
 
 def test_keys_come_before_the_first_packet_whatever_the_link_types(tmp_path: Path) -> None:
     out = tmp_path / "mixed.pcapng"
-    writer = _PcapWriter(out, ["CLIENT_RANDOM 00 11", "CLIENT_RANDOM 22 33x"])  # 40 bytes: padded
+    writer = FrameWriter(out, ["CLIENT_RANDOM 00 11", "CLIENT_RANDOM 22 33x"])  # 40 bytes: padded
     for frame in [(1, 1.5, 1, b"\x00" * 60), (2, 2.5, 101, b"\x45" + bytes(19)), (3, 3.5, 1, b"\x01" * 61)]:
         writer.write(frame)
     writer.close()

@@ -18,6 +18,7 @@ from scapy.layers.inet6 import (
 from scapy.layers.l2 import CookedLinux, CookedLinuxV2, Dot1AD, Dot1Q, Ether, Loopback
 from scapy.packet import Packet, Raw
 
+from dmsniff.net.linktypes import LINK_TYPES
 from dmsniff.net.packet import Dissector, shard_of
 
 # Explicit addresses: with none, scapy resolves the destination MAC by ARP, with a timeout,
@@ -64,9 +65,7 @@ def check_tcp(rec: Recorder, v6: bool = False) -> None:
         assert (src, dst) == (bytes([192, 0, 2, 1]), bytes([198, 51, 100, 7]))
 
 
-@pytest.mark.parametrize(
-    ("linktype", "build"),
-    [
+LINK_FRAMES = [
         (1, lambda: Ether(src=MAC_A, dst=MAC_B) / ip4_tcp()),
         (1, lambda: Ether(src=MAC_A, dst=MAC_B) / Dot1Q(vlan=7) / ip4_tcp()),
         (1, lambda: Ether(src=MAC_A, dst=MAC_B) / Dot1AD(vlan=100) / Dot1Q(vlan=7) / ip4_tcp()),  # QinQ
@@ -76,8 +75,21 @@ def check_tcp(rec: Recorder, v6: bool = False) -> None:
         (228, ip4_tcp),
         (0, lambda: Loopback(type=2) / ip4_tcp()),
         (108, lambda: bytes.fromhex("00000002") + bytes(ip4_tcp())),  # OpenBSD loop: big-endian family
-    ],
-    ids=["ether", "vlan", "qinq", "sll", "sll2", "raw", "ipv4", "null", "loop"],
+        (12, ip4_tcp),
+        (14, ip4_tcp),
+        (229, lambda: bytes(ip4_tcp())),  # an IPV6 link carrying IPv4 is read by the header's version
+]
+
+
+def test_every_link_type_has_a_frame_here() -> None:
+    """A row added to dmsniff/net/linktypes.py LINK_TYPES needs its frame in LINK_FRAMES."""
+    assert {lt for lt, _build in LINK_FRAMES} == set(LINK_TYPES)
+
+
+@pytest.mark.parametrize(
+    ("linktype", "build"),
+    LINK_FRAMES,
+    ids=["ether", "vlan", "qinq", "sll", "sll2", "raw", "ipv4", "null", "loop", "raw12", "raw14", "ipv6link"],
 )
 def test_ipv4_tcp_on_every_link_type(linktype: int, build: object) -> None:
     rec = Recorder()

@@ -310,6 +310,8 @@ def test_not_found_checks_every_word() -> None:
 def test_unusable_targets_are_skipped() -> None:
     targets: list[Target] = [
         DigestTarget("alg", "SHA-1", "u", "r", "GET", "/", "n", None, None, None, "00" * 20),
+        # names are read with decoders.auth's table of Digest algorithms: an unknown one is skipped
+        DigestTarget("alg2", "SHA-3-256", "u", "r", "GET", "/", "n", None, None, None, "00" * 32),
         DigestTarget("hex", "MD5", "u", "r", "GET", "/", "n", None, None, None, "xyz"),
         DigestTarget("int", "MD5", "u", "r", "GET", "/", "n", "1", "c", "auth-int", "00" * 16),
         SyncmlMd5Target("short", "u", b"n", b"\0" * 8),
@@ -318,7 +320,8 @@ def test_unusable_targets_are_skipped() -> None:
     ]
     res = audit(targets, [b"Circle Of Life"], jobs=1)
     assert res.found == {"rfc2617": ("Circle Of Life", None)}
-    assert set(res.skipped) == {"alg", "hex", "int", "short", "tr"}
+    assert set(res.skipped) == {"alg", "alg2", "hex", "int", "short", "tr"}
+    assert res.skipped["alg2"] == "unsupported digest algorithm 'SHA-3-256'"
     assert res.checks == 1
 
 

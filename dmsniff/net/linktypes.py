@@ -1,0 +1,92 @@
+"""Link types: the one table of the LINKTYPE values dmsniff reads, their names and their headers.
+
+**Add a link type**: a row of :data:`LINK_TYPES` with its libpcap name and a function that finds
+the network layer in a frame (the EtherType it carries and where it starts), and a frame of it in
+``LINK_FRAMES`` of ``tests/dmsniff/net/test_packet.py``.  Ethernet also has a fast path of its own in
+:meth:`dmsniff.net.packet.Dissector.run` (the common case, decoded without a call).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from struct import Struct
+from typing import Final
+
+ETH_IPV4 = 0x0800
+ETH_IPV6 = 0x86DD
+
+_u16 = Struct("!H").unpack_from
+_u32_le = Struct("<I").unpack_from
+_u32_be = Struct(">I").unpack_from
+
+# BSD loopback address families that mean IPv6 (differs per OS: NetBSD 24, FreeBSD 28, macOS 30).
+_NULL_IPV6 = frozenset((24, 28, 30))
+
+#: (EtherType of the network layer, its offset in the frame), or None when the frame is too short.
+Header = tuple[int, int] | None
+
+
+@dataclass(frozen=True, slots=True)
+class LinkType:
+    name: str  # libpcap's short name (pcap_datalink_val_to_name), as reports print it
+    header: Callable[[bytes], Header]
+
+
+def _ethernet(data: bytes) -> Header:
+    return (_u16(data, 12)[0], 14) if len(data) >= 14 else None
+
+
+def _sll(data: bytes) -> Header:  # Linux cooked capture v1: protocol at 14
+    return (_u16(data, 14)[0], 16) if len(data) >= 16 else None
+
+
+def _sll2(data: bytes) -> Header:  # v2: protocol first
+    return (_u16(data, 0)[0], 20) if len(data) >= 20 else None
+
+
+def _raw(data: bytes) -> Header:  # the IP header itself: its version says which
+    if not data:
+        return None
+    version = data[0] >> 4
+    return (ETH_IPV4 if version == 4 else ETH_IPV6 if version == 6 else 0), 0
+
+
+def _null(data: bytes) -> Header:
+    # NULL is in the capturing host's byte order.  A family fits in one byte, so whichever
+    # order gives a small number is the right one.
+    if len(data) < 4:
+        return None
+    family = _u32_le(data, 0)[0]
+    if family > 0xFFFF:
+        family = _u32_be(data, 0)[0]
+    return (ETH_IPV4 if family == 2 else ETH_IPV6 if family in _NULL_IPV6 else 0), 4
+
+
+def _loop(data: bytes) -> Header:  # OpenBSD loopback: NULL, big-endian
+    if len(data) < 4:
+        return None
+    family = _u32_be(data, 0)[0]
+    return (ETH_IPV4 if family == 2 else ETH_IPV6 if family in _NULL_IPV6 else 0), 4
+
+
+#: LINKTYPE number (https://www.tcpdump.org/linktypes.html) -> how to read it.
+LINK_TYPES: Final[dict[int, LinkType]] = {
+    0: LinkType("NULL", _null),
+    1: LinkType("EN10MB", _ethernet),
+    12: LinkType("RAW", _raw),  # DLT_RAW on some BSDs, written as 12 by their tools
+    14: LinkType("RAW", _raw),  # DLT_RAW on OpenBSD
+    101: LinkType("RAW", _raw),
+    108: LinkType("LOOP", _loop),
+    113: LinkType("LINUX_SLL", _sll),
+    228: LinkType("IPV4", _raw),
+    229: LinkType("IPV6", _raw),
+    276: LinkType("LINUX_SLL2", _sll2),
+}
+LINKTYPE_ETHERNET: Final = 1
+
+
+def link_type_name(linktype: int) -> str:
+    """Short libpcap-style name of a LINKTYPE number (LINKTYPE_147 for one dmsniff cannot read)."""
+    lt = LINK_TYPES.get(linktype)
+    return lt.name if lt is not None else f"LINKTYPE_{linktype}"
