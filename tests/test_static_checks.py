@@ -1,4 +1,5 @@
-"""ruff over the project and mypy --strict over decoders/ are part of the test run."""
+"""ruff over the project and mypy --strict over the whole tree (decoders/ and dmsniff/) are part of
+the test run."""
 
 from __future__ import annotations
 
@@ -21,10 +22,10 @@ def test_ruff_clean() -> None:
     ruff = str(beside) if beside.exists() else shutil.which("ruff")
     if ruff is None:
         pytest.fail("ruff is not installed (it is in the [test] extra)")
-    res = _run(ruff, "check", "dmsniff", "decoders", "tests", "benchmarks", "captures")
+    res = _run(ruff, "check", "dmsniff", "decoders", "tests", "benchmarks", "captures", "fuzz")
     assert res.returncode == 0, res.stdout + res.stderr
 
 
-def test_mypy_strict_on_decoders() -> None:
-    res = _run(sys.executable, "-m", "mypy")  # configured in pyproject: strict, files = decoders
+def test_mypy_strict_on_the_tree() -> None:
+    res = _run(sys.executable, "-m", "mypy")  # configured in pyproject: strict, files = decoders, dmsniff
     assert res.returncode == 0, res.stdout + res.stderr

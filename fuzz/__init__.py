@@ -1,0 +1,1 @@
+"""Coverage-guided fuzz harnesses for every dmsniff decoder entry point (see fuzz/README.md)."""
