@@ -33,7 +33,7 @@ def _csum(data: bytes) -> int:
 
 
 class Writer:
-    """Writes Ethernet/IPv4/TCP frames to a classic µs pcap."""
+    """Writes Ethernet/IPv4/TCP (and UDP) frames to a classic µs pcap."""
 
     def __init__(self, fh: BinaryIO) -> None:
         self.fh = fh
@@ -45,11 +45,18 @@ class Writer:
               flags: int, payload: bytes = b"") -> None:
         tcp = struct.pack("!HHIIBBHHH", src[1], dst[1], seq & 0xFFFFFFFF, ack & 0xFFFFFFFF,
                           5 << 4, flags, 65535, 0, 0)
-        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(tcp) + len(payload), self.count & 0xFFFF,
-                         0x4000, 64, 6, 0, struct.pack("!I", src[0]), struct.pack("!I", dst[0]))
+        self._write(src[0], dst[0], 6, tcp + payload)
+
+    def udp(self, src: tuple[int, int], dst: tuple[int, int], payload: bytes) -> None:
+        """One UDP datagram (checksum 0: none, as IPv4 allows)."""
+        self._write(src[0], dst[0], 17, struct.pack("!HHHH", src[1], dst[1], 8 + len(payload), 0) + payload)
+
+    def _write(self, src: int, dst: int, proto: int, l4: bytes) -> None:
+        ip = struct.pack("!BBHHHBBH4s4s", 0x45, 0, 20 + len(l4), self.count & 0xFFFF,
+                         0x4000, 64, proto, 0, struct.pack("!I", src), struct.pack("!I", dst))
         ip = ip[:10] + struct.pack("!H", _csum(ip)) + ip[12:]
         eth = b"\x02\x00\x00\x00\x00\x01\x02\x00\x00\x00\x00\x02\x08\x00"
-        pkt = eth + ip + tcp + payload
+        pkt = eth + ip + l4
         self.t += 0.0001
         sec = int(self.t)
         self.fh.write(struct.pack("<IIII", sec, int((self.t - sec) * 1e6), len(pkt), len(pkt)))
