@@ -14,10 +14,26 @@ from __future__ import annotations
 
 import ipaddress
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from decoders.tls import TlsInfo, TlsSummary
+
+
+class Direction(StrEnum):
+    """Which way a message goes between a device and its server (ACS or DM server).
+
+    A ``StrEnum``: its values are what the JSON report has always written, and it compares equal
+    to them.
+    """
+
+    TO_SERVER = "to_server"  # device (CPE, DM client) -> server
+    TO_CLIENT = "to_client"  # server -> device
+
+    @property
+    def reverse(self) -> Direction:
+        return Direction.TO_CLIENT if self is Direction.TO_SERVER else Direction.TO_SERVER
 
 
 def format_ip(raw: bytes) -> str:

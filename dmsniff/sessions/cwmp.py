@@ -43,7 +43,7 @@ from decoders.cwmp import (
     SetParameterValues,
     TransferComplete,
 )
-from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, Rule, Transaction, format_endpoint
+from dmsniff.model import ConnectionEnd, Datagram, Direction, HttpMessage, Rule, Transaction, format_endpoint
 from dmsniff.pipeline import CaptureSummary
 from dmsniff.sessions import tls
 from dmsniff.sessions.base import SessionBuilder
@@ -695,8 +695,8 @@ class CwmpSessions(SessionBuilder):
     ) -> None:
         s = live.session
         req, resp = tx.request, tx.response
-        req_msg = _message(req, "to_server", tx, req_rec) if req is not None else None
-        resp_msg = _message(resp, "to_client", tx, resp_rec) if resp is not None else None
+        req_msg = _message(req, Direction.TO_SERVER, tx, req_rec) if req is not None else None
+        resp_msg = _message(resp, Direction.TO_CLIENT, tx, resp_rec) if resp is not None else None
         challenged = resp is not None and resp.status in (401, 407)
         if req is not None and req_msg is not None:
             if live.awaiting_auth:
@@ -1360,7 +1360,9 @@ def _cwmp(msg: HttpMessage | None) -> CwmpMessage | None:
     return rec if isinstance(rec, CwmpMessage) else None
 
 
-def _message(msg: HttpMessage, direction: str, tx: Transaction, rec: CwmpMessage | None) -> SessionMessage:
+def _message(
+    msg: HttpMessage, direction: Direction, tx: Transaction, rec: CwmpMessage | None
+) -> SessionMessage:
     if rec is not None:
         kind = rec.kind
     elif msg.body_length == 0:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from decoders.cwmp import CwmpMessage, GenericRpc, Inform
 from decoders.notification import Notification
+from dmsniff.model import Direction
 from dmsniff.sessions.model import Session, SessionMessage
 
 # The RPC field whose length is worth showing in brackets.
@@ -19,7 +20,7 @@ def message_label(msg: SessionMessage) -> str:
         return _dm_label(msg)
     rec = msg.record
     if msg.kind == "empty":
-        if msg.direction == "to_server":
+        if msg.direction == Direction.TO_SERVER:
             return "(empty)"
         return str(msg.status) if msg.status != 200 else "200 (empty)"
     if msg.kind == "http":

@@ -10,7 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from dmsniff.model import Finding  # findings flow through the pipeline too (one home: dmsniff.model)
+from dmsniff.model import (  # findings flow through the pipeline too (one home: dmsniff.model)
+    Direction,
+    Finding,
+)
 
 SEVERITIES = ("error", "warning", "info")
 
@@ -21,7 +24,7 @@ class SessionMessage:
 
     frame: int
     time: float
-    direction: str  # "to_server" (device → server) | "to_client"
+    direction: Direction
     kind: str  # RPC name, "InformResponse", "Fault", "empty", or "http" for a non-CWMP body
     transaction: str  # HTTP transaction id
     http: str  # "POST /acs" or "204 No Content"
@@ -107,7 +110,7 @@ class LargeObject:
     """An OMA DM item sent in chunks (MoreData), put back together."""
 
     target: str
-    direction: str  # "to_server" | "to_client"
+    direction: Direction
     frames: list[int]
     chunks: int
     size: int  # bytes received
@@ -125,7 +128,7 @@ class GenericAlert:
     data: str | None  # shortened
     source: str | None  # the node it reports on (Source LocURI, else Target)
     frame: int
-    direction: str  # "to_server" | "to_client"
+    direction: Direction
 
 
 @dataclass(slots=True)

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from decoders import notification, syncml
-from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, Rule, Transaction
+from dmsniff.model import ConnectionEnd, Datagram, Direction, HttpMessage, Rule, Transaction
 from dmsniff.pipeline import CaptureSummary
 from dmsniff.sessions import tls
 from dmsniff.sessions.base import SessionBuilder
@@ -383,15 +383,15 @@ class _Live:
     key: tuple[str, str, str]  # SessionID, device, server host
     last_time: float
     sent: dict[tuple[str, str], _Sent] = field(default_factory=dict)  # (direction, MsgID) -> its commands
-    last: dict[str, _Sent] = field(default_factory=dict)  # direction -> its latest message
-    package: dict[str, int] = field(default_factory=dict)  # direction -> current package number
-    final: dict[str, bool] = field(default_factory=dict)  # direction -> its last message had Final
-    msg_ids: dict[str, int] = field(default_factory=dict)  # direction -> last numeric MsgID
-    cred_type: dict[str, str] = field(default_factory=dict)  # direction -> authentication type in use
-    asked_type: dict[str, str] = field(default_factory=dict)  # direction -> type a Chal asked it for
+    last: dict[Direction, _Sent] = field(default_factory=dict)  # direction -> its latest message
+    package: dict[Direction, int] = field(default_factory=dict)  # direction -> current package number
+    final: dict[Direction, bool] = field(default_factory=dict)  # direction -> its last message had Final
+    msg_ids: dict[Direction, int] = field(default_factory=dict)  # direction -> last numeric MsgID
+    cred_type: dict[Direction, str] = field(default_factory=dict)  # direction -> authentication type in use
+    asked_type: dict[Direction, str] = field(default_factory=dict)  # direction -> type a Chal asked it for
     challenged: SessionMessage | None = None  # the server's 401/407 the client has yet to answer
     resp_uri: str | None = None  # where the server wants the next message
-    chunks: dict[tuple[str, str], _Chunks] = field(default_factory=dict)
+    chunks: dict[tuple[Direction, str], _Chunks] = field(default_factory=dict)
     ended: bool = False
     tls_hosts: dict[str, str | None] = field(default_factory=dict)  # TLS connection -> host posted to
     aliases: list[tuple[str, str, str]] = field(default_factory=list)  # keys of a SessionID changed mid-way
@@ -400,8 +400,9 @@ class _Live:
     notification: SessionMessage | None = None  # the Package #0 it answers
     # Authentication: per side that sent credentials and got 200 for them, what its next message must
     # carry again: (frame of the credentials, type, data, frame of the 200, the Chal's nonce or None).
-    resend: dict[str, tuple[int, str, str, int, str | None]] = field(default_factory=dict)
-    last_chal: dict[str, tuple[tuple[str | None, str | None, str | None], int]] = field(default_factory=dict)
+    resend: dict[Direction, tuple[int, str, str, int, str | None]] = field(default_factory=dict)
+    last_chal: dict[Direction, tuple[tuple[str | None, str | None, str | None], int]] = field(
+        default_factory=dict)
     resync: _Resync | None = None
     # Windows MDM: the first sign the client is one, findings that wait for it, what the session says
     windows: str | None = None
@@ -613,8 +614,8 @@ class DmSessions(SessionBuilder):
             if (
                 not live.ended
                 and live.key[1:] == key[1:]
-                and live.msg_ids.get("to_server") == n - 1
-                and "to_client" in live.last
+                and live.msg_ids.get(Direction.TO_SERVER) == n - 1
+                and Direction.TO_CLIENT in live.last
             ):
                 self.live[key] = live
                 live.aliases.append(key)
@@ -624,7 +625,7 @@ class DmSessions(SessionBuilder):
     def _client_message(
         self, live: _Live, tx: Transaction, req: HttpMessage, rec: syncml.SyncMLMessage | None
     ) -> None:
-        msg = self._message(live, tx, req, "to_server", rec)
+        msg = self._message(live, tx, req, Direction.TO_SERVER, rec)
         s = live.session
         if rec is None:
             return
@@ -652,7 +653,7 @@ class DmSessions(SessionBuilder):
     def _server_message(
         self, live: _Live, tx: Transaction, resp: HttpMessage, rec: syncml.SyncMLMessage | None
     ) -> None:
-        msg = self._message(live, tx, resp, "to_client", rec)
+        msg = self._message(live, tx, resp, Direction.TO_CLIENT, rec)
         if rec is None:
             return
         hdr = rec.header
@@ -682,7 +683,7 @@ class DmSessions(SessionBuilder):
         live: _Live,
         tx: Transaction,
         http: HttpMessage,
-        direction: str,
+        direction: Direction,
         rec: syncml.SyncMLMessage | None,
     ) -> SessionMessage:
         s = live.session
@@ -722,7 +723,7 @@ class DmSessions(SessionBuilder):
         msg.package = self._package(live, rec, direction)
         cred = _credentials(rec, http)
         self._check_resend(live, msg, direction, cred)
-        if direction == "to_client" and hdr.meta is not None:
+        if direction == Direction.TO_CLIENT and hdr.meta is not None:
             live.header_meta.append(msg.frame)
         sent = self._summarise(live, msg, rec, direction)
         sent.cred = cred
@@ -735,15 +736,15 @@ class DmSessions(SessionBuilder):
         live.final[direction] = rec.final
         return msg
 
-    def _package(self, live: _Live, rec: syncml.SyncMLMessage, direction: str) -> int:
+    def _package(self, live: _Live, rec: syncml.SyncMLMessage, direction: Direction) -> int:
         """The package a message belongs to.
 
         A side's package goes on until it sends Final; its next message then opens the
         package after the peer's current one.  Alert 1200/1201 from the client is always
         Package #1 (the start, or the restart after a challenge).
         """
-        peer = "to_client" if direction == "to_server" else "to_server"
-        if direction == "to_server" and any(
+        peer = Direction.TO_CLIENT if direction == Direction.TO_SERVER else Direction.TO_SERVER
+        if direction == Direction.TO_SERVER and any(
             c.name == "Alert" and c.code in (1200, 1201) for c in rec.commands
         ):
             n = 1
@@ -755,7 +756,7 @@ class DmSessions(SessionBuilder):
         return n
 
     def _summarise(
-        self, live: _Live, msg: SessionMessage, rec: syncml.SyncMLMessage, direction: str
+        self, live: _Live, msg: SessionMessage, rec: syncml.SyncMLMessage, direction: Direction
     ) -> _Sent:
         s = live.session
         needs: dict[str, str] = {} if rec.header.no_resp else {"0": "SyncHdr"}
@@ -794,7 +795,7 @@ class DmSessions(SessionBuilder):
                 elif not cmd.no_resp:
                     needs[cmd.cmd_id] = cmd.name
                 self._windows_facts(live, msg, cmd, direction)
-                if direction == "to_client" and cmd.name in _CONFIGURES:
+                if direction == Direction.TO_CLIENT and cmd.name in _CONFIGURES:
                     user_config.extend(
                         f"{cmd.name} {cmd.cmd_id or '(no CmdID)'} {t}"
                         for t in summary.targets
@@ -824,7 +825,7 @@ class DmSessions(SessionBuilder):
                     f"Get {cmd.cmd_id} in frame {msg.frame} is inside an Atomic",
                     [msg.frame],
                 )
-            elif atomics and cmd.name in ("Add", "Replace") and direction == "to_client":
+            elif atomics and cmd.name in ("Add", "Replace") and direction == Direction.TO_CLIENT:
                 for t in summary.targets:
                     if cmd.name == "Add":
                         added.setdefault(t, cmd.cmd_id)
@@ -865,7 +866,7 @@ class DmSessions(SessionBuilder):
         return _Sent(msg, needs, by_id, tree, status_only, no_cmd_id=no_cmd_id, nested=nested)
 
     def _windows_facts(
-        self, live: _Live, msg: SessionMessage, cmd: syncml.Command, direction: str
+        self, live: _Live, msg: SessionMessage, cmd: syncml.Command, direction: Direction
     ) -> None:
         """What one command says of a Windows MDM client: LoginStatus, Generic Alerts, the scope and
         CSP of each LocURI, and whether the session is a Windows client's at all."""
@@ -923,7 +924,7 @@ class DmSessions(SessionBuilder):
         live: _Live,
         msg: SessionMessage,
         cmd: syncml.Command,
-        direction: str,
+        direction: Direction,
         tree: dict[str, list[tuple[str, str, str | None]]],
     ) -> str | None:
         """Large-object chunks, device-reported values and pending tree changes of one command."""
@@ -941,7 +942,7 @@ class DmSessions(SessionBuilder):
                 first = value
             if uri is None:
                 continue
-            if cmd.name == "Results" or (direction == "to_server" and cmd.name in ("Replace", "Add")):
+            if cmd.name == "Results" or (direction == Direction.TO_SERVER and cmd.name in ("Replace", "Add")):
                 source = (
                     "Results"
                     if cmd.name == "Results"
@@ -950,12 +951,13 @@ class DmSessions(SessionBuilder):
                     else cmd.name
                 )
                 self._observe(live, [(uri, value or "", _format(item, cmd), source, msg.frame, msg.time)])
-            elif direction == "to_client" and cmd.name in _TREE_CHANGES and cmd.cmd_id is not None:
+            elif direction == Direction.TO_CLIENT and cmd.name in _TREE_CHANGES and cmd.cmd_id is not None:
                 tree.setdefault(cmd.cmd_id, []).append((cmd.name, uri, value))
         return first
 
     def _chunk(
-        self, live: _Live, msg: SessionMessage, key: tuple[str, str], item: syncml.Item, cmd: syncml.Command
+        self, live: _Live, msg: SessionMessage, key: tuple[Direction, str], item: syncml.Item,
+        cmd: syncml.Command,
     ) -> str | None:
         """Add a chunk; the whole object once the last chunk is in, else None."""
         c = live.chunks.get(key)
@@ -996,10 +998,12 @@ class DmSessions(SessionBuilder):
             )
         return obj.data
 
-    def _answer(self, live: _Live, msg: SessionMessage, rec: syncml.SyncMLMessage, direction: str) -> None:
+    def _answer(
+        self, live: _Live, msg: SessionMessage, rec: syncml.SyncMLMessage, direction: Direction
+    ) -> None:
         """Tie each Status/Results to its command; flag what the peer's previous message still wants."""
         s = live.session
-        peer = "to_client" if direction == "to_server" else "to_server"
+        peer = Direction.TO_CLIENT if direction == Direction.TO_SERVER else Direction.TO_SERVER
         for summary in msg.commands:
             if summary.name not in _ANSWERS or summary.msg_ref is None or summary.cmd_ref is None:
                 continue
@@ -1053,7 +1057,7 @@ class DmSessions(SessionBuilder):
             if (
                 summary.cmd_ref == "0"
                 and code in (401, 407)
-                and direction == "to_server"
+                and direction == Direction.TO_SERVER
                 and target.status_only
             ):
                 self._flag(
@@ -1091,7 +1095,7 @@ class DmSessions(SessionBuilder):
         if prev is not None and not prev.checked:
             prev.checked = True
             self._missing(live, prev, msg)
-            if direction == "to_server":
+            if direction == Direction.TO_SERVER:
                 self._windows_answers(live, prev, msg, rec)
 
     def _windows_answers(
@@ -1156,7 +1160,7 @@ class DmSessions(SessionBuilder):
         if len(entity) > 160:
             entity = entity[:159] + "…"
         said = f"it says {entity!r}" if entity else "it sent no entity (Status Item) to show"
-        who = "server" if side == "to_client" else "client"
+        who = "server" if side == Direction.TO_CLIENT else "client"
         nonce = ", same nonce" if sig[2] else ""
         self._flag(
             live.session,
@@ -1172,7 +1176,7 @@ class DmSessions(SessionBuilder):
         wanted = ", ".join(f"{n} {i}" if i != "0" else n for i, n in list(sent.needs_status.items())[:6])
         more = f" and {len(sent.needs_status) - 6} more" if len(sent.needs_status) > 6 else ""
         frames = [sent.message.frame] + ([by.frame] if by is not None else [])
-        who = "client" if sent.message.direction == "to_client" else "server"
+        who = "client" if sent.message.direction == Direction.TO_CLIENT else "server"
         where = f"its next message (frame {by.frame})" if by is not None else "the end of the session"
         self._flag(
             live.session,
@@ -1199,7 +1203,7 @@ class DmSessions(SessionBuilder):
         kind = (cred.type or "syncml:auth-basic") if cred is not None else None
         if kind is None and "hmac" in msg.notes:
             kind = "syncml:auth-MAC"
-        asked = live.asked_type.get("to_server")
+        asked = live.asked_type.get(Direction.TO_SERVER)
         if kind is None:
             lacks.append("credentials")
         elif asked and kind.lower() != asked.lower():
@@ -1243,7 +1247,7 @@ class DmSessions(SessionBuilder):
             )
         live.cred_type[d] = kind
 
-    def _check_msg_id(self, live: _Live, msg: SessionMessage, direction: str) -> None:
+    def _check_msg_id(self, live: _Live, msg: SessionMessage, direction: Direction) -> None:
         n = _code(msg.msg_id)
         before = live.msg_ids.get(direction)
         if n is None:
@@ -1259,7 +1263,7 @@ class DmSessions(SessionBuilder):
                 [msg.frame],
             )
 
-    def _check_session_id(self, live: _Live, msg: SessionMessage, direction: str) -> None:
+    def _check_session_id(self, live: _Live, msg: SessionMessage, direction: Direction) -> None:
         """Every message carries the session's SessionID: the notification's, else the first one."""
         sid = (msg.session_id or "").strip()
         if live.session_id is None:
@@ -1279,14 +1283,14 @@ class DmSessions(SessionBuilder):
         )
 
     def _check_resend(
-        self, live: _Live, msg: SessionMessage, direction: str, cred: tuple[str, str] | None
+        self, live: _Live, msg: SessionMessage, direction: Direction, cred: tuple[str, str] | None
     ) -> None:
         """After 200 to its credentials a side sends them again; with a Chal, md5 makes a new digest."""
         due = live.resend.pop(direction, None)
         if due is None:
             return
         frame, kind, data, ok_frame, nonce = due
-        who = "client" if direction == "to_server" else "server"
+        who = "client" if direction == Direction.TO_SERVER else "server"
         if cred is None:
             text = (
                 f"the {who}'s {kind} credentials of frame {frame} got 200 in frame {ok_frame}, yet its "
@@ -1310,14 +1314,14 @@ class DmSessions(SessionBuilder):
 
     # -- nonce resynchronisation (DM Notification §6.2) ---------------------------------------------
     def _resync_step(
-        self, live: _Live, r: _Resync, msg: SessionMessage, rec: syncml.SyncMLMessage, direction: str
+        self, live: _Live, r: _Resync, msg: SessionMessage, rec: syncml.SyncMLMessage, direction: Direction
     ) -> None:
         """Follow Pkg#1-#4 of a resynchronisation.  A step is due once the previous one succeeded: a
         401 to Package #1 is an authentication failure (reported as such), not a missing step."""
         status = _header_status(rec)
         code = status.code if status is not None else None
         said = f"Status {code} for the SyncHdr" if code is not None else "no Status for the SyncHdr"
-        if direction == "to_server" and msg.package == 1:
+        if direction == Direction.TO_SERVER and msg.package == 1:
             if not r.pkg1_checked:
                 r.pkg1_checked = True
                 for a in msg.auth:
@@ -1335,7 +1339,7 @@ class DmSessions(SessionBuilder):
                         )
                         break
             return
-        if direction == "to_client" and r.step == 2:
+        if direction == Direction.TO_CLIENT and r.step == 2:
             if code in (401, 407):
                 r.renewed = r.renewed or _with_nonce(status)
             elif code in _SUCCESS:
@@ -1350,7 +1354,7 @@ class DmSessions(SessionBuilder):
                 r.step, r.last = 3, msg.frame
             elif code is not None:
                 r.step = 5  # refused otherwise: the flow is over, the failure reported elsewhere
-        elif direction == "to_server" and r.step == 3:
+        elif direction == Direction.TO_SERVER and r.step == 3:
             if code not in _SUCCESS or not _with_nonce(status):
                 self._flag(
                     live.session,
@@ -1360,7 +1364,7 @@ class DmSessions(SessionBuilder):
                     [r.last, msg.frame],
                 )
             r.step, r.last = 4, msg.frame
-        elif direction == "to_client" and r.step == 4:
+        elif direction == Direction.TO_CLIENT and r.step == 4:
             if code not in _SUCCESS:
                 self._flag(
                     live.session,
@@ -1398,7 +1402,7 @@ class DmSessions(SessionBuilder):
         msg = SessionMessage(
             frame=frame,
             time=time,
-            direction="to_client",
+            direction=Direction.TO_CLIENT,
             kind="Notification",
             transaction=ident,
             http=how,
@@ -1523,7 +1527,7 @@ class DmSessions(SessionBuilder):
             for sent in live.last.values():
                 if not sent.checked:
                     sent.checked = True
-                    if reason not in ("auth-failed",) and sent.message.direction == "to_client":
+                    if reason not in ("auth-failed",) and sent.message.direction == Direction.TO_CLIENT:
                         self._missing(live, sent, None)
             frames = [s.messages[-1].frame] if s.messages else []
             self._flag(s, "omadm.session-not-completed", _END_TEXT.get(reason, reason), frames)

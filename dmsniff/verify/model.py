@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from dmsniff.model import Direction
+
 RESULTS = ("valid", "invalid", "no-secret", "unverifiable")
 SCHEMES = ("http-basic", "http-digest", "syncml-basic", "syncml-md5", "syncml-hmac", "pkg0-digest",
            "tr111-signature")
@@ -17,7 +19,7 @@ class AuthResult:
     identity: str | None  # username, DM userid, server id
     algorithm: str | None  # MD5, MD5-sess, SHA-256, ... (None where the scheme has one formula)
     result: str  # one of RESULTS
-    direction: str = "to_server"  # who presented it: "to_server" (device/client) or "to_client"
+    direction: Direction = Direction.TO_SERVER  # who presented it: the device (client) or the server
     matched: str | None = None  # label (or name) of the secret entry that verified it
     reason: str | None = None  # why not valid: "password mismatch", "uri mismatch", "nonce unknown", ...
     notes: list[str] = field(default_factory=list)  # where the nonce came from, tolerated quirks, ...
@@ -50,7 +52,7 @@ _SECRET_KIND = {"http-basic": "http", "http-digest": "http", "pkg0-digest": "oma
 def secret_kind(r: AuthResult) -> str:
     """The kind of secret a password found for this credential is (whose password it is)."""
     if r.scheme.startswith("syncml-"):
-        return "omadm_client" if r.direction == "to_server" else "omadm_server"
+        return "omadm_client" if r.direction == Direction.TO_SERVER else "omadm_server"
     return _SECRET_KIND[r.scheme]
 
 

@@ -30,7 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from decoders import auth, notification, syncml, tr111
-from dmsniff.model import Datagram, HttpMessage, Rule, Transaction
+from dmsniff.model import Datagram, Direction, HttpMessage, Rule, Transaction
 from dmsniff.pipeline import Addon, Pipeline
 from dmsniff.verify import wordlist as wl
 from dmsniff.verify.model import AuthResult, Crack, Cracked, secret_kind
@@ -157,7 +157,7 @@ class Verifier(Addon):
                         out.append(r)
             if isinstance(req.protocol, syncml.SyncMLMessage):
                 self._resync_start(tx, req, req.protocol)
-                out.extend(self._syncml(tx, req, req.protocol, "to_server"))
+                out.extend(self._syncml(tx, req, req.protocol, Direction.TO_SERVER))
             elif isinstance(req.protocol, notification.Notification):
                 out.extend(
                     self._pkg0(tx.id, req.frame, req.protocol, _host(tx.client), _host(tx.server), req.time)
@@ -166,7 +166,7 @@ class Verifier(Addon):
         if resp is not None:
             self._learn_challenges(tx, resp)
             if isinstance(resp.protocol, syncml.SyncMLMessage):
-                self._attach(resp, self._syncml(tx, resp, resp.protocol, "to_client"))
+                self._attach(resp, self._syncml(tx, resp, resp.protocol, Direction.TO_CLIENT))
 
     def datagram(self, dg: Datagram) -> None:
         rec = dg.protocol
@@ -195,7 +195,7 @@ class Verifier(Addon):
         scheme: str,
         identity: str | None,
         algorithm: str | None,
-        direction: str = "to_server",
+        direction: Direction = Direction.TO_SERVER,
     ) -> AuthResult:
         return AuthResult(
             message=message,
@@ -260,7 +260,7 @@ class Verifier(Addon):
         user: str,
         password: str,
         kinds: tuple[str, ...],
-        direction: str = "to_server",
+        direction: Direction = Direction.TO_SERVER,
         accepted: bool = False,
     ) -> AuthResult:
         r = self._result(message, frame, scheme, user, None, direction)
@@ -409,18 +409,18 @@ class Verifier(Addon):
 
     # -- OMA DM ------------------------------------------------------------------------------------
     def _syncml(
-        self, tx: Transaction, msg: HttpMessage, rec: syncml.SyncMLMessage, direction: str
+        self, tx: Transaction, msg: HttpMessage, rec: syncml.SyncMLMessage, direction: Direction
     ) -> list[AuthResult]:
         hdr = rec.header
         server = _host(tx.server)
-        device = (hdr.source if direction == "to_server" else hdr.target) or ""
-        kinds = _DM_CLIENT if direction == "to_server" else _DM_SERVER
+        device = (hdr.source if direction == Direction.TO_SERVER else hdr.target) or ""
+        kinds = _DM_CLIENT if direction == Direction.TO_SERVER else _DM_SERVER
         out: list[AuthResult] = []
         nonce_key = (server, device, direction)
         r = self.dm_resync.get(nonce_key)
         if r is not None and (hdr.session_id or "").strip().upper() not in r.session_ids:
             # Another session: the resynchronisation was the notified session's only.
-            for d in ("to_server", "to_client"):
+            for d in (Direction.TO_SERVER, Direction.TO_CLIENT):
                 self.dm_resync.pop((server, device, d), None)
         cred = hdr.cred
         if cred is not None:
@@ -429,7 +429,7 @@ class Verifier(Addon):
         if hmac_header is not None:
             out.append(self._syncml_hmac(tx.id, msg, hmac_header, kinds, nonce_key, direction, rec))
         # Nonces this message hands to the peer, for the peer's next credential.
-        peer = "to_client" if direction == "to_server" else "to_server"
+        peer = Direction.TO_CLIENT if direction == Direction.TO_SERVER else Direction.TO_SERVER
         for c in rec.commands:
             if c.name == "Status" and c.chal is not None and c.chal.next_nonce is not None:
                 nonce = _b64_nonce(c.chal.next_nonce)
@@ -453,12 +453,12 @@ class Verifier(Addon):
         self.resync_due = [p for p in due if p is not match]
         if match is not None:
             server, device = _host(tx.server), rec.header.source or ""
-            for direction in ("to_server", "to_client"):
+            for direction in (Direction.TO_SERVER, Direction.TO_CLIENT):
                 self.dm_resync[(server, device, direction)] = match
 
-    def _dm_identity(self, rec: syncml.SyncMLMessage, direction: str) -> str | None:
+    def _dm_identity(self, rec: syncml.SyncMLMessage, direction: Direction) -> str | None:
         hdr = rec.header
-        return hdr.source_name or (hdr.source if direction == "to_client" else None)
+        return hdr.source_name or (hdr.source if direction == Direction.TO_CLIENT else None)
 
     def _dm_secrets(
         self, kinds: tuple[str, ...], identity: str | None, rec: syncml.SyncMLMessage
@@ -514,7 +514,7 @@ class Verifier(Addon):
         cred: syncml.Cred,
         kinds: tuple[str, ...],
         nonce_key: tuple[str, str, str],
-        direction: str,
+        direction: Direction,
     ) -> AuthResult:
         kind = (cred.type or "syncml:auth-basic").strip().lower()
         if kind == "syncml:auth-basic":
@@ -553,7 +553,7 @@ class Verifier(Addon):
         value: str,
         kinds: tuple[str, ...],
         nonce_key: tuple[str, str, str],
-        direction: str,
+        direction: Direction,
         rec: syncml.SyncMLMessage,
     ) -> AuthResult:
         parsed = auth.parse_syncml_hmac(value)
@@ -563,7 +563,7 @@ class Verifier(Addon):
             return r
         r = self._result(message, msg.frame, "syncml-hmac", parsed.username, parsed.algorithm, direction)
         hdr_name = self._dm_identity(rec, direction)
-        if parsed.username and hdr_name and parsed.username != hdr_name and direction == "to_server":
+        if parsed.username and hdr_name and parsed.username != hdr_name and direction == Direction.TO_SERVER:
             r.notes.append(f"username {parsed.username!r} differs from the SyncHdr LocName {hdr_name!r}")
         if (parsed.algorithm or "MD5").upper() != "MD5":
             r.result, r.reason = "unverifiable", f"unsupported HMAC algorithm {parsed.algorithm!r}"
@@ -638,7 +638,7 @@ class Verifier(Addon):
         device_ip: str | None = None,
         time: float = 0.0,
     ) -> list[AuthResult]:
-        r = self._result(message, frame, "pkg0-digest", n.server_id, "MD5", "to_client")
+        r = self._result(message, frame, "pkg0-digest", n.server_id, "MD5", Direction.TO_CLIENT)
         cands = self.secrets.for_name(_DM_SERVER, n.server_id)
         # The server nonce: the secrets', else the last one a device handed this server in a Chal,
         # else the empty nonce (a fresh account); then the resynchronisation nonces.
@@ -647,7 +647,7 @@ class Verifier(Addon):
             if s.nonce is not None:
                 tried.append((s.nonce, "the server nonce from the secrets file"))
         if server_ip is not None:
-            seen = [v for k, v in self.dm_nonces.items() if k[0] == server_ip and k[2] == "to_client"]
+            seen = [v for k, v in self.dm_nonces.items() if k[0] == server_ip and k[2] == Direction.TO_CLIENT]
             if seen:
                 nonce, where = max(seen, key=lambda v: v[1])
                 tried.append((nonce, f"the nonce the device gave the server in frame {where}"))
@@ -674,7 +674,7 @@ class Verifier(Addon):
         return [r]
 
     def _tr111(self, dg: Datagram, cr: tr111.UdpConnectionRequest) -> AuthResult:
-        r = self._result(dg.id, dg.frame, "tr111-signature", cr.un, "HMAC-SHA1", "to_client")
+        r = self._result(dg.id, dg.frame, "tr111-signature", cr.un, "HMAC-SHA1", Direction.TO_CLIENT)
         if cr.sig is None or cr.un is None:
             r.result, r.reason = "unverifiable", "no sig or un in the request"
             return r
