@@ -456,7 +456,9 @@ class DmsniffApp(App[None]):
     def _show_cursor_row(self) -> None:
         # The row under the cursor now, not the one the timer was set for: a stopped timer can
         # still fire once (its callback already queued), and would show a row the cursor has left.
-        row = self.query_one(SessionList).cursor_row
+        # It can also fire while the app exits, after the list is gone: then there is nothing to show.
+        lists = self.query(SessionList)
+        row = lists.first().cursor_row if lists else None
         if row is not None:
             self.show_session(row.key)
 
