@@ -63,7 +63,11 @@ def test_short_seeded_campaign(harness: str, seeds: Path, tmp_path: Path) -> Non
            f"-max_len={max_len}", "-timeout=10", "-rss_limit_mb=200", "-max_total_time=30",
            f"-dict={ROOT / 'fuzz' / 'dicts' / dict_name}.dict", f"-artifact_prefix={tmp_path}/",
            str(corpus), str(seed_dir)]
-    res = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    # libFuzzer's -rss_limit_mb reads getrusage's ru_maxrss, which Linux carries across execve: a
+    # harness started straight from this pytest process (hundreds of MB into a full run) would
+    # start "out of memory".  A shell in between forks the harness from its own small process.
+    res = subprocess.run(["sh", "-c", '"$@"; exit $?', "sh", *cmd], cwd=ROOT, capture_output=True,
+                         text=True, timeout=300)
     out = res.stdout + res.stderr
     assert res.returncode == 0, f"{harness}: libFuzzer exited {res.returncode}\n{out[-6000:]}"
     assert "Uncaught Python exception" not in out, out[-6000:]
