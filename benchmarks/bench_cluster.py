@@ -97,7 +97,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         overhead = task_overhead(args.workers)
         s, c = statistics.median(serial), statistics.median(cluster)
         sys.path.insert(0, str(ROOT))
-        from dmsniff.cluster import _shards
+        from dmsniff.pipeline.cluster import _shards
 
         tasks = sum(_shards(os.path.getsize(cap), args.workers) for cap in caps)
         print(f"\n# bench_cluster: {args.captures} × {args.packets:,} packets ({size / 1e6:,.0f} MB), "

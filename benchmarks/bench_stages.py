@@ -52,12 +52,12 @@ if str(ROOT) not in sys.path:  # run as a script: benchmark this checkout
     sys.path.insert(0, str(ROOT))
 
 from decoders import cwmp, notification, syncml, wbxml  # noqa: E402
+from dmsniff.chain import addon_chain  # noqa: E402
 from dmsniff.model import Datagram, Transaction  # noqa: E402
-from dmsniff.pipeline import Addon, CaptureSummary, Pipeline, settle_heap  # noqa: E402
+from dmsniff.pipeline import Addon, CaptureSummary, Emitter, Pipeline, settle_heap  # noqa: E402
 from dmsniff.protocols import cwmp as cwmp_proto  # noqa: E402
 from dmsniff.protocols import omadm as omadm_proto  # noqa: E402
 from dmsniff.report import JsonLinesReport  # noqa: E402
-from dmsniff.sessions import analysis_addons  # noqa: E402
 from dmsniff.sessions.model import Session  # noqa: E402
 from dmsniff.verify.secrets import Secrets  # noqa: E402
 from dmsniff.verify.verifier import Verifier  # noqa: E402
@@ -166,7 +166,7 @@ class Sampler(Addon):
 def http_pass(path: str, sample: int) -> tuple[Sampler, float]:
     sampler = Sampler(sample)
     t0 = _cpu()
-    Pipeline([sampler], jobs=1, decode=False).run_files([path])
+    Pipeline([sampler], jobs=1, parse_protocols=False).run_files([path])
     return sampler, _cpu() - t0
 
 
@@ -251,17 +251,18 @@ _HOOKS = ("capture_start", "transaction", "datagram", "connection_end", "session
           "auth", "capture_end", "capture_failed", "done")
 
 
-class Timed(Addon):
-    """Wraps an addon: every hook goes through the clock under ``label.hook``."""
+class Timed(Emitter):
+    """Wraps an addon: every hook goes through the clock under ``label.hook``; what the addon makes
+    goes out through the wrapper's outbox."""
 
     def __init__(self, inner: Addon, label: str, clock: Clock) -> None:
+        super().__init__()
         self.inner = inner
         self.label = label
         self.clock = clock
         self.needs_bodies = inner.needs_bodies
-
-    def attach(self, pipeline: Pipeline) -> None:
-        self.inner.attach(pipeline)
+        if isinstance(inner, Emitter):
+            inner.outbox = self.outbox
 
     def _run(self, hook: str, *args: Any) -> None:
         self.clock.call(f"{self.label}.{hook}", getattr(self.inner, hook), *args)
@@ -324,7 +325,7 @@ class Counting(JsonLinesReport):
 def full_addons(out: TextIO) -> tuple[list[Addon], Counting]:
     """The addons of ``dmsniff report --format jsonl`` without secrets, in their order."""
     writer = Counting(out)
-    return [Verifier(Secrets()), *analysis_addons(), writer], writer
+    return addon_chain(Verifier(Secrets()), last=[writer]), writer
 
 
 def full_pass(path: str, res: Result) -> None:
@@ -335,7 +336,7 @@ def full_pass(path: str, res: Result) -> None:
                   "TlsChecks": "tls-checks", "Counting": "json"}
         timed: list[Addon] = [Timed(a, labels.get(type(a).__name__, type(a).__name__), clock) for a in addons]
         t0 = _cpu()
-        Pipeline(timed, jobs=1, decode=True).run_files([path])
+        Pipeline(timed, jobs=1).run_files([path])
         res.full_cpu_s = _cpu() - t0
     res.sessions, res.session_messages, res.records = writer.sessions, writer.messages, writer.records
 
@@ -371,7 +372,7 @@ def profile_pass(path: str, top: int) -> str:
     """cProfile of the full pipeline (as dmsniff report -j 1 --format jsonl -o /dev/null): top by tottime."""
     with open(os.devnull, "w", encoding="utf-8") as out:
         addons, _ = full_addons(out)
-        pipeline = Pipeline(addons, jobs=1, decode=True)
+        pipeline = Pipeline(addons, jobs=1)
         prof = cProfile.Profile()
         prof.enable()
         pipeline.run_files([path])

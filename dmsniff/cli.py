@@ -16,17 +16,19 @@ import subprocess
 import sys
 import tempfile
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, TextIO
 
 from dmsniff import __version__
-from dmsniff.capture import CaptureError, CaptureInfo, Frame
+from dmsniff.capture import CaptureError
 
 if TYPE_CHECKING:
     from dmsniff.export import PcapngExport
     from dmsniff.net.tls_keys import TlsKeySpec
-    from dmsniff.parallel import WorkerPool
-    from dmsniff.pipeline import Addon, Input, Pipeline
+    from dmsniff.pipeline.addons import Addon
+    from dmsniff.pipeline.parallel import WorkerPool
+    from dmsniff.pipeline.records import Input
+    from dmsniff.pipeline.runner import Pipeline
     from dmsniff.verify.secrets import Secrets
     from dmsniff.verify.verifier import Verifier
 
@@ -361,8 +363,8 @@ def _open_output(path: str | None) -> TextIO:
 
 
 def cmd_report(args: argparse.Namespace) -> int:
-    from dmsniff.parallel import WorkerError, WorkerPool, default_jobs
-    from dmsniff.pipeline import decode_in_workers
+    from dmsniff.pipeline.parallel import WorkerError, WorkerPool
+    from dmsniff.pipeline.policy import default_jobs, use_workers
 
     if args.live:
         if not args.interface:
@@ -414,7 +416,7 @@ def cmd_report(args: argparse.Namespace) -> int:
             import distributed  # noqa: F401 - checked before any work: a missing extra is one line
         except ImportError:
             raise CliError("--cluster needs dask distributed: pip install 'dmsniff[cluster]'") from None
-    elif (args.inputs and args.inputs[0] not in logs and decode_in_workers(args.inputs[0], jobs)
+    elif (args.inputs and args.inputs[0] not in logs and use_workers(args.inputs[0], jobs)
           and not _wordlist_first(args)):  # a wordlist pass reads the captures first
         # Fork the decoding workers and start them on the first capture before the
         # imports in _report (decoders, writers, verifier), which take a tenth of a run
@@ -423,7 +425,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         keep_bodies = not args.http_only and (bool(args.secrets or args.secret or args.wordlist)
                                               or args.format == "html")  # the page shows the XML
         pool.start(args.inputs[0], 0, args.max_body, keep_bodies, not args.http_only, tls)
-    from dmsniff.cluster import ClusterError
+    from dmsniff.pipeline.cluster import ClusterError
 
     try:
         return _report(args, jobs, pool, secrets, tls)
@@ -438,10 +440,11 @@ def cmd_report(args: argparse.Namespace) -> int:
 
 def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secrets: Secrets,
             tls: TlsKeySpec) -> int:
-    from dmsniff.pipeline import Pipeline, settle_heap
+    from dmsniff.chain import addon_chain
+    from dmsniff.pipeline.policy import settle_heap
+    from dmsniff.pipeline.runner import Pipeline
     from dmsniff.progress import Progress
     from dmsniff.report import FORMATS, JsonLinesReport
-    from dmsniff.sessions import analysis_addons
 
     verifier = _verifier(args, secrets, jobs, tls)
     fmt = args.format or ("jsonl" if args.live else "text")
@@ -455,20 +458,20 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
         else:
             writer = JsonLinesReport(out, flush=True) if (fmt == "jsonl" and args.live) else \
                 FORMATS[fmt](args.output if fmt == "parquet" else out)
-        # The verifier comes first: session builders and writers see its verdicts on each message.
-        addons: list[Addon] = [writer] if args.http_only else [verifier, *analysis_addons(), writer]
+        last: list[Addon] = [writer]
         export = None
         if args.export_pcapng:
             from dmsniff.export import PcapngExport
 
             export = PcapngExport(args.export_session)  # collects sessions and TLS key log lines
-            addons.append(export)
+            last.append(export)
         progress = None
         if not args.live and Progress.wanted(args.quiet):
             progress = Progress(_total_size(args.inputs), len(args.inputs))
-            addons.append(progress)
-        pipeline = Pipeline(addons, max_body=args.max_body, jobs=jobs, decode=not args.http_only, pool=pool,
-                            tls_keys=tls, progress=progress, cluster=args.cluster,
+            last.append(progress)
+        addons = addon_chain(None if args.http_only else verifier, sessions=not args.http_only, last=last)
+        pipeline = Pipeline(addons, max_body=args.max_body, jobs=jobs, parse_protocols=not args.http_only,
+                            pool=pool, tls_keys=tls, progress=progress, cluster=args.cluster,
                             input_format=args.input_format)
         if args.live:
             return _run_live(pipeline, args)
@@ -589,7 +592,7 @@ def cmd_decode(args: argparse.Namespace) -> int:
 
 
 def cmd_tui(args: argparse.Namespace) -> int:
-    from dmsniff.pipeline import settle_heap
+    from dmsniff.pipeline.policy import settle_heap
     from dmsniff.tui.app import DmsniffApp
 
     secrets = _secrets(args)
@@ -653,7 +656,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
         cracked = None
         if args.wordlist:  # audited before the screen opens, so every credential is judged with it
             from dmsniff.net.http import DEFAULT_MAX_BODY
-            from dmsniff.parallel import default_jobs
+            from dmsniff.pipeline.policy import default_jobs
 
             args.inputs, args.max_body, args.jobs = list(args.captures), DEFAULT_MAX_BODY, 0
             verifier = _verifier(args, secrets, default_jobs(), tls)
@@ -764,24 +767,11 @@ def _run_live(pipeline: Pipeline, args: argparse.Namespace) -> int:
     info = live_info(args.interface)
     try:
         frames = live_frames(args.interface, bpf=args.filter, duration=args.duration, write_to=args.write)
-        pipeline.run_frames(_counting(frames, info), info)
+        pipeline.run_live(frames, info)
     except CaptureError as exc:
         print(f"dmsniff: error: {exc}", file=sys.stderr)
         return EXIT_ALL_FAILED
-    pipeline.finish()
     return EXIT_OK
-
-
-def _counting(frames: Iterator[Frame], info: CaptureInfo) -> Iterator[Frame]:
-    """Keep a live capture's info (packets, times, link types) up to date as frames pass."""
-    for frame in frames:
-        info.packets += 1
-        if info.first_time is None:
-            info.first_time = frame[1]
-        info.last_time = frame[1]
-        if frame[2] not in info.link_types:
-            info.link_types.append(frame[2])
-        yield frame
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -32,7 +32,7 @@ from dmsniff.capture.writer import FrameWriter
 from dmsniff.model import ConnectionEnd, Datagram, Finding, HttpMessage, TlsFacts, Transaction
 from dmsniff.net.packet import FRAGMENT_TIMEOUT, Dissector, TcpHandler, UdpHandler
 from dmsniff.net.tcp import ACK, FIN, RST, SYN
-from dmsniff.pipeline import Addon
+from dmsniff.pipeline.addons import Addon
 from dmsniff.report.records import auth_record, finding_record, plain, session_auth, session_record
 from dmsniff.sessions.model import Session, SessionMessage
 

@@ -48,6 +48,11 @@ def format_endpoint(ip: str, port: int) -> str:
     return f"[{ip}]:{port}" if ":" in ip else f"{ip}:{port}"
 
 
+def endpoint_host(endpoint: str) -> str:
+    """The IP of an ``ip:port`` / ``[v6]:port`` endpoint (what :func:`format_endpoint` was given)."""
+    return endpoint.rpartition(":")[0].strip("[]")
+
+
 @dataclass(slots=True)
 class HttpMessage:
     """One HTTP request or response as it was on the wire."""
@@ -77,7 +82,7 @@ class HttpMessage:
     auth: list[object] | None = None
 
     def __reduce__(self) -> tuple[type[HttpMessage], tuple[object, ...]]:
-        # Records cross process boundaries (dmsniff.parallel): a plain tuple of fields
+        # Records cross process boundaries (dmsniff.pipeline.parallel): a plain tuple of fields
         # pickles several times faster than the default for slotted dataclasses.
         return (HttpMessage, (self.frame, self.frames, self.time, self.first_time, self.version, self.headers,
                               self.method, self.uri, self.status, self.reason, self.body, self.body_length,

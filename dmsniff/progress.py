@@ -17,7 +17,7 @@ import time
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, TextIO
 
-from dmsniff.pipeline import Addon
+from dmsniff.pipeline.addons import Addon
 
 if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress

@@ -19,7 +19,7 @@ SOURCES = (
     ("OMA DM sessions", "dmsniff/sessions/omadm.py", "dmsniff.sessions.omadm"),
     ("TLS", "dmsniff/sessions/tls.py", "dmsniff.sessions.tls"),
     ("Credentials", "dmsniff/verify/verifier.py", "dmsniff.verify.verifier"),
-    ("dmsniff itself", "dmsniff/pipeline.py", "dmsniff.pipeline"),
+    ("dmsniff itself", "dmsniff/pipeline/records.py", "dmsniff.pipeline.records"),
 )
 SEVERITIES = ("error", "warning", "info")
 

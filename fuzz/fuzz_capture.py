@@ -1,13 +1,13 @@
 """The whole pipeline on a capture: ``dmsniff.pipeline.Pipeline.run_files`` over a file holding the
 input (pcap or pcapng, plain or gzip), with the addons of ``dmsniff report``: the credential
 ``Verifier`` (with the captures' passwords), the session builders and checkers
-(``dmsniff.sessions.analysis_addons``: CWMP, OMA DM, TLS) and the JSON Lines writer (to
+(``dmsniff.chain.addon_chain``: CWMP, OMA DM, TLS) and the JSON Lines writer (to
 /dev/null), and the TLS keys of ``captures/``.  This reaches every layer: reader, link/IP, TCP,
 HTTP, TLS, the protocol decoders (CWMP, SyncML, WBXML, Pkg#0, STUN, TR-111), sessions, verdicts,
 findings and report records.
 
 The pipeline turns a bug in any layer or addon into a ``dmsniff.internal-error`` finding and goes
-on; that is how a user meets it, so while an input runs ``dmsniff.pipeline.internal_error`` (which
+on; that is how a user meets it, so while an input runs ``dmsniff.pipeline.records.internal_error`` (which
 builds that finding) raises the bug instead, and so does the HTTP parser
 (``HttpStreamParser._raise_internal_errors``, as in its own tests), which would otherwise skip the
 bytes it failed on.  An unusable file is reported by ``run_files`` (a ``CaptureError``
@@ -26,13 +26,13 @@ from fuzz._common import InternalError, has_internal_error, instrumented, main
 with instrumented(__name__ == "__main__"):
     from decoders.http import HttpStreamParser
     from decoders.tls import _connection, _crypto, _handshake, _keys  # noqa: F401  (lazy: instrument now)
-    from dmsniff import pipeline as pipeline_module
     from dmsniff import protocols  # noqa: F401
+    from dmsniff.chain import addon_chain
     from dmsniff.net import tls as net_tls  # noqa: F401
     from dmsniff.net.tls_keys import TlsKeySpec
     from dmsniff.pipeline import Addon, Pipeline
+    from dmsniff.pipeline import records as pipeline_records
     from dmsniff.report import JsonLinesReport
-    from dmsniff.sessions import analysis_addons
     from dmsniff.verify.secrets import Secret, Secrets
     from dmsniff.verify.verifier import Verifier
 
@@ -83,14 +83,14 @@ TLS_KEYS = TlsKeySpec(fuzz_keys.keylogs(), fuzz_keys.rsa_keys())
 def TestOneInput(data: bytes) -> None:
     with open(_PATH, "wb") as f:
         f.write(data)
-    addons = [Verifier(SECRETS), CaughtBugs(), *analysis_addons(), JsonLinesReport(_DEVNULL)]
-    saved = pipeline_module.internal_error
-    pipeline_module.internal_error = _raise  # type: ignore[assignment]
+    addons = addon_chain(Verifier(SECRETS), last=[CaughtBugs(), JsonLinesReport(_DEVNULL)])
+    saved = pipeline_records.internal_error
+    pipeline_records.internal_error = _raise  # type: ignore[assignment]
     HttpStreamParser._raise_internal_errors = True
     try:
         Pipeline(addons, tls_keys=TLS_KEYS).run_files([_PATH])
     finally:
-        pipeline_module.internal_error = saved
+        pipeline_records.internal_error = saved
         HttpStreamParser._raise_internal_errors = False
 
 

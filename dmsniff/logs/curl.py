@@ -22,7 +22,7 @@ from dataclasses import dataclass
 
 from dmsniff.capture import CaptureInfo
 from dmsniff.logs.httpdump import ConnectionClosed
-from dmsniff.logs.source import UNKNOWN_HOST, Assembler, LogMessage, endpoint
+from dmsniff.logs.source import UNKNOWN_HOST, Assembler, LogMessage, endpoint, host_endpoint
 from dmsniff.model import ConnectionEnd, Transaction
 from dmsniff.net.http import HttpStats, HttpTracker
 
@@ -165,19 +165,14 @@ def _message(head: list[str], request: bool, line: int, key: str, server: str | 
             return None
         host = next((v for k, v in headers if k.lower() == "host"), None)
         return LogMessage(line=line, request=True, headers=headers, method=m.group(1), uri=m.group(2),
-                          version=m.group(3), connection=key, server=server or _host(host), wire_body=False)
+                          version=m.group(3), connection=key, server=server or host_endpoint(host),
+                          wire_body=False)
     r = _START_RESP.fullmatch(start)
     if not r:
         errors.append(f"line {line}: not a status line: {start[:60]!r}")
         return None
     return LogMessage(line=line, request=False, headers=headers, status=int(r.group(2)),
                       reason=(r.group(3) or "").strip(), version=r.group(1), connection=key, wire_body=False)
-
-
-def _host(value: str | None) -> str | None:
-    from dmsniff.logs.source import host_endpoint
-
-    return host_endpoint(value)
 
 
 # -- --trace and --trace-ascii -----------------------------------------------------------------------

@@ -1,8 +1,8 @@
-"""Running a log through a :class:`~dmsniff.pipeline.Pipeline`, as a capture is run.
+"""Running a log through a :class:`~dmsniff.pipeline.runner.Pipeline`, as a capture is run.
 
-The log's records go through the pipeline's own dispatcher, after the same protocol decoding
-(:func:`dmsniff.protocols.decode_transaction`) the capture decoder applies, so addons cannot
-tell a log from a capture except by what the capture record says of it.
+The log's records go through the pipeline's own dispatcher, after the same protocol parsing
+(:func:`dmsniff.protocols.parse_bodies`) the frame driver applies, so addons cannot tell a log
+from a capture except by what the capture record says of it.
 """
 
 from __future__ import annotations
@@ -14,9 +14,11 @@ from typing import TYPE_CHECKING
 from dmsniff.capture import CaptureInfo
 from dmsniff.logs.source import SYNTHETIC_STEP, Assembler
 from dmsniff.model import ConnectionEnd, Datagram, Finding, Transaction
+from dmsniff.pipeline import records
+from dmsniff.pipeline.records import CaptureSummary, Item
 
 if TYPE_CHECKING:
-    from dmsniff.pipeline import CaptureSummary, Item, Pipeline
+    from dmsniff.pipeline.runner import Pipeline
 
 NO_TCP = "a log holds no TCP: no packets, segments, ports or connection set-up; frames are {units}"
 
@@ -24,34 +26,33 @@ NO_TCP = "a log holds no TCP: no packets, segments, ports or connection set-up; 
 def run_log(pipeline: Pipeline, path: str, fmt: str) -> CaptureSummary:
     """Read one log (or message folder) of format ``fmt`` and feed the pipeline's addons."""
     from dmsniff.logs import open_log
-    from dmsniff.pipeline import CaptureSummary, internal_error
 
     source = open_log(path, fmt)  # raises LogError (a CaptureError) when unusable
     info = source.info
     index = pipeline.begin_capture(info)
-    dispatch = pipeline.dispatcher()
-    decode = pipeline.decode
-    if decode:
-        from dmsniff.protocols import decode_datagram, decode_transaction
+    dispatch = pipeline.hooks.record
+    parse = pipeline.parse_protocols
+    if parse:
+        from dmsniff.protocols import parse_bodies, parse_datagram
     faults = 0
 
     def emit(record: Transaction | Datagram | ConnectionEnd) -> None:
         nonlocal faults
-        if decode:
+        if parse:
             try:
                 if isinstance(record, Transaction):
-                    decode_transaction(record)
+                    parse_bodies(record)
                 elif isinstance(record, Datagram):
-                    record.protocol = decode_datagram(record.payload, record.sport, record.dport)
-            except Exception as exc:  # a decoder bug costs this record's decoding, nothing more
+                    record.protocol = parse_datagram(record.payload, record.sport, record.dport)
+            except Exception as exc:  # a parser bug costs this record's parsing, nothing more
                 if os.environ.get("DMSNIFF_DEBUG"):
                     traceback.print_exception(exc)
                 faults += 1
                 if faults <= 100:
                     frame = record.frame if isinstance(record, Datagram) else \
                         (record.request or record.response).frame  # type: ignore[union-attr]
-                    dispatch(_item(internal_error(f"decoding {getattr(record, 'id', '?')}", exc, [frame],
-                                                  index)))
+                    where = f"decoding {getattr(record, 'id', '?')}"
+                    dispatch(_item(records.internal_error(where, exc, [frame], index)))
         dispatch(_item(record))
 
     assembler = Assembler(index, emit, pipeline.max_body, info)

@@ -1,4 +1,4 @@
-"""Protocol decoding of single messages: HTTP bodies and UDP datagrams.
+"""Protocol parsing of single messages: HTTP bodies and UDP datagrams.
 
 This is the stateless step between HTTP reassembly and the session builders: each
 HTTP message body and UDP payload is offered to the decoders in :mod:`decoders`, and
@@ -15,20 +15,21 @@ from __future__ import annotations
 from dmsniff.model import HttpMessage, Transaction
 from dmsniff.protocols import cwmp, omadm, udp
 
-__all__ = ["decode_datagram", "decode_transaction"]
+__all__ = ["parse_bodies", "parse_body", "parse_datagram"]
 
 #: How the HTTP layer (and the log reader) say that a body's Content-Encoding was not undone.
 _CODING_FAILED = "Content-Encoding "
 
 
-def decode_transaction(tx: Transaction) -> None:
-    """Decode the bodies of a transaction's request and response in place."""
+def parse_bodies(tx: Transaction) -> None:
+    """Parse the bodies of a transaction's request and response, and attach what a parser made of
+    each (``msg.protocol``)."""
     for msg in (tx.request, tx.response):
         if msg is not None and msg.body_length:
-            msg.protocol = decode_http_body(msg)
+            msg.protocol = parse_body(msg)
 
 
-def decode_http_body(msg: HttpMessage) -> object:
+def parse_body(msg: HttpMessage) -> object:
     """The protocol record for one HTTP message body, or None when no decoder claims it."""
     if msg.decoded_body is None and any(p.startswith(_CODING_FAILED) for p in msg.problems):
         # The Content-Encoding could not be undone (unknown, corrupt, or a bomb refused past
@@ -42,6 +43,6 @@ def decode_http_body(msg: HttpMessage) -> object:
     return omadm.decode_body(body, content_type)
 
 
-def decode_datagram(payload: bytes, sport: int = 0, dport: int = 0) -> object:
+def parse_datagram(payload: bytes, sport: int = 0, dport: int = 0) -> object:
     """The protocol record for one UDP payload, or None."""
     return omadm.decode_udp(payload, sport, dport) or udp.decode(payload)

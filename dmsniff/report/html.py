@@ -51,7 +51,8 @@ from decoders.syncml import SyncMLMessage
 from dmsniff import __version__
 from dmsniff.capture import CaptureError, CaptureInfo
 from dmsniff.model import ConnectionEnd, Datagram, Finding, HttpMessage, TlsFacts, Transaction
-from dmsniff.pipeline import Addon, CaptureSummary
+from dmsniff.pipeline.addons import Addon
+from dmsniff.pipeline.records import CaptureSummary
 from dmsniff.report import msc
 from dmsniff.report.records import auth_record, plain, session_auth
 from dmsniff.report.text import format_time

@@ -12,7 +12,8 @@ import orjson
 from dmsniff import __version__
 from dmsniff.capture import CaptureError
 from dmsniff.model import ConnectionEnd, Finding, Transaction
-from dmsniff.pipeline import Addon, CaptureSummary
+from dmsniff.pipeline.addons import Addon
+from dmsniff.pipeline.records import CaptureSummary
 from dmsniff.report.records import (
     SCHEMA_VERSION,
     auth_record,

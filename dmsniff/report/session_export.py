@@ -13,7 +13,8 @@ from typing import TextIO
 
 from dmsniff.model import Transaction
 from dmsniff.net.tls_keys import TlsKeySpec
-from dmsniff.pipeline import Addon, Pipeline
+from dmsniff.pipeline.addons import Addon
+from dmsniff.pipeline.runner import Pipeline
 from dmsniff.report import msc
 from dmsniff.report.html import HtmlReport
 from dmsniff.sessions.model import Session
@@ -63,17 +64,17 @@ def export_session(session_id: str, captures: Sequence[str], fmt: str, out: Text
                    secrets: Secrets | None = None, tls: TlsKeySpec | None = None,
                    show_secrets: bool = False) -> Session:
     """Write ``session_id``'s chart (or HTML page) to ``out``; raises :class:`SessionNotFound`."""
-    from dmsniff.sessions import analysis_addons
+    from dmsniff.chain import addon_chain
     from dmsniff.verify.verifier import Verifier
 
     catch = _Catch(session_id)
     page = HtmlReport(out, show_secrets=show_secrets, single=session_id) if fmt == "html" else None
     verifier = Verifier(secrets or Secrets(), show_secrets=show_secrets)
-    addons: list[Addon] = [verifier, *analysis_addons(), catch]
+    last: list[Addon] = [catch]
     if page is not None:
-        addons.append(page)
+        last.append(page)
         page.done = lambda: None  # type: ignore[method-assign]  # written below, once the session is known
-    pipeline = Pipeline(addons, jobs=1, tls_keys=tls)
+    pipeline = Pipeline(addon_chain(verifier, last=last), jobs=1, tls_keys=tls)
     pipeline.run_files(list(captures))
     if catch.found is None:
         known = ", ".join(catch.others) + (", …" if len(catch.others) == 20 else "") or "none"

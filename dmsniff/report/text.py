@@ -11,7 +11,8 @@ from dmsniff.capture import CaptureError, CaptureInfo
 from dmsniff.model import ConnectionEnd, Finding, HttpMessage, TlsFacts, Transaction
 from dmsniff.net.linktypes import link_type_name
 from dmsniff.net.tls_keys import explain
-from dmsniff.pipeline import Addon, CaptureSummary
+from dmsniff.pipeline.addons import Addon
+from dmsniff.pipeline.records import CaptureSummary
 from dmsniff.report.records import session_auth, tls_traits
 from dmsniff.sessions.labels import conversation, dm_facts
 from dmsniff.sessions.model import NAT_STEPS, Device, NatPath, Session

@@ -1,33 +1,31 @@
-"""What every session builder shares: the pipeline it emits to, the capture index in its ids,
-and findings made from its table of rules."""
+"""What every session builder shares: the outbox it hands its sessions, findings and devices on
+with, the capture index in its ids, and findings made from its table of rules."""
 
 from __future__ import annotations
 
 from typing import ClassVar
 
 from dmsniff.model import Finding, Rule
-from dmsniff.pipeline import Addon, Pipeline
+from dmsniff.pipeline.addons import Emitter
 from dmsniff.sessions.model import Session
 
 SWEEP_EVERY = 5.0  # capture seconds between sweeps for sessions (and requests) that timed out
 
 
-class SessionBuilder(Addon):
-    """Base of the protocol session builders (an :class:`~dmsniff.pipeline.Addon`)."""
+class SessionBuilder(Emitter):
+    """Base of the protocol session builders (an :class:`~dmsniff.pipeline.addons.Addon` that
+    puts what it makes in its :attr:`outbox`: sessions, findings outside a session, devices)."""
 
     needs_bodies = False  # bodies are decoded where transactions are built
     #: code -> its Rule: one row per rule the builder checks
     rules: ClassVar[dict[str, Rule]] = {}
 
     def __init__(self) -> None:
-        self.pipeline: Pipeline | None = None
+        super().__init__()
         self.capture = 0
         self._tag = ""  # session ids of captures after the first carry their index
         self.now = 0.0  # the latest capture time seen: timeouts count in capture time
         self._next_sweep = 0.0
-
-    def attach(self, pipeline: Pipeline) -> None:
-        self.pipeline = pipeline
 
     def capture_start(self, index: int, info: object) -> None:
         self.capture = index
@@ -50,6 +48,5 @@ class SessionBuilder(Addon):
         session.findings.append(self._finding(code, message, frames, session.id))
 
     def _emit_finding(self, code: str, message: str, frames: list[int], session: str | None) -> None:
-        """A finding outside any session, reported at once."""
-        assert self.pipeline is not None
-        self.pipeline.emit_finding(self._finding(code, message, frames, session))
+        """A finding outside any session, handed on at once."""
+        self.outbox.finding(self._finding(code, message, frames, session))

@@ -44,7 +44,8 @@ from decoders.cwmp import (
     TransferComplete,
 )
 from dmsniff.model import ConnectionEnd, Datagram, Direction, HttpMessage, Rule, Transaction, format_endpoint
-from dmsniff.pipeline import CaptureSummary
+from dmsniff.model import endpoint_host as _host
+from dmsniff.pipeline.records import CaptureSummary
 from dmsniff.sessions import tls
 from dmsniff.sessions.base import SessionBuilder
 from dmsniff.sessions.history import ParameterLog
@@ -198,11 +199,6 @@ _AUTHORIZATION = ("authorization", "proxy-authorization")
 
 def _is_request(kind: str) -> bool:
     return not kind.endswith("Response") and kind not in _RESPONSE_KINDS
-
-
-def _host(endpoint: str) -> str:
-    """The IP of an ``ip:port`` / ``[v6]:port`` endpoint."""
-    return endpoint.rpartition(":")[0].strip("[]")
 
 
 def _is_ip(text: str) -> bool:
@@ -445,10 +441,9 @@ class CwmpSessions(SessionBuilder):
         self.udp_suspects.clear()
 
     def done(self) -> None:
-        assert self.pipeline is not None
         for state in self.devices.values():
             for key, (sid, frame) in state.downloads.items():
-                self.pipeline.emit_finding(
+                self.outbox.finding(
                     self._finding(
                         "cwmp.transfer-complete-missing",
                         f"Download {key!r} to {state.device.id} was accepted (Status 1) but no "
@@ -458,7 +453,7 @@ class CwmpSessions(SessionBuilder):
                     )
                 )
             # A copy carries the history, so only one device's is in memory at a time.
-            self.pipeline.emit_device(
+            self.outbox.device(
                 replace(
                     state.device,
                     parameters=self.parameters.read(state.device.id),
@@ -481,7 +476,7 @@ class CwmpSessions(SessionBuilder):
                 )
                 dev.stun.append(b)
             for dev in by_source.values():
-                self.pipeline.emit_device(dev)
+                self.outbox.device(dev)
 
     # -- sessions ---------------------------------------------------------------------------
     def _session_for(
@@ -902,8 +897,7 @@ class CwmpSessions(SessionBuilder):
                 del self.by_cookie[key]
         if s.device_id is not None and self.by_device.get((s.device_id, s.server)) is live:
             del self.by_device[(s.device_id, s.server)]
-        assert self.pipeline is not None
-        self.pipeline.emit_session(s)
+        self.outbox.session(s)
 
     def _tick(self, now: float) -> None:
         if not self._sweep_due(now):
@@ -1182,7 +1176,6 @@ class CwmpSessions(SessionBuilder):
             s.connection_requests.append(cr)
 
     def _cr_without_session(self, cr: ConnectionRequest) -> None:
-        assert self.pipeline is not None
         u = self.udp_crs.pop(cr.id, None) if cr.kind == "udp" else None
         if u is not None:
             self._udp_resolved(u)
@@ -1196,7 +1189,7 @@ class CwmpSessions(SessionBuilder):
             what, since = "", ""
         to = f" ({u.dst})" if u is not None and u.uri_address != u.dst else ""
         frames = cr.frames if len(cr.frames) <= 10 else [*cr.frames[:9], cr.frames[-1]]
-        self.pipeline.emit_finding(
+        self.outbox.finding(
             self._finding(
                 "cwmp.connection-request-without-session",
                 f"{cr.kind.upper()} connection request to {cr.target}{to}{what} was not followed by a "

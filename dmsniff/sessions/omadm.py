@@ -40,7 +40,8 @@ from urllib.parse import urlsplit
 
 from decoders import notification, syncml
 from dmsniff.model import ConnectionEnd, Datagram, Direction, HttpMessage, Rule, Transaction
-from dmsniff.pipeline import CaptureSummary
+from dmsniff.model import endpoint_host as _host
+from dmsniff.pipeline.records import CaptureSummary
 from dmsniff.sessions import tls
 from dmsniff.sessions.base import SessionBuilder
 from dmsniff.sessions.history import ParameterLog
@@ -277,10 +278,6 @@ _SCOPE_URIS = 5  # LocURIs (and frames) kept per scope and CSP
 # resync nonce, and a credential computed with the stored nonce where the resync nonce was due.
 _RESYNC_NOTE = "valid only with the resync nonce "
 _NOT_RESYNC_NOTE = "not the resync nonce"
-
-
-def _host(endpoint: str) -> str:
-    return endpoint.rpartition(":")[0].strip("[]")
 
 
 def _walk(commands: tuple[syncml.Command, ...], depth: int = 0) -> Iterator[tuple[syncml.Command, int]]:
@@ -539,9 +536,8 @@ class DmSessions(SessionBuilder):
         self.retry_due.clear()
 
     def done(self) -> None:
-        assert self.pipeline is not None
         for dev in self.devices.values():
-            self.pipeline.emit_device(replace(dev, parameters=self.tree.read(dev.id)))
+            self.outbox.device(replace(dev, parameters=self.tree.read(dev.id)))
         self.tree.close()
 
     # -- sessions ---------------------------------------------------------------------------
@@ -1549,8 +1545,7 @@ class DmSessions(SessionBuilder):
         due = (live.key[1], live.key[2])
         if self.retry_due.get(due) is live and reason != "auth-failed":
             del self.retry_due[due]
-        assert self.pipeline is not None
-        self.pipeline.emit_session(s)
+        self.outbox.session(s)
 
     def _tick(self, now: float) -> None:
         if not self._sweep_due(now):

@@ -17,7 +17,7 @@ import time
 from typing import Final
 
 from dmsniff.model import ConnectionEnd, Finding, Rule, TlsFacts, Transaction
-from dmsniff.pipeline import Addon, Pipeline
+from dmsniff.pipeline.addons import Emitter
 
 #: code -> its severity, reference and meaning: one row per rule (docs/rules.md is made from it)
 RULES: Final[dict[str, Rule]] = {
@@ -173,23 +173,16 @@ def request_host(tx: Transaction) -> str | None:
     return url_host(tx.request.header("Host")) if tx.request is not None else None
 
 
-class TlsChecks(Addon):
+class TlsChecks(Emitter):
     """Judges the TLS connections no session builder judged, on what TLS alone shows.
 
     Goes after the session builders in the addon list: their ``connection_end`` hooks take
     the connections of their sessions first.
     """
 
-    def __init__(self) -> None:
-        self.pipeline: Pipeline | None = None
-
-    def attach(self, pipeline: Pipeline) -> None:
-        self.pipeline = pipeline
-
     def connection_end(self, end: ConnectionEnd) -> None:
         t = end.tls
         if t is None or t.checked:
             return
-        assert self.pipeline is not None
         for f in findings(t, None, None, None):
-            self.pipeline.emit_finding(f)
+            self.outbox.finding(f)

@@ -1,7 +1,7 @@
 """Feeding the UI: the pipeline runs in a worker thread and hands sessions over in batches.
 
-The UI thread never decodes: :class:`Loader` reads captures (or a live interface) through
-the same addons as ``dmsniff report`` (verifier, session builders) plus :class:`Feed`, which
+The UI thread never decodes: :class:`Loader` reads captures (or a live interface) with the
+runner and the addon chain of ``dmsniff report`` (verifier, session builders) plus :class:`Feed`, which
 keeps what the detail views need (transactions, datagrams, findings) and posts sessions to
 the app in batches, so the screen stays responsive on a 1 GB capture.  Its :class:`TlsKeeper`
 keeps what TLS each connection ran over (every TLS connection's :class:`TlsFacts`, decrypted
@@ -12,16 +12,17 @@ from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
 from decoders.tls import TlsInfo
-from dmsniff.capture import CaptureError, CaptureInfo, Frame, open_capture
-from dmsniff.logs import log_format
+from dmsniff.capture import CaptureError, CaptureInfo, Frame
+from dmsniff.chain import addon_chain
 from dmsniff.model import ConnectionEnd, Datagram, Finding, HttpMessage, TlsFacts, Transaction
 from dmsniff.net.tls_keys import TlsKeySpec
-from dmsniff.pipeline import Addon, CaptureSummary, Pipeline
-from dmsniff.sessions import analysis_addons
+from dmsniff.pipeline.addons import Addon
+from dmsniff.pipeline.records import CaptureSummary
+from dmsniff.pipeline.runner import Pipeline
 from dmsniff.sessions.model import Device, Session
 from dmsniff.tui.views import tls_state
 from dmsniff.verify.model import AuthResult, Cracked
@@ -37,11 +38,18 @@ class Progress:
     """Read by the UI thread from a timer; plain ints and strings, so no lock is needed."""
 
     capture: str = ""
-    packets: int = 0
     sessions: int = 0
     done: bool = False
     errors: list[str] = field(default_factory=list)
     started: float = field(default_factory=time.monotonic)
+    read: int = 0  # packets of the captures read to their end
+    current: CaptureInfo | None = None  # the capture being read (its reader counts its packets)
+
+    @property
+    def packets(self) -> int:
+        """Packets read so far, over all captures."""
+        current = self.current
+        return self.read + (current.packets if current is not None else 0)
 
 
 class TlsKeeper(Addon):
@@ -107,6 +115,7 @@ class Feed(Addon):
     def capture_start(self, index: int, info: CaptureInfo) -> None:
         self.capture_paths[index] = info.path
         self.progress.capture = info.path
+        self.progress.current = info
 
     def transaction(self, tx: Transaction) -> None:
         for msg in (tx.request, tx.response):
@@ -151,6 +160,8 @@ class Feed(Addon):
 
     def capture_end(self, summary: CaptureSummary) -> None:
         self.summaries.append(summary)
+        self.progress.read += summary.info.packets
+        self.progress.current = None
         self.progress.errors.extend(f"{summary.info.path}: {e}" for e in summary.info.errors)
         self.flush()
 
@@ -168,7 +179,8 @@ class Feed(Addon):
 
 
 class Loader:
-    """Runs the pipeline over files or a live interface; call :meth:`run` in a worker thread."""
+    """Runs the pipeline over files or a live interface; call :meth:`run_files` or :meth:`run_live`
+    in a worker thread (setting :attr:`stop` ends the run where it is)."""
 
     def __init__(self, feed: Feed, secrets: Secrets | None = None, tls: TlsKeySpec | None = None, *,
                  cracked: Cracked | None = None, show_secrets: bool = False) -> None:
@@ -177,37 +189,21 @@ class Loader:
         # The TLS keeper comes first, so a session meets its connections' TLS when it reaches the
         # UI; the Feed comes last, so the builders see each record before its bodies may be dropped.
         verifier = Verifier(secrets or Secrets(), cracked=cracked, show_secrets=show_secrets)
-        addons = [feed.tls, verifier, *analysis_addons(), feed]
-        self.pipeline = Pipeline(addons, jobs=1, tls_keys=tls)
-        self.input_format: str | None = None  # --input-format: None/"auto" recognises logs by content
+        addons = addon_chain(verifier, first=[feed.tls], last=[feed])
+        self.pipeline = Pipeline(addons, jobs=1, tls_keys=tls, stop=self.stop)
 
-    def _frames(self, frames: Iterable[Frame]) -> Iterator[Frame]:
-        progress = self.feed.progress
-        for frame in frames:
-            if self.stop.is_set():
-                return
-            progress.packets += 1
-            yield frame
+    @property
+    def input_format(self) -> str | None:
+        """--input-format: None/"auto" recognises logs by content."""
+        return self.pipeline.input_format
+
+    @input_format.setter
+    def input_format(self, value: str | None) -> None:
+        self.pipeline.input_format = value
 
     def run_files(self, paths: Sequence[str]) -> None:
         try:
-            for path in paths:
-                if self.stop.is_set():
-                    break
-                fmt = log_format(path, self.input_format)
-                if fmt is not None:  # a log or a folder of messages, read as a capture
-                    summary = self.pipeline.run_log(path, fmt)
-                    if not isinstance(summary, CaptureError):
-                        self.feed.progress.packets += summary.info.packets
-                    continue
-                try:
-                    cap = open_capture(path)
-                except CaptureError as exc:
-                    self.pipeline.report_failure(path, exc)
-                    continue
-                with cap:
-                    self.pipeline.run_frames(self._frames(cap), cap.info)
-            self.pipeline.finish()
+            self.pipeline.run_files(paths)
         finally:
             self.feed.progress.done = True
 
@@ -215,10 +211,8 @@ class Loader:
         """Decode frames from an already opened live capture (see ``dmsniff.capture.live``)."""
         from dmsniff.capture.live import live_info
 
-        info = live_info(interface)
         try:
-            self.pipeline.run_frames(self._frames(frames), info)
-            self.pipeline.finish()
+            self.pipeline.run_live(frames, live_info(interface))
         except CaptureError as exc:
             self.feed.progress.errors.append(str(exc))
         finally:

@@ -15,7 +15,8 @@ import dataclasses
 from collections.abc import Sequence
 
 from dmsniff.net.tls_keys import TlsKeySpec
-from dmsniff.pipeline import Addon, Input, Pipeline
+from dmsniff.pipeline.records import Input
+from dmsniff.pipeline.runner import Pipeline
 from dmsniff.progress import Progress
 from dmsniff.verify.model import Cracked
 from dmsniff.verify.secrets import Secret, Secrets
@@ -34,11 +35,11 @@ def first_pass(inputs: Sequence[Input], secrets: Secrets, wordlist: list[bytes],
                max_body: int, tls: TlsKeySpec | None, input_format: str | None,
                progress: Progress | None = None) -> Cracked:
     """Read the captures with only the verifier, audit its credentials, return what was found."""
+    from dmsniff.chain import addon_chain  # (the session builders' imports, only when it runs)
+
     verifier = Verifier(secrets, wordlist=wordlist, jobs=jobs)
-    addons: list[Addon] = [verifier]
-    if progress is not None:
-        addons.append(progress)
-    pipeline = Pipeline(addons, max_body=max_body, jobs=jobs, decode=True, tls_keys=tls,
+    addons = addon_chain(verifier, sessions=False, last=[progress] if progress is not None else [])
+    pipeline = Pipeline(addons, max_body=max_body, jobs=jobs, tls_keys=tls,
                         input_format=input_format, progress=progress)
     pipeline.run_files(list(inputs))
     summary = verifier.audit_summary or (len(wordlist), 0, 0, 0.0, 0)

@@ -30,8 +30,8 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from decoders import auth, notification, syncml, tr111
-from dmsniff.model import Datagram, Direction, HttpMessage, Rule, Transaction
-from dmsniff.pipeline import Addon, Pipeline
+from dmsniff.model import Datagram, Direction, HttpMessage, Rule, Transaction, endpoint_host
+from dmsniff.pipeline.addons import Emitter
 from dmsniff.verify import wordlist as wl
 from dmsniff.verify.model import AuthResult, Crack, Cracked, secret_kind
 from dmsniff.verify.secrets import Secret, Secrets
@@ -81,10 +81,6 @@ class _Resync:
         return f"{self.session_id:X}", str(self.session_id)
 
 
-def _host(endpoint: str) -> str:
-    return endpoint.rpartition(":")[0].strip("[]")
-
-
 def _b64_nonce(text: str | None) -> bytes | None:
     """A NextNonce's bytes: base64-decoded (its usual Format b64), else the text itself."""
     if text is None:
@@ -96,7 +92,7 @@ def _b64_nonce(text: str | None) -> bytes | None:
         return t.encode("utf-8", "surrogateescape")
 
 
-class Verifier(Addon):
+class Verifier(Emitter):
     """Judges HTTP Basic/Digest, SyncML Cred/HMAC, Pkg#0 digests and TR-111 signatures."""
 
     needs_bodies = True  # HMAC and auth-int are computed over the body bytes
@@ -110,9 +106,9 @@ class Verifier(Addon):
         jobs: int = 0,
         cracked: Cracked | None = None,
     ) -> None:
+        super().__init__()
         self.secrets = secrets
         self.show_secrets = show_secrets
-        self.pipeline: Pipeline | None = None
         self.issued: OrderedDict[tuple[str, str], _Issued] = OrderedDict()  # (server, nonce) -> issued
         self.servers_challenging: set[str] = set()
         self.last_nc: dict[tuple[str, str], int] = {}
@@ -139,9 +135,6 @@ class Verifier(Addon):
         self.found: list[Crack] = []
 
     # -- Addon hooks ------------------------------------------------------------------------
-    def attach(self, pipeline: Pipeline) -> None:
-        self.pipeline = pipeline
-
     def capture_start(self, index: int, info: object) -> None:
         self.capture = index
 
@@ -159,9 +152,8 @@ class Verifier(Addon):
                 self._resync_start(tx, req, req.protocol)
                 out.extend(self._syncml(tx, req, req.protocol, Direction.TO_SERVER))
             elif isinstance(req.protocol, notification.Notification):
-                out.extend(
-                    self._pkg0(tx.id, req.frame, req.protocol, _host(tx.client), _host(tx.server), req.time)
-                )
+                out.extend(self._pkg0(tx.id, req.frame, req.protocol, endpoint_host(tx.client),
+                                      endpoint_host(tx.server), req.time))
             self._attach(req, out)
         if resp is not None:
             self._learn_challenges(tx, resp)
@@ -183,10 +175,9 @@ class Verifier(Addon):
         if not results:
             return
         msg.auth = list(results)
-        assert self.pipeline is not None
         for r in results:
             self.counts[r.result] = self.counts.get(r.result, 0) + 1
-            self.pipeline.emit_auth(r)
+            self.outbox.auth(r)
 
     def _result(
         self,
@@ -412,7 +403,7 @@ class Verifier(Addon):
         self, tx: Transaction, msg: HttpMessage, rec: syncml.SyncMLMessage, direction: Direction
     ) -> list[AuthResult]:
         hdr = rec.header
-        server = _host(tx.server)
+        server = endpoint_host(tx.server)
         device = (hdr.source if direction == Direction.TO_SERVER else hdr.target) or ""
         kinds = _DM_CLIENT if direction == Direction.TO_SERVER else _DM_SERVER
         out: list[AuthResult] = []
@@ -447,12 +438,12 @@ class Verifier(Addon):
             return
         due = [p for p in self.resync_due if 0 <= req.time - p.time <= RESYNC_WINDOW]
         sid = (rec.header.session_id or "").strip().upper()
-        ip = _host(tx.client)
+        ip = endpoint_host(tx.client)
         named = [p for p in due if sid in p.session_ids]
         match = next((p for p in reversed(named) if p.device_ip == ip), None) or next(reversed(named), None)
         self.resync_due = [p for p in due if p is not match]
         if match is not None:
-            server, device = _host(tx.server), rec.header.source or ""
+            server, device = endpoint_host(tx.server), rec.header.source or ""
             for direction in (Direction.TO_SERVER, Direction.TO_CLIENT):
                 self.dm_resync[(server, device, direction)] = match
 
@@ -730,12 +721,11 @@ class Verifier(Addon):
         self._report_cracked(self.found)
 
     def _report_cracked(self, found: list[Crack]) -> None:
-        assert self.pipeline is not None
         rule = RULES["verify.password-in-wordlist"]
         for c in found:
             shown = f": {c.password!r}" if self.show_secrets else " (--show-secrets prints it)"
             extra = f"; {c.note}" if c.note else ""
-            self.pipeline.emit_finding(rule.finding(
+            self.outbox.finding(rule.finding(
                 "verify.password-in-wordlist",
                 f"{c.identity!r} uses a password from the wordlist ({c.scheme}){shown}{extra}",
                 [c.frame], None, c.capture,

@@ -19,11 +19,11 @@ import pytest
 distributed = pytest.importorskip("distributed", reason="the cluster extra (dask distributed) is missing")
 
 from benchmarks.gencap import main as gencap  # noqa: E402
+from dmsniff.chain import addon_chain  # noqa: E402
 from dmsniff.cli import main  # noqa: E402
-from dmsniff.cluster import run_on_cluster  # noqa: E402
 from dmsniff.pipeline import Pipeline  # noqa: E402
+from dmsniff.pipeline.cluster import run_on_cluster  # noqa: E402
 from dmsniff.report import JsonLinesReport  # noqa: E402
-from dmsniff.sessions import analysis_addons  # noqa: E402
 from dmsniff.verify.secrets import Secrets  # noqa: E402
 from dmsniff.verify.verifier import Verifier  # noqa: E402
 from tests.conftest import CAPTURES  # noqa: E402
@@ -74,7 +74,7 @@ def _local(n: int) -> distributed.LocalCluster:
 
 
 def _pipeline(buf: io.StringIO) -> Pipeline:
-    return Pipeline([Verifier(Secrets()), *analysis_addons(), JsonLinesReport(buf)])
+    return Pipeline(addon_chain(Verifier(Secrets()), last=[JsonLinesReport(buf)]))
 
 
 def test_a_worker_killed_mid_run_still_gives_the_whole_report(big: list[Path]) -> None:

@@ -10,12 +10,11 @@ from typing import Any
 import pytest
 
 from benchmarks.gencap import main as gencap
-from dmsniff import parallel
 from dmsniff.capture import open_capture
 from dmsniff.cli import main
 from dmsniff.net.tls_keys import TlsKeySpec
-from dmsniff.parallel import _PLAIN, WorkerError, WorkerPool, _dumps, _stream
-from dmsniff.pipeline import PARALLEL_MIN_BYTES, CaptureSummary, Decoder, Item
+from dmsniff.pipeline import PARALLEL_MIN_BYTES, CaptureSummary, FrameDriver, Item, parallel
+from dmsniff.pipeline.parallel import _PLAIN, WorkerError, WorkerPool, _dumps, _stream
 
 NO_KEYS = TlsKeySpec()
 
@@ -57,7 +56,7 @@ def test_records_cross_the_pipe_unchanged(name: str) -> None:
     # back to dataclasses' own (slow) __setstate__.
     items: list[Item] = []
     with open_capture(str(CAPTURES / name)) as cap:
-        Decoder(0, items.append).run(cap, cap.info)
+        FrameDriver(0, items.append).run(cap, cap.info)
     assert items
     assert pickle.loads(_dumps(items)) == items
     ours = {t for t in _PLAIN if t.__module__.startswith(("dmsniff", "decoders"))}
@@ -151,14 +150,14 @@ def test_a_worker_that_dies_is_an_error_not_a_hang(big_captures: tuple[Path, Pat
 def test_report_says_which_worker_died(tmp_path: Path, big_captures: tuple[Path, Path],
                                        monkeypatch: pytest.MonkeyPatch,
                                        capsys: pytest.CaptureFixture[str]) -> None:
-    real = parallel._decode_shard
+    real = parallel._drive_shard
 
     def dying(*args: Any) -> None:
         if args[2] == 1:  # shard 1: gone, as if killed by the OOM killer
             os._exit(9)
         real(*args)
 
-    monkeypatch.setattr(parallel, "_decode_shard", dying)
+    monkeypatch.setattr(parallel, "_drive_shard", dying)
     status, _ = _report(tmp_path, "r", "-j", "2", str(big_captures[0]))
     assert status == 2
     assert capsys.readouterr().err == "dmsniff: error: decoding worker 1 stopped unexpectedly\n"

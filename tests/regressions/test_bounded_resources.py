@@ -519,13 +519,13 @@ def test_a_body_whose_content_coding_failed_is_not_decoded(corpus: Path) -> None
     import gzip
 
     from dmsniff.model import HttpMessage
-    from dmsniff.protocols import decode_http_body
+    from dmsniff.protocols import parse_body
 
     inform = (corpus / "cwmp" / "messages" / "inform_2601.xml").read_bytes()
     msg = HttpMessage(frame=1, frames=[1], time=0.0, first_time=0.0, version="HTTP/1.1",
                       headers=[("Content-Encoding", "gzip")], body=gzip.compress(inform), body_length=1,
                       complete=True, problems=["Content-Encoding gzip: decoded body exceeds limit 10"])
-    assert decode_http_body(msg) is None
+    assert parse_body(msg) is None
     msg.problems.clear()  # a log whose body was written decoded, under its Content-Encoding header
     msg.body = inform
-    assert type(decode_http_body(msg)).__name__ == "CwmpMessage"
+    assert type(parse_body(msg)).__name__ == "CwmpMessage"

@@ -15,10 +15,10 @@ import pytest
 
 from benchmarks.gencap import Writer
 from decoders import cwmp, syncml
+from dmsniff.chain import addon_chain
 from dmsniff.model import Transaction
 from dmsniff.pipeline import INTERNAL_ERROR, Addon, Pipeline
 from dmsniff.report import JsonLinesReport
-from dmsniff.sessions import analysis_addons
 from tests.conftest import CAPTURES, CORPUS
 
 INFORM = (CORPUS / "cwmp" / "messages" / "inform_2601.xml").read_bytes()
@@ -114,7 +114,7 @@ def test_an_addon_failure_costs_that_record_for_that_addon_only() -> None:
 
     buf = io.StringIO()
     bad = Exploding()
-    pipeline = Pipeline([*analysis_addons(), bad, JsonLinesReport(buf)])
+    pipeline = Pipeline(addon_chain(None, last=[bad, JsonLinesReport(buf)]))
     pipeline.run_files([str(CAPTURES / "cwmp_loopback.pcap")])
     recs = [json.loads(line) for line in buf.getvalue().splitlines()]
     assert bad.seen == sum(r["type"] == "transaction" for r in recs) > 3

@@ -19,10 +19,10 @@ import pytest
 
 from dmsniff.capture import CaptureError, CaptureInfo, open_capture
 from dmsniff.capture.reader import Frame
+from dmsniff.chain import addon_chain
 from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.pipeline import INTERNAL_ERROR, Pipeline
 from dmsniff.report import JsonLinesReport
-from dmsniff.sessions import analysis_addons
 from dmsniff.verify.secrets import Secrets
 from dmsniff.verify.verifier import Verifier
 from tests.conftest import CAPTURES
@@ -44,7 +44,7 @@ def _keys(path: Path) -> TlsKeySpec | None:
 
 def _report(frames: list[Frame], spec: TlsKeySpec | None) -> list[dict[str, Any]]:
     buf = io.StringIO()
-    pipeline = Pipeline([Verifier(Secrets()), *analysis_addons(), JsonLinesReport(buf)], tls_keys=spec)
+    pipeline = Pipeline(addon_chain(Verifier(Secrets()), last=[JsonLinesReport(buf)]), tls_keys=spec)
     pipeline.run_frames(iter(frames), CaptureInfo(path="cut", format="pcap", compressed=False))
     for a in pipeline.addons:
         a.done()

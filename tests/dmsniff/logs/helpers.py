@@ -7,10 +7,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from dmsniff.capture import CaptureError
+from dmsniff.chain import addon_chain
 from dmsniff.cli import main
 from dmsniff.model import Transaction
 from dmsniff.pipeline import Addon, CaptureSummary, Pipeline
-from dmsniff.sessions import analysis_addons
 from dmsniff.sessions.model import Device, Finding, Session
 from dmsniff.verify.model import AuthResult
 from dmsniff.verify.secrets import Secrets, parse_secret_option
@@ -56,7 +56,7 @@ def run(*paths: str | Path, secrets: tuple[str, ...] = (), input_format: str | N
     s = Secrets()
     s.entries.extend(parse_secret_option(t) for t in secrets)
     out = Out()
-    Pipeline([Verifier(s), *analysis_addons(), out], input_format=input_format).run_files(
+    Pipeline(addon_chain(Verifier(s), last=[out]), input_format=input_format).run_files(
         [str(p) for p in paths])
     return out
 

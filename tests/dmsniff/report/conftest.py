@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
+from dmsniff.chain import addon_chain
 from dmsniff.model import Transaction
 from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.pipeline import Addon, Pipeline
-from dmsniff.sessions import analysis_addons
 from dmsniff.sessions.model import Session
 from dmsniff.verify.secrets import Secret, Secrets
 from dmsniff.verify.verifier import Verifier
@@ -44,7 +44,7 @@ def read_sessions(*names: str, keylog: str | None = None) -> Collect:
         path = CAPTURES / keylog
         keys = TlsKeySpec(((path.name, path.read_bytes()),))
     collect = Collect()
-    Pipeline([Verifier(SECRETS), *analysis_addons(), collect], tls_keys=keys).run_files(
+    Pipeline(addon_chain(Verifier(SECRETS), last=[collect]), tls_keys=keys).run_files(
         [str(CAPTURES / n) for n in names])
     return collect
 

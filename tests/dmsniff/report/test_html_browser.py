@@ -18,10 +18,10 @@ from typing import Any
 import pytest
 
 from dmsniff.capture import open_capture
+from dmsniff.chain import addon_chain
 from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.pipeline import Pipeline
 from dmsniff.report.html import HtmlReport
-from dmsniff.sessions import analysis_addons
 from dmsniff.tui.filter import SessionTls, compile_filter
 from dmsniff.verify.verifier import Verifier
 from tests.conftest import CAPTURES, ROOT
@@ -102,7 +102,7 @@ def build(tmp: Path, *captures: str, keylog: str | None = None,
     out = tmp / ("page-" + "-".join(Path(c).stem for c in captures) + ".html")
     with out.open("w", encoding="utf-8") as fh:
         report = HtmlReport(fh, single=single)
-        Pipeline([Verifier(SECRETS), *analysis_addons(), collect, report], tls_keys=keys).run_files(
+        Pipeline(addon_chain(Verifier(SECRETS), last=[collect, report]), tls_keys=keys).run_files(
             [str(CAPTURES / c) for c in captures])
     return out, collect
 
@@ -268,7 +268,7 @@ def test_ten_thousand_sessions(browser: Any, tmp_path_factory: pytest.TempPathFa
     t0 = time.perf_counter()
     with out.open("w", encoding="utf-8") as fh, open_capture(str(pcap)) as cap:
         report = HtmlReport(fh)
-        pipeline = Pipeline([Verifier(SECRETS), *analysis_addons(), report])
+        pipeline = Pipeline(addon_chain(Verifier(SECRETS), last=[report]))
         pipeline.run_frames(cap, cap.info)
         pipeline.finish()
     built = time.perf_counter() - t0

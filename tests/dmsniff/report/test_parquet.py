@@ -23,10 +23,10 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from dmsniff.chain import addon_chain
 from dmsniff.cli import main
 from dmsniff.pipeline import Pipeline
 from dmsniff.report.parquet import TABLES, ParquetReport, _array, _json, arrow_schema
-from dmsniff.sessions import analysis_addons
 from tests.conftest import CAPTURES, CORPUS, ROOT
 
 GENIEACS = CORPUS / "pcap" / "genieacs_sim_basic_session.pcap"
@@ -402,7 +402,7 @@ def run_writer(path: Path, *writers: ParquetReport) -> None:
     from dmsniff.verify.secrets import Secrets
     from dmsniff.verify.verifier import Verifier
 
-    Pipeline([Verifier(Secrets()), *analysis_addons(), *writers]).run_files([str(path)])
+    Pipeline(addon_chain(Verifier(Secrets()), last=[*writers])).run_files([str(path)])
 
 
 def test_row_groups_and_part_files_as_rows_arrive(tmp_path: Path) -> None:

@@ -7,7 +7,7 @@ import hashlib
 from dataclasses import dataclass
 
 from dmsniff.model import ConnectionEnd, Datagram, Transaction
-from dmsniff.pipeline import Addon, CaptureSummary, Pipeline
+from dmsniff.pipeline import Addon, CaptureSummary, Emitter
 from tests.decoders.notification.helpers import app_id_header, digest_for, pkg0, short, wsp_push
 
 from .playbook import Playbook
@@ -138,15 +138,16 @@ def notification_push(
     return wsp_push(short(0x44), [app_id_header(0x07)], body)
 
 
-class Chain(Addon):
-    """Addons fed in turn by one playbook: the verifier, then the session builder reading its verdicts."""
+class Chain(Emitter):
+    """Addons fed in turn by one playbook: the verifier, then the session builder reading its verdicts.
+    What they make goes out through the chain's own outbox."""
 
     def __init__(self, *addons: Addon) -> None:
+        super().__init__()
         self.addons = addons
-
-    def attach(self, pipeline: Pipeline) -> None:
-        for a in self.addons:
-            a.attach(pipeline)
+        for a in addons:
+            if isinstance(a, Emitter):
+                a.outbox = self.outbox
 
     def capture_start(self, index: int, info: object) -> None:
         for a in self.addons:

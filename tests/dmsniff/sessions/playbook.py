@@ -8,12 +8,13 @@ from __future__ import annotations
 
 import socket
 import struct
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, Transaction
 from dmsniff.pipeline import Addon, Pipeline
-from dmsniff.protocols import decode_datagram, decode_transaction
+from dmsniff.protocols import parse_bodies, parse_datagram
 from dmsniff.sessions import CwmpSessions
 from dmsniff.sessions.model import Device, Finding, Session
 
@@ -144,10 +145,13 @@ class Playbook:
     """Feeds transactions to a session builder (a :class:`CwmpSessions` unless told) and collects
     what it emits."""
 
-    def __init__(self, builder: Addon | None = None) -> None:
+    def __init__(self, builder: Addon | None = None, out: Collector | None = None,
+                 more: Sequence[Addon] = ()) -> None:
         self.builder: Any = builder if builder is not None else CwmpSessions()
-        self.out = Collector()
-        self.pipeline = Pipeline([self.builder, self.out])
+        self.out = out if out is not None else Collector()
+        # The pipeline takes over the builder's outbox: what it makes reaches the collector (and
+        # ``more``) as it is made.
+        self.pipeline = Pipeline([self.builder, self.out, *more])
         self.builder.capture_start(0, None)
         self.frame = 0
         self.time = 1000.0
@@ -219,7 +223,7 @@ class Playbook:
             request=req,
             response=resp,
         )
-        decode_transaction(tx)
+        parse_bodies(tx)
         self.builder.transaction(tx)
         return tx
 
@@ -243,7 +247,7 @@ class Playbook:
             dst,
             dport,
             payload,
-            decode_datagram(payload, sport, dport),
+            parse_datagram(payload, sport, dport),
         )
         self.builder.datagram(dg)
         return dg

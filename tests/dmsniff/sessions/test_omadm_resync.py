@@ -47,9 +47,7 @@ class Judged(Collector):
 
 
 def book() -> tuple[Playbook, Dm]:
-    b = Playbook(Chain(Verifier(SECRETS), DmSessions()))
-    b.out = Judged()  # the pipeline's collector, with the verdicts too
-    b.pipeline.addons[-1] = b.out
+    b = Playbook(Chain(Verifier(SECRETS), DmSessions()), out=Judged())  # a collector of the verdicts too
     return b, Dm(b)
 
 

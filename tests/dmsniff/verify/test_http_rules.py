@@ -18,9 +18,8 @@ NONCE = "nonce-1"
 
 
 def book(*secrets: Secret, show: bool = False) -> tuple[Playbook, AuthCollector]:
-    b = Playbook(Verifier(Secrets(list(secrets)), show_secrets=show))
     out = AuthCollector()
-    b.pipeline.addons.append(out)
+    b = Playbook(Verifier(Secrets(list(secrets)), show_secrets=show), more=[out])
     return b, out
 
 

@@ -14,9 +14,9 @@ from typing import Any
 
 import pytest
 
+from dmsniff.chain import addon_chain
 from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.pipeline import Pipeline
-from dmsniff.sessions import analysis_addons
 from dmsniff.sessions.model import Session
 from dmsniff.verify.secrets import Secret, Secrets
 from dmsniff.verify.verifier import Verifier
@@ -38,7 +38,7 @@ class Sessions(AuthCollector):
 
 def judge(name: str, spec: TlsKeySpec | None) -> Sessions:
     out = Sessions()
-    Pipeline([Verifier(SECRETS), *analysis_addons(), out], tls_keys=spec).run_files([str(CAPTURES / name)])
+    Pipeline(addon_chain(Verifier(SECRETS), last=[out]), tls_keys=spec).run_files([str(CAPTURES / name)])
     return out
 
 

@@ -2,7 +2,7 @@
 
 ``dmsniff report --cluster tcp://scheduler:8786 CAPTURES...`` (or ``--cluster local:N`` for a
 cluster of N worker processes on this machine) hands each capture to the cluster as one task, and
-a large capture as one task per flow-hash shard: exactly the split :mod:`dmsniff.parallel` makes
+a large capture as one task per flow-hash shard: exactly the split :mod:`dmsniff.pipeline.parallel` makes
 for its local worker processes (whole TCP connections per shard, by host pair when TLS keys are
 given).  A task reads its capture from a path the workers share, decodes link, IP, TCP, TLS,
 HTTP and the protocol bodies, and returns its records in canonical order, pickled.  This process
@@ -28,12 +28,14 @@ from operator import itemgetter
 from typing import TYPE_CHECKING, Any
 
 from dmsniff.capture import CaptureError, open_input
-from dmsniff.parallel import _combine, _dumps, _key_store, drop_bodies
-from dmsniff.pipeline import PARALLEL_MIN_BYTES, CaptureSummary, Decoder, Input, Item
+from dmsniff.pipeline.frames import FrameDriver
+from dmsniff.pipeline.parallel import _combine, _dumps, _key_store, drop_bodies
+from dmsniff.pipeline.policy import PARALLEL_MIN_BYTES
+from dmsniff.pipeline.records import CaptureSummary, Input, Item
 
 if TYPE_CHECKING:
     from dmsniff.net.tls_keys import TlsKeySpec
-    from dmsniff.pipeline import Pipeline
+    from dmsniff.pipeline.runner import Pipeline
 
 #: A large capture is cut into about one shard per this many bytes (at least two per worker).
 SHARD_BYTES = 64 << 20
@@ -45,7 +47,7 @@ class ClusterError(Exception):
 
 
 def decode_task(source: Input, index: int, shard: int, nshards: int, max_body: int, keep_bodies: bool,
-                decode: bool, tls: TlsKeySpec) -> bytes:
+                parse_protocols: bool, tls: TlsKeySpec) -> bytes:
     """One task: the records of one shard of one capture, in canonical order, and its summary, pickled."""
     items: list[Item] = []
 
@@ -55,10 +57,11 @@ def decode_task(source: Input, index: int, shard: int, nshards: int, max_body: i
         items.append(item)
 
     with open_input(source) as cap:
-        decoder = Decoder(index, out, max_body=max_body, shard=shard, nshards=nshards, decode=decode,
-                          keys=_key_store(tls) if tls else None, by_hosts=bool(tls), info=cap.info)
-        decoder.run(cap, cap.info)
-        summary = decoder.summary(cap.info)
+        driver = FrameDriver(index, out, max_body=max_body, shard=shard, nshards=nshards,
+                             parse_protocols=parse_protocols, keys=_key_store(tls) if tls else None,
+                             by_hosts=bool(tls), info=cap.info)
+        driver.run(cap, cap.info)
+        summary = driver.summary(cap.info)
     return _dumps((items, summary))
 
 
@@ -112,7 +115,7 @@ def run_on_cluster(pipeline: Pipeline, inputs: Sequence[Input], address: str,
     if own:
         client = connect(address)
     workers = max(1, len(client.scheduler_info().get("workers", {})) or 1)
-    keep_bodies = any(a.needs_bodies for a in pipeline.addons)
+    keep_bodies = pipeline.hooks.keep_bodies
     progress = pipeline.progress
     captures: list[_Capture] = []
     index = 0
@@ -131,7 +134,7 @@ def run_on_cluster(pipeline: Pipeline, inputs: Sequence[Input], address: str,
             c.nshards = _shards(c.size, workers)
             for shard in range(c.nshards):
                 fut = client.submit(decode_task, source, index, shard, c.nshards, pipeline.max_body,
-                                    keep_bodies, pipeline.decode, pipeline.tls_keys, retries=RETRIES,
+                                    keep_bodies, pipeline.parse_protocols, pipeline.tls_keys, retries=RETRIES,
                                     pure=False)
                 c.futures.append(fut)
                 submitted[fut.key] = (len(captures) - 1, shard)
@@ -200,7 +203,7 @@ def _deliver(pipeline: Pipeline, c: _Capture) -> CaptureSummary | CaptureError:
     summaries = {s: summary for s, (_items, summary) in enumerate(shards)}
     info = summaries[0].info
     pipeline.begin_capture(info)
-    dispatch = pipeline.dispatcher()
+    dispatch = pipeline.hooks.record
     for item in heapq.merge(*(items for items, _summary in shards), key=itemgetter(0)):
         dispatch(item)
     return pipeline.end_capture(_combine(info, summaries))

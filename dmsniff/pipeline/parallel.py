@@ -14,7 +14,7 @@ The workers are a :class:`WorkerPool`; ``dmsniff report`` forks it, and starts i
 the first capture, before loading the decoders and writers (see :meth:`WorkerPool.claim`
 for how a pipeline checks that the job started is the one it wants).
 
-Linux only (fork); elsewhere, and for small files, :class:`~dmsniff.pipeline.Pipeline`
+Linux only (fork); elsewhere, and for small files, :class:`~dmsniff.pipeline.runner.Pipeline`
 decodes in-process.
 """
 
@@ -25,7 +25,6 @@ import dataclasses
 import heapq
 import io
 import multiprocessing
-import os
 import pickle
 import time
 from collections.abc import Callable, Iterator
@@ -36,12 +35,14 @@ from typing import TYPE_CHECKING, Any
 from dmsniff.capture import CaptureFile, CaptureInfo, MergedCapture, open_input
 from dmsniff.model import Transaction
 from dmsniff.net.tls_keys import TlsKeySpec
-from dmsniff.pipeline import CaptureSummary, Decoder, Input, Item, settle_heap
+from dmsniff.pipeline.frames import FrameDriver
+from dmsniff.pipeline.policy import settle_heap
+from dmsniff.pipeline.records import CaptureSummary, Input, Item
 
 if TYPE_CHECKING:
     from dmsniff.capture import Frame
     from dmsniff.net.tls import CaptureKeys
-    from dmsniff.pipeline import Pipeline
+    from dmsniff.pipeline.runner import Pipeline
     from dmsniff.progress import Progress
 
 BATCH = 256  # records per pipe message: fewer, larger writes
@@ -111,8 +112,8 @@ class WorkerError(RuntimeError):
     """A worker process failed; the message says how."""
 
 
-# What a worker is asked to do: (path, capture index, shard, nshards, max_body, keep_bodies, decode,
-# TLS key material).
+# What a worker is asked to do: (path, capture index, shard, nshards, max_body, keep_bodies,
+# parse_protocols, TLS key material).
 Job = tuple[Input, int, int, int, int, bool, bool, TlsKeySpec]
 
 
@@ -131,7 +132,7 @@ class WorkerPool:
         ctx = multiprocessing.get_context("fork")
         self.nshards = nshards
         self.broken = False
-        # The job handed out and not yet claimed: (path, index, max_body, keep_bodies, decode, tls).
+        # The job handed out and not yet claimed: (path, index, max_body, keep_bodies, parse_protocols, tls).
         self._started: tuple[Input, int, int, bool, bool, TlsKeySpec] | None = None
         self._jobs: list[Connection] = []
         self._results: list[Connection] = []
@@ -159,23 +160,23 @@ class WorkerPool:
         """A job was started and its records have not been claimed."""
         return self._started is not None
 
-    def start(self, path: Input, index: int, max_body: int, keep_bodies: bool, decode: bool,
+    def start(self, path: Input, index: int, max_body: int, keep_bodies: bool, parse_protocols: bool,
               tls: TlsKeySpec) -> None:
         """Hand every worker its shard of ``path`` (capture number ``index``)."""
-        self._started = (path, index, max_body, keep_bodies, decode, tls)
+        self._started = (path, index, max_body, keep_bodies, parse_protocols, tls)
         for shard, pipe in enumerate(self._jobs):
             try:
-                pipe.send((path, index, shard, self.nshards, max_body, keep_bodies, decode, tls))
+                pipe.send((path, index, shard, self.nshards, max_body, keep_bodies, parse_protocols, tls))
             except OSError:  # BrokenPipeError: it died while idle (killed, out of memory)
                 self.broken = True
                 raise WorkerError(f"decoding worker {shard} is gone") from None
 
     def claim(self, path: Input, index: int, max_body: int, keep_bodies: bool,
-              decode: bool, tls: TlsKeySpec) -> list[Connection] | None:
+              parse_protocols: bool, tls: TlsKeySpec) -> list[Connection] | None:
         """The result pipes of the started job if it decodes exactly this (bodies kept
         if they are needed); None otherwise."""
         started = self._started
-        if (started is None or started[:3] != (path, index, max_body) or started[4] != decode
+        if (started is None or started[:3] != (path, index, max_body) or started[4] != parse_protocols
                 or (keep_bodies and not started[3]) or started[5] != tls):
             return None
         self._started = None
@@ -212,7 +213,7 @@ def _serve(jobs: Connection, results: Connection, others: list[Connection]) -> N
                 return
             if job is None:
                 return
-            _decode_shard(*job, results)
+            _drive_shard(*job, results)
     finally:
         results.close()
 
@@ -226,8 +227,8 @@ def drop_bodies(item: Item) -> None:
                 msg.drop_bodies()
 
 
-def _decode_shard(path: Input, index: int, shard: int, nshards: int, max_body: int, keep_bodies: bool,
-                  decode: bool, tls: TlsKeySpec, pipe: Connection) -> None:
+def _drive_shard(path: Input, index: int, shard: int, nshards: int, max_body: int, keep_bodies: bool,
+                 parse_protocols: bool, tls: TlsKeySpec, pipe: Connection) -> None:
     batch: list[Item] = []
 
     def out(item: Item) -> None:
@@ -240,11 +241,12 @@ def _decode_shard(path: Input, index: int, shard: int, nshards: int, max_body: i
 
     try:
         with open_input(path) as cap:
-            decoder = Decoder(index, out, max_body=max_body, shard=shard, nshards=nshards, decode=decode,
-                              keys=_key_store(tls) if tls else None, by_hosts=bool(tls), info=cap.info)
-            settle_heap()  # after the decoder has imported what it needs
-            decoder.run(_reporting(cap, pipe) if shard == 0 else cap, cap.info)
-            summary = decoder.summary(cap.info)
+            driver = FrameDriver(index, out, max_body=max_body, shard=shard, nshards=nshards,
+                                 parse_protocols=parse_protocols, keys=_key_store(tls) if tls else None,
+                                 by_hosts=bool(tls), info=cap.info)
+            settle_heap()  # after the driver has imported what it needs
+            driver.run(_reporting(cap, pipe) if shard == 0 else cap, cap.info)
+            summary = driver.summary(cap.info)
         if batch:
             pipe.send_bytes(_dumps(("items", batch)))
         pipe.send_bytes(_dumps(("end", summary)))
@@ -311,7 +313,7 @@ def run_sharded(pipeline: Pipeline, path: Input, cap: CaptureFile | MergedCaptur
     next(iter(cap), None)
     index = pipeline.begin_capture(info)
     nshards = pipeline.jobs
-    job = (path, index, pipeline.max_body, any(a.needs_bodies for a in pipeline.addons), pipeline.decode,
+    job = (path, index, pipeline.max_body, pipeline.hooks.keep_bodies, pipeline.parse_protocols,
            pipeline.tls_keys)
     pool = pipeline.pool
     pipes = None
@@ -330,7 +332,7 @@ def run_sharded(pipeline: Pipeline, path: Input, cap: CaptureFile | MergedCaptur
         pipes = pool.claim(*job)
     assert pool is not None and pipes is not None
     summaries: dict[int, CaptureSummary] = {}
-    dispatch = pipeline.dispatcher()
+    dispatch = pipeline.hooks.record
     done = False
     try:
         streams = [_stream(p, k, summaries, pipeline.progress) for k, p in enumerate(pipes)]
@@ -376,8 +378,3 @@ def _copy_info(src: CaptureInfo, dst: CaptureInfo) -> None:
     dst.last_time = src.last_time
     dst.errors[:] = src.errors
     dst.parts[:] = src.parts
-
-
-def default_jobs() -> int:
-    """Two workers where there are two cores to spare; the merge itself is light."""
-    return max(1, min(2, len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else 1))
