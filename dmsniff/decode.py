@@ -90,7 +90,7 @@ def stream_message(
         from dmsniff.logs.httpdump import render_http
 
         http = render_http(data, summary, as_json,
-                           lambda body: render_message(body, "auto", summary, as_json))
+                           lambda body: render_message(body, "auto", summary, as_json), DecodeError)
         if http is not None:
             return iter(http[0]), http[1]
     doc: wbxml.WbxmlDocument | wbxml.WbxmlError | None = None

@@ -16,17 +16,9 @@ from __future__ import annotations
 import gzip
 import os
 import zlib
-from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING
 
 from dmsniff.capture import CaptureError, CaptureInfo
-from dmsniff.logs.source import LogDatagram, LogError, LogMessage
-
-if TYPE_CHECKING:
-    from dmsniff.logs.httpdump import ConnectionClosed
-    from dmsniff.logs.source import Assembler
-
-    Event = LogMessage | LogDatagram | ConnectionClosed  # what a log parser yields, in order
+from dmsniff.logs.source import LogError, LogSource
 
 __all__ = ["FORMATS", "INPUT_FORMATS", "LogError", "LogSource", "log_format", "open_log"]
 
@@ -105,35 +97,6 @@ def log_format(path: str, forced: str | None = None) -> str | None:
 
 def _binary(sample: bytes) -> bool:
     return b"\x00" in sample or sum(b < 9 or 13 < b < 32 for b in sample) > len(sample) // 100 + 1
-
-
-class LogSource:
-    """One log input, opened: its :class:`CaptureInfo` and a way to run its records."""
-
-    def __init__(self, path: str, fmt: str, info: CaptureInfo,
-                 events: Callable[[list[str]], Iterator[Event]] | None = None,
-                 runner: Callable[[Assembler, list[str]], None] | None = None) -> None:
-        self.path = path
-        self.format = fmt
-        self.info = info
-        self._events = events
-        self._runner = runner  # formats that build transactions themselves (curl traces)
-
-    def run(self, assembler: Assembler) -> None:
-        """Hand every record of the log to ``assembler``, in order."""
-        from dmsniff.logs.httpdump import ConnectionClosed
-
-        if self._runner is not None:
-            self._runner(assembler, self.info.errors)
-            return
-        assert self._events is not None
-        for ev in self._events(self.info.errors):
-            if isinstance(ev, LogMessage):
-                assembler.message(ev)
-            elif isinstance(ev, LogDatagram):
-                assembler.datagram(ev)
-            elif isinstance(ev, ConnectionClosed):
-                assembler.close_connection(ev.key)
 
 
 def read_text(path: str) -> bytes:

@@ -22,14 +22,10 @@ from __future__ import annotations
 
 import os
 import re
-from typing import TYPE_CHECKING
 
 from dmsniff.capture import CaptureInfo
 from dmsniff.logs.httpdump import looks_like_http, parse_dump
-from dmsniff.logs.source import LogError, LogMessage
-
-if TYPE_CHECKING:
-    from dmsniff.logs import LogSource
+from dmsniff.logs.source import LogError, LogMessage, LogSource
 
 __all__ = ["direction", "open_folder"]
 
@@ -72,9 +68,7 @@ def direction(body: bytes) -> tuple[bool | None, str]:
 
 
 def open_folder(path: str, info: CaptureInfo) -> LogSource:
-    """The folder as a :class:`~dmsniff.logs.LogSource` (LogError when it holds no file)."""
-    from dmsniff.logs import LogSource
-
+    """The folder as a :class:`~dmsniff.logs.source.LogSource` (LogError when it holds no file)."""
     try:
         names = sorted((n for n in os.listdir(path) if not n.startswith(".")
                         and os.path.isfile(os.path.join(path, n))), key=_natural)

@@ -35,7 +35,7 @@ from decoders.http import (
     find_start_line,
     sniff_role,
 )
-from dmsniff.logs.source import LineIndex, LogMessage, host_endpoint
+from dmsniff.logs.source import ConnectionClosed, LineIndex, LogMessage, host_endpoint
 
 __all__ = ["ConnectionClosed", "RawHttp", "looks_like_http", "parse_dump", "parse_raw", "read_message",
            "render_http"]
@@ -66,13 +66,6 @@ class RawHttp:
             if k.lower() == lname:
                 return v
         return None
-
-
-@dataclass(slots=True, frozen=True)
-class ConnectionClosed:
-    """The log shows that a connection ended here."""
-
-    key: str
 
 
 def _line_end(data: bytes, pos: int) -> int:
@@ -307,13 +300,12 @@ def parse_dump(data: bytes, errors: list[str]) -> Iterator[LogMessage | Connecti
 Rendered = tuple[list[bytes], list[str]]  # what dmsniff.decode prints: UTF-8 pieces, and problems
 
 
-def render_http(data: bytes, summary: bool, as_json: bool,
-                render_body: Callable[[bytes], Rendered]) -> Rendered | None:
+def render_http(data: bytes, summary: bool, as_json: bool, render_body: Callable[[bytes], Rendered],
+                not_a_message: type[Exception]) -> Rendered | None:
     """``dmsniff decode`` of one raw HTTP request or response: its start line and headers, then its
-    body as ``render_body`` decodes a bare message (chunked and Content-Encoding undone first);
-    None when ``data`` does not start with an HTTP/1.x start line."""
-    from dmsniff.decode import DecodeError
-
+    body as ``render_body`` decodes a bare message (chunked and Content-Encoding undone first; a body
+    it refuses with ``not_a_message`` is shown as text); None when ``data`` does not start with an
+    HTTP/1.x start line."""
     if not looks_like_http(data):
         return None
     read = read_message(data)
@@ -329,7 +321,7 @@ def render_http(data: bytes, summary: bool, as_json: bool,
         try:
             pieces, more = render_body(body)
             problems.extend(more)
-        except DecodeError as exc:
+        except not_a_message as exc:
             problems.append(f"the body ({len(body)} bytes) is not a message dmsniff decodes: {exc}")
             pieces = [] if as_json else [body.decode("utf-8", "replace").encode() + b"\n"]
     if as_json:

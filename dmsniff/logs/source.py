@@ -22,12 +22,12 @@ from __future__ import annotations
 import ipaddress
 from bisect import bisect_right
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from decoders.http import decode_content
 from dmsniff.capture import CaptureError, CaptureInfo
-from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, Transaction, format_endpoint
+from dmsniff.model import ConnectionEnd, Datagram, HttpMessage, Transaction, endpoint_host, format_endpoint
 from dmsniff.net.http import DEFAULT_MAX_BODY
 
 UNKNOWN_HOST = "?"
@@ -284,8 +284,8 @@ class Assembler:
     def datagram(self, d: LogDatagram) -> None:
         t = self._clock(d.time)
         self.datagrams += 1
-        src = endpoint(d.src, d.sport).rpartition(":")[0].strip("[]")
-        dst = endpoint(d.dst, d.dport).rpartition(":")[0].strip("[]")
+        src = endpoint_host(endpoint(d.src, d.sport))
+        dst = endpoint_host(endpoint(d.dst, d.dport))
         self.emit(Datagram(f"U{self._tag}{d.line}", self.index, d.line, t, src, d.sport, dst, d.dport,
                            d.payload))
 
@@ -317,3 +317,41 @@ class Assembler:
             elif problem:
                 msg.problems.append(f"Content-Encoding {coding}: {problem}")
         return msg
+
+
+@dataclass(slots=True, frozen=True)
+class ConnectionClosed:
+    """The log shows that a connection ended here."""
+
+    key: str
+
+
+#: What a log parser yields, in order.
+Event = LogMessage | LogDatagram | ConnectionClosed
+
+
+class LogSource:
+    """One log input, opened: its :class:`CaptureInfo` and a way to run its records."""
+
+    def __init__(self, path: str, fmt: str, info: CaptureInfo,
+                 events: Callable[[list[str]], Iterator[Event]] | None = None,
+                 runner: Callable[[Assembler, list[str]], None] | None = None) -> None:
+        self.path = path
+        self.format = fmt
+        self.info = info
+        self._events = events
+        self._runner = runner  # formats that build transactions themselves (curl traces)
+
+    def run(self, assembler: Assembler) -> None:
+        """Hand every record of the log to ``assembler``, in order."""
+        if self._runner is not None:
+            self._runner(assembler, self.info.errors)
+            return
+        assert self._events is not None
+        for ev in self._events(self.info.errors):
+            if isinstance(ev, LogMessage):
+                assembler.message(ev)
+            elif isinstance(ev, LogDatagram):
+                assembler.datagram(ev)
+            elif isinstance(ev, ConnectionClosed):
+                assembler.close_connection(ev.key)
