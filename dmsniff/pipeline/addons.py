@@ -45,31 +45,25 @@ class Outbox:
 
     def session(self, session: Session) -> None:
         """A session is complete (CWMP, OMA DM)."""
-        if self._dispatcher is None:
-            self.made.append(session)
-        else:
-            self._dispatcher.session(session)
+        self._put(session, Dispatcher.session)
 
     def finding(self, finding: Finding) -> None:
         """A finding not tied to one session (sessions carry their own)."""
-        if self._dispatcher is None:
-            self.made.append(finding)
-        else:
-            self._dispatcher.finding(finding)
+        self._put(finding, Dispatcher.finding)
 
     def device(self, device: Device) -> None:
         """What was learned about one device (once every capture has been read)."""
-        if self._dispatcher is None:
-            self.made.append(device)
-        else:
-            self._dispatcher.device(device)
+        self._put(device, Dispatcher.device)
 
     def auth(self, result: AuthResult) -> None:
         """One credential judged (before the session builders see its message)."""
+        self._put(result, Dispatcher.auth)
+
+    def _put(self, made: Any, deliver: Callable[[Dispatcher, Any], None]) -> None:
         if self._dispatcher is None:
-            self.made.append(result)
+            self.made.append(made)
         else:
-            self._dispatcher.auth(result)
+            deliver(self._dispatcher, made)
 
 
 class Addon:
