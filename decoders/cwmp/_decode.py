@@ -68,6 +68,12 @@ def _decode(body: bytes, content_type: str | None) -> CwmpMessage:
     root = parse_xml(body, content_type, ctx)
     if root is None:
         return CwmpMessage(kind="unknown", problems=tuple(ctx.problems))
+    return decode_envelope(root, ctx)
+
+
+def decode_envelope(root: Element, ctx: Ctx) -> CwmpMessage:
+    """The message of a parsed SOAP Envelope (kind "unknown" when ``root`` is not one); the
+    problems in ``ctx`` come first in its problems."""
     if local(root.tag) != "Envelope":
         ctx.error(f"root element is <{local(root.tag) or '?'}>, not a SOAP Envelope")
         return CwmpMessage(kind="unknown", problems=tuple(ctx.problems))

@@ -1,15 +1,28 @@
-"""CWMP code tables: fault codes (ACS 8000-8006, CPE 9000-9032) and Inform event codes.
+"""CWMP code tables: fault codes (ACS 8000-8006, CPE 9000-9032), Inform event codes, the Status
+of responses and parameter Notification values.
 
 Texts follow the ``CPEFaultCodeType``/``ACSFaultCodeType`` comments in ``cwmp-1-2.xsd`` and
 the event list of ``cwmp-1-4.xsd`` plus TR-069 Amendment 6 (``14 HEARTBEAT``).  Adding a code
-is a one-line change to the matching dict.
+is a one-line change to the matching dict.  Status and Notification texts are the enumeration
+comments of ``cwmp-1-2.xsd`` and ``cwmp-1-4.xsd``.
 """
 
 from __future__ import annotations
 
 from typing import Final
 
-__all__ = ["EVENT_CODES", "FAULT_CODES", "METHOD_EVENTS", "event_meaning", "fault_meaning"]
+__all__ = [
+    "EVENT_CODES",
+    "EVENT_DESCRIPTIONS",
+    "FAULT_CODES",
+    "METHOD_EVENTS",
+    "NOTIFICATION_VALUES",
+    "STATUS_MEANINGS",
+    "event_description",
+    "event_meaning",
+    "fault_meaning",
+    "status_meaning",
+]
 
 #: ACS (8xxx) and CPE (9xxx) fault codes.
 FAULT_CODES: Final[dict[int, str]] = {
@@ -74,6 +87,25 @@ EVENT_CODES: Final[dict[int, str]] = {
     14: "HEARTBEAT",
 }
 
+#: Why a numbered event opens a session, in short (after TR-069 Amendment 6, Table 7).
+EVENT_DESCRIPTIONS: Final[dict[int, str]] = {
+    0: "first contact with this ACS: new CPE, factory reset, or the ACS URL changed",
+    1: "the CPE started: power-up or reboot, whatever the cause",
+    2: "the periodic Inform interval elapsed",
+    3: "the time asked for with ScheduleInform came",
+    4: "a parameter the ACS set notification on changed by other means than the ACS",
+    5: "the session serves a Kicked call (a web page asked the ACS to act)",
+    6: "the ACS asked for this session with a Connection Request",
+    7: "a Download or Upload the ACS asked for ended (TransferComplete follows)",
+    8: "diagnostics the ACS started have completed",
+    9: "the CPE asks for a download (RequestDownload follows)",
+    10: "a transfer the ACS did not ask for ended (AutonomousTransferComplete follows)",
+    11: "a ChangeDUState the ACS asked for ended (DUStateChangeComplete follows)",
+    12: "a deployment-unit change the ACS did not ask for ended (AutonomousDUStateChangeComplete follows)",
+    13: "the CPE woke up from standby",
+    14: "the heartbeat interval of ManagementServer.HeartbeatPolicy elapsed",
+}
+
 #: "M <method>" events: the method whose completion or request the event reports.
 METHOD_EVENTS: Final[dict[str, str]] = {
     "Reboot": "reboot requested by the ACS completed",
@@ -83,6 +115,35 @@ METHOD_EVENTS: Final[dict[str, str]] = {
     "Upload": "upload requested by the ACS completed",
     "ChangeDUState": "deployment-unit state change completed",
 }
+
+
+#: The Status argument of responses whose request may take effect later: 0 done, 1 not yet.
+STATUS_MEANINGS: Final[dict[str, dict[int, str]]] = {
+    "SetParameterValuesResponse": {
+        0: "all changes validated and applied",
+        1: "all changes validated and committed, some not yet applied (e.g. a reboot is needed)",
+    },
+    "AddObjectResponse": {0: "the object has been created", 1: "creation committed, not yet applied"},
+    "DeleteObjectResponse": {0: "the object has been deleted", 1: "deletion committed, not yet applied"},
+    "DownloadResponse": {0: "download completed and applied", 1: "download not yet completed and applied"},
+    "UploadResponse": {0: "upload completed", 1: "upload not yet completed"},
+}
+
+#: Parameter attribute Notification values (0-2 since CWMP 1.0, 3-6 lightweight, 1.4).
+NOTIFICATION_VALUES: Final[dict[int, str]] = {
+    0: "off",
+    1: "passive",
+    2: "active",
+    3: "passive lightweight",
+    4: "passive + passive lightweight",
+    5: "active lightweight",
+    6: "passive + active lightweight",
+}
+
+
+def status_meaning(kind: str, status: int | None) -> str | None:
+    """What the Status of the response ``kind`` says, None when it is absent or not 0/1."""
+    return None if status is None else STATUS_MEANINGS.get(kind, {}).get(status)
 
 
 def fault_meaning(code: int | None) -> str:
@@ -122,3 +183,13 @@ def event_meaning(code: str) -> str | None:
     if head == "X" and rest:
         return f"vendor event {rest.strip()}"
     return None
+
+
+def event_description(code: str) -> str | None:
+    """Why the event ``code`` opened the session: :data:`EVENT_DESCRIPTIONS` for a numbered code
+    (whatever the spelling of its name), :func:`event_meaning` for the others; None if the code
+    fits no pattern of the schema."""
+    head, _, _ = code.strip().partition(" ")
+    if head.isascii() and head.isdigit():
+        return EVENT_DESCRIPTIONS.get(int(head))
+    return event_meaning(code)
