@@ -206,23 +206,25 @@ def build_parser() -> argparse.ArgumentParser:
 
     dec = sub.add_parser(
         "decode",
-        help="print one WBXML/XML SyncML message, Package #0 or WAP Push readably",
-        description="Decode one standalone message: WBXML is printed as XML (like wbxml2xml), SyncML XML "
-        "re-indented, a Package #0 notification or WAP Push as its fields.",
+        help="print one WBXML/XML SyncML message, CWMP message, Package #0 or WAP Push readably",
+        description="Decode one standalone message: WBXML is printed as XML (like wbxml2xml), SyncML and "
+        "CWMP XML re-indented, a Package #0 notification or WAP Push as its fields. A CWMP RPC pasted "
+        "without its SOAP envelope or namespaces, or copied from a web page, is repaired with a warning.",
     )
     dec.add_argument("file", metavar="FILE", help="the message; - reads standard input")
     dec.add_argument(
         "--as",
         dest="kind",
         default="auto",
-        choices=("auto", "wbxml", "xml", "pkg0", "wap-push"),
+        choices=("auto", "wbxml", "xml", "cwmp", "pkg0", "wap-push"),
         help="what the input is (default: recognised by content)",
     )
     dec.add_argument(
         "-s",
         "--summary",
         action="store_true",
-        help="SyncML: list header and commands with status/alert codes explained, not XML",
+        help="SyncML: list header and commands with status/alert codes explained; CWMP: the RPC, its "
+        "header, DeviceId, events, parameters and faults explained; not XML",
     )
     dec.add_argument("--json", action="store_true", help="the decoded record as JSON")
     return parser

@@ -1,9 +1,11 @@
-"""``dmsniff decode``: one standalone message (WBXML, SyncML XML, Pkg#0, WAP Push) made readable.
+"""``dmsniff decode``: one standalone message (WBXML, SyncML XML, CWMP, Pkg#0, WAP Push) made readable.
 
 The counterpart of libwbxml's ``wbxml2xml`` for the messages engineers pull out of logs
 and captures: WBXML comes out as indented XML (nested DevInf/DDF documents included),
-SyncML XML as its commands with status and alert codes explained, a Package #0 or a
-WAP Push as its fields.
+SyncML XML as its commands with status and alert codes explained, a CWMP (TR-069 SOAP)
+message as its RPC, header, events, parameters and faults explained, a Package #0 or a
+WAP Push as its fields.  A CWMP message pasted from an article or a log (a bare RPC, quotes
+a web page made typographic) is repaired by :func:`decoders.cwmp.decode_pasted`, with warnings.
 """
 
 from __future__ import annotations
@@ -11,17 +13,17 @@ from __future__ import annotations
 import codecs
 import json
 from collections.abc import Iterator
-from dataclasses import replace
+from dataclasses import fields, replace
 from typing import Any
 
 from lxml import etree
 
-from decoders import notification, syncml, wbxml
+from decoders import cwmp, notification, syncml, wbxml
 from decoders.cwmp._budget import MAX_MARKUP, cut_note, markup_cut
 from decoders.cwmp._xml import clean_document, local
 from dmsniff.report.records import plain
 
-KINDS = ("auto", "wbxml", "xml", "pkg0", "wap-push")
+KINDS = ("auto", "wbxml", "xml", "cwmp", "pkg0", "wap-push")
 
 
 class DecodeError(Exception):
@@ -36,8 +38,10 @@ def detect(data: bytes) -> str:
 def _detect(data: bytes) -> tuple[str, wbxml.WbxmlDocument | wbxml.WbxmlError | None]:
     """The kind, and the WBXML decode made to find it (so that it is not made twice)."""
     head = data[:512].lstrip()
-    if head.startswith(b"<") or head.startswith(b"\xef\xbb\xbf<"):
+    if head.startswith((b"<", b"\xef\xbb\xbf<", b"&lt;")):  # (&lt;: a document copied from a web page)
         return "xml", None
+    if cwmp.looks_like_cwmp(data):  # after a log line's or an article's text
+        return "cwmp", None
     if notification.looks_like_wap_push(data):
         return "wap-push", None
     # A Pkg#0 starts with 16 digest bytes that may look like a WBXML header: a clean WBXML
@@ -56,26 +60,32 @@ def _detect(data: bytes) -> tuple[str, wbxml.WbxmlDocument | wbxml.WbxmlError | 
 
 
 def decode_message(
-    data: bytes, kind: str = "auto", summary: bool = False, as_json: bool = False
+    data: bytes, kind: str = "auto", summary: bool = False, as_json: bool = False,
+    content_type: str | None = None,
 ) -> tuple[str, list[str]]:
     """The message as text, and the problems found on the way (for stderr)."""
-    pieces, problems = stream_message(data, kind, summary, as_json)
+    pieces, problems = stream_message(data, kind, summary, as_json, content_type)
     decoder = codecs.getincrementaldecoder("utf-8")()  # (a piece may end inside a character)
     return "".join(decoder.decode(piece) for piece in pieces) + decoder.decode(b"", final=True), problems
 
 
 def render_message(
-    data: bytes, kind: str = "auto", summary: bool = False, as_json: bool = False
+    data: bytes, kind: str = "auto", summary: bool = False, as_json: bool = False,
+    content_type: str | None = None,
 ) -> tuple[list[bytes], list[str]]:
     """What :func:`decode_message` prints, as UTF-8 pieces to write one after the other."""
-    pieces, problems = stream_message(data, kind, summary, as_json)
+    pieces, problems = stream_message(data, kind, summary, as_json, content_type)
     return list(pieces), problems
 
 
 def stream_message(
-    data: bytes, kind: str = "auto", summary: bool = False, as_json: bool = False
+    data: bytes, kind: str = "auto", summary: bool = False, as_json: bool = False,
+    content_type: str | None = None,
 ) -> tuple[Iterator[bytes], list[str]]:
     """:func:`render_message`, with the pieces made as they are taken.
+
+    ``content_type`` is the HTTP Content-Type the message came with, if any: a SyncML type
+    makes it SyncML, a charset is honoured for CWMP.
 
     Everything that can fail has run when this returns (a :class:`DecodeError` is raised
     here); the pieces only serialise.  Bytes, not text, and in pieces: the XML of a 50 MB
@@ -90,12 +100,17 @@ def stream_message(
         from dmsniff.logs.httpdump import render_http
 
         http = render_http(data, summary, as_json,
-                           lambda body: render_message(body, "auto", summary, as_json), DecodeError)
+                           lambda body, ctype: render_message(body, "auto", summary, as_json, ctype),
+                           DecodeError)
         if http is not None:
             return iter(http[0]), http[1]
     doc: wbxml.WbxmlDocument | wbxml.WbxmlError | None = None
     if kind == "auto":
         kind, doc = _detect(data)
+    if kind == "cwmp" or (
+        kind == "xml" and not syncml.looks_like_syncml(data, content_type) and cwmp.looks_like_cwmp(data)
+    ):
+        return _cwmp(data, content_type, summary, as_json)
     if kind in ("pkg0", "wap-push"):
         text, problems = _notification(data, kind, as_json)
         return iter([text.encode("utf-8")]), problems
@@ -280,6 +295,200 @@ def syncml_summary(rec: syncml.SyncMLMessage) -> str:
         stack.extend((child, depth + 1) for child in reversed(c.children))
     lines.append("  Final" if rec.final else "  (no Final: the package continues in the next message)")
     return "\n".join(lines) + "\n"
+
+
+def _cwmp(
+    data: bytes, content_type: str | None, summary: bool, as_json: bool
+) -> tuple[Iterator[bytes], list[str]]:
+    """A CWMP message or a pasted fragment of one: summary, JSON record, or re-indented XML."""
+    pasted = cwmp.decode_pasted(data, content_type)
+    msg = pasted.message
+    problems = list(msg.problems)
+    if msg.kind == "unknown" and msg.header == cwmp.CwmpHeader() and (summary or as_json):  # nothing CWMP
+        reason = next((p.partition(": ")[2] for p in msg.problems if p.startswith("error: ")), "not CWMP")
+        raise DecodeError(f"CWMP: {reason}")
+    if as_json:
+        return iter([(json.dumps(plain(msg), indent=2, ensure_ascii=False) + "\n").encode("utf-8")]), problems
+    if summary:
+        return iter([cwmp_summary(msg).encode("utf-8")]), problems
+    if not pasted.elements:  # read as it stands: print it as it stands, re-indented
+        xml, _, cleaned = _pretty_xml(data)
+        return iter([_XML_DECLARATION, xml]), [*cleaned, *problems]
+    pieces = [_XML_DECLARATION]
+    for element in pasted.elements:  # (serialised by lxml: well-formed, so nothing to clean)
+        pieces.append(_pretty_xml(element)[0])
+    return iter(pieces), problems
+
+
+def cwmp_summary(msg: cwmp.CwmpMessage) -> str:
+    """The RPC and its header, then its arguments: events and faults explained, parameter lists
+    as aligned name / value / type rows."""
+    version = f"CWMP {msg.cwmp_version} ({msg.namespace})" if msg.cwmp_version else "CWMP version unknown"
+    lines = [f"{_KIND_TITLES.get(msg.kind, msg.kind)}, {version}"]
+    h = msg.header
+    fields = [
+        ("ID", h.id if h.id is None else repr(h.id) if h.id != h.id.strip() or not h.id else h.id),
+        ("HoldRequests", _flag(h.hold_requests)),
+        ("NoMoreRequests", _flag(h.no_more_requests)),
+        ("SessionTimeout", h.session_timeout),
+        ("SupportedCWMPVersions", h.supported_cwmp_versions),
+        ("UseCWMPVersion", h.use_cwmp_version),
+        *h.other,
+    ]
+    header = "  ".join(f"{k} {v}" for k, v in fields if v is not None)
+    lines.append(f"  Header: {header}" if header else "  (no SOAP header: no cwmp:ID)")
+    rpc = msg.rpc
+    if rpc is not None:
+        lines.extend(_rpc_lines(msg.kind, rpc))
+    if msg.fault is not None:
+        lines.extend(_fault_lines(msg.fault))
+    return "\n".join(lines) + "\n"
+
+
+_KIND_TITLES = {
+    "Fault": "SOAP Fault",
+    "empty": "empty SOAP Body (no RPC)",
+    "unknown": "no RPC decoded",
+}
+
+
+def _flag(value: bool | None) -> str | None:
+    return None if value is None else ("1 (true)" if value else "0 (false)")
+
+
+def _rpc_lines(kind: str, rpc: cwmp.Rpc) -> list[str]:
+    lines: list[str] = []
+    if isinstance(rpc, cwmp.Inform):
+        d = rpc.device_id
+        lines.append("  DeviceId")
+        lines.extend(_rows([("Manufacturer", d.manufacturer), ("OUI", d.oui),
+                            ("ProductClass", d.product_class), ("SerialNumber", d.serial_number)], 4))
+        lines.append(f"  Events ({len(rpc.events)})")
+        rows = []
+        for ev in rpc.events:
+            why = cwmp.codes.event_description(ev.code) or "not a CWMP event code"
+            if ev.meaning is not None and "(sent as" in ev.meaning:
+                why = f"{ev.meaning}: {why}"
+            rows.append((ev.code, why + (f" [CommandKey {ev.command_key!r}]" if ev.command_key else "")))
+        lines.extend(_rows(rows, 4))
+        lines.append("  " + "  ".join(
+            f"{k} {v}" for k, v in (("MaxEnvelopes", rpc.max_envelopes), ("RetryCount", rpc.retry_count),
+                                    ("CurrentTime", rpc.current_time)) if v is not None))
+        lines.extend(_parameters("ParameterList", rpc.parameters))
+    elif isinstance(rpc, cwmp.GenericRpc):
+        lines.extend(_rows(list(rpc.fields), 2))
+    elif isinstance(rpc, cwmp.GetParameterValuesResponse):
+        lines.extend(_parameters("ParameterList", rpc.parameters))
+    elif isinstance(rpc, cwmp.SetParameterValues):
+        lines.append(f"  ParameterKey {rpc.parameter_key!r}")
+        lines.extend(_parameters("ParameterList", rpc.parameters))
+    elif isinstance(rpc, cwmp.GetParameterValues | cwmp.GetParameterAttributes):
+        lines.append(f"  ParameterNames ({len(rpc.names)})")
+        lines.extend(f"    {_cell(n)}" for n in rpc.names)
+    elif isinstance(rpc, cwmp.GetRPCMethodsResponse):
+        lines.append(f"  MethodList ({len(rpc.methods)})")
+        lines.extend(f"    {_cell(m)}" for m in rpc.methods)
+    elif isinstance(rpc, cwmp.GetParameterNamesResponse):
+        lines.append(f"  ParameterList ({len(rpc.entries)}): name / writable")
+        lines.extend(_rows([(e.name, "?" if e.writable is None else "writable" if e.writable else "read-only")
+                            for e in rpc.entries], 4))
+    elif isinstance(rpc, cwmp.GetParameterAttributesResponse):
+        lines.append(f"  ParameterList ({len(rpc.parameters)}): name / notification / access list")
+        lines.extend(_rows([(p.name, f"{_notification_text(p.notification)}  "
+                             f"[{', '.join(p.access_list)}]") for p in rpc.parameters], 4))
+    elif isinstance(rpc, cwmp.SetParameterAttributes):
+        lines.append(f"  ParameterList ({len(rpc.parameters)}): name / notification / access list")
+        lines.extend(_rows([(p.name, (_notification_text(p.notification) if p.notification_change
+                                      else "notification unchanged") + "  "
+                             + (f"[{', '.join(p.access_list)}]" if p.access_list_change
+                                else "access list unchanged")) for p in rpc.parameters], 4))
+    else:  # the RPCs of a few scalar arguments, each on its line
+        lines.extend(_rows([(_FIELD_NAMES.get(f.name, f.name), _scalar(kind, f.name, getattr(rpc, f.name)))
+                            for f in fields(rpc)], 2))
+    return lines
+
+
+def _scalar(kind: str, field: str, value: object) -> str:
+    if value is None:
+        return "(absent)"
+    if field == "status" and isinstance(value, int):
+        meaning = cwmp.codes.status_meaning(kind, value)
+        return f"{value} ({meaning})" if meaning else f"{value} (neither 0 nor 1)"
+    if isinstance(value, bool):
+        return str(_flag(value))
+    if field == "fault_code" and isinstance(value, int):
+        return f"{value} {cwmp.codes.fault_meaning(value)}"
+    return repr(value) if isinstance(value, str) and (not value or not value.isprintable()) else str(value)
+
+
+# Record field names spelled as on the wire.
+_FIELD_NAMES = {
+    "max_envelopes": "MaxEnvelopes", "status": "Status", "path": "ParameterPath", "next_level": "NextLevel",
+    "object_name": "ObjectName", "parameter_key": "ParameterKey", "instance_number": "InstanceNumber",
+    "command_key": "CommandKey", "file_type": "FileType", "url": "URL", "username": "Username",
+    "password": "Password", "file_size": "FileSize", "target_file_name": "TargetFileName",
+    "delay_seconds": "DelaySeconds", "success_url": "SuccessURL", "failure_url": "FailureURL",
+    "start_time": "StartTime", "complete_time": "CompleteTime", "fault_code": "FaultCode",
+    "fault_string": "FaultString",
+}
+
+
+def _notification_text(value: int | None) -> str:
+    if value is None:
+        return "?"
+    return f"{value} ({cwmp.codes.NOTIFICATION_VALUES.get(value, 'not a Notification value')})"
+
+
+def _parameters(title: str, params: tuple[cwmp.ParameterValue, ...]) -> list[str]:
+    lines = [f"  {title} ({len(params)}): name / value / type"]
+    if not params:
+        return lines
+    names = [_cell(p.name) for p in params]
+    values = [_cell(p.value) for p in params]
+    name_w = min(max(map(len, names)), _WIDTH)
+    # The type column lines up after the values most rows have; a longer one pushes its own row.
+    value_w = max((len(v) for v in values if len(v) <= _VALUE_WIDTH), default=0)
+    for n, v, p in zip(names, values, params, strict=True):
+        lines.append(f"    {n:<{name_w}}  {v:<{value_w}}  {p.type or '(no type)'}".rstrip())
+    return lines
+
+
+def _fault_lines(f: cwmp.FaultRecord) -> list[str]:
+    lines = [f"  faultcode {f.faultcode or '(none)'}  faultstring {f.faultstring!r}"]
+    if f.code is None and not f.string:
+        lines.append(f"  cwmp:Fault: {f.meaning}")
+        return lines
+    lines.append(f"  FaultCode {f.code if f.code is not None else '(none)'}: {f.meaning}")
+    if f.string:
+        lines.append(f"  FaultString {f.string!r}")
+    if f.parameter_faults:
+        lines.append(f"  SetParameterValuesFault ({len(f.parameter_faults)}): name / code / string")
+        lines.extend(_rows([(p.name, f"{p.code if p.code is not None else '?'} {p.meaning}"
+                             + (f"  {p.string!r}" if p.string else "")) for p in f.parameter_faults], 4))
+    return lines
+
+
+_WIDTH = 72  # columns wider than this are not padded further
+_VALUE_WIDTH = 40
+
+
+def _rows(rows: list[tuple[str, str]], indent: int) -> list[str]:
+    """``name  value`` rows, the values aligned."""
+    if not rows:
+        return []
+    cells = [(_cell(k), v) for k, v in rows]
+    width = min(max(len(k) for k, _ in cells), _WIDTH)
+    pad = " " * indent
+    return [f"{pad}{k:<{width}}  {v}".rstrip() for k, v in cells]
+
+
+def _cell(text: str) -> str:
+    """One line of a table: text with line breaks or control characters quoted, long text cut."""
+    if not text:
+        return '""'
+    if not text.isprintable() or text != text.strip():
+        text = repr(text)
+    return text if len(text) <= 120 else text[:119] + "…"
 
 
 def _notification(data: bytes, kind: str, as_json: bool) -> tuple[str, list[str]]:

@@ -300,12 +300,12 @@ def parse_dump(data: bytes, errors: list[str]) -> Iterator[LogMessage | Connecti
 Rendered = tuple[list[bytes], list[str]]  # what dmsniff.decode prints: UTF-8 pieces, and problems
 
 
-def render_http(data: bytes, summary: bool, as_json: bool, render_body: Callable[[bytes], Rendered],
+def render_http(data: bytes, summary: bool, as_json: bool, render_body: Callable[[bytes, str | None], Rendered],
                 not_a_message: type[Exception]) -> Rendered | None:
     """``dmsniff decode`` of one raw HTTP request or response: its start line and headers, then its
-    body as ``render_body`` decodes a bare message (chunked and Content-Encoding undone first; a body
-    it refuses with ``not_a_message`` is shown as text); None when ``data`` does not start with an
-    HTTP/1.x start line."""
+    body as ``render_body`` decodes a bare message with the Content-Type it came with (chunked and
+    Content-Encoding undone first; a body it refuses with ``not_a_message`` is shown as text); None
+    when ``data`` does not start with an HTTP/1.x start line."""
     if not looks_like_http(data):
         return None
     read = read_message(data)
@@ -319,7 +319,7 @@ def render_http(data: bytes, summary: bool, as_json: bool, render_body: Callable
     body_json: object = None
     if body.strip():
         try:
-            pieces, more = render_body(body)
+            pieces, more = render_body(body, msg.header("Content-Type"))
             problems.extend(more)
         except not_a_message as exc:
             problems.append(f"the body ({len(body)} bytes) is not a message dmsniff decodes: {exc}")

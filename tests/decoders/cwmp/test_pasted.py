@@ -68,7 +68,8 @@ def test_bare_unqualified_rpc_is_decoded_as_the_rpc_it_names() -> None:
     assert msg.kind == "GetParameterValues"
     assert msg.rpc == GetParameterValues(("Device.", "Device.DeviceInfo."))
     assert msg.cwmp_version is None and msg.namespace is None  # nothing said which version
-    assert msg.problems == ("info: no SOAP envelope and no namespace: decoded as a bare cwmp:GetParameterValues",)
+    assert msg.problems == (
+        "info: no SOAP envelope and no namespace: decoded as a bare cwmp:GetParameterValues",)
     assert len(pasted.elements) == 1 and pasted.elements[0].startswith(b"<GetParameterValues>")
 
 
@@ -106,8 +107,8 @@ def test_a_cwmp_namespace_named_in_the_text_is_the_one_bound() -> None:
 
 @pytest.mark.parametrize(
     ("opening", "closing"),
-    [("\u201c", "\u201d"), ("\u2018", "\u2019"), ("&quot;", "&quot;"), ("&#39;", "&#39;"), ("&#x22;", "&#x22;"),
-     ("\u2033", "\u2033")],
+    [("\u201c", "\u201d"), ("\u2018", "\u2019"), ("&quot;", "&quot;"), ("&#39;", "&#39;"),
+     ("&#x22;", "&#x22;"), ("\u2033", "\u2033")],
     ids=["typographic-double", "typographic-single", "quot", "apos-decimal", "quot-hex", "double-prime"],
 )
 def test_web_page_quotes_around_attribute_values_are_repaired(opening: str, closing: str) -> None:
@@ -126,7 +127,8 @@ def test_web_page_quotes_around_attribute_values_are_repaired(opening: str, clos
 
 def test_quotes_inside_a_proper_value_are_left_alone() -> None:
     # A value quoted as XML wants may hold &quot; itself; only the broken tag next to it is repaired.
-    body = ('<cwmp:SetParameterValues><ParameterList soapenc:arrayType=\u201ccwmp:ParameterValueStruct[1]\u201d>'
+    body = ('<cwmp:SetParameterValues>'
+            '<ParameterList soapenc:arrayType=\u201ccwmp:ParameterValueStruct[1]\u201d>'
             '<ParameterValueStruct><Name>A.B</Name><Value xsi:type="xsd:string" note="say &quot;hi&quot;">'
             'x</Value></ParameterValueStruct></ParameterList><ParameterKey>k</ParameterKey>'
             "</cwmp:SetParameterValues>")
@@ -142,11 +144,13 @@ def test_html_escaped_document_is_unescaped() -> None:
     msg = decode_pasted(html.escape(data.decode()).encode()).message
     original = decode(data)
     assert (msg.kind, msg.fault, msg.header) == (original.kind, original.fault, original.header)
-    assert msg.problems[0] == "warning: the document was HTML-escaped (&lt;…&gt;, as shown on a web page): unescaped"
+    assert msg.problems[0] == (
+        "warning: the document was HTML-escaped (&lt;…&gt;, as shown on a web page): unescaped")
 
 
 def test_log_line_with_header_field_and_bare_cwmp_fault() -> None:
-    data = (b"2024-05-01 10:00:01 DEBUG cpe -> acs: <cwmp:ID>77</cwmp:ID><cwmp:Fault><FaultCode>9003</FaultCode>"
+    data = (b"2024-05-01 10:00:01 DEBUG cpe -> acs: <cwmp:ID>77</cwmp:ID>"
+            b"<cwmp:Fault><FaultCode>9003</FaultCode>"
             b"<FaultString>Invalid arguments</FaultString><SetParameterValuesFault>"
             b"<ParameterName>Device.X</ParameterName><FaultCode>9005</FaultCode>"
             b"<FaultString>no such parameter</FaultString></SetParameterValuesFault></cwmp:Fault>")
@@ -160,7 +164,9 @@ def test_log_line_with_header_field_and_bare_cwmp_fault() -> None:
     assert "info: text outside the XML ignored: '2024-05-01 10:00:01 DEBUG cpe -> acs:'" in msg.problems
     assert "info: no SOAP envelope: decoded as a bare cwmp:Fault (the detail of a SOAP Fault)" in msg.problems
     assert [e.split(b">", 1)[0] for e in pasted.elements] == [
-        b'<cwmp:ID xmlns:cwmp="urn:dslforum-org:cwmp-1-0"', b'<cwmp:Fault xmlns:cwmp="urn:dslforum-org:cwmp-1-0"']
+        b'<cwmp:ID xmlns:cwmp="urn:dslforum-org:cwmp-1-0"',
+        b'<cwmp:Fault xmlns:cwmp="urn:dslforum-org:cwmp-1-0"',
+    ]
 
 
 def test_bare_soap_fault_and_body() -> None:
@@ -169,7 +175,8 @@ def test_bare_soap_fault_and_body() -> None:
              b"</soap:Fault>")
     msg = decode_pasted(fault).message
     assert msg.kind == "Fault" and msg.fault is not None
-    assert (msg.fault.faultcode, msg.fault.code, msg.fault.meaning) == ("Client", 9000, "Method not supported")
+    fault_fields = (msg.fault.faultcode, msg.fault.code, msg.fault.meaning)
+    assert fault_fields == ("Client", 9000, "Method not supported")
     assert "info: no SOAP envelope: decoded as a bare SOAP Fault" in msg.problems
     body = b"<soap:Body><cwmp:Reboot><CommandKey>r</CommandKey></cwmp:Reboot></soap:Body>"
     assert decode_pasted(body).message.rpc == Reboot("r")
