@@ -371,9 +371,11 @@ def _rpc_lines(kind: str, rpc: cwmp.Rpc) -> list[str]:
                 why = f"{ev.meaning}: {why}"
             rows.append((ev.code, why + (f" [CommandKey {ev.command_key!r}]" if ev.command_key else "")))
         lines.extend(_rows(rows, 4))
-        lines.append("  " + "  ".join(
+        scalars = "  ".join(
             f"{k} {v}" for k, v in (("MaxEnvelopes", rpc.max_envelopes), ("RetryCount", rpc.retry_count),
-                                    ("CurrentTime", rpc.current_time)) if v is not None))
+                                    ("CurrentTime", rpc.current_time)) if v is not None)
+        if scalars:
+            lines.append("  " + scalars)
         lines.extend(_parameters("ParameterList", rpc.parameters))
     elif isinstance(rpc, cwmp.GenericRpc):
         lines.extend(_rows(list(rpc.fields), 2))
