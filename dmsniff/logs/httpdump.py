@@ -300,7 +300,8 @@ def parse_dump(data: bytes, errors: list[str]) -> Iterator[LogMessage | Connecti
 Rendered = tuple[list[bytes], list[str]]  # what dmsniff.decode prints: UTF-8 pieces, and problems
 
 
-def render_http(data: bytes, summary: bool, as_json: bool, render_body: Callable[[bytes, str | None], Rendered],
+def render_http(data: bytes, summary: bool, as_json: bool,
+                render_body: Callable[[bytes, str | None], Rendered],
                 not_a_message: type[Exception]) -> Rendered | None:
     """``dmsniff decode`` of one raw HTTP request or response: its start line and headers, then its
     body as ``render_body`` decodes a bare message with the Content-Type it came with (chunked and
