@@ -62,8 +62,8 @@ from dmsniff.pipeline.records import CaptureSummary
 from dmsniff.sessions import tls
 from dmsniff.sessions.base import SessionBuilder
 from dmsniff.sessions.cwmp_machine import (
-    ACS_WAITING,
     CPE_WAITING,
+    KEEPS_PENDING,
     Input,
     Machine,
     Phase,
@@ -768,7 +768,7 @@ class CwmpSessions(SessionBuilder):
         pending = live.pending
         for event in cpe_inputs(msg.kind, pending.kind if pending else None, _names_fault(msg)):
             self._cpe_input(live, event, msg, pending)
-        if live.machine.current in CPE_WAITING:  # a request: the HTTP response answers it
+        if live.machine.phase in CPE_WAITING:  # a request: the HTTP response answers it
             if rec is not None and isinstance(rec.rpc, TransferComplete):
                 self._check_transfer_complete(live, rec.rpc, msg.frame)
             self._acs_answer(live, msg, resp_msg)
@@ -822,7 +822,7 @@ class CwmpSessions(SessionBuilder):
     def _step(self, live: _Live, event: Input) -> Step:
         """Move the session's machine; its pending ACS request lives as long as the phase says."""
         step = live.machine.step(event)
-        if live.machine.current not in ACS_WAITING:
+        if step.next not in KEEPS_PENDING:
             live.pending = None
         return step
 

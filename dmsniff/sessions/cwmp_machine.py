@@ -180,6 +180,8 @@ I = Input  # noqa: E741
 
 #: Phases in which an ACS request awaits the CPE's answer.
 ACS_WAITING: Final = frozenset({P.ACS_PENDING, P.ACS_PENDING_HELD})
+#: Phases a step may lead to with an ACS request still pending (CHALLENGED: from one of those).
+KEEPS_PENDING: Final = ACS_WAITING | {P.CHALLENGED}
 #: Phases in which a CPE request awaits the ACS's answer.
 CPE_WAITING: Final = frozenset({P.CPE_PENDING, P.CPE_PENDING_HELD})
 
@@ -297,7 +299,9 @@ class Machine:
         return self.resume if self.phase is Phase.CHALLENGED else self.phase
 
     def step(self, event: Input) -> Step:
-        at = self.phase if event is Input.CHALLENGE else self.current
+        at = self.phase
+        if at is Phase.CHALLENGED and event is not Input.CHALLENGE:
+            at = self.resume
         row = TRANSITIONS.get((at, event))
         nxt, code = row if row is not None else (at, UNEXPECTED)
         if nxt is Phase.CHALLENGED and at is not Phase.CHALLENGED:
