@@ -19,7 +19,10 @@ they cause.  Behind a NAT (TR-069 Annex G) the whole chain is kept on the device
 ``nat_path``: STUN Binding Request → the Binding Response's MAPPED-ADDRESS → the
 ``UDPConnectionRequestAddress`` the CPE reported → the ACS's UDP connection request → the
 session.  Rule checks become :class:`~dmsniff.sessions.model.Finding` records; the
-rules, their severities and references are in the :data:`RULES` table.
+rules, their severities and references are in the :data:`RULES` table.  The order of a
+session's messages is checked by its machine (:mod:`dmsniff.sessions.cwmp_machine`): this
+module classifies each message into the machine's inputs, words the findings its table
+raises, and keeps the side effects (parameter history, downloads, cookies, Digest nc) beside.
 
 Sessions are emitted when they end, so memory holds only the open ones (plus the
 per-device parameter history, which is the point of keeping it).
@@ -28,6 +31,7 @@ per-device parameter history, which is the point of keeping it).
 from __future__ import annotations
 
 import ipaddress
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
@@ -43,11 +47,32 @@ from decoders.cwmp import (
     SetParameterValues,
     TransferComplete,
 )
-from dmsniff.model import ConnectionEnd, Datagram, Direction, HttpMessage, Rule, Transaction, format_endpoint
+from dmsniff.model import (
+    ConnectionEnd,
+    Datagram,
+    Direction,
+    Finding,
+    HttpMessage,
+    Rule,
+    Transaction,
+    format_endpoint,
+)
 from dmsniff.model import endpoint_host as _host
 from dmsniff.pipeline.records import CaptureSummary
 from dmsniff.sessions import tls
 from dmsniff.sessions.base import SessionBuilder
+from dmsniff.sessions.cwmp_machine import (
+    CPE_WAITING,
+    KEEPS_PENDING,
+    Input,
+    Machine,
+    Phase,
+    Step,
+    acs_input,
+    answer_input,
+    cpe_inputs,
+    ends_session,
+)
 from dmsniff.sessions.history import ParameterLog
 from dmsniff.sessions.model import (
     NAT_STEPS,
@@ -187,18 +212,10 @@ _END_TEXT = {
     "capture-end": "the capture ended before a 204",
 }
 
-# RPCs a CPE sends (in HTTP requests); their responses come in the same transaction.
-# Any other RPC name in a POST body is a response to (or fault for) an ACS request.
-_RESPONSE_KINDS = ("Fault", "empty", "unknown", "http")
-
 _CR_URL_SUFFIX = ".ManagementServer.ConnectionRequestURL"
 _UDP_CR_SUFFIX = ".ManagementServer.UDPConnectionRequestAddress"
 _NAT_DETECTED_SUFFIX = ".ManagementServer.NATDetected"
 _AUTHORIZATION = ("authorization", "proxy-authorization")
-
-
-def _is_request(kind: str) -> bool:
-    return not kind.endswith("Response") and kind not in _RESPONSE_KINDS
 
 
 def _is_ip(text: str) -> bool:
@@ -266,22 +283,30 @@ class _Cookie:
 
 @dataclass(slots=True)
 class _Live:
-    """A session being built, with the state the rules need."""
+    """A session being built: its phase in the protocol, and beside it what the rules and the
+    grouping need."""
 
     session: Session
     last_time: float
     conn: str
+    machine: Machine = field(default_factory=Machine)
+    pending: SessionMessage | None = None  # the ACS request of an ACS_PENDING phase
     cookies: list[tuple[str, str]] = field(default_factory=list)  # (server, "name=value") it issued
-    informed: bool = False  # an InformResponse has been received
-    awaiting_auth: bool = False  # the last response was a 401/407 challenge
-    acs_pending: SessionMessage | None = None  # ACS request awaiting the CPE's answer
-    hold_requests: bool = False  # the ACS's last message said HoldRequests=true
+    informed: bool = False  # an InformResponse has been received (a challenged retry continues it)
     closed_at: float | None = None  # its connection closed at (session may resume on a new one)
-    ended: bool = False
     inform_frame: int = 0
     tls_hosts: dict[str, str | None] = field(default_factory=dict)  # TLS connection -> host posted to
     refused: bool = False  # the ACS answered the Inform with 403
     set_cookies: dict[str, _Cookie] = field(default_factory=dict)  # cookie name -> the ACS's latest
+
+    @property
+    def ended(self) -> bool:
+        return self.machine.phase is Phase.ENDED
+
+    @property
+    def challenged(self) -> bool:
+        """The last response was a 401/407 challenge."""
+        return self.machine.phase is Phase.CHALLENGED
 
 
 @dataclass(slots=True)
@@ -420,7 +445,7 @@ class CwmpSessions(SessionBuilder):
             # Kept for RECONNECT_GRACE: the CPE may resume on a new connection (with its cookie,
             # or with the authenticated retry after a challenge).
             live.closed_at = end.time
-            if not live.awaiting_auth:
+            if not live.challenged:
                 live.session.end_reason = "connection-closed"
 
     def capture_end(self, summary: CaptureSummary) -> None:
@@ -499,12 +524,8 @@ class CwmpSessions(SessionBuilder):
         live = self._new_session(tx)
         first = req_rec.kind if req_rec is not None else "empty POST"
         frame = req.frame if req is not None else tx.response.frame  # type: ignore[union-attr]
-        self._flag(
-            live.session,
-            "cwmp.rpc-before-inform",
-            f"session starts with {first}, not an Inform (did the capture start mid-session?)",
-            [frame],
-        )
+        text = f"session starts with {first}, not an Inform (did the capture start mid-session?)"
+        self._say(live, self._step(live, Input.MID_SESSION), text, [frame])
         return live
 
     def _inform_session(self, tx: Transaction, inform: Inform) -> _Live:
@@ -515,8 +536,7 @@ class CwmpSessions(SessionBuilder):
             # A retry of an Inform that was challenged (same or new connection) continues it.
             if (
                 cand is not None
-                and not cand.ended
-                and cand.awaiting_auth
+                and cand.challenged
                 and not cand.informed
                 and cand.session.device_id == dev_id
             ):
@@ -694,7 +714,7 @@ class CwmpSessions(SessionBuilder):
         resp_msg = _message(resp, Direction.TO_CLIENT, tx, resp_rec) if resp is not None else None
         challenged = resp is not None and resp.status in (401, 407)
         if req is not None and req_msg is not None:
-            if live.awaiting_auth:
+            if live.challenged:
                 req_msg.notes.append("retry after auth challenge")
             s.messages.append(req_msg)
             self._check_cpe_message(live, req_msg, req_rec, resp_msg, challenged)
@@ -711,17 +731,13 @@ class CwmpSessions(SessionBuilder):
                     self.by_cookie[key] = live
                     live.cookies.append(key)
                     self._expect_cookie(live, tx, value, resp_msg)
-        live.awaiting_auth = challenged
         last = resp or req
         assert last is not None
         live.last_time = last.time
         s.end = max(s.end, last.time)
-        if (
-            resp is not None
-            and not challenged
-            and (resp.status == 204 or (resp.status == 200 and not resp.body_length))
-        ):
-            self._end(live, "204" if resp.status == 204 else "200-empty")
+        end = ends_session(resp.status, resp.body_length) if resp is not None and not challenged else None
+        if end is not None:
+            self._end(live, "204" if end is Input.END_204 else "200-empty")
             self._finish(live)
 
     def _check_cpe_message(
@@ -749,85 +765,77 @@ class CwmpSessions(SessionBuilder):
             if s.version is None:
                 s.version = rec.cwmp_version
             self._observe(live, rec, msg)
-        pending = live.acs_pending
-        if pending is not None:
-            live.acs_pending = None
-            if msg.kind == pending.kind + "Response" or msg.kind == "Fault":
-                self._check_id(s, pending, msg)
-                if msg.kind == "Fault":
-                    self._fault(s, "cwmp.cpe-fault", "CPE", pending, msg)
-                else:
-                    self._observe_answer(live, pending, msg)
-            elif _is_request(msg.kind) or msg.kind == "empty":
-                self._flag(
-                    s,
-                    "cwmp.unanswered-request",
-                    f"CPE did not answer {pending.kind} (cwmp:ID {pending.cwmp_id}); its next POST is "
-                    f"{msg.kind}",
-                    [pending.frame, msg.frame],
-                )
-            else:
-                self._flag(
-                    s,
-                    "cwmp.unexpected-response",
-                    f"CPE answered {pending.kind} with {msg.kind}",
-                    [pending.frame, msg.frame],
-                )
-        elif msg.kind.endswith("Response") and msg.kind != "InformResponse":
-            self._flag(
-                s,
-                "cwmp.unexpected-response",
-                f"CPE sent {msg.kind} but no ACS request is outstanding",
-                [msg.frame],
-            )
-        if _is_request(msg.kind):
-            if live.hold_requests:
-                self._flag(
-                    s,
-                    "cwmp.hold-requests-ignored",
-                    f"CPE sent {msg.kind} although the ACS's last message had HoldRequests=true",
-                    [msg.frame],
-                )
+        pending = live.pending
+        for event in cpe_inputs(msg.kind, pending.kind if pending else None, _names_fault(msg)):
+            self._cpe_input(live, event, msg, pending)
+        if live.machine.phase in CPE_WAITING:  # a request: the HTTP response answers it
             if rec is not None and isinstance(rec.rpc, TransferComplete):
                 self._check_transfer_complete(live, rec.rpc, msg.frame)
-            if resp_msg is None:
-                self._flag(
-                    s, "cwmp.unanswered-request", f"ACS sent no HTTP response to {msg.kind}", [msg.frame]
-                )
-            elif msg.kind == "Inform" and resp_msg.status == 403:
-                live.refused = True
-                d = s.device or {}
-                self._flag(
-                    s,
-                    "cwmp.inform-refused",
-                    f"ACS refused the Inform of {s.device_id} (Manufacturer {d.get('manufacturer')!r}, "
-                    f"OUI {d.get('oui')}, ProductClass {d.get('product_class')!r}, SerialNumber "
-                    f"{d.get('serial')!r}) with {resp_msg.http}",
-                    [msg.frame, resp_msg.frame],
-                )
-            elif resp_msg.kind == msg.kind + "Response" or resp_msg.kind == "Fault":
-                self._check_id(s, msg, resp_msg)
-                if resp_msg.kind == "Fault":
-                    self._fault(s, "cwmp.acs-fault", "ACS", msg, resp_msg)
-                elif resp_msg.kind == "InformResponse":
-                    live.informed = True
-            else:
-                self._flag(
-                    s,
-                    "cwmp.unanswered-request",
-                    f"ACS answered {msg.kind} with {resp_msg.kind} ({resp_msg.http})",
-                    [msg.frame, resp_msg.frame],
-                )
+            self._acs_answer(live, msg, resp_msg)
+
+    def _cpe_input(
+        self, live: _Live, event: Input, msg: SessionMessage, pending: SessionMessage | None
+    ) -> None:
+        """One input of the CPE's message: its reply to the ACS's pending request, or itself."""
+        if pending is not None and event in (Input.ANSWER, Input.FAULT):
+            self._check_id(live.session, pending, msg)
+        step = self._step(live, event)
+        if step.code is not None:
+            asked = pending or msg  # the request a reply names (a message on its own names itself)
+            words = _fault_text if event is Input.FAULT else _CPE_TEXTS.get(event, _no_text)
+            frames = [asked.frame, msg.frame] if event in _REPLIES else [msg.frame]
+            self._say(live, step, words(asked, msg), frames)
+        if pending is not None and event is Input.ANSWER:
+            self._observe_answer(live, pending, msg)
+
+    def _acs_answer(self, live: _Live, msg: SessionMessage, resp_msg: SessionMessage | None) -> None:
+        """The HTTP response read as the answer to the CPE's request ``msg``."""
+        s = live.session
+        if resp_msg is None:
+            self._say(
+                live,
+                self._step(live, Input.NO_RESPONSE),
+                f"ACS sent no HTTP response to {msg.kind}",
+                [msg.frame],
+            )
+            return
+        event = answer_input(msg.kind, resp_msg.kind, resp_msg.status, _names_fault(resp_msg))
+        if event in (Input.ANSWER, Input.FAULT):
+            self._check_id(s, msg, resp_msg)
+        elif event is Input.REFUSAL:
+            live.refused = True
+        step = self._step(live, event)
+        if event is Input.ANSWER and resp_msg.kind == "InformResponse":
+            live.informed = True
+        if step.code is not None:
+            self._say(live, step, _answer_text(event, s, msg, resp_msg), [msg.frame, resp_msg.frame])
 
     def _check_acs_message(self, live: _Live, msg: SessionMessage, rec: CwmpMessage | None) -> None:
         self._decode_problems(live, msg, rec)
-        if msg.status in (401, 407):
-            return
-        live.hold_requests = bool(rec is not None and rec.header.hold_requests)
-        if _is_request(msg.kind):
-            live.acs_pending = msg
+        event = acs_input(msg.kind, msg.status, bool(rec is not None and rec.header.hold_requests))
+        self._say(live, self._step(live, event), "", [msg.frame])
+        if event in (Input.ACS_REQUEST, Input.ACS_REQUEST_HELD):
+            live.pending = msg
             if rec is not None and isinstance(rec.rpc, SetParameterValues):
                 self._observe(live, rec, msg)
+
+    def _step(self, live: _Live, event: Input) -> Step:
+        """Move the session's machine; its pending ACS request lives as long as the phase says."""
+        step = live.machine.step(event)
+        if step.next not in KEEPS_PENDING:
+            live.pending = None
+        return step
+
+    def _say(self, live: _Live, step: Step, text: str, frames: list[int]) -> Finding | None:
+        """Flag the finding a step raised, in the caller's words (a pair missing from the
+        table is worded here)."""
+        if step.code is None:
+            return None
+        if not step.in_table:
+            text = f"{step.input.value} was not expected in phase {step.phase.value}"
+        f = self._finding(step.code, text, frames, live.session.id)
+        live.session.findings.append(f)
+        return f
 
     def _check_id(self, s: Session, request: SessionMessage, response: SessionMessage) -> None:
         if request.cwmp_id is not None and response.cwmp_id != request.cwmp_id:
@@ -839,18 +847,6 @@ class CwmpSessions(SessionBuilder):
                 [request.frame, response.frame],
             )
 
-    def _fault(self, s: Session, code: str, who: str, request: SessionMessage, fault: SessionMessage) -> None:
-        rec = fault.record
-        f = rec.fault if isinstance(rec, CwmpMessage) else None
-        if f is None:
-            return
-        text = f"{who} answered {request.kind} with fault {f.code} ({f.meaning})"
-        if f.string and f.string.strip().lower() != f.meaning.lower():
-            text += f": {f.string}"
-        if f.parameter_faults:
-            text += "; " + ", ".join(f"{p.name} {p.code}" for p in f.parameter_faults[:5])
-        self._flag(s, code, text, [request.frame, fault.frame])
-
     def _decode_problems(self, live: _Live, msg: SessionMessage, rec: CwmpMessage | None) -> None:
         if rec is not None and rec.errors:
             self._flag(
@@ -861,29 +857,29 @@ class CwmpSessions(SessionBuilder):
             )
 
     def _end(self, live: _Live, reason: str) -> None:
-        if live.ended:
-            return
-        live.ended = True
+        """The session ends: its pending request unanswered, cookies never returned, and how it
+        ended (anything but the ACS's 204 is flagged)."""
         s = live.session
+        settle, how = live.machine.end_inputs(reason, live.refused)
+        if how is None:
+            return  # already ended
         s.end_reason = reason
-        if live.acs_pending is not None:
-            p = live.acs_pending
-            live.acs_pending = None
-            self._flag(
-                s,
-                "cwmp.unanswered-request",
-                f"session ended ({reason}) before the CPE answered {p.kind}",
-                [p.frame],
+        if settle is not None:
+            p = live.pending
+            what = f"before the CPE answered {p.kind}" if p is not None else "with a CPE request unanswered"
+            self._say(
+                live,
+                self._step(live, settle),
+                f"session ended ({reason}) {what}",
+                [p.frame] if p is not None else [],
             )
         for cookie in live.set_cookies.values():
             self._cookie_finding(live, cookie)
         live.set_cookies.clear()
-        if reason != "204" and not live.refused:  # a refused session ends as the ACS wants
-            frames = [s.messages[-1].frame] if s.messages else []
-            f = self._finding("cwmp.session-not-ended-by-204", _END_TEXT.get(reason, reason), frames, s.id)
-            if reason == "200-empty":
-                f.severity = "info"  # magma does this; a tolerated variant, not a violation
-            s.findings.append(f)
+        frames = [s.messages[-1].frame] if s.messages else []
+        f = self._say(live, self._step(live, how), _END_TEXT.get(reason, reason), frames)
+        if f is not None and how is Input.END_200_EMPTY:
+            f.severity = "info"  # magma does this; a tolerated variant, not a violation
 
     def _finish(self, live: _Live) -> None:
         """Emit a session and forget its state."""
@@ -1344,6 +1340,57 @@ def _cookie_removed(attrs: dict[str, str], now: float) -> bool:
         except (TypeError, ValueError, IndexError, OverflowError):
             return False
     return False
+
+
+def _names_fault(msg: SessionMessage) -> bool:
+    """A Fault with a readable CWMP fault code (one without is taken as a plain answer)."""
+    return isinstance(msg.record, CwmpMessage) and msg.record.fault is not None
+
+
+def _fault_text(request: SessionMessage, fault: SessionMessage, who: str = "CPE") -> str:
+    rec = fault.record
+    f = rec.fault if isinstance(rec, CwmpMessage) else None
+    if f is None:
+        return f"{who} answered {request.kind} with a fault"
+    text = f"{who} answered {request.kind} with fault {f.code} ({f.meaning})"
+    if f.string and f.string.strip().lower() != f.meaning.lower():
+        text += f": {f.string}"
+    if f.parameter_faults:
+        text += "; " + ", ".join(f"{p.name} {p.code}" for p in f.parameter_faults[:5])
+    return text
+
+
+def _answer_text(event: Input, s: Session, request: SessionMessage, answer: SessionMessage) -> str:
+    """The words of the finding the ACS's answer to a CPE request raises."""
+    if event is Input.FAULT:
+        return _fault_text(request, answer, "ACS")
+    if event is Input.REFUSAL:
+        d = s.device or {}
+        return (
+            f"ACS refused the Inform of {s.device_id} (Manufacturer {d.get('manufacturer')!r}, "
+            f"OUI {d.get('oui')}, ProductClass {d.get('product_class')!r}, SerialNumber "
+            f"{d.get('serial')!r}) with {answer.http}"
+        )
+    return f"ACS answered {request.kind} with {answer.kind} ({answer.http})"
+
+
+_HOLD_TEXT = "CPE sent {m.kind} although the ACS's last message had HoldRequests=true"
+# The words of the findings the CPE's message raises: (the pending ACS request, or the message
+# itself when none is pending; the message) -> text.
+_CPE_TEXTS: dict[Input, Callable[[SessionMessage, SessionMessage], str]] = {
+    Input.WRONG_ANSWER: lambda p, m: f"CPE answered {p.kind} with {m.kind}",
+    Input.NOT_ANSWERED: lambda p, m: (
+        f"CPE did not answer {p.kind} (cwmp:ID {p.cwmp_id}); its next POST is {m.kind}"
+    ),
+    Input.STRAY_RESPONSE: lambda p, m: f"CPE sent {m.kind} but no ACS request is outstanding",
+    Input.INFORM: lambda p, m: _HOLD_TEXT.format(m=m),
+    Input.REQUEST: lambda p, m: _HOLD_TEXT.format(m=m),
+}
+_REPLIES = (Input.FAULT, Input.WRONG_ANSWER, Input.NOT_ANSWERED)  # name the request and the reply
+
+
+def _no_text(p: SessionMessage, m: SessionMessage) -> str:
+    return ""  # only a pair missing from the table flags here; Machine words it
 
 
 def _cwmp(msg: HttpMessage | None) -> CwmpMessage | None:
