@@ -140,7 +140,8 @@ RULES: dict[str, Rule] = {
         "warning",
         f"{_MS_MDM} §2.2.3.6 (OMA defers to RepPro): MsgID 'starts at one (1)' and increases with each "
         "message of the session",
-        "MsgIDs do not start at 1 or do not go up by one per message in a direction.",
+        "A side's first MsgID in a session whose Package #1 was captured is not 1, or MsgIDs do not go up "
+        "by one per message in a direction.",
     ),
     "omadm.status-cmd-mismatch": Rule(
         "warning",
@@ -336,6 +337,11 @@ def _credentials(rec: syncml.SyncMLMessage, http: HttpMessage) -> tuple[str, str
     return ("syncml:auth-MAC", hmac) if hmac else None
 
 
+def _opens(rec: syncml.SyncMLMessage) -> bool:
+    """A client message carrying Alert 1200/1201: Package #1, a session's start (or its restart)."""
+    return any(c.name == "Alert" and c.code in (1200, 1201) for c in rec.commands)
+
+
 def _header_status(rec: syncml.SyncMLMessage) -> syncml.Command | None:
     return next((c for c in rec.commands if c.name == "Status" and c.is_header_status), None)
 
@@ -384,6 +390,7 @@ class _Live:
     package: dict[Direction, int] = field(default_factory=dict)  # direction -> current package number
     final: dict[Direction, bool] = field(default_factory=dict)  # direction -> its last message had Final
     msg_ids: dict[Direction, int] = field(default_factory=dict)  # direction -> last numeric MsgID
+    opened: bool = False  # its first message is a Package #1 (Alert 1200/1201): the MsgIDs start in view
     cred_type: dict[Direction, str] = field(default_factory=dict)  # direction -> authentication type in use
     asked_type: dict[Direction, str] = field(default_factory=dict)  # direction -> type a Chal asked it for
     challenged: SessionMessage | None = None  # the server's 401/407 the client has yet to answer
@@ -562,6 +569,7 @@ class DmSessions(SessionBuilder):
             version=hdr.ver_proto if hdr is not None else None,
         )
         live = _Live(s, key, first.time)
+        live.opened = c_msg is not None and _opens(c_msg)
         self.live[key] = live
         if key[1]:
             dev = self._device(key[1])
@@ -591,6 +599,8 @@ class DmSessions(SessionBuilder):
                 live.challenged, live.resp_uri = challenge, previous.resp_uri
                 live.last_chal = dict(previous.last_chal)
                 live.asked_type = dict(previous.asked_type)
+                # It may number its messages on from the challenged session or start over at 1.
+                live.opened = False
             self._end(previous, "auth-failed")
         return live
 
@@ -601,7 +611,7 @@ class DmSessions(SessionBuilder):
         device sent the same server, after the server's answer, goes on with that session: a
         SessionID that changes mid-way is a finding of the session, not the start of another.
         """
-        if any(c.name == "Alert" and c.code in (1200, 1201) for c in rec.commands):
+        if _opens(rec):
             return None
         n = _code(rec.header.msg_id)
         if n is None:
@@ -740,9 +750,7 @@ class DmSessions(SessionBuilder):
         Package #1 (the start, or the restart after a challenge).
         """
         peer = Direction.TO_CLIENT if direction == Direction.TO_SERVER else Direction.TO_SERVER
-        if direction == Direction.TO_SERVER and any(
-            c.name == "Alert" and c.code in (1200, 1201) for c in rec.commands
-        ):
+        if direction == Direction.TO_SERVER and _opens(rec):
             n = 1
         elif direction in live.package and not live.final.get(direction, True):
             n = live.package[direction]
@@ -1187,7 +1195,7 @@ class DmSessions(SessionBuilder):
         self, live: _Live, challenge: SessionMessage, msg: SessionMessage, rec: syncml.SyncMLMessage
     ) -> None:
         lacks = []
-        if not any(c.name == "Alert" and c.code in (1200, 1201) for c in rec.commands):
+        if not _opens(rec):
             lacks.append("Alert 1200/1201")
         if not any(
             c.name in ("Replace", "Add")
@@ -1249,13 +1257,22 @@ class DmSessions(SessionBuilder):
         if n is None:
             return
         live.msg_ids[direction] = n
+        who = "client" if direction == Direction.TO_SERVER else "server"
         if before is None:
+            # Only where the session's start is in the capture: a capture may begin mid-session.
+            if live.opened and n != 1:
+                self._flag(
+                    live.session,
+                    "omadm.msgid-sequence",
+                    f"the {who}'s first message of the session (frame {msg.frame}) has MsgID {n}, not 1",
+                    [msg.frame],
+                )
             return
         if n != before + 1:
             self._flag(
                 live.session,
                 "omadm.msgid-sequence",
-                f"MsgID {n} follows {before} from the {'client' if direction == 'to_server' else 'server'}",
+                f"MsgID {n} follows {before} from the {who}",
                 [msg.frame],
             )
 

@@ -352,6 +352,31 @@ def test_status_missing_mismatched_and_msgid_gap() -> None:
     assert "Cmd 'Replace' for CmdRef 4, which is Get" in f["omadm.status-cmd-mismatch"].message
 
 
+def test_msgids_not_starting_at_1() -> None:
+    # Package #1 is in the capture: each side's first MsgID of the session must be 1.
+    b, dm = book()
+    c = dm.exchange(pkg1(msg_id=3), message("1A", 2, ok_statuses(3), to_server=False))
+    out = b.end()
+    assert codes(out) == ["omadm.msgid-sequence", "omadm.msgid-sequence"]
+    assert c.request and c.response
+    assert [f.message for f in out.sessions[0].findings] == [
+        f"the client's first message of the session (frame {c.request.frame}) has MsgID 3, not 1",
+        f"the server's first message of the session (frame {c.response.frame}) has MsgID 2, not 1",
+    ]
+
+
+def test_msgids_of_a_session_seen_from_its_middle_are_not_checked_for_their_start() -> None:
+    # The capture begins in Package #3 (no Alert 1200/1201): MsgID 5 is not a wrong start.
+    b, dm = book()
+    dm.exchange(
+        message("1A", 5, status(1, 4, 0, "SyncHdr", 200) + status(2, 4, 7, "Get", 200), to_server=True),
+        message("1A", 5, status(1, 5, 0, "SyncHdr", 200), to_server=False),
+    )
+    out = b.end()
+    assert codes(out) == []
+    assert [m.msg_id for m in only(out).messages] == ["5", "5"]
+
+
 def test_large_object_reassembled_and_size_checked() -> None:
     b, dm = book()
     part1 = command("Replace", 4, item("./Blob", "a" * 10, more=True, size=25))
