@@ -117,7 +117,8 @@ RULES: dict[str, Rule] = {
         "warning",
         f"{_PROTOCOL} §9.1: once authentication has occurred, the authentication type 'MUST be kept same "
         "for the whole session'",
-        "The authentication type changed within a session after authentication had succeeded.",
+        "After a side's credentials were accepted (200/212) it used another authentication type, one no "
+        "Chal asked for.",
     ),
     "omadm.pkg1-session-id-mismatch": Rule(
         "error",
@@ -391,7 +392,8 @@ class _Live:
     final: dict[Direction, bool] = field(default_factory=dict)  # direction -> its last message had Final
     msg_ids: dict[Direction, int] = field(default_factory=dict)  # direction -> last numeric MsgID
     opened: bool = False  # its first message is a Package #1 (Alert 1200/1201): the MsgIDs start in view
-    cred_type: dict[Direction, str] = field(default_factory=dict)  # direction -> authentication type in use
+    # direction -> the authentication type a 200/212 to its SyncHdr accepted, and the frame that accepted it
+    accepted_type: dict[Direction, tuple[str, int]] = field(default_factory=dict)
     asked_type: dict[Direction, str] = field(default_factory=dict)  # direction -> type a Chal asked it for
     challenged: SessionMessage | None = None  # the server's 401/407 the client has yet to answer
     resp_uri: str | None = None  # where the server wants the next message
@@ -1070,6 +1072,8 @@ class DmSessions(SessionBuilder):
                     f"the client challenges ({code}) a server message that holds only Status",
                     [target.message.frame, msg.frame],
                 )
+            if summary.cmd_ref == "0" and target.cred is not None and code in _SUCCESS:
+                live.accepted_type[peer] = (target.cred[0], msg.frame)
             if summary.cmd_ref == "0" and target.cred is not None:
                 # 200 (not 212) to credentials: the same ones again in the peer's next message.
                 if code == 200:
@@ -1239,17 +1243,19 @@ class DmSessions(SessionBuilder):
         if kind is None:
             return
         msg.notes.append(kind)
+        # "Once authentication has occurred" the type is kept: a side trying another type before any
+        # success (after a 401, say) changes nothing that had been accepted.
         d = msg.direction
-        before = live.cred_type.get(d)
+        accepted = live.accepted_type.get(d)
         asked = live.asked_type.get(d)
-        if before is not None and kind != before and kind != asked:
+        if accepted is not None and kind.lower() != accepted[0].lower() and kind.lower() != (asked or "").lower():
             self._flag(
                 live.session,
                 "omadm.auth-type-changed",
-                f"the {'client' if d == 'to_server' else 'server'} used {before}, now {kind}",
-                [msg.frame],
+                f"the {'client' if d == Direction.TO_SERVER else 'server'} used {accepted[0]}, now {kind} in "
+                f"frame {msg.frame}, though {accepted[0]} was accepted in frame {accepted[1]}",
+                [accepted[1], msg.frame],
             )
-        live.cred_type[d] = kind
 
     def _check_msg_id(self, live: _Live, msg: SessionMessage, direction: Direction) -> None:
         n = _code(msg.msg_id)

@@ -267,7 +267,44 @@ def test_auth_type_changing_without_being_asked() -> None:
     )
     out = b.end()
     assert codes(out) == ["omadm.auth-type-changed"]
-    assert "used syncml:auth-md5, now syncml:auth-basic" in out.sessions[0].findings[0].message
+    assert out.sessions[0].findings[0].message == (
+        "the client used syncml:auth-md5, now syncml:auth-basic in frame 3, though syncml:auth-md5 was "
+        "accepted in frame 2"
+    )
+
+
+def test_auth_type_changing_before_any_success_is_no_change() -> None:
+    # DM Protocol §2.4.1: the type is kept "once authentication has occurred".  Basic refused by a 401
+    # whose Chal names no type, then md5 accepted: nothing had been accepted before the md5.
+    b, dm = book()
+    untyped = (
+        '<Chal><Meta><Format xmlns="syncml:metinf">b64</Format>'
+        '<NextNonce xmlns="syncml:metinf">bm9uY2U=</NextNonce></Meta></Chal>'
+    )
+    not_executed = status(2, 1, 1, "Alert", 215) + status(3, 1, 2, "Replace", 215)
+    dm.exchange(
+        pkg1(with_cred=cred("syncml:auth-basic")),
+        message("1A", 1, status(1, 1, 0, "SyncHdr", 401, untyped) + not_executed, to_server=False),
+    )
+    dm.exchange(
+        retry(with_cred=cred("syncml:auth-md5", "Zz6EivR3yeaaENcRN6lpAQ==")),
+        message("1A", 2, ok_statuses(2, cmds=RETRIED) + command("Get", 4, item("./X")), to_server=False),
+    )
+    dm.exchange(
+        message(
+            "1A",
+            3,
+            status(1, 2, 0, "SyncHdr", 200) + status(2, 2, 4, "Get", 200),
+            to_server=True,
+            cred=cred("syncml:auth-md5", "Zz6EivR3yeaaENcRN6lpAQ=="),
+        ),
+        message("1A", 3, status(1, 3, 0, "SyncHdr", 200), to_server=False),
+    )
+    out = b.end()
+    assert codes(out) == []
+    assert [m.notes for m in only(out).messages if m.direction == "to_server"] == [
+        ["syncml:auth-basic"], ["syncml:auth-md5"], ["syncml:auth-md5"]
+    ]
 
 
 def test_notification_opens_the_session_as_package_0() -> None:
