@@ -488,7 +488,7 @@ class DmSessions(SessionBuilder):
             key = (s_msg.header.session_id or "", s_msg.header.target or "", _host(tx.server))
         live = self.live.get(key)
         if (live is None or live.ended) and c_msg is not None:
-            live = self._continued(key, c_msg) or live
+            live = self._continued(key, c_msg) or self._moved(key) or live
         if live is None or live.ended:
             live = self._new_session(tx, key, c_msg)
         if tx.connection not in live.session.connections:
@@ -624,6 +624,23 @@ class DmSessions(SessionBuilder):
                 and live.key[1:] == key[1:]
                 and live.msg_ids.get(Direction.TO_SERVER) == n - 1
                 and Direction.TO_CLIENT in live.last
+            ):
+                self.live[key] = live
+                live.aliases.append(key)
+                return live
+        return None
+
+    def _moved(self, key: tuple[str, str, str]) -> _Live | None:
+        """The open session whose server sent the client elsewhere with a RespURI, if this client message
+        (same SessionID and device, another server address) is the one posted there: the session goes on
+        at the new address, over whatever connection the client opened to it."""
+        if not key[0] or not key[1]:
+            return None
+        for live in reversed(self.live.values()):
+            if (
+                not live.ended
+                and live.resp_uri is not None
+                and any(k[:2] == key[:2] for k in (live.key, *live.aliases))
             ):
                 self.live[key] = live
                 live.aliases.append(key)
@@ -1248,7 +1265,7 @@ class DmSessions(SessionBuilder):
         d = msg.direction
         accepted = live.accepted_type.get(d)
         asked = live.asked_type.get(d)
-        if accepted is not None and kind.lower() != accepted[0].lower() and kind.lower() != (asked or "").lower():
+        if accepted is not None and kind.lower() not in (accepted[0].lower(), (asked or "").lower()):
             self._flag(
                 live.session,
                 "omadm.auth-type-changed",

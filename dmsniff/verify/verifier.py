@@ -119,6 +119,10 @@ class Verifier(Emitter):
         # direction) keys whose credentials use the resync nonce until a Chal renews theirs.
         self.resync_due: list[_Resync] = []
         self.dm_resync: dict[tuple[str, str, str], _Resync] = {}
+        # RespURI: (device, SessionID) -> the server address whose last message gave one; (address, device)
+        # -> the address the conversation began at, once the client posted to the RespURI elsewhere.
+        self.dm_resp_from: dict[tuple[str, str], str] = {}
+        self.dm_moved: dict[tuple[str, str], str] = {}
         self.capture = 0
         self.counts: dict[str, int] = {}
         # For the wordlist audit: at most MAX_AUDIT_TARGETS credentials per identity, kept only
@@ -149,8 +153,9 @@ class Verifier(Emitter):
                     if r is not None:
                         out.append(r)
             if isinstance(req.protocol, syncml.SyncMLMessage):
-                self._resync_start(tx, req, req.protocol)
-                out.extend(self._syncml(tx, req, req.protocol, Direction.TO_SERVER))
+                server = self._dm_server(tx, req.protocol, Direction.TO_SERVER)
+                self._resync_start(tx, req, req.protocol, server)
+                out.extend(self._syncml(tx, req, req.protocol, Direction.TO_SERVER, server))
             elif isinstance(req.protocol, notification.Notification):
                 out.extend(self._pkg0(tx.id, req.frame, req.protocol, endpoint_host(tx.client),
                                       endpoint_host(tx.server), req.time))
@@ -158,7 +163,8 @@ class Verifier(Emitter):
         if resp is not None:
             self._learn_challenges(tx, resp)
             if isinstance(resp.protocol, syncml.SyncMLMessage):
-                self._attach(resp, self._syncml(tx, resp, resp.protocol, Direction.TO_CLIENT))
+                server = self._dm_server(tx, resp.protocol, Direction.TO_CLIENT)
+                self._attach(resp, self._syncml(tx, resp, resp.protocol, Direction.TO_CLIENT, server))
 
     def datagram(self, dg: Datagram) -> None:
         rec = dg.protocol
@@ -399,11 +405,31 @@ class Verifier(Emitter):
                         r.caveat = True
 
     # -- OMA DM ------------------------------------------------------------------------------------
+    def _dm_server(self, tx: Transaction, rec: syncml.SyncMLMessage, direction: Direction) -> str:
+        """The server address a DM conversation's nonces are kept under: the one it began at, also after
+        the server sent the client to another address with a RespURI (the same session, SessionID and
+        device, posted elsewhere: DmSessions links it the same way)."""
+        hdr = rec.header
+        host = endpoint_host(tx.server)
+        device = (hdr.source if direction == Direction.TO_SERVER else hdr.target) or ""
+        sid = (hdr.session_id or "").strip()
+        here = (host, device)
+        if direction == Direction.TO_SERVER and here not in self.dm_moved and device and sid:
+            sent_from = self.dm_resp_from.get((device, sid))
+            if sent_from is not None and sent_from != host:
+                self.dm_moved[here] = sent_from
+        server = self.dm_moved.get(here, host)
+        if direction == Direction.TO_CLIENT:
+            if hdr.resp_uri:
+                self.dm_resp_from[(device, sid)] = server
+            else:
+                self.dm_resp_from.pop((device, sid), None)
+        return server
+
     def _syncml(
-        self, tx: Transaction, msg: HttpMessage, rec: syncml.SyncMLMessage, direction: Direction
+        self, tx: Transaction, msg: HttpMessage, rec: syncml.SyncMLMessage, direction: Direction, server: str
     ) -> list[AuthResult]:
         hdr = rec.header
-        server = endpoint_host(tx.server)
         device = (hdr.source if direction == Direction.TO_SERVER else hdr.target) or ""
         kinds = _DM_CLIENT if direction == Direction.TO_SERVER else _DM_SERVER
         out: list[AuthResult] = []
@@ -429,7 +455,9 @@ class Verifier(Emitter):
                     self.dm_resync.pop((server, device, peer), None)  # the resync is over for that side
         return out
 
-    def _resync_start(self, tx: Transaction, req: HttpMessage, rec: syncml.SyncMLMessage) -> None:
+    def _resync_start(
+        self, tx: Transaction, req: HttpMessage, rec: syncml.SyncMLMessage, server: str
+    ) -> None:
         """The Package #1 answering a resync notification: from it on, both sides' credentials use the
         resync nonce (DM Notification §6.2 steps 3-5) until each gets a new one in a Chal.  It is the
         first message with the notification's session id, from the notified address or, behind a NAT,
@@ -443,7 +471,7 @@ class Verifier(Emitter):
         match = next((p for p in reversed(named) if p.device_ip == ip), None) or next(reversed(named), None)
         self.resync_due = [p for p in due if p is not match]
         if match is not None:
-            server, device = endpoint_host(tx.server), rec.header.source or ""
+            device = rec.header.source or ""
             for direction in (Direction.TO_SERVER, Direction.TO_CLIENT):
                 self.dm_resync[(server, device, direction)] = match
 

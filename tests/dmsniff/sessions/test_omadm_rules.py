@@ -132,6 +132,44 @@ def test_sessions_grouped_across_connections_by_session_id_and_device() -> None:
     assert "Get 4 (./X) with 404 (Not found)" in first.findings[0].message
 
 
+def test_messages_posted_to_a_resp_uri_on_another_host_stay_in_the_session() -> None:
+    # The server sends the client to another host (and port, over TLS): SessionID and device tie the
+    # messages posted there, and the server's answers from there, to the session.
+    b, dm = book()
+    dm.exchange(pkg1(), message("1A", 1, ok_statuses(1) + command("Get", 4, item("./X")), to_server=False,
+                                resp_uri="https://10.0.0.9:8443/dm2?s=1A"))
+    dm.conn, dm.uri = "C2", "/dm2?s=1A"
+    dm.exchange(
+        message("1A", 2, status(1, 1, 0, "SyncHdr", 200) + status(2, 1, 4, "Get", 200)
+                + results(3, 1, 4, "./X", "x"), to_server=True),
+        message("1A", 2, status(1, 2, 0, "SyncHdr", 200) + command("Get", 3, item("./Y")), to_server=False),
+        server="10.0.0.9:8443",
+    )
+    dm.exchange(
+        message("1A", 3, status(1, 2, 0, "SyncHdr", 200) + status(2, 2, 3, "Get", 200)
+                + results(3, 2, 3, "./Y", "y"), to_server=True),
+        message("1A", 3, status(1, 3, 0, "SyncHdr", 200), to_server=False),
+        server="10.0.0.9:8443",
+    )
+    out = b.end()
+    s = only(out)
+    assert s.connections == ["C1", "C2"] and s.end_reason == "completed"
+    assert [m.package for m in s.messages] == [1, 2, 3, 4, 5, 6]
+    assert codes(out) == []
+
+
+def test_same_session_id_at_another_server_without_a_resp_uri_is_another_session() -> None:
+    b, dm = book()
+    dm.exchange(pkg1(), message("1A", 1, ok_statuses(1) + command("Get", 4, item("./X")), to_server=False))
+    dm.conn = "C2"
+    dm.exchange(pkg1(), message("1A", 1, ok_statuses(1), to_server=False), server="10.0.0.9:80")
+    out = b.end()
+    assert [(s.server, s.end_reason) for s in out.sessions] == [
+        ("10.0.0.9:80", "completed"), ("10.0.0.1:80", "capture-end")
+    ]
+    assert codes(out) == ["omadm.status-missing", "omadm.session-not-completed"]
+
+
 def test_challenge_then_md5_retry_is_clean() -> None:
     b, dm = book()
     dm.exchange(
