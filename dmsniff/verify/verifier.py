@@ -119,6 +119,8 @@ class Verifier(Emitter):
         # direction) keys whose credentials use the resync nonce until a Chal renews theirs.
         self.resync_due: list[_Resync] = []
         self.dm_resync: dict[tuple[str, str, str], _Resync] = {}
+        # Device address -> the DM devices (SyncHdr LocURI) seen posting from it, the latest last.
+        self.dm_at: dict[str, list[str]] = {}
         # RespURI: (device, SessionID) -> the server address whose last message gave one; (address, device)
         # -> the address the conversation began at, once the client posted to the RespURI elsewhere.
         self.dm_resp_from: dict[tuple[str, str], str] = {}
@@ -434,6 +436,11 @@ class Verifier(Emitter):
         kinds = _DM_CLIENT if direction == Direction.TO_SERVER else _DM_SERVER
         out: list[AuthResult] = []
         nonce_key = (server, device, direction)
+        if direction == Direction.TO_SERVER and device:
+            seen_at = self.dm_at.setdefault(endpoint_host(tx.client), [])
+            if device in seen_at:
+                seen_at.remove(device)
+            seen_at.append(device)
         r = self.dm_resync.get(nonce_key)
         if r is not None and (hdr.session_id or "").strip().upper() not in r.session_ids:
             # Another session: the resynchronisation was the notified session's only.
@@ -659,17 +666,19 @@ class Verifier(Emitter):
     ) -> list[AuthResult]:
         r = self._result(message, frame, "pkg0-digest", n.server_id, "MD5", Direction.TO_CLIENT)
         cands = self.secrets.for_name(_DM_SERVER, n.server_id)
-        # The server nonce: the secrets', else the last one a device handed this server in a Chal,
-        # else the empty nonce (a fresh account); then the resynchronisation nonces.
+        # The server nonce: the secrets', else the last one the notified device handed this server in a
+        # Chal, else the empty nonce (a fresh account); then the resynchronisation nonces.
         tried: list[tuple[bytes, str]] = []
         for s in cands:
             if s.nonce is not None:
                 tried.append((s.nonce, "the server nonce from the secrets file"))
-        if server_ip is not None:
-            seen = [v for k, v in self.dm_nonces.items() if k[0] == server_ip and k[2] == Direction.TO_CLIENT]
-            if seen:
-                nonce, where = max(seen, key=lambda v: v[1])
-                tried.append((nonce, f"the nonce the device gave the server in frame {where}"))
+        if server_ip is not None and device_ip is not None:
+            # The server signs with the nonce it holds for the device it notifies: the one that device
+            # (by the address notified: behind a NAT, each device seen there, the latest first) gave it.
+            for device in reversed(self.dm_at.get(device_ip, ())):
+                seen = self.dm_nonces.get((server_ip, device, Direction.TO_CLIENT))
+                if seen is not None:
+                    tried.append((seen[0], f"the nonce the device gave the server in frame {seen[1]}"))
         tried.append((b"", "the empty server nonce"))
         self._remember(r, lambda: wl.Pkg0Target(message, n.server_id, tried[0][0], n.trigger, n.digest))
         if not cands:
