@@ -34,11 +34,12 @@ state, scope and CSP of the LocURIs, SessionID form), as do sessions with Generi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from decoders import notification, syncml
+from dmsniff.dm_links import NOTIFICATION_WINDOW, SESSION_IDLE, Notified, ends_session, opens_session
 from dmsniff.model import ConnectionEnd, Datagram, Direction, HttpMessage, Rule, Transaction
 from dmsniff.model import endpoint_host as _host
 from dmsniff.pipeline.records import CaptureSummary
@@ -56,8 +57,6 @@ from dmsniff.sessions.model import (
     TargetScope,
 )
 
-SESSION_IDLE = 60.0  # capture seconds without a message before an open session is timed out
-NOTIFICATION_WINDOW = 120.0  # a Pkg#0 causes a session starting within this many seconds
 MAX_OBJECT = 1 << 20  # bytes of a reassembled large object kept for the report
 _DATA_SHOWN = 60  # characters of item data kept in a command summary
 
@@ -338,11 +337,6 @@ def _credentials(rec: syncml.SyncMLMessage, http: HttpMessage) -> tuple[str, str
     return ("syncml:auth-MAC", hmac) if hmac else None
 
 
-def _opens(rec: syncml.SyncMLMessage) -> bool:
-    """A client message carrying Alert 1200/1201: Package #1, a session's start (or its restart)."""
-    return any(c.name == "Alert" and c.code in (1200, 1201) for c in rec.commands)
-
-
 def _header_status(rec: syncml.SyncMLMessage) -> syncml.Command | None:
     return next((c for c in rec.commands if c.name == "Status" and c.is_header_status), None)
 
@@ -449,7 +443,7 @@ class DmSessions(SessionBuilder):
     def __init__(self) -> None:
         super().__init__()
         self.live: dict[tuple[str, str, str], _Live] = {}
-        self.notifications: list[_Pending] = []
+        self.notifications: Notified[_Pending] = Notified()
         self.retry_due: dict[tuple[str, str], _Live] = {}  # (device, server host) -> challenged session
         self.devices: dict[str, Device] = {}
         self.tree = ParameterLog()
@@ -503,7 +497,7 @@ class DmSessions(SessionBuilder):
         assert last is not None
         live.last_time = last.time
         live.session.end = max(live.session.end, last.time)
-        if s_msg is not None and self._closes(s_msg):
+        if s_msg is not None and ends_session(s_msg):
             self._end(live, "completed")
         elif c_msg is not None and any(c.name == "Alert" and c.code == 1223 for c in c_msg.commands):
             self._end(live, "aborted")
@@ -571,7 +565,7 @@ class DmSessions(SessionBuilder):
             version=hdr.ver_proto if hdr is not None else None,
         )
         live = _Live(s, key, first.time)
-        live.opened = c_msg is not None and _opens(c_msg)
+        live.opened = c_msg is not None and opens_session(c_msg)
         self.live[key] = live
         if key[1]:
             dev = self._device(key[1])
@@ -613,7 +607,7 @@ class DmSessions(SessionBuilder):
         device sent the same server, after the server's answer, goes on with that session: a
         SessionID that changes mid-way is a finding of the session, not the start of another.
         """
-        if _opens(rec):
+        if opens_session(rec):
             return None
         n = _code(rec.header.msg_id)
         if n is None:
@@ -769,7 +763,7 @@ class DmSessions(SessionBuilder):
         Package #1 (the start, or the restart after a challenge).
         """
         peer = Direction.TO_CLIENT if direction == Direction.TO_SERVER else Direction.TO_SERVER
-        if direction == Direction.TO_SERVER and _opens(rec):
+        if direction == Direction.TO_SERVER and opens_session(rec):
             n = 1
         elif direction in live.package and not live.final.get(direction, True):
             n = live.package[direction]
@@ -1216,7 +1210,7 @@ class DmSessions(SessionBuilder):
         self, live: _Live, challenge: SessionMessage, msg: SessionMessage, rec: syncml.SyncMLMessage
     ) -> None:
         lacks = []
-        if not _opens(rec):
+        if not opens_session(rec):
             lacks.append("Alert 1200/1201")
         if not any(
             c.name in ("Replace", "Add")
@@ -1457,54 +1451,34 @@ class DmSessions(SessionBuilder):
         assert isinstance(rec, notification.Notification)
         msg.session_id = rec.session_id_hex
         msg.body_length = 16 + len(rec.trigger)
-        self.notifications.append(_Pending(msg, rec, device_ip, server_ip))
+        self.notifications.add(_Pending(msg, rec, device_ip, server_ip), time, rec.session_id, device_ip)
 
     def _link_notification(self, live: _Live, tx: Transaction, rec: syncml.SyncMLMessage) -> None:
-        """Make the notification this Package #1 answers its package 0.
-
-        The notification went to the device's address with the session id Pkg#1 carries (upper-case
-        hex; Windows clients may send it in decimal); behind a NAT the address differs, so the session
-        id alone links too.  The Alert code does not matter for linking (a device answering with 1201
-        is flagged, not orphaned), nor how the Pkg#0 server id is spelled (a DMAcc ServerID, where the
-        SyncHdr has the server's URL).  Only a server-initiated start (Alert 1200) under another
-        SessionID is taken as the answer to the notification just before it.
-        """
+        """Make the notification this Package #1 answers its package 0 (which one: :mod:`dmsniff.dm_links`,
+        the verifier's choice too).  The Alert code does not matter for linking (a device answering with
+        1201 is flagged, not orphaned), nor how the Pkg#0 server id is spelled (a DMAcc ServerID, where
+        the SyncHdr has the server's URL)."""
         if not self.notifications:
             return
-        device_ip = _host(tx.client)
-        start = live.session.start
-        recent = [p for p in self.notifications if 0 <= start - p.message.time <= NOTIFICATION_WINDOW]
+        link = self.notifications.answer(rec, _host(tx.client), live.session.start)
+        if link is None:
+            return
+        match = link.notification
         sent = (rec.header.session_id or "").strip()
-        sid = sent.upper()
         alerts = [c.code for c in rec.commands if c.name == "Alert" and c.code in (1200, 1201)]
-
-        def first(test: Callable[[_Pending], bool]) -> _Pending | None:
-            return next((p for p in reversed(recent) if test(p)), None)
-
-        match = (
-            first(lambda p: p.record.session_id_hex == sid and p.device_ip == device_ip)
-            or first(lambda p: p.record.session_id_hex == sid)
-            or first(lambda p: str(p.record.session_id) == sid and p.device_ip == device_ip)
-            or first(lambda p: str(p.record.session_id) == sid)
-        )
-        if match is None:
-            if 1200 not in alerts:
-                return
-            match = first(lambda p: p.device_ip == device_ip)
-            if match is None:
-                return
+        frame = tx.request.frame if tx.request is not None else match.message.frame
+        if link.form == "other":
             self._flag(
                 live.session,
                 "omadm.pkg1-session-id-mismatch",
                 f"Package #1 has SessionID {rec.header.session_id!r}; the notification just before it "
                 f"(frame {match.message.frame}) gave session id {match.record.session_id_hex!r}",
-                [match.message.frame, tx.request.frame if tx.request else match.message.frame],
+                [match.message.frame, frame],
             )
             live.session_id = match.record.session_id_hex
             live.sid_reported.add(sent)
         else:
             live.session_id = sent
-        frame = tx.request.frame if tx.request is not None else match.message.frame
         if 1200 not in alerts:
             what = f"Alert {alerts[0]}" if alerts else "no Alert 1200/1201"
             self._flag(
@@ -1514,7 +1488,6 @@ class DmSessions(SessionBuilder):
                 f"{what}, not Alert 1200 (server-initiated)",
                 [match.message.frame, frame],
             )
-        self.notifications.remove(match)
         live.notification = match.message
         live.session.messages.insert(0, match.message)
         live.session.server_name = live.session.server_name or match.record.server_id
@@ -1538,18 +1511,6 @@ class DmSessions(SessionBuilder):
         )
 
     # -- end of sessions -----------------------------------------------------------------------
-    @staticmethod
-    def _closes(rec: syncml.SyncMLMessage) -> bool:
-        """A server message with Final and nothing that needs an answer ends the session."""
-        if not rec.final:
-            return False
-        for c in rec.commands:
-            if c.name not in _ANSWERS:
-                return False
-            if c.name == "Status" and c.is_header_status and c.code in (401, 407):
-                return False  # the client may come back with credentials
-        return True
-
     def _end(self, live: _Live, reason: str) -> None:
         if live.ended:
             return
@@ -1593,13 +1554,8 @@ class DmSessions(SessionBuilder):
         for live in list(self.live.values()):
             if self.now - live.last_time > SESSION_IDLE:
                 self._end(live, "auth-failed" if live.challenged is not None else "timeout")
-        keep = []
-        for p in self.notifications:
-            if self.now - p.message.time > NOTIFICATION_WINDOW:
-                self._notification_unused(p)
-            else:
-                keep.append(p)
-        self.notifications = keep
+        for p in self.notifications.expire(self.now):
+            self._notification_unused(p)
 
     def _facts(self, live: _Live) -> None:
         """The session's Windows MDM facts and Generic Alerts; the Windows findings that wait for them."""

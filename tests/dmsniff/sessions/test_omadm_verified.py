@@ -121,3 +121,79 @@ def test_a_package0_digest_is_verified_with_the_nonce_the_notified_device_gave_t
 def test_a_package0_digest_made_with_another_device_s_nonce_does_not_verify() -> None:
     [(result, _notes)] = pkg0_verdicts(NONCE_B)
     assert result == "invalid"
+
+
+# -- one link, for both: which notification a Package #1 answers ------------------------------------------
+
+ZERO = b"\0\0\0\0"
+
+
+def resync_then(b: Playbook, second: bytes | None) -> None:
+    """A notification valid only with the resync nonce (session id 6B2) and, if given, a second one with
+    the same session id signed with ``second``, both to the device's address."""
+    for nonce in (ZERO, second) if second is not None else (ZERO,):
+        b.datagram(notification_push(0x6B2, SERVER, password="srvpass", nonce=nonce), "10.0.0.1", 40000,
+                   "10.0.0.2", 2948)
+
+
+def pkg1_and_212(dm: Dm, sid: str, nonce: bytes, code: int = 1200) -> None:
+    answer = status(1, 1, 0, "SyncHdr", 212) + status(2, 1, 1, "Alert", 200) + status(3, 1, 2, "Replace", 200)
+    dm.exchange(
+        message(sid, 1, alert(1, code) + devinfo(2), to_server=True, cred=md5_cred("dmpass", nonce)),
+        message(sid, 1, answer, to_server=False),
+    )
+
+
+BOTH = (Secret("omadm_client", "dmuser", "dmpass", nonce=FIRST), Secret("omadm_server", SERVER, "srvpass"))
+
+
+def test_the_verifier_links_the_latest_notification_as_the_session_builder_does() -> None:
+    # The server re-sent the notification, now signed with the empty nonce: Pkg#1 answers the latest one
+    # (DmSessions always took it; the verifier took the resync one and wanted the resync nonce).
+    b, dm, out = book(*BOTH)
+    resync_then(b, b"")
+    pkg1_and_212(dm, "6B2", FIRST)
+    b.end()
+    [s] = out.sessions
+    assert s.messages[0].frame == 2
+    assert codes(out) == ["omadm.notification-without-session"] and out.findings[0].frames == [1]
+    cred = next(a for a in out.judged if a.scheme == "syncml-md5")
+    assert (cred.result, cred.caveat, cred.notes) == (
+        "valid", False, ["nonce from the secrets file (none in the capture)"]
+    )
+
+
+def test_a_pkg1_under_another_session_id_answers_the_resync_for_the_verifier_too() -> None:
+    # Alert 1200 under another SessionID answers the notification just before it: a resync one, so
+    # Pkg#1's credentials are due with the resync nonce, for the verifier as for DmSessions.
+    b, dm, out = book(*BOTH)
+    resync_then(b, None)
+    pkg1_and_212(dm, "6B3", ZERO)
+    b.end()
+    cred = next(a for a in out.judged if a.scheme == "syncml-md5")
+    assert (cred.result, cred.notes) == (
+        "valid", ["resync nonce 0x00000000 (4 zero bytes): the notification in frame 1 verified only with it"]
+    )
+    assert codes(out)[0] == "omadm.pkg1-session-id-mismatch"
+    assert "omadm.resync-step-missing" in codes(out)  # 212 without a Chal: the client nonce not renewed
+
+
+def test_a_notification_not_answered_within_a_session_is_not_linked_by_either() -> None:
+    # The device is mid-session under SessionID 6B2 when the notification with that session id comes:
+    # its next message continues that session and answers nothing, for both.
+    b, dm, out = book(*BOTH)
+    dm.exchange(
+        message("6B2", 1, alert(1, 1201) + devinfo(2), to_server=True, cred=md5_cred("dmpass", FIRST)),
+        message("6B2", 1, status(1, 1, 0, "SyncHdr", 200) + status(2, 1, 1, "Alert", 200)
+                + status(3, 1, 2, "Replace", 200) + command("Get", 4, item("./X")), to_server=False),
+    )
+    resync_then(b, None)
+    dm.exchange(
+        message("6B2", 2, status(1, 1, 0, "SyncHdr", 200) + status(2, 1, 4, "Get", 200), to_server=True,
+                cred=md5_cred("dmpass", FIRST)),
+        message("6B2", 2, status(1, 2, 0, "SyncHdr", 200), to_server=False),
+    )
+    b.end()
+    assert [a.result for a in out.judged if a.scheme == "syncml-md5"] == ["valid", "valid"]
+    assert not any(a.caveat for a in out.judged if a.scheme == "syncml-md5")
+    assert codes(out) == ["omadm.notification-without-session"]
