@@ -125,6 +125,14 @@ RULES: dict[str, Rule] = {
         "the SessionID is the notification's session id in upper-case hex without leading zeros",
         "The Package #1 answering a notification has another SessionID than the notification's.",
     ),
+    "omadm.pkg1-session-id-form": Rule(
+        "warning",
+        f"{_PROTOCOL} §8.3 and {_NOTIFICATION} §6.2.10: answering a notification, the SessionID is the "
+        f"notification's session id in upper-case hex without leading zeros; {_WINDOWS}: a Windows client "
+        "sends it in decimal (2 bytes with DM session sync 2.0)",
+        "The Package #1 answering a notification spells its session id in lower-case hex, or in decimal "
+        "though the client is no Windows MDM client.",
+    ),
     "omadm.notification-without-session": Rule(
         "info",
         f"{_PROTOCOL} §8 and OMA-TS-DM_Notification-V1_2: a notification makes the device open a session "
@@ -398,6 +406,7 @@ class _Live:
     session_id: str | None = None  # the SessionID every message must carry (the notification's)
     sid_reported: set[str] = field(default_factory=set)  # wrong SessionIDs already reported
     notification: SessionMessage | None = None  # the Package #0 it answers
+    decimal_sid: tuple[str, list[int]] | None = None  # a decimal Pkg#1 SessionID: wrong unless Windows
     # Authentication: per side that sent credentials and got 200 for them, what its next message must
     # carry again: (frame of the credentials, type, data, frame of the 200, the Chal's nonce or None).
     resend: dict[Direction, tuple[int, str, str, int, str | None]] = field(default_factory=dict)
@@ -1479,6 +1488,16 @@ class DmSessions(SessionBuilder):
             live.sid_reported.add(sent)
         else:
             live.session_id = sent
+            if link.form != "hex":
+                text = (
+                    f"Package #1 (frame {frame}) gives the session id {match.record.session_id_hex} of the "
+                    f"notification (frame {match.message.frame}) as {sent!r}, in {link.form}, not upper-case "
+                    "hex"
+                )
+                if link.form == "decimal":  # Windows MDM's own form: known only once the session shows it
+                    live.decimal_sid = (text, [match.message.frame, frame])
+                else:
+                    self._flag(live.session, "omadm.pkg1-session-id-form", text, [match.message.frame, frame])
         if 1200 not in alerts:
             what = f"Alert {alerts[0]}" if alerts else "no Alert 1200/1201"
             self._flag(
@@ -1570,6 +1589,8 @@ class DmSessions(SessionBuilder):
                 frames,
             )
         live.windows_pending.clear()
+        if live.decimal_sid is not None and live.windows is None:
+            self._flag(s, "omadm.pkg1-session-id-form", *live.decimal_sid)
         if live.windows is None and not live.generic_alerts:
             return
         facts = DmFacts(windows=live.windows, generic_alerts=live.generic_alerts)
