@@ -210,8 +210,8 @@ RULES: dict[str, Rule] = {
         f"{_AUTH}: 'If a request includes security credentials and the response code to the request is 200, "
         "the same credentials MUST be sent within the next request'; after a Chal, an md5 digest made "
         "with its next nonce",
-        "After a 200 to credentials, the next message lacks them, repeats an md5 digest despite a new "
-        "nonce, or changes them.",
+        "After a 200 to credentials, the next message lacks them, changes them (other basic ones, another "
+        "md5 digest with no new nonce) or repeats an md5 digest despite a new nonce.",
     ),
     "omadm.auth-loop": Rule(
         "warning",
@@ -1341,6 +1341,13 @@ class DmSessions(SessionBuilder):
             text = (
                 f"frame {msg.frame} repeats the md5 digest of frame {frame} although the Chal in frame "
                 f"{ok_frame} gave the next nonce"
+            )
+        elif kind.lower() == "syncml:auth-md5" and not nonce and cred[1] != data:
+            # No Chal, no new nonce: the same password and nonce make the same digest, so another one
+            # is other credentials (DM Protocol §2.4.1: "the same credentials MUST be sent").
+            text = (
+                f"frame {msg.frame} carries another md5 digest than frame {frame}, accepted with 200 in "
+                f"frame {ok_frame}, though no Chal gave it a new nonce"
             )
         elif kind.lower() == "syncml:auth-basic" and cred[1] != data:
             text = (
