@@ -108,9 +108,11 @@ RULES: dict[str, Rule] = {
     ),
     "omadm.client-challenge-status-only": Rule(
         "warning",
-        f"{_PROTOCOL} §9: when the server sent only Status (to SyncHdr and DevInfo) the client MUST NOT "
-        "challenge it",
-        "The client challenged a server message that held only Status commands.",
+        f"{_PROTOCOL} §9 (DM Protocol §2.4): if the server sent no or invalid credentials in Package #2, no "
+        "challenge and no commands (only Status to SyncHdr and DevInfo), 'the client MUST NOT challenge the "
+        "server by sending back only a Status for the SyncHdr with a challenge'",
+        "The client answered a Package #2 of only Status, without a challenge, with nothing but Status, "
+        "its SyncHdr one a challenge.",
     ),
     "omadm.auth-type-changed": Rule(
         "warning",
@@ -454,6 +456,8 @@ class DmSessions(SessionBuilder):
         self.live: dict[tuple[str, str, str], _Live] = {}
         self.notifications: Notified[_Pending] = Notified()
         self.retry_due: dict[tuple[str, str], _Live] = {}  # (device, server host) -> challenged session
+        # key -> the last server message of a session it completed, and when: a client may still answer it
+        self.closed: dict[tuple[str, str, str], tuple[_Sent, float]] = {}
         self.devices: dict[str, Device] = {}
         self.tree = ParameterLog()
 
@@ -546,6 +550,7 @@ class DmSessions(SessionBuilder):
             self._notification_unused(p)
         self.notifications.clear()
         self.retry_due.clear()
+        self.closed.clear()
 
     def done(self) -> None:
         for dev in self.devices.values():
@@ -585,6 +590,13 @@ class DmSessions(SessionBuilder):
             s.device = {"id": key[1], **dev.identity}
         if c_msg is not None:
             self._link_notification(live, tx, c_msg)
+            done = self.closed.pop(key, None)
+            if done is not None and not opens_session(c_msg) and first.time - done[1] <= SESSION_IDLE:
+                # A client message after the server closed the session answers its last message (a
+                # challenge to it, say): its Statuses are tied to that message as within the session.
+                last = done[0]
+                if last.message.msg_id is not None:
+                    live.sent[(Direction.TO_CLIENT, last.message.msg_id)] = last
         previous = self.retry_due.pop((key[1], key[2]), None)
         if previous is not None and previous.challenged is not None and c_msg is not None:
             challenge = previous.challenged
@@ -1085,11 +1097,17 @@ class DmSessions(SessionBuilder):
                 and code in (401, 407)
                 and direction == Direction.TO_SERVER
                 and target.status_only
+                and target.message.package == 2
+                and not any(c.cmd_ref == "0" and c.code in (401, 407) for c in target.message.commands)
+                and all(c.name == "Status" for c in rec.commands)
             ):
+                # Only this: a client asking for the rest of the package (Alert 1222), or sending
+                # commands of its own, or answering a server that challenged it, may challenge.
                 self._flag(
                     s,
                     "omadm.client-challenge-status-only",
-                    f"the client challenges ({code}) a server message that holds only Status",
+                    f"the client challenges ({code}) the server's Package #2 (frame {target.message.frame}), "
+                    "which held only Status and no challenge, with a message of only Status",
                     [target.message.frame, msg.frame],
                 )
             if summary.cmd_ref == "0" and target.cred is not None and code in _SUCCESS:
@@ -1572,6 +1590,9 @@ class DmSessions(SessionBuilder):
         due = (live.key[1], live.key[2])
         if self.retry_due.get(due) is live and reason != "auth-failed":
             del self.retry_due[due]
+        last = live.last.get(Direction.TO_CLIENT)
+        if reason == "completed" and last is not None:
+            self.closed[live.key] = (last, live.last_time)
         self.outbox.session(s)
 
     def _tick(self, now: float) -> None:
@@ -1582,6 +1603,7 @@ class DmSessions(SessionBuilder):
                 self._end(live, "auth-failed" if live.challenged is not None else "timeout")
         for p in self.notifications.expire(self.now):
             self._notification_unused(p)
+        self.closed = {k: v for k, v in self.closed.items() if self.now - v[1] <= SESSION_IDLE}
 
     def _facts(self, live: _Live) -> None:
         """The session's Windows MDM facts and Generic Alerts; the Windows findings that wait for them."""

@@ -277,14 +277,57 @@ def test_retry_without_devinfo_and_credentials_and_off_resp_uri() -> None:
 
 
 def test_client_challenging_a_status_only_server_message() -> None:
+    # DM Protocol §2.4: the server's Package #2 is only Status (no credentials, no challenge, no
+    # commands); the client MUST NOT send back only a Status for the SyncHdr with a challenge.
+    b, dm = book()
+    c1 = dm.exchange(pkg1(with_cred=cred()), message("1A", 1, ok_statuses(1), to_server=False))
+    c2 = dm.exchange(
+        message("1A", 2, status(1, 1, 0, "SyncHdr", 401, chal()), to_server=True),
+        message("1A", 2, status(1, 2, 0, "SyncHdr", 200), to_server=False),
+    )
+    out = b.end()
+    assert out.sessions[0].end_reason == "completed"  # the server had closed it: the challenge comes after
+    assert codes(out) == ["omadm.client-challenge-status-only"]
+    f = out.sessions[1].findings[0]
+    assert c1.response and c2.request and f.frames == [c1.response.frame, c2.request.frame]
+    assert f.message == (
+        f"the client challenges (401) the server's Package #2 (frame {c1.response.frame}), which held only "
+        "Status and no challenge, with a message of only Status"
+    )
+
+
+def test_client_challenging_a_status_only_message_while_asking_for_more_is_allowed() -> None:
+    # Package #2 is not over (no Final): the client asks for the rest (Alert 1222) and challenges the
+    # server meanwhile.  That is no "only a Status for the SyncHdr with a challenge".
     b, dm = book()
     dm.exchange(pkg1(with_cred=cred()), message("1A", 1, ok_statuses(1), to_server=False, final=False))
     dm.exchange(
         message("1A", 2, status(1, 1, 0, "SyncHdr", 401, chal()) + alert(2, 1222), to_server=True),
         message("1A", 2, status(1, 2, 0, "SyncHdr", 200) + status(2, 2, 2, "Alert", 200), to_server=False),
     )
+    assert "omadm.client-challenge-status-only" not in codes(b.end())
+
+
+def test_client_challenging_a_later_status_only_package_is_not_this_rule() -> None:
+    # The server's closing Package #4 of only Status, not Package #2: the rule is about Package #2.
+    b, dm = book()
+    dm.exchange(pkg1(with_cred=cred()), message("1A", 1, ok_statuses(1) + command("Get", 4, item("./X")),
+                                                to_server=False))
+    dm.exchange(
+        message("1A", 2, status(1, 1, 0, "SyncHdr", 200) + status(2, 1, 4, "Get", 200), to_server=True,
+                cred=cred()),
+        message("1A", 2, status(1, 2, 0, "SyncHdr", 200), to_server=False),
+    )
+    late = dm.exchange(
+        message("1A", 3, status(1, 2, 0, "SyncHdr", 401, chal()), to_server=True),
+        message("1A", 3, status(1, 3, 0, "SyncHdr", 200), to_server=False),
+    )
     out = b.end()
-    assert "omadm.client-challenge-status-only" in codes(out)
+    first, second = out.sessions
+    assert [m.package for m in first.messages] == [1, 2, 3, 4]
+    assert late.request and second.messages[0].frame == late.request.frame
+    assert second.messages[0].commands[0].answers == first.messages[-1].frame  # tied to Package #4
+    assert "omadm.client-challenge-status-only" not in codes(out)
 
 
 def test_auth_type_changing_without_being_asked() -> None:
