@@ -17,6 +17,29 @@ Every Status and Results is tied to the command it answers through MsgRef/CmdRef
 command left without Status, an authentication failure handled against the rules, a
 Pkg#1 that does not match its notification and the Windows MDM restrictions become
 :class:`~dmsniff.sessions.model.Finding` records, one row per rule in :data:`RULES`.
+
+Authentication (DM Protocol §2.4) is a machine per side, the client's credentials and the
+server's: each Status for a side's SyncHdr is classified (:func:`classify_auth`) into an
+input, and :data:`TRANSITIONS` gives the side's next phase and the rule the step breaks.  A
+pair missing from the table is unexpected (``omadm.auth-unexpected``), never an error.  What
+a step records (the credentials due again, the type accepted or asked for, the last Chal)
+is kept beside the table.  The table, as :func:`draw_transitions` draws it::
+
+    input / phase  open            challenged      accepted        authenticated
+    OK             open            open            accepted        authenticated
+    ACCEPT         accepted        accepted        accepted        accepted
+    AUTHENTICATE   authenticated   authenticated   authenticated   authenticated
+    CHALLENGE      challenged      challenged      challenged      x
+    LOOP           challenged (1)  challenged (1)  challenged (1)  x
+    BLIND          challenged (2)  challenged (2)  challenged (2)  challenged (2)
+    FORBIDDEN      challenged (3)  challenged (3)  challenged (3)  x
+    OTHER          open            challenged      accepted        authenticated
+    END            ended           failed          ended           ended
+    (1) omadm.auth-loop
+    (2) omadm.challenge-missing
+    (3) omadm.client-challenge-status-only
+    x  not in the table: omadm.auth-unexpected, the phase stays
+
 Items sent in chunks (MoreData) are put back together.  Per device, the management
 tree values the device reported (Results, DevInfo) and the changes it accepted
 (Add/Replace/Delete answered 2xx) are kept in time order, on disk.
@@ -34,6 +57,7 @@ state, scope and CSP of the LocURIs, SessionID form), as do sessions with Generi
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
@@ -120,6 +144,13 @@ RULES: dict[str, Rule] = {
         "for the whole session'",
         "After a side's credentials were accepted (200/212) it used another authentication type, one no "
         "Chal asked for.",
+    ),
+    "omadm.auth-unexpected": Rule(
+        "warning",
+        f"{_AUTH}: with 212 (Authentication accepted) 'no further authentication is needed for the "
+        "remainder of the DM session'",
+        "A side challenged the other (401/407) after accepting its credentials with 212 for the whole "
+        "session.",
     ),
     "omadm.pkg1-session-id-mismatch": Rule(
         "error",
@@ -268,6 +299,105 @@ RULES: dict[str, Rule] = {
     ),
 }
 
+# -- the authentication machine (DM Protocol §2.4) ------------------------------------------------------
+class AuthPhase(enum.Enum):
+    """Where one side's authentication stands, moved by the peer's Status for its SyncHdr."""
+
+    OPEN = "open"  # no verdict on its credentials yet
+    CHALLENGED = "challenged"  # 401/407: it must come back with (other) credentials
+    ACCEPTED = "accepted"  # 200 to its credentials: the same ones again in its next message
+    AUTHENTICATED = "authenticated"  # 212: no further authentication in this session
+    FAILED = "failed"  # final: the session ended while it was challenged
+    ENDED = "ended"  # final
+
+
+class AuthInput(enum.Enum):
+    """What a Status for a side's SyncHdr (or the session's end) means to that side: :func:`classify_auth`."""
+
+    OK = "2xx to a message without credentials"
+    ACCEPT = "200 to credentials"
+    AUTHENTICATE = "212 to credentials"
+    CHALLENGE = "401/407 with a Chal"
+    LOOP = "401/407 repeating the last Chal, after credentials"
+    BLIND = "401/407 without a Chal"
+    FORBIDDEN = "the client's 401/407, alone, to a Package #2 of only Status"
+    OTHER = "another code"
+    END = "the session ends"
+
+
+FINAL_PHASES = frozenset({AuthPhase.FAILED, AuthPhase.ENDED})
+UNEXPECTED = "omadm.auth-unexpected"  # the rule a pair missing from TRANSITIONS breaks
+
+
+def _auth_table() -> dict[tuple[AuthPhase, AuthInput], tuple[AuthPhase, str | None]]:
+    live = (AuthPhase.OPEN, AuthPhase.CHALLENGED, AuthPhase.ACCEPTED, AuthPhase.AUTHENTICATED)
+    table: dict[tuple[AuthPhase, AuthInput], tuple[AuthPhase, str | None]] = {}
+    for p in live:
+        table[(p, AuthInput.OK)] = (AuthPhase.OPEN if p == AuthPhase.CHALLENGED else p, None)
+        table[(p, AuthInput.ACCEPT)] = (AuthPhase.ACCEPTED, None)
+        table[(p, AuthInput.AUTHENTICATE)] = (AuthPhase.AUTHENTICATED, None)
+        table[(p, AuthInput.BLIND)] = (AuthPhase.CHALLENGED, "omadm.challenge-missing")
+        table[(p, AuthInput.OTHER)] = (p, None)
+        table[(p, AuthInput.END)] = (AuthPhase.FAILED if p == AuthPhase.CHALLENGED else AuthPhase.ENDED, None)
+        if p != AuthPhase.AUTHENTICATED:  # after 212 "no further authentication is needed": unexpected
+            table[(p, AuthInput.CHALLENGE)] = (AuthPhase.CHALLENGED, None)
+            table[(p, AuthInput.LOOP)] = (AuthPhase.CHALLENGED, "omadm.auth-loop")
+            table[(p, AuthInput.FORBIDDEN)] = (AuthPhase.CHALLENGED, "omadm.client-challenge-status-only")
+    return table
+
+
+#: (phase, input) -> (next phase, the rule the step breaks or None); drawn in the module docstring.
+TRANSITIONS: dict[tuple[AuthPhase, AuthInput], tuple[AuthPhase, str | None]] = _auth_table()
+
+
+def classify_auth(code: int | None, *, chal: bool, repeated: bool, cred: bool, forbidden: bool) -> AuthInput:
+    """The input a Status for a side's SyncHdr is: its code, whether it carries a Chal (and the same one
+    as the side's last challenge: ``repeated``), whether the answered message carried credentials, and
+    whether it is the client's challenge DM Protocol §2.4 forbids.  One Status is one input: a challenge
+    without Chal is BLIND whatever else holds, then LOOP, then FORBIDDEN."""
+    if code in (401, 407):
+        if not chal:
+            return AuthInput.BLIND
+        if repeated and cred:
+            return AuthInput.LOOP
+        return AuthInput.FORBIDDEN if forbidden else AuthInput.CHALLENGE
+    if code == 200 and cred:
+        return AuthInput.ACCEPT
+    if code == 212 and cred:
+        return AuthInput.AUTHENTICATE
+    if code is not None and 200 <= code < 300:
+        return AuthInput.OK
+    return AuthInput.OTHER
+
+
+def auth_step(phase: AuthPhase, event: AuthInput) -> tuple[AuthPhase, str | None]:
+    """The next phase and the rule broken; a pair the table lacks keeps the phase and is unexpected."""
+    return TRANSITIONS.get((phase, event), (phase, UNEXPECTED))
+
+
+def draw_transitions() -> str:
+    """:data:`TRANSITIONS` as the text table in the module docstring (a test keeps the two equal): a row
+    per input, a column per phase that is not final, each cell the next phase with the rule it breaks."""
+    phases = [p for p in AuthPhase if p not in FINAL_PHASES]
+    rules = sorted({rule for _, rule in TRANSITIONS.values() if rule is not None})
+    mark = {rule: str(n) for n, rule in enumerate(rules, 1)}
+    rows = [["input / phase", *(p.value for p in phases)]]
+    for event in AuthInput:
+        cells = [event.name]
+        for p in phases:
+            step = TRANSITIONS.get((p, event))
+            if step is None:
+                cells.append("x")
+            else:
+                cells.append(step[0].value + (f" ({mark[step[1]]})" if step[1] is not None else ""))
+        rows.append(cells)
+    width = [max(len(r[i]) for r in rows) + 2 for i in range(len(rows[0]))]
+    lines = ["".join(c.ljust(w) for c, w in zip(r, width, strict=True)).rstrip() for r in rows]
+    lines += [f"({mark[rule]}) {rule}" for rule in rules]
+    lines.append(f"x  not in the table: {UNEXPECTED}, the phase stays")
+    return "\n".join(lines)
+
+
 _END_TEXT = {
     "auth-failed": "the session ended after an authentication challenge the client did not meet",
     "timeout": f"no message for {SESSION_IDLE:.0f} s and the server had not closed the session",
@@ -414,6 +544,7 @@ class _Live:
     resend: dict[Direction, tuple[int, str, str, int, str | None]] = field(default_factory=dict)
     last_chal: dict[Direction, tuple[tuple[str | None, str | None, str | None], int]] = field(
         default_factory=dict)
+    auth: dict[Direction, AuthPhase] = field(default_factory=dict)  # direction -> its TRANSITIONS phase
     resync: _Resync | None = None
     # Windows MDM: the first sign the client is one, findings that wait for it, what the session says
     windows: str | None = None
@@ -1040,7 +1171,6 @@ class DmSessions(SessionBuilder):
         self, live: _Live, msg: SessionMessage, rec: syncml.SyncMLMessage, direction: Direction
     ) -> None:
         """Tie each Status/Results to its command; flag what the peer's previous message still wants."""
-        s = live.session
         peer = Direction.TO_CLIENT if direction == Direction.TO_SERVER else Direction.TO_SERVER
         for summary in msg.commands:
             if summary.name not in _ANSWERS or summary.msg_ref is None or summary.cmd_ref is None:
@@ -1058,84 +1188,16 @@ class DmSessions(SessionBuilder):
                 summary.cmd = summary.cmd or asked  # Results name no Cmd: say what they answer
                 continue
             name = target.needs_status.pop(summary.cmd_ref, None)
-            if asked is not None and summary.cmd is not None and summary.cmd != asked:
-                self._flag(
-                    s,
-                    "omadm.status-cmd-mismatch",
-                    f"Status {summary.cmd_id} says Cmd {summary.cmd!r} for CmdRef {summary.cmd_ref}, which "
-                    f"is {asked}",
-                    [target.message.frame, msg.frame],
-                )
+            self._check_status(live, summary, asked, target, msg)
             code = summary.code
-            # A Status with an empty CmdRef answers a command without CmdID (Windows: 400), which
-            # omadm.cmdid-missing already reports.
-            if (
-                code is not None
-                and code >= 400
-                and summary.cmd_ref != ""
-                and not (summary.cmd_ref == "0" and code in (401, 407))
-            ):
-                what = f"{asked or summary.cmd} {summary.cmd_ref}"
-                answered = target.by_id.get(summary.cmd_ref)
-                uris = (answered.targets if answered is not None else None) or summary.targets
-                targets = f" ({', '.join(uris[:3])})" if uris else ""
-                self._flag(
-                    s,
-                    "omadm.command-failed",
-                    f"{'client' if direction == 'to_server' else 'server'} answered {what}{targets} with "
-                    f"{code} ({summary.meaning})",
-                    [target.message.frame, msg.frame],
-                )
             if code is not None and 200 <= code < 300 and code != 213 and name is not None:
                 rows = [
                     (uri, value or "", None, change, msg.frame, msg.time)
                     for change, uri, value in target.tree.pop(summary.cmd_ref, ())
                 ]
                 self._observe(live, rows)
-            if (
-                summary.cmd_ref == "0"
-                and code in (401, 407)
-                and direction == Direction.TO_SERVER
-                and target.status_only
-                and target.message.package == 2
-                and not any(c.cmd_ref == "0" and c.code in (401, 407) for c in target.message.commands)
-                and all(c.name == "Status" for c in rec.commands)
-            ):
-                # Only this: a client asking for the rest of the package (Alert 1222), or sending
-                # commands of its own, or answering a server that challenged it, may challenge.
-                self._flag(
-                    s,
-                    "omadm.client-challenge-status-only",
-                    f"the client challenges ({code}) the server's Package #2 (frame {target.message.frame}), "
-                    "which held only Status and no challenge, with a message of only Status",
-                    [target.message.frame, msg.frame],
-                )
-            if summary.cmd_ref == "0" and target.cred is not None and code in _SUCCESS:
-                live.accepted_type[peer] = (target.cred[0], msg.frame)
-            if summary.cmd_ref == "0" and target.cred is not None:
-                # 200 (not 212) to credentials: the same ones again in the peer's next message.
-                if code == 200:
-                    raw = next((c for c in rec.commands if c.name == "Status" and c.cmd_ref == "0"), None)
-                    nonce = raw.chal.next_nonce if raw is not None and raw.chal is not None else None
-                    kind, data = target.cred
-                    live.resend[peer] = (target.message.frame, kind, data, msg.frame, nonce)
-                else:
-                    live.resend.pop(peer, None)
-            if summary.cmd_ref == "0" and code in (401, 407):
-                raw = next((c for c in rec.commands if c.name == "Status" and c.cmd_ref == "0"), None)
-                chal = raw.chal if raw is not None else None
-                if chal is None:
-                    self._flag(
-                        s,
-                        "omadm.challenge-missing",
-                        f"Status {code} for the SyncHdr of frame {target.message.frame} has no Chal",
-                        [msg.frame],
-                    )
-                else:
-                    if chal.type:
-                        live.asked_type[peer] = chal.type
-                    assert raw is not None
-                    self._check_loop(live, raw, chal, target, msg)
+            if summary.cmd_ref == "0":
+                self._header_status(live, code, rec, target, msg)
         # The peer's last message is answered by this one: what it still wants never will be.
         prev = live.last.get(peer)
         if prev is not None and not prev.checked:
@@ -1143,6 +1205,39 @@ class DmSessions(SessionBuilder):
             self._missing(live, prev, msg)
             if direction == Direction.TO_SERVER:
                 self._windows_answers(live, prev, msg, rec)
+
+    def _check_status(
+        self, live: _Live, summary: CommandSummary, asked: str | None, target: _Sent, msg: SessionMessage
+    ) -> None:
+        """A Status naming another command than the one it answers, or saying that command failed."""
+        if asked is not None and summary.cmd is not None and summary.cmd != asked:
+            self._flag(
+                live.session,
+                "omadm.status-cmd-mismatch",
+                f"Status {summary.cmd_id} says Cmd {summary.cmd!r} for CmdRef {summary.cmd_ref}, which "
+                f"is {asked}",
+                [target.message.frame, msg.frame],
+            )
+        code = summary.code
+        # A Status with an empty CmdRef answers a command without CmdID (Windows: 400), which
+        # omadm.cmdid-missing already reports; a 401/407 for the SyncHdr is the authentication machine's.
+        if (
+            code is not None
+            and code >= 400
+            and summary.cmd_ref != ""
+            and not (summary.cmd_ref == "0" and code in (401, 407))
+        ):
+            what = f"{asked or summary.cmd} {summary.cmd_ref}"
+            answered = target.by_id.get(summary.cmd_ref or "")
+            uris = (answered.targets if answered is not None else None) or summary.targets
+            targets = f" ({', '.join(uris[:3])})" if uris else ""
+            self._flag(
+                live.session,
+                "omadm.command-failed",
+                f"{'client' if msg.direction == Direction.TO_SERVER else 'server'} answered {what}{targets} "
+                f"with {code} ({summary.meaning})",
+                [target.message.frame, msg.frame],
+            )
 
     def _windows_answers(
         self, live: _Live, sent: _Sent, msg: SessionMessage, rec: syncml.SyncMLMessage
@@ -1186,34 +1281,86 @@ class DmSessions(SessionBuilder):
                 where,
             )
 
-    def _check_loop(
-        self,
-        live: _Live,
+    def _header_status(
+        self, live: _Live, code: int | None, rec: syncml.SyncMLMessage, target: _Sent, msg: SessionMessage
+    ) -> None:
+        """One step of the authentication machine of the side whose SyncHdr this Status answers: the
+        table says the next phase and the rule broken; what each step records (the credentials due
+        again, the type accepted or asked for, the last Chal) is kept beside it."""
+        side, peer = msg.direction, target.message.direction
+        raw = next((c for c in rec.commands if c.name == "Status" and c.cmd_ref == "0"), None)
+        chal = raw.chal if raw is not None and code in (401, 407) else None
+        before = live.last_chal.get(side)
+        sig = None
+        if chal is not None:
+            sig = (chal.type, chal.format, (chal.next_nonce or "").strip() or None)
+            live.last_chal[side] = (sig, msg.frame)
+            if chal.type:
+                live.asked_type[peer] = chal.type
+        event = classify_auth(
+            code,
+            chal=chal is not None,
+            repeated=before is not None and before[0] == sig,
+            cred=target.cred is not None,
+            forbidden=side == Direction.TO_SERVER
+            and target.status_only
+            and target.message.package == 2
+            and not any(c.cmd_ref == "0" and c.code in (401, 407) for c in target.message.commands)
+            and all(c.name == "Status" for c in rec.commands),
+        )
+        live.auth[peer], rule = auth_step(live.auth.get(peer, AuthPhase.OPEN), event)
+        if target.cred is not None:
+            if code in _SUCCESS:
+                live.accepted_type[peer] = (target.cred[0], msg.frame)
+            # 200 (not 212) to credentials: the same ones again in the peer's next message.
+            if code == 200:
+                nonce = raw.chal.next_nonce if raw is not None and raw.chal is not None else None
+                kind, data = target.cred
+                live.resend[peer] = (target.message.frame, kind, data, msg.frame, nonce)
+            else:
+                live.resend.pop(peer, None)
+        if rule is None:
+            return
+        frames = [target.message.frame, msg.frame]
+        if rule == "omadm.challenge-missing":
+            text = f"Status {code} for the SyncHdr of frame {target.message.frame} has no Chal"
+            frames = [msg.frame]
+        elif rule == "omadm.auth-loop":
+            assert raw is not None and before is not None and sig is not None
+            text = self._loop_text(raw, sig, before[1], target, msg)
+            frames = [before[1], target.message.frame, msg.frame]
+        elif rule == "omadm.client-challenge-status-only":
+            text = (
+                f"the client challenges ({code}) the server's Package #2 (frame {target.message.frame}), "
+                "which held only Status and no challenge, with a message of only Status"
+            )
+        else:
+            who = "server" if side == Direction.TO_CLIENT else "client"
+            text = (
+                f"the {who} challenges ({code}) in frame {msg.frame} though it accepted the credentials "
+                f"with 212 earlier in the session ({event.value})"
+            )
+        self._flag(live.session, rule, text, frames)
+
+    @staticmethod
+    def _loop_text(
         status: syncml.Command,
-        chal: syncml.Chal,
+        sig: tuple[str | None, str | None, str | None],
+        before: int,
         target: _Sent,
         msg: SessionMessage,
-    ) -> None:
+    ) -> str:
         """A 401/407 repeating the previous challenge after credentials were tried: a loop; the entity
         it carries (the Status's Item data) is what the refused side should be shown."""
-        side = msg.direction
-        sig = (chal.type, chal.format, (chal.next_nonce or "").strip() or None)
-        before = live.last_chal.get(side)
-        live.last_chal[side] = (sig, msg.frame)
-        if before is None or before[0] != sig or target.cred is None:
-            return
         entity = " | ".join(" ".join((i.data or "").split()) for i in status.items if (i.data or "").strip())
         if len(entity) > 160:
             entity = entity[:159] + "…"
         said = f"it says {entity!r}" if entity else "it sent no entity (Status Item) to show"
-        who = "server" if side == Direction.TO_CLIENT else "client"
+        who = "server" if msg.direction == Direction.TO_CLIENT else "client"
         nonce = ", same nonce" if sig[2] else ""
-        self._flag(
-            live.session,
-            "omadm.auth-loop",
-            f"the {who} repeats the challenge of frame {before[1]} ({sig[0] or 'no type'}{nonce}) in frame "
-            f"{msg.frame}, refusing the credentials of frame {target.message.frame}: {said}",
-            [before[1], target.message.frame, msg.frame],
+        return (
+            f"the {who} repeats the challenge of frame {before} ({sig[0] or 'no type'}{nonce}) in frame "
+            f"{msg.frame}, refusing the credentials of frame {target.message.frame}: {said}"
         )
 
     def _missing(self, live: _Live, sent: _Sent, by: SessionMessage | None) -> None:
@@ -1562,6 +1709,8 @@ class DmSessions(SessionBuilder):
         s = live.session
         s.end_reason = reason
         self._facts(live)
+        for side, phase in live.auth.items():
+            live.auth[side] = auth_step(phase, AuthInput.END)[0]
         if live.resync is not None:
             self._resync_end(live, live.resync)
         if reason != "completed":
