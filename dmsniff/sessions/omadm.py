@@ -17,6 +17,29 @@ Every Status and Results is tied to the command it answers through MsgRef/CmdRef
 command left without Status, an authentication failure handled against the rules, a
 Pkg#1 that does not match its notification and the Windows MDM restrictions become
 :class:`~dmsniff.sessions.model.Finding` records, one row per rule in :data:`RULES`.
+
+Authentication (DM Protocol §2.4) is a machine per side, the client's credentials and the
+server's: each Status for a side's SyncHdr is classified (:func:`classify_auth`) into an
+input, and :data:`TRANSITIONS` gives the side's next phase and the rule the step breaks.  A
+pair missing from the table is unexpected (``omadm.auth-unexpected``), never an error.  What
+a step records (the credentials due again, the type accepted or asked for, the last Chal)
+is kept beside the table.  The table, as :func:`draw_transitions` draws it::
+
+    input / phase  open            challenged      accepted        authenticated
+    OK             open            open            accepted        authenticated
+    ACCEPT         accepted        accepted        accepted        accepted
+    AUTHENTICATE   authenticated   authenticated   authenticated   authenticated
+    CHALLENGE      challenged      challenged      challenged      x
+    LOOP           challenged (1)  challenged (1)  challenged (1)  x
+    BLIND          challenged (2)  challenged (2)  challenged (2)  challenged (2)
+    FORBIDDEN      challenged (3)  challenged (3)  challenged (3)  x
+    OTHER          open            challenged      accepted        authenticated
+    END            ended           failed          ended           ended
+    (1) omadm.auth-loop
+    (2) omadm.challenge-missing
+    (3) omadm.client-challenge-status-only
+    x  not in the table: omadm.auth-unexpected, the phase stays
+
 Items sent in chunks (MoreData) are put back together.  Per device, the management
 tree values the device reported (Results, DevInfo) and the changes it accepted
 (Add/Replace/Delete answered 2xx) are kept in time order, on disk.
@@ -34,11 +57,13 @@ state, scope and CSP of the LocURIs, SessionID form), as do sessions with Generi
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator, Sequence
+import enum
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
 
 from decoders import notification, syncml
+from dmsniff.dm_links import NOTIFICATION_WINDOW, SESSION_IDLE, Notified, ends_session, opens_session
 from dmsniff.model import ConnectionEnd, Datagram, Direction, HttpMessage, Rule, Transaction
 from dmsniff.model import endpoint_host as _host
 from dmsniff.pipeline.records import CaptureSummary
@@ -56,8 +81,6 @@ from dmsniff.sessions.model import (
     TargetScope,
 )
 
-SESSION_IDLE = 60.0  # capture seconds without a message before an open session is timed out
-NOTIFICATION_WINDOW = 120.0  # a Pkg#0 causes a session starting within this many seconds
 MAX_OBJECT = 1 << 20  # bytes of a reassembled large object kept for the report
 _DATA_SHOWN = 60  # characters of item data kept in a command summary
 
@@ -109,21 +132,39 @@ RULES: dict[str, Rule] = {
     ),
     "omadm.client-challenge-status-only": Rule(
         "warning",
-        f"{_PROTOCOL} §9: when the server sent only Status (to SyncHdr and DevInfo) the client MUST NOT "
-        "challenge it",
-        "The client challenged a server message that held only Status commands.",
+        f"{_PROTOCOL} §9 (DM Protocol §2.4): if the server sent no or invalid credentials in Package #2, no "
+        "challenge and no commands (only Status to SyncHdr and DevInfo), 'the client MUST NOT challenge the "
+        "server by sending back only a Status for the SyncHdr with a challenge'",
+        "The client answered a Package #2 of only Status, without a challenge, with nothing but Status, "
+        "its SyncHdr one a challenge.",
     ),
     "omadm.auth-type-changed": Rule(
         "warning",
         f"{_PROTOCOL} §9.1: once authentication has occurred, the authentication type 'MUST be kept same "
         "for the whole session'",
-        "The authentication type changed within a session after authentication had succeeded.",
+        "After a side's credentials were accepted (200/212) it used another authentication type, one no "
+        "Chal asked for.",
+    ),
+    "omadm.auth-unexpected": Rule(
+        "warning",
+        f"{_AUTH}: with 212 (Authentication accepted) 'no further authentication is needed for the "
+        "remainder of the DM session'",
+        "A side challenged the other (401/407) after accepting its credentials with 212 for the whole "
+        "session.",
     ),
     "omadm.pkg1-session-id-mismatch": Rule(
         "error",
         f"{_PROTOCOL} §8.3 and OMA-TS-DM_Notification-V1_2 §6.2.10: answering a notification (Alert 1200), "
         "the SessionID is the notification's session id in upper-case hex without leading zeros",
         "The Package #1 answering a notification has another SessionID than the notification's.",
+    ),
+    "omadm.pkg1-session-id-form": Rule(
+        "warning",
+        f"{_PROTOCOL} §8.3 and {_NOTIFICATION} §6.2.10: answering a notification, the SessionID is the "
+        f"notification's session id in upper-case hex without leading zeros; {_WINDOWS}: a Windows client "
+        "sends it in decimal (2 bytes with DM session sync 2.0)",
+        "The Package #1 answering a notification spells its session id in lower-case hex, or in decimal "
+        "though the client is no Windows MDM client.",
     ),
     "omadm.notification-without-session": Rule(
         "info",
@@ -140,7 +181,8 @@ RULES: dict[str, Rule] = {
         "warning",
         f"{_MS_MDM} §2.2.3.6 (OMA defers to RepPro): MsgID 'starts at one (1)' and increases with each "
         "message of the session",
-        "MsgIDs do not start at 1 or do not go up by one per message in a direction.",
+        "A side's first MsgID in a session whose Package #1 was captured is not 1, or MsgIDs do not go up "
+        "by one per message in a direction.",
     ),
     "omadm.status-cmd-mismatch": Rule(
         "warning",
@@ -201,8 +243,8 @@ RULES: dict[str, Rule] = {
         f"{_AUTH}: 'If a request includes security credentials and the response code to the request is 200, "
         "the same credentials MUST be sent within the next request'; after a Chal, an md5 digest made "
         "with its next nonce",
-        "After a 200 to credentials, the next message lacks them, repeats an md5 digest despite a new "
-        "nonce, or changes them.",
+        "After a 200 to credentials, the next message lacks them, changes them (other basic ones, another "
+        "md5 digest with no new nonce) or repeats an md5 digest despite a new nonce.",
     ),
     "omadm.auth-loop": Rule(
         "warning",
@@ -256,6 +298,105 @@ RULES: dict[str, Rule] = {
         "The session ended without a final server message free of commands needing a response.",
     ),
 }
+
+# -- the authentication machine (DM Protocol §2.4) ------------------------------------------------------
+class AuthPhase(enum.Enum):
+    """Where one side's authentication stands, moved by the peer's Status for its SyncHdr."""
+
+    OPEN = "open"  # no verdict on its credentials yet
+    CHALLENGED = "challenged"  # 401/407: it must come back with (other) credentials
+    ACCEPTED = "accepted"  # 200 to its credentials: the same ones again in its next message
+    AUTHENTICATED = "authenticated"  # 212: no further authentication in this session
+    FAILED = "failed"  # final: the session ended while it was challenged
+    ENDED = "ended"  # final
+
+
+class AuthInput(enum.Enum):
+    """What a Status for a side's SyncHdr (or the session's end) means to that side: :func:`classify_auth`."""
+
+    OK = "2xx to a message without credentials"
+    ACCEPT = "200 to credentials"
+    AUTHENTICATE = "212 to credentials"
+    CHALLENGE = "401/407 with a Chal"
+    LOOP = "401/407 repeating the last Chal, after credentials"
+    BLIND = "401/407 without a Chal"
+    FORBIDDEN = "the client's 401/407, alone, to a Package #2 of only Status"
+    OTHER = "another code"
+    END = "the session ends"
+
+
+FINAL_PHASES = frozenset({AuthPhase.FAILED, AuthPhase.ENDED})
+UNEXPECTED = "omadm.auth-unexpected"  # the rule a pair missing from TRANSITIONS breaks
+
+
+def _auth_table() -> dict[tuple[AuthPhase, AuthInput], tuple[AuthPhase, str | None]]:
+    live = (AuthPhase.OPEN, AuthPhase.CHALLENGED, AuthPhase.ACCEPTED, AuthPhase.AUTHENTICATED)
+    table: dict[tuple[AuthPhase, AuthInput], tuple[AuthPhase, str | None]] = {}
+    for p in live:
+        table[(p, AuthInput.OK)] = (AuthPhase.OPEN if p == AuthPhase.CHALLENGED else p, None)
+        table[(p, AuthInput.ACCEPT)] = (AuthPhase.ACCEPTED, None)
+        table[(p, AuthInput.AUTHENTICATE)] = (AuthPhase.AUTHENTICATED, None)
+        table[(p, AuthInput.BLIND)] = (AuthPhase.CHALLENGED, "omadm.challenge-missing")
+        table[(p, AuthInput.OTHER)] = (p, None)
+        table[(p, AuthInput.END)] = (AuthPhase.FAILED if p == AuthPhase.CHALLENGED else AuthPhase.ENDED, None)
+        if p != AuthPhase.AUTHENTICATED:  # after 212 "no further authentication is needed": unexpected
+            table[(p, AuthInput.CHALLENGE)] = (AuthPhase.CHALLENGED, None)
+            table[(p, AuthInput.LOOP)] = (AuthPhase.CHALLENGED, "omadm.auth-loop")
+            table[(p, AuthInput.FORBIDDEN)] = (AuthPhase.CHALLENGED, "omadm.client-challenge-status-only")
+    return table
+
+
+#: (phase, input) -> (next phase, the rule the step breaks or None); drawn in the module docstring.
+TRANSITIONS: dict[tuple[AuthPhase, AuthInput], tuple[AuthPhase, str | None]] = _auth_table()
+
+
+def classify_auth(code: int | None, *, chal: bool, repeated: bool, cred: bool, forbidden: bool) -> AuthInput:
+    """The input a Status for a side's SyncHdr is: its code, whether it carries a Chal (and the same one
+    as the side's last challenge: ``repeated``), whether the answered message carried credentials, and
+    whether it is the client's challenge DM Protocol §2.4 forbids.  One Status is one input: a challenge
+    without Chal is BLIND whatever else holds, then LOOP, then FORBIDDEN."""
+    if code in (401, 407):
+        if not chal:
+            return AuthInput.BLIND
+        if repeated and cred:
+            return AuthInput.LOOP
+        return AuthInput.FORBIDDEN if forbidden else AuthInput.CHALLENGE
+    if code == 200 and cred:
+        return AuthInput.ACCEPT
+    if code == 212 and cred:
+        return AuthInput.AUTHENTICATE
+    if code is not None and 200 <= code < 300:
+        return AuthInput.OK
+    return AuthInput.OTHER
+
+
+def auth_step(phase: AuthPhase, event: AuthInput) -> tuple[AuthPhase, str | None]:
+    """The next phase and the rule broken; a pair the table lacks keeps the phase and is unexpected."""
+    return TRANSITIONS.get((phase, event), (phase, UNEXPECTED))
+
+
+def draw_transitions() -> str:
+    """:data:`TRANSITIONS` as the text table in the module docstring (a test keeps the two equal): a row
+    per input, a column per phase that is not final, each cell the next phase with the rule it breaks."""
+    phases = [p for p in AuthPhase if p not in FINAL_PHASES]
+    rules = sorted({rule for _, rule in TRANSITIONS.values() if rule is not None})
+    mark = {rule: str(n) for n, rule in enumerate(rules, 1)}
+    rows = [["input / phase", *(p.value for p in phases)]]
+    for event in AuthInput:
+        cells = [event.name]
+        for p in phases:
+            step = TRANSITIONS.get((p, event))
+            if step is None:
+                cells.append("x")
+            else:
+                cells.append(step[0].value + (f" ({mark[step[1]]})" if step[1] is not None else ""))
+        rows.append(cells)
+    width = [max(len(r[i]) for r in rows) + 2 for i in range(len(rows[0]))]
+    lines = ["".join(c.ljust(w) for c, w in zip(r, width, strict=True)).rstrip() for r in rows]
+    lines += [f"({mark[rule]}) {rule}" for rule in rules]
+    lines.append(f"x  not in the table: {UNEXPECTED}, the phase stays")
+    return "\n".join(lines)
+
 
 _END_TEXT = {
     "auth-failed": "the session ended after an authentication challenge the client did not meet",
@@ -384,7 +525,9 @@ class _Live:
     package: dict[Direction, int] = field(default_factory=dict)  # direction -> current package number
     final: dict[Direction, bool] = field(default_factory=dict)  # direction -> its last message had Final
     msg_ids: dict[Direction, int] = field(default_factory=dict)  # direction -> last numeric MsgID
-    cred_type: dict[Direction, str] = field(default_factory=dict)  # direction -> authentication type in use
+    opened: bool = False  # its first message is a Package #1 (Alert 1200/1201): the MsgIDs start in view
+    # direction -> the authentication type a 200/212 to its SyncHdr accepted, and the frame that accepted it
+    accepted_type: dict[Direction, tuple[str, int]] = field(default_factory=dict)
     asked_type: dict[Direction, str] = field(default_factory=dict)  # direction -> type a Chal asked it for
     challenged: SessionMessage | None = None  # the server's 401/407 the client has yet to answer
     resp_uri: str | None = None  # where the server wants the next message
@@ -395,11 +538,13 @@ class _Live:
     session_id: str | None = None  # the SessionID every message must carry (the notification's)
     sid_reported: set[str] = field(default_factory=set)  # wrong SessionIDs already reported
     notification: SessionMessage | None = None  # the Package #0 it answers
+    decimal_sid: tuple[str, list[int]] | None = None  # a decimal Pkg#1 SessionID: wrong unless Windows
     # Authentication: per side that sent credentials and got 200 for them, what its next message must
     # carry again: (frame of the credentials, type, data, frame of the 200, the Chal's nonce or None).
     resend: dict[Direction, tuple[int, str, str, int, str | None]] = field(default_factory=dict)
     last_chal: dict[Direction, tuple[tuple[str | None, str | None, str | None], int]] = field(
         default_factory=dict)
+    auth: dict[Direction, AuthPhase] = field(default_factory=dict)  # direction -> its TRANSITIONS phase
     resync: _Resync | None = None
     # Windows MDM: the first sign the client is one, findings that wait for it, what the session says
     windows: str | None = None
@@ -440,8 +585,10 @@ class DmSessions(SessionBuilder):
     def __init__(self) -> None:
         super().__init__()
         self.live: dict[tuple[str, str, str], _Live] = {}
-        self.notifications: list[_Pending] = []
+        self.notifications: Notified[_Pending] = Notified()
         self.retry_due: dict[tuple[str, str], _Live] = {}  # (device, server host) -> challenged session
+        # key -> the last server message of a session it completed, and when: a client may still answer it
+        self.closed: dict[tuple[str, str, str], tuple[_Sent, float]] = {}
         self.devices: dict[str, Device] = {}
         self.tree = ParameterLog()
 
@@ -479,7 +626,7 @@ class DmSessions(SessionBuilder):
             key = (s_msg.header.session_id or "", s_msg.header.target or "", _host(tx.server))
         live = self.live.get(key)
         if (live is None or live.ended) and c_msg is not None:
-            live = self._continued(key, c_msg) or live
+            live = self._continued(key, c_msg) or self._moved(key) or live
         if live is None or live.ended:
             live = self._new_session(tx, key, c_msg)
         if tx.connection not in live.session.connections:
@@ -494,7 +641,7 @@ class DmSessions(SessionBuilder):
         assert last is not None
         live.last_time = last.time
         live.session.end = max(live.session.end, last.time)
-        if s_msg is not None and self._closes(s_msg):
+        if s_msg is not None and ends_session(s_msg):
             self._end(live, "completed")
         elif c_msg is not None and any(c.name == "Alert" and c.code == 1223 for c in c_msg.commands):
             self._end(live, "aborted")
@@ -534,6 +681,7 @@ class DmSessions(SessionBuilder):
             self._notification_unused(p)
         self.notifications.clear()
         self.retry_due.clear()
+        self.closed.clear()
 
     def done(self) -> None:
         for dev in self.devices.values():
@@ -562,6 +710,7 @@ class DmSessions(SessionBuilder):
             version=hdr.ver_proto if hdr is not None else None,
         )
         live = _Live(s, key, first.time)
+        live.opened = c_msg is not None and opens_session(c_msg)
         self.live[key] = live
         if key[1]:
             dev = self._device(key[1])
@@ -572,6 +721,13 @@ class DmSessions(SessionBuilder):
             s.device = {"id": key[1], **dev.identity}
         if c_msg is not None:
             self._link_notification(live, tx, c_msg)
+            done = self.closed.pop(key, None)
+            if done is not None and not opens_session(c_msg) and first.time - done[1] <= SESSION_IDLE:
+                # A client message after the server closed the session answers its last message (a
+                # challenge to it, say): its Statuses are tied to that message as within the session.
+                last = done[0]
+                if last.message.msg_id is not None:
+                    live.sent[(Direction.TO_CLIENT, last.message.msg_id)] = last
         previous = self.retry_due.pop((key[1], key[2]), None)
         if previous is not None and previous.challenged is not None and c_msg is not None:
             challenge = previous.challenged
@@ -591,6 +747,8 @@ class DmSessions(SessionBuilder):
                 live.challenged, live.resp_uri = challenge, previous.resp_uri
                 live.last_chal = dict(previous.last_chal)
                 live.asked_type = dict(previous.asked_type)
+                # It may number its messages on from the challenged session or start over at 1.
+                live.opened = False
             self._end(previous, "auth-failed")
         return live
 
@@ -601,7 +759,7 @@ class DmSessions(SessionBuilder):
         device sent the same server, after the server's answer, goes on with that session: a
         SessionID that changes mid-way is a finding of the session, not the start of another.
         """
-        if any(c.name == "Alert" and c.code in (1200, 1201) for c in rec.commands):
+        if opens_session(rec):
             return None
         n = _code(rec.header.msg_id)
         if n is None:
@@ -612,6 +770,23 @@ class DmSessions(SessionBuilder):
                 and live.key[1:] == key[1:]
                 and live.msg_ids.get(Direction.TO_SERVER) == n - 1
                 and Direction.TO_CLIENT in live.last
+            ):
+                self.live[key] = live
+                live.aliases.append(key)
+                return live
+        return None
+
+    def _moved(self, key: tuple[str, str, str]) -> _Live | None:
+        """The open session whose server sent the client elsewhere with a RespURI, if this client message
+        (same SessionID and device, another server address) is the one posted there: the session goes on
+        at the new address, over whatever connection the client opened to it."""
+        if not key[0] or not key[1]:
+            return None
+        for live in reversed(self.live.values()):
+            if (
+                not live.ended
+                and live.resp_uri is not None
+                and any(k[:2] == key[:2] for k in (live.key, *live.aliases))
             ):
                 self.live[key] = live
                 live.aliases.append(key)
@@ -740,9 +915,7 @@ class DmSessions(SessionBuilder):
         Package #1 (the start, or the restart after a challenge).
         """
         peer = Direction.TO_CLIENT if direction == Direction.TO_SERVER else Direction.TO_SERVER
-        if direction == Direction.TO_SERVER and any(
-            c.name == "Alert" and c.code in (1200, 1201) for c in rec.commands
-        ):
+        if direction == Direction.TO_SERVER and opens_session(rec):
             n = 1
         elif direction in live.package and not live.final.get(direction, True):
             n = live.package[direction]
@@ -998,7 +1171,6 @@ class DmSessions(SessionBuilder):
         self, live: _Live, msg: SessionMessage, rec: syncml.SyncMLMessage, direction: Direction
     ) -> None:
         """Tie each Status/Results to its command; flag what the peer's previous message still wants."""
-        s = live.session
         peer = Direction.TO_CLIENT if direction == Direction.TO_SERVER else Direction.TO_SERVER
         for summary in msg.commands:
             if summary.name not in _ANSWERS or summary.msg_ref is None or summary.cmd_ref is None:
@@ -1016,76 +1188,16 @@ class DmSessions(SessionBuilder):
                 summary.cmd = summary.cmd or asked  # Results name no Cmd: say what they answer
                 continue
             name = target.needs_status.pop(summary.cmd_ref, None)
-            if asked is not None and summary.cmd is not None and summary.cmd != asked:
-                self._flag(
-                    s,
-                    "omadm.status-cmd-mismatch",
-                    f"Status {summary.cmd_id} says Cmd {summary.cmd!r} for CmdRef {summary.cmd_ref}, which "
-                    f"is {asked}",
-                    [target.message.frame, msg.frame],
-                )
+            self._check_status(live, summary, asked, target, msg)
             code = summary.code
-            # A Status with an empty CmdRef answers a command without CmdID (Windows: 400), which
-            # omadm.cmdid-missing already reports.
-            if (
-                code is not None
-                and code >= 400
-                and summary.cmd_ref != ""
-                and not (summary.cmd_ref == "0" and code in (401, 407))
-            ):
-                what = f"{asked or summary.cmd} {summary.cmd_ref}"
-                answered = target.by_id.get(summary.cmd_ref)
-                uris = (answered.targets if answered is not None else None) or summary.targets
-                targets = f" ({', '.join(uris[:3])})" if uris else ""
-                self._flag(
-                    s,
-                    "omadm.command-failed",
-                    f"{'client' if direction == 'to_server' else 'server'} answered {what}{targets} with "
-                    f"{code} ({summary.meaning})",
-                    [target.message.frame, msg.frame],
-                )
             if code is not None and 200 <= code < 300 and code != 213 and name is not None:
                 rows = [
                     (uri, value or "", None, change, msg.frame, msg.time)
                     for change, uri, value in target.tree.pop(summary.cmd_ref, ())
                 ]
                 self._observe(live, rows)
-            if (
-                summary.cmd_ref == "0"
-                and code in (401, 407)
-                and direction == Direction.TO_SERVER
-                and target.status_only
-            ):
-                self._flag(
-                    s,
-                    "omadm.client-challenge-status-only",
-                    f"the client challenges ({code}) a server message that holds only Status",
-                    [target.message.frame, msg.frame],
-                )
-            if summary.cmd_ref == "0" and target.cred is not None:
-                # 200 (not 212) to credentials: the same ones again in the peer's next message.
-                if code == 200:
-                    raw = next((c for c in rec.commands if c.name == "Status" and c.cmd_ref == "0"), None)
-                    nonce = raw.chal.next_nonce if raw is not None and raw.chal is not None else None
-                    kind, data = target.cred
-                    live.resend[peer] = (target.message.frame, kind, data, msg.frame, nonce)
-                else:
-                    live.resend.pop(peer, None)
-            if summary.cmd_ref == "0" and code in (401, 407):
-                raw = next((c for c in rec.commands if c.name == "Status" and c.cmd_ref == "0"), None)
-                chal = raw.chal if raw is not None else None
-                if chal is None:
-                    self._flag(
-                        s,
-                        "omadm.challenge-missing",
-                        f"Status {code} for the SyncHdr of frame {target.message.frame} has no Chal",
-                        [msg.frame],
-                    )
-                else:
-                    if chal.type:
-                        live.asked_type[peer] = chal.type
-                    assert raw is not None
-                    self._check_loop(live, raw, chal, target, msg)
+            if summary.cmd_ref == "0":
+                self._header_status(live, code, rec, target, msg)
         # The peer's last message is answered by this one: what it still wants never will be.
         prev = live.last.get(peer)
         if prev is not None and not prev.checked:
@@ -1093,6 +1205,39 @@ class DmSessions(SessionBuilder):
             self._missing(live, prev, msg)
             if direction == Direction.TO_SERVER:
                 self._windows_answers(live, prev, msg, rec)
+
+    def _check_status(
+        self, live: _Live, summary: CommandSummary, asked: str | None, target: _Sent, msg: SessionMessage
+    ) -> None:
+        """A Status naming another command than the one it answers, or saying that command failed."""
+        if asked is not None and summary.cmd is not None and summary.cmd != asked:
+            self._flag(
+                live.session,
+                "omadm.status-cmd-mismatch",
+                f"Status {summary.cmd_id} says Cmd {summary.cmd!r} for CmdRef {summary.cmd_ref}, which "
+                f"is {asked}",
+                [target.message.frame, msg.frame],
+            )
+        code = summary.code
+        # A Status with an empty CmdRef answers a command without CmdID (Windows: 400), which
+        # omadm.cmdid-missing already reports; a 401/407 for the SyncHdr is the authentication machine's.
+        if (
+            code is not None
+            and code >= 400
+            and summary.cmd_ref != ""
+            and not (summary.cmd_ref == "0" and code in (401, 407))
+        ):
+            what = f"{asked or summary.cmd} {summary.cmd_ref}"
+            answered = target.by_id.get(summary.cmd_ref or "")
+            uris = (answered.targets if answered is not None else None) or summary.targets
+            targets = f" ({', '.join(uris[:3])})" if uris else ""
+            self._flag(
+                live.session,
+                "omadm.command-failed",
+                f"{'client' if msg.direction == Direction.TO_SERVER else 'server'} answered {what}{targets} "
+                f"with {code} ({summary.meaning})",
+                [target.message.frame, msg.frame],
+            )
 
     def _windows_answers(
         self, live: _Live, sent: _Sent, msg: SessionMessage, rec: syncml.SyncMLMessage
@@ -1136,34 +1281,86 @@ class DmSessions(SessionBuilder):
                 where,
             )
 
-    def _check_loop(
-        self,
-        live: _Live,
+    def _header_status(
+        self, live: _Live, code: int | None, rec: syncml.SyncMLMessage, target: _Sent, msg: SessionMessage
+    ) -> None:
+        """One step of the authentication machine of the side whose SyncHdr this Status answers: the
+        table says the next phase and the rule broken; what each step records (the credentials due
+        again, the type accepted or asked for, the last Chal) is kept beside it."""
+        side, peer = msg.direction, target.message.direction
+        raw = next((c for c in rec.commands if c.name == "Status" and c.cmd_ref == "0"), None)
+        chal = raw.chal if raw is not None and code in (401, 407) else None
+        before = live.last_chal.get(side)
+        sig = None
+        if chal is not None:
+            sig = (chal.type, chal.format, (chal.next_nonce or "").strip() or None)
+            live.last_chal[side] = (sig, msg.frame)
+            if chal.type:
+                live.asked_type[peer] = chal.type
+        event = classify_auth(
+            code,
+            chal=chal is not None,
+            repeated=before is not None and before[0] == sig,
+            cred=target.cred is not None,
+            forbidden=side == Direction.TO_SERVER
+            and target.status_only
+            and target.message.package == 2
+            and not any(c.cmd_ref == "0" and c.code in (401, 407) for c in target.message.commands)
+            and all(c.name == "Status" for c in rec.commands),
+        )
+        live.auth[peer], rule = auth_step(live.auth.get(peer, AuthPhase.OPEN), event)
+        if target.cred is not None:
+            if code in _SUCCESS:
+                live.accepted_type[peer] = (target.cred[0], msg.frame)
+            # 200 (not 212) to credentials: the same ones again in the peer's next message.
+            if code == 200:
+                nonce = raw.chal.next_nonce if raw is not None and raw.chal is not None else None
+                kind, data = target.cred
+                live.resend[peer] = (target.message.frame, kind, data, msg.frame, nonce)
+            else:
+                live.resend.pop(peer, None)
+        if rule is None:
+            return
+        frames = [target.message.frame, msg.frame]
+        if rule == "omadm.challenge-missing":
+            text = f"Status {code} for the SyncHdr of frame {target.message.frame} has no Chal"
+            frames = [msg.frame]
+        elif rule == "omadm.auth-loop":
+            assert raw is not None and before is not None and sig is not None
+            text = self._loop_text(raw, sig, before[1], target, msg)
+            frames = [before[1], target.message.frame, msg.frame]
+        elif rule == "omadm.client-challenge-status-only":
+            text = (
+                f"the client challenges ({code}) the server's Package #2 (frame {target.message.frame}), "
+                "which held only Status and no challenge, with a message of only Status"
+            )
+        else:
+            who = "server" if side == Direction.TO_CLIENT else "client"
+            text = (
+                f"the {who} challenges ({code}) in frame {msg.frame} though it accepted the credentials "
+                f"with 212 earlier in the session ({event.value})"
+            )
+        self._flag(live.session, rule, text, frames)
+
+    @staticmethod
+    def _loop_text(
         status: syncml.Command,
-        chal: syncml.Chal,
+        sig: tuple[str | None, str | None, str | None],
+        before: int,
         target: _Sent,
         msg: SessionMessage,
-    ) -> None:
+    ) -> str:
         """A 401/407 repeating the previous challenge after credentials were tried: a loop; the entity
         it carries (the Status's Item data) is what the refused side should be shown."""
-        side = msg.direction
-        sig = (chal.type, chal.format, (chal.next_nonce or "").strip() or None)
-        before = live.last_chal.get(side)
-        live.last_chal[side] = (sig, msg.frame)
-        if before is None or before[0] != sig or target.cred is None:
-            return
         entity = " | ".join(" ".join((i.data or "").split()) for i in status.items if (i.data or "").strip())
         if len(entity) > 160:
             entity = entity[:159] + "…"
         said = f"it says {entity!r}" if entity else "it sent no entity (Status Item) to show"
-        who = "server" if side == Direction.TO_CLIENT else "client"
+        who = "server" if msg.direction == Direction.TO_CLIENT else "client"
         nonce = ", same nonce" if sig[2] else ""
-        self._flag(
-            live.session,
-            "omadm.auth-loop",
-            f"the {who} repeats the challenge of frame {before[1]} ({sig[0] or 'no type'}{nonce}) in frame "
-            f"{msg.frame}, refusing the credentials of frame {target.message.frame}: {said}",
-            [before[1], target.message.frame, msg.frame],
+        return (
+            f"the {who} repeats the challenge of frame {before} ({sig[0] or 'no type'}{nonce}) in frame "
+            f"{msg.frame}, refusing the credentials of frame {target.message.frame}: {said}"
         )
 
     def _missing(self, live: _Live, sent: _Sent, by: SessionMessage | None) -> None:
@@ -1187,7 +1384,7 @@ class DmSessions(SessionBuilder):
         self, live: _Live, challenge: SessionMessage, msg: SessionMessage, rec: syncml.SyncMLMessage
     ) -> None:
         lacks = []
-        if not any(c.name == "Alert" and c.code in (1200, 1201) for c in rec.commands):
+        if not opens_session(rec):
             lacks.append("Alert 1200/1201")
         if not any(
             c.name in ("Replace", "Add")
@@ -1231,17 +1428,19 @@ class DmSessions(SessionBuilder):
         if kind is None:
             return
         msg.notes.append(kind)
+        # "Once authentication has occurred" the type is kept: a side trying another type before any
+        # success (after a 401, say) changes nothing that had been accepted.
         d = msg.direction
-        before = live.cred_type.get(d)
+        accepted = live.accepted_type.get(d)
         asked = live.asked_type.get(d)
-        if before is not None and kind != before and kind != asked:
+        if accepted is not None and kind.lower() not in (accepted[0].lower(), (asked or "").lower()):
             self._flag(
                 live.session,
                 "omadm.auth-type-changed",
-                f"the {'client' if d == 'to_server' else 'server'} used {before}, now {kind}",
-                [msg.frame],
+                f"the {'client' if d == Direction.TO_SERVER else 'server'} used {accepted[0]}, now {kind} in "
+                f"frame {msg.frame}, though {accepted[0]} was accepted in frame {accepted[1]}",
+                [accepted[1], msg.frame],
             )
-        live.cred_type[d] = kind
 
     def _check_msg_id(self, live: _Live, msg: SessionMessage, direction: Direction) -> None:
         n = _code(msg.msg_id)
@@ -1249,13 +1448,22 @@ class DmSessions(SessionBuilder):
         if n is None:
             return
         live.msg_ids[direction] = n
+        who = "client" if direction == Direction.TO_SERVER else "server"
         if before is None:
+            # Only where the session's start is in the capture: a capture may begin mid-session.
+            if live.opened and n != 1:
+                self._flag(
+                    live.session,
+                    "omadm.msgid-sequence",
+                    f"the {who}'s first message of the session (frame {msg.frame}) has MsgID {n}, not 1",
+                    [msg.frame],
+                )
             return
         if n != before + 1:
             self._flag(
                 live.session,
                 "omadm.msgid-sequence",
-                f"MsgID {n} follows {before} from the {'client' if direction == 'to_server' else 'server'}",
+                f"MsgID {n} follows {before} from the {who}",
                 [msg.frame],
             )
 
@@ -1298,6 +1506,13 @@ class DmSessions(SessionBuilder):
             text = (
                 f"frame {msg.frame} repeats the md5 digest of frame {frame} although the Chal in frame "
                 f"{ok_frame} gave the next nonce"
+            )
+        elif kind.lower() == "syncml:auth-md5" and not nonce and cred[1] != data:
+            # No Chal, no new nonce: the same password and nonce make the same digest, so another one
+            # is other credentials (DM Protocol §2.4.1: "the same credentials MUST be sent").
+            text = (
+                f"frame {msg.frame} carries another md5 digest than frame {frame}, accepted with 200 in "
+                f"frame {ok_frame}, though no Chal gave it a new nonce"
             )
         elif kind.lower() == "syncml:auth-basic" and cred[1] != data:
             text = (
@@ -1417,54 +1632,44 @@ class DmSessions(SessionBuilder):
         assert isinstance(rec, notification.Notification)
         msg.session_id = rec.session_id_hex
         msg.body_length = 16 + len(rec.trigger)
-        self.notifications.append(_Pending(msg, rec, device_ip, server_ip))
+        self.notifications.add(_Pending(msg, rec, device_ip, server_ip), time, rec.session_id, device_ip)
 
     def _link_notification(self, live: _Live, tx: Transaction, rec: syncml.SyncMLMessage) -> None:
-        """Make the notification this Package #1 answers its package 0.
-
-        The notification went to the device's address with the session id Pkg#1 carries (upper-case
-        hex; Windows clients may send it in decimal); behind a NAT the address differs, so the session
-        id alone links too.  The Alert code does not matter for linking (a device answering with 1201
-        is flagged, not orphaned), nor how the Pkg#0 server id is spelled (a DMAcc ServerID, where the
-        SyncHdr has the server's URL).  Only a server-initiated start (Alert 1200) under another
-        SessionID is taken as the answer to the notification just before it.
-        """
+        """Make the notification this Package #1 answers its package 0 (which one: :mod:`dmsniff.dm_links`,
+        the verifier's choice too).  The Alert code does not matter for linking (a device answering with
+        1201 is flagged, not orphaned), nor how the Pkg#0 server id is spelled (a DMAcc ServerID, where
+        the SyncHdr has the server's URL)."""
         if not self.notifications:
             return
-        device_ip = _host(tx.client)
-        start = live.session.start
-        recent = [p for p in self.notifications if 0 <= start - p.message.time <= NOTIFICATION_WINDOW]
+        link = self.notifications.answer(rec, _host(tx.client), live.session.start)
+        if link is None:
+            return
+        match = link.notification
         sent = (rec.header.session_id or "").strip()
-        sid = sent.upper()
         alerts = [c.code for c in rec.commands if c.name == "Alert" and c.code in (1200, 1201)]
-
-        def first(test: Callable[[_Pending], bool]) -> _Pending | None:
-            return next((p for p in reversed(recent) if test(p)), None)
-
-        match = (
-            first(lambda p: p.record.session_id_hex == sid and p.device_ip == device_ip)
-            or first(lambda p: p.record.session_id_hex == sid)
-            or first(lambda p: str(p.record.session_id) == sid and p.device_ip == device_ip)
-            or first(lambda p: str(p.record.session_id) == sid)
-        )
-        if match is None:
-            if 1200 not in alerts:
-                return
-            match = first(lambda p: p.device_ip == device_ip)
-            if match is None:
-                return
+        frame = tx.request.frame if tx.request is not None else match.message.frame
+        if link.form == "other":
             self._flag(
                 live.session,
                 "omadm.pkg1-session-id-mismatch",
                 f"Package #1 has SessionID {rec.header.session_id!r}; the notification just before it "
                 f"(frame {match.message.frame}) gave session id {match.record.session_id_hex!r}",
-                [match.message.frame, tx.request.frame if tx.request else match.message.frame],
+                [match.message.frame, frame],
             )
             live.session_id = match.record.session_id_hex
             live.sid_reported.add(sent)
         else:
             live.session_id = sent
-        frame = tx.request.frame if tx.request is not None else match.message.frame
+            if link.form != "hex":
+                text = (
+                    f"Package #1 (frame {frame}) gives the session id {match.record.session_id_hex} of the "
+                    f"notification (frame {match.message.frame}) as {sent!r}, in {link.form}, not upper-case "
+                    "hex"
+                )
+                if link.form == "decimal":  # Windows MDM's own form: known only once the session shows it
+                    live.decimal_sid = (text, [match.message.frame, frame])
+                else:
+                    self._flag(live.session, "omadm.pkg1-session-id-form", text, [match.message.frame, frame])
         if 1200 not in alerts:
             what = f"Alert {alerts[0]}" if alerts else "no Alert 1200/1201"
             self._flag(
@@ -1474,7 +1679,6 @@ class DmSessions(SessionBuilder):
                 f"{what}, not Alert 1200 (server-initiated)",
                 [match.message.frame, frame],
             )
-        self.notifications.remove(match)
         live.notification = match.message
         live.session.messages.insert(0, match.message)
         live.session.server_name = live.session.server_name or match.record.server_id
@@ -1498,18 +1702,6 @@ class DmSessions(SessionBuilder):
         )
 
     # -- end of sessions -----------------------------------------------------------------------
-    @staticmethod
-    def _closes(rec: syncml.SyncMLMessage) -> bool:
-        """A server message with Final and nothing that needs an answer ends the session."""
-        if not rec.final:
-            return False
-        for c in rec.commands:
-            if c.name not in _ANSWERS:
-                return False
-            if c.name == "Status" and c.is_header_status and c.code in (401, 407):
-                return False  # the client may come back with credentials
-        return True
-
     def _end(self, live: _Live, reason: str) -> None:
         if live.ended:
             return
@@ -1517,6 +1709,8 @@ class DmSessions(SessionBuilder):
         s = live.session
         s.end_reason = reason
         self._facts(live)
+        for side, phase in live.auth.items():
+            live.auth[side] = auth_step(phase, AuthInput.END)[0]
         if live.resync is not None:
             self._resync_end(live, live.resync)
         if reason != "completed":
@@ -1545,6 +1739,9 @@ class DmSessions(SessionBuilder):
         due = (live.key[1], live.key[2])
         if self.retry_due.get(due) is live and reason != "auth-failed":
             del self.retry_due[due]
+        last = live.last.get(Direction.TO_CLIENT)
+        if reason == "completed" and last is not None:
+            self.closed[live.key] = (last, live.last_time)
         self.outbox.session(s)
 
     def _tick(self, now: float) -> None:
@@ -1553,13 +1750,9 @@ class DmSessions(SessionBuilder):
         for live in list(self.live.values()):
             if self.now - live.last_time > SESSION_IDLE:
                 self._end(live, "auth-failed" if live.challenged is not None else "timeout")
-        keep = []
-        for p in self.notifications:
-            if self.now - p.message.time > NOTIFICATION_WINDOW:
-                self._notification_unused(p)
-            else:
-                keep.append(p)
-        self.notifications = keep
+        for p in self.notifications.expire(self.now):
+            self._notification_unused(p)
+        self.closed = {k: v for k, v in self.closed.items() if self.now - v[1] <= SESSION_IDLE}
 
     def _facts(self, live: _Live) -> None:
         """The session's Windows MDM facts and Generic Alerts; the Windows findings that wait for them."""
@@ -1574,6 +1767,8 @@ class DmSessions(SessionBuilder):
                 frames,
             )
         live.windows_pending.clear()
+        if live.decimal_sid is not None and live.windows is None:
+            self._flag(s, "omadm.pkg1-session-id-form", *live.decimal_sid)
         if live.windows is None and not live.generic_alerts:
             return
         facts = DmFacts(windows=live.windows, generic_alerts=live.generic_alerts)

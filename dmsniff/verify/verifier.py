@@ -30,6 +30,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from decoders import auth, notification, syncml, tr111
+from dmsniff.dm_links import SESSION_IDLE, Notified, ends_session
 from dmsniff.model import Datagram, Direction, HttpMessage, Rule, Transaction, endpoint_host
 from dmsniff.pipeline.addons import Emitter
 from dmsniff.verify import wordlist as wl
@@ -37,7 +38,6 @@ from dmsniff.verify.model import AuthResult, Crack, Cracked, secret_kind
 from dmsniff.verify.secrets import Secret, Secrets
 
 MAX_NONCES = 200_000  # issued nonces remembered (oldest forgotten first): memory stays bounded
-RESYNC_WINDOW = 120.0  # seconds a resync notification waits for its Package #1 (as DmSessions links)
 
 #: The one finding code the verifier makes (its verdicts are the auth records, not findings).
 RULES: dict[str, Rule] = {
@@ -69,16 +69,9 @@ class _Resync:
     """A Package #0 valid only with a resync nonce, and the session it starts."""
 
     frame: int
-    time: float
-    device_ip: str | None
-    session_id: int
     label: str  # the resync nonce that verified it, as RESYNC_NONCES names it
     nonce: bytes
-
-    @property
-    def session_ids(self) -> tuple[str, str]:
-        """The SessionIDs of the session it starts: upper-case hex, or decimal (Windows)."""
-        return f"{self.session_id:X}", str(self.session_id)
+    session_id: str = ""  # the SessionID of the Package #1 that answered it (upper-case)
 
 
 def _b64_nonce(text: str | None) -> bytes | None:
@@ -115,10 +108,20 @@ class Verifier(Emitter):
         self.first_cnonce: dict[tuple[str, str], str] = {}
         # (server host, device LocURI, direction of the credential's message) -> (nonce, frame it came in)
         self.dm_nonces: dict[tuple[str, str, str], tuple[bytes, int]] = {}
-        # Nonce resynchronisation: notifications awaiting their Package #1, and the (server, device,
-        # direction) keys whose credentials use the resync nonce until a Chal renews theirs.
-        self.resync_due: list[_Resync] = []
+        # Nonce resynchronisation: every notification awaiting its Package #1 (linked as DmSessions
+        # links, dmsniff.dm_links), with its resync nonce if it verified only with one; the (server,
+        # device, direction) keys whose credentials use the resync nonce until a Chal renews theirs;
+        # the open DM conversations, (SessionID, device, server) -> time of their last message, since a
+        # notification is answered by the first client message of a session.
+        self.notified: Notified[_Resync | None] = Notified()
+        self.dm_open: dict[tuple[str, str, str], float] = {}
         self.dm_resync: dict[tuple[str, str, str], _Resync] = {}
+        # Device address -> the DM devices (SyncHdr LocURI) seen posting from it, the latest last.
+        self.dm_at: dict[str, list[str]] = {}
+        # RespURI: (device, SessionID) -> the server address whose last message gave one; (address, device)
+        # -> the address the conversation began at, once the client posted to the RespURI elsewhere.
+        self.dm_resp_from: dict[tuple[str, str], str] = {}
+        self.dm_moved: dict[tuple[str, str], str] = {}
         self.capture = 0
         self.counts: dict[str, int] = {}
         # For the wordlist audit: at most MAX_AUDIT_TARGETS credentials per identity, kept only
@@ -149,8 +152,9 @@ class Verifier(Emitter):
                     if r is not None:
                         out.append(r)
             if isinstance(req.protocol, syncml.SyncMLMessage):
-                self._resync_start(tx, req, req.protocol)
-                out.extend(self._syncml(tx, req, req.protocol, Direction.TO_SERVER))
+                server = self._dm_server(tx, req.protocol, Direction.TO_SERVER)
+                self._dm_session(tx, req, req.protocol, server)
+                out.extend(self._syncml(tx, req, req.protocol, Direction.TO_SERVER, server))
             elif isinstance(req.protocol, notification.Notification):
                 out.extend(self._pkg0(tx.id, req.frame, req.protocol, endpoint_host(tx.client),
                                       endpoint_host(tx.server), req.time))
@@ -158,7 +162,11 @@ class Verifier(Emitter):
         if resp is not None:
             self._learn_challenges(tx, resp)
             if isinstance(resp.protocol, syncml.SyncMLMessage):
-                self._attach(resp, self._syncml(tx, resp, resp.protocol, Direction.TO_CLIENT))
+                server = self._dm_server(tx, resp.protocol, Direction.TO_CLIENT)
+                self._attach(resp, self._syncml(tx, resp, resp.protocol, Direction.TO_CLIENT, server))
+                hdr = resp.protocol.header
+                if ends_session(resp.protocol):
+                    self.dm_open.pop(((hdr.session_id or "").strip(), hdr.target or "", server), None)
 
     def datagram(self, dg: Datagram) -> None:
         rec = dg.protocol
@@ -399,17 +407,42 @@ class Verifier(Emitter):
                         r.caveat = True
 
     # -- OMA DM ------------------------------------------------------------------------------------
+    def _dm_server(self, tx: Transaction, rec: syncml.SyncMLMessage, direction: Direction) -> str:
+        """The server address a DM conversation's nonces are kept under: the one it began at, also after
+        the server sent the client to another address with a RespURI (the same session, SessionID and
+        device, posted elsewhere: DmSessions links it the same way)."""
+        hdr = rec.header
+        host = endpoint_host(tx.server)
+        device = (hdr.source if direction == Direction.TO_SERVER else hdr.target) or ""
+        sid = (hdr.session_id or "").strip()
+        here = (host, device)
+        if direction == Direction.TO_SERVER and here not in self.dm_moved and device and sid:
+            sent_from = self.dm_resp_from.get((device, sid))
+            if sent_from is not None and sent_from != host:
+                self.dm_moved[here] = sent_from
+        server = self.dm_moved.get(here, host)
+        if direction == Direction.TO_CLIENT:
+            if hdr.resp_uri:
+                self.dm_resp_from[(device, sid)] = server
+            else:
+                self.dm_resp_from.pop((device, sid), None)
+        return server
+
     def _syncml(
-        self, tx: Transaction, msg: HttpMessage, rec: syncml.SyncMLMessage, direction: Direction
+        self, tx: Transaction, msg: HttpMessage, rec: syncml.SyncMLMessage, direction: Direction, server: str
     ) -> list[AuthResult]:
         hdr = rec.header
-        server = endpoint_host(tx.server)
         device = (hdr.source if direction == Direction.TO_SERVER else hdr.target) or ""
         kinds = _DM_CLIENT if direction == Direction.TO_SERVER else _DM_SERVER
         out: list[AuthResult] = []
         nonce_key = (server, device, direction)
+        if direction == Direction.TO_SERVER and device:
+            seen_at = self.dm_at.setdefault(endpoint_host(tx.client), [])
+            if device in seen_at:
+                seen_at.remove(device)
+            seen_at.append(device)
         r = self.dm_resync.get(nonce_key)
-        if r is not None and (hdr.session_id or "").strip().upper() not in r.session_ids:
+        if r is not None and (hdr.session_id or "").strip().upper() != r.session_id:
             # Another session: the resynchronisation was the notified session's only.
             for d in (Direction.TO_SERVER, Direction.TO_CLIENT):
                 self.dm_resync.pop((server, device, d), None)
@@ -429,23 +462,26 @@ class Verifier(Emitter):
                     self.dm_resync.pop((server, device, peer), None)  # the resync is over for that side
         return out
 
-    def _resync_start(self, tx: Transaction, req: HttpMessage, rec: syncml.SyncMLMessage) -> None:
-        """The Package #1 answering a resync notification: from it on, both sides' credentials use the
-        resync nonce (DM Notification §6.2 steps 3-5) until each gets a new one in a Chal.  It is the
-        first message with the notification's session id, from the notified address or, behind a NAT,
-        from anywhere."""
-        if not self.resync_due:
+    def _dm_session(self, tx: Transaction, req: HttpMessage, rec: syncml.SyncMLMessage, server: str) -> None:
+        """A client message that opens a session (as DmSessions sees one: no open conversation with this
+        SessionID, device and server) may answer a notification.  If that notification verified only
+        with a resync nonce, from here on both sides' credentials use it (DM Notification §6.2 steps
+        3-5) until each gets a new one in a Chal."""
+        hdr = rec.header
+        device = hdr.source or ""
+        key = ((hdr.session_id or "").strip(), device, server)
+        last = self.dm_open.get(key)
+        self.dm_open[key] = req.time
+        if last is not None and req.time - last <= SESSION_IDLE:
             return
-        due = [p for p in self.resync_due if 0 <= req.time - p.time <= RESYNC_WINDOW]
-        sid = (rec.header.session_id or "").strip().upper()
-        ip = endpoint_host(tx.client)
-        named = [p for p in due if sid in p.session_ids]
-        match = next((p for p in reversed(named) if p.device_ip == ip), None) or next(reversed(named), None)
-        self.resync_due = [p for p in due if p is not match]
-        if match is not None:
-            server, device = endpoint_host(tx.server), rec.header.source or ""
-            for direction in (Direction.TO_SERVER, Direction.TO_CLIENT):
-                self.dm_resync[(server, device, direction)] = match
+        self.notified.expire(req.time)
+        link = self.notified.answer(rec, endpoint_host(tx.client), req.first_time)
+        if link is None or link.notification is None:
+            return
+        r = link.notification
+        r.session_id = key[0].upper()
+        for direction in (Direction.TO_SERVER, Direction.TO_CLIENT):
+            self.dm_resync[(server, device, direction)] = r
 
     def _dm_identity(self, rec: syncml.SyncMLMessage, direction: Direction) -> str | None:
         hdr = rec.header
@@ -629,40 +665,53 @@ class Verifier(Emitter):
         device_ip: str | None = None,
         time: float = 0.0,
     ) -> list[AuthResult]:
+        r, resync = self._pkg0_digest(message, frame, n, server_ip, device_ip)
+        # Every notification waits for its Package #1, so that the verifier links as DmSessions does.
+        self.notified.add(resync, time, n.session_id, device_ip or "")
+        return [r]
+
+    def _pkg0_digest(
+        self,
+        message: str,
+        frame: int,
+        n: notification.Notification,
+        server_ip: str | None,
+        device_ip: str | None,
+    ) -> tuple[AuthResult, _Resync | None]:
         r = self._result(message, frame, "pkg0-digest", n.server_id, "MD5", Direction.TO_CLIENT)
         cands = self.secrets.for_name(_DM_SERVER, n.server_id)
-        # The server nonce: the secrets', else the last one a device handed this server in a Chal,
-        # else the empty nonce (a fresh account); then the resynchronisation nonces.
+        # The server nonce: the secrets', else the last one the notified device handed this server in a
+        # Chal, else the empty nonce (a fresh account); then the resynchronisation nonces.
         tried: list[tuple[bytes, str]] = []
         for s in cands:
             if s.nonce is not None:
                 tried.append((s.nonce, "the server nonce from the secrets file"))
-        if server_ip is not None:
-            seen = [v for k, v in self.dm_nonces.items() if k[0] == server_ip and k[2] == Direction.TO_CLIENT]
-            if seen:
-                nonce, where = max(seen, key=lambda v: v[1])
-                tried.append((nonce, f"the nonce the device gave the server in frame {where}"))
+        if server_ip is not None and device_ip is not None:
+            # The server signs with the nonce it holds for the device it notifies: the one that device
+            # (by the address notified: behind a NAT, each device seen there, the latest first) gave it.
+            for device in reversed(self.dm_at.get(device_ip, ())):
+                seen = self.dm_nonces.get((server_ip, device, Direction.TO_CLIENT))
+                if seen is not None:
+                    tried.append((seen[0], f"the nonce the device gave the server in frame {seen[1]}"))
         tried.append((b"", "the empty server nonce"))
         self._remember(r, lambda: wl.Pkg0Target(message, n.server_id, tried[0][0], n.trigger, n.digest))
         if not cands:
-            return [r]
+            return r, None
         for s in cands:
             for nonce, how in tried:
                 if auth.pkg0_digest(n.server_id_raw, s.password, nonce, n.trigger) == n.digest:
                     self._matched(r, s)
                     r.notes.append(f"verified with {how}")
-                    return [r]
+                    return r, None
             for label, resync in auth.RESYNC_NONCES:
                 if auth.pkg0_digest(n.server_id_raw, s.password, resync, n.trigger) == n.digest:
                     self._matched(r, s)
                     r.notes.append(f"valid only with the resync nonce {label}")
                     r.caveat = True
-                    self.resync_due = [p for p in self.resync_due if time - p.time <= RESYNC_WINDOW]
-                    self.resync_due.append(_Resync(frame, time, device_ip, n.session_id, label, resync))
-                    return [r]
+                    return r, _Resync(frame, label, resync)
         r.result = "invalid"
         r.reason = "password or server nonce mismatch (the resync nonces do not verify either)"
-        return [r]
+        return r, None
 
     def _tr111(self, dg: Datagram, cr: tr111.UdpConnectionRequest) -> AuthResult:
         r = self._result(dg.id, dg.frame, "tr111-signature", cr.un, "HMAC-SHA1", Direction.TO_CLIENT)

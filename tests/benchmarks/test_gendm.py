@@ -221,9 +221,6 @@ def test_tshark_reads_it_cleanly_and_finds_every_request(made: Made, records: li
     assert len(tshark("-Y", "wsp.pdu_type == 0x06")) == made.stats.notifications
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "dmsniff.verify.verifier.Verifier._pkg0 tries the latest nonce ANY device gave that server in a Chal "
-    "(it looks dm_nonces up by server address only), not the one the notified device gave it"))
 def test_package0_digests_made_with_a_device_own_server_nonce_verify(tmp_path: Path) -> None:
     # Every device answers its server's Cred with a Chal: each then holds a server nonce of its own,
     # which the server's next Pkg#0 to it is signed with.  The capture shows every one of those Chals.

@@ -98,6 +98,28 @@ def test_other_basic_credentials_after_200() -> None:
     assert "carries other basic credentials than those of frame 1" in out.sessions[0].findings[0].message
 
 
+def test_another_md5_digest_after_200_without_a_chal() -> None:
+    # No Chal, so no new nonce: the same password makes the same digest; another one is a change.
+    b, dm = book()
+    dm.exchange(pkg1(MD5_A), answer(1, 200))
+    dm.exchange(package3(2, MD5_B), end(2))
+    out = b.end()
+    assert codes(out) == ["omadm.credentials-not-resent"]
+    assert out.sessions[0].findings[0].message == (
+        "frame 3 carries another md5 digest than frame 1, accepted with 200 in frame 2, though no Chal gave "
+        "it a new nonce"
+    )
+
+
+def test_another_md5_digest_after_a_refusal_is_no_change() -> None:
+    # A 401 (with its Chal) refused the first digest: the retry may carry another one.
+    b, dm = book()
+    dm.exchange(pkg1(MD5_A), refused(1))
+    dm.exchange(retry(MD5_B), answer(2, 200, first=2))
+    dm.exchange(package3(3, MD5_B), end(3))
+    assert codes(b.end()) == []
+
+
 def test_credentials_resent_as_due_are_clean() -> None:
     # Basic again after 200; a new md5 digest after 200 + Chal; nothing needed after 212.
     for first, second, code, extra in (

@@ -7,7 +7,7 @@ from __future__ import annotations
 from dmsniff.sessions import DmSessions
 from dmsniff.sessions.model import Session
 
-from .dm import Dm, alert, command, devinfo, item, message, notification_push, status
+from .dm import Dm, alert, command, devinfo, item, login_status, message, notification_push, status
 from .playbook import Collector, Playbook, codes
 
 
@@ -93,13 +93,44 @@ def test_linking_does_not_depend_on_the_server_id_spelling() -> None:
 
 
 def test_windows_decimal_session_id_links() -> None:
-    """Windows clients send the SessionID as a decimal integer (0x1A = 26)."""
+    """Windows clients send the SessionID as a decimal integer (0x1A = 26): no finding from one."""
     b, dm = book()
     b.datagram(notification_push(0x1A), "10.0.0.1", 40000, "10.0.0.2", 2948)
+    windows = message("26", 1, alert(1, 1200) + devinfo(2) + login_status(3, "user"), to_server=True)
+    answer = status(1, 1, 0, "SyncHdr", 200) + status(2, 1, 1, "Alert", 200) + status(3, 1, 2, "Replace", 200)
+    dm.exchange(windows, message("26", 1, answer + status(4, 1, 3, "Alert", 200), to_server=False))
+    out = b.end()
+    s = only(out)
+    assert s.messages[0].kind == "Notification"
+    assert s.dm is not None and s.dm.session_id_form == "decimal"
+    assert codes(out) == []
+
+
+def test_decimal_session_id_from_a_client_that_is_not_windows() -> None:
+    """DM 1.2 §8.3: upper-case hex.  Decimal is Windows MDM's form, not this client's."""
+    b, dm = book()
+    push = b.datagram(notification_push(0x1A), "10.0.0.1", 40000, "10.0.0.2", 2948)
     dm.exchange(pkg1("26"), pkg2("26"))
     out = b.end()
-    assert only(out).messages[0].kind == "Notification"
-    assert codes(out) == []
+    s = only(out)
+    assert s.messages[0].kind == "Notification"
+    assert codes(out) == ["omadm.pkg1-session-id-form"]
+    assert s.findings[0].frames == [push.frame, s.messages[1].frame]
+    assert s.findings[0].message == (
+        f"Package #1 (frame {s.messages[1].frame}) gives the session id 1A of the notification (frame "
+        f"{push.frame}) as '26', in decimal, not upper-case hex"
+    )
+
+
+def test_lower_case_hex_session_id_links_and_is_flagged() -> None:
+    b, dm = book()
+    b.datagram(notification_push(0x5A1), "10.0.0.1", 40000, "10.0.0.2", 2948)
+    dm.exchange(pkg1("5a1"), pkg2("5a1"))
+    out = b.end()
+    s = only(out)
+    assert s.messages[0].kind == "Notification"
+    assert codes(out) == ["omadm.pkg1-session-id-form"]
+    assert "as '5a1', in lower-case hex, not upper-case hex" in s.findings[0].message
 
 
 def test_a_client_initiated_session_under_another_id_is_not_the_answer() -> None:

@@ -132,6 +132,44 @@ def test_sessions_grouped_across_connections_by_session_id_and_device() -> None:
     assert "Get 4 (./X) with 404 (Not found)" in first.findings[0].message
 
 
+def test_messages_posted_to_a_resp_uri_on_another_host_stay_in_the_session() -> None:
+    # The server sends the client to another host (and port, over TLS): SessionID and device tie the
+    # messages posted there, and the server's answers from there, to the session.
+    b, dm = book()
+    dm.exchange(pkg1(), message("1A", 1, ok_statuses(1) + command("Get", 4, item("./X")), to_server=False,
+                                resp_uri="https://10.0.0.9:8443/dm2?s=1A"))
+    dm.conn, dm.uri = "C2", "/dm2?s=1A"
+    dm.exchange(
+        message("1A", 2, status(1, 1, 0, "SyncHdr", 200) + status(2, 1, 4, "Get", 200)
+                + results(3, 1, 4, "./X", "x"), to_server=True),
+        message("1A", 2, status(1, 2, 0, "SyncHdr", 200) + command("Get", 3, item("./Y")), to_server=False),
+        server="10.0.0.9:8443",
+    )
+    dm.exchange(
+        message("1A", 3, status(1, 2, 0, "SyncHdr", 200) + status(2, 2, 3, "Get", 200)
+                + results(3, 2, 3, "./Y", "y"), to_server=True),
+        message("1A", 3, status(1, 3, 0, "SyncHdr", 200), to_server=False),
+        server="10.0.0.9:8443",
+    )
+    out = b.end()
+    s = only(out)
+    assert s.connections == ["C1", "C2"] and s.end_reason == "completed"
+    assert [m.package for m in s.messages] == [1, 2, 3, 4, 5, 6]
+    assert codes(out) == []
+
+
+def test_same_session_id_at_another_server_without_a_resp_uri_is_another_session() -> None:
+    b, dm = book()
+    dm.exchange(pkg1(), message("1A", 1, ok_statuses(1) + command("Get", 4, item("./X")), to_server=False))
+    dm.conn = "C2"
+    dm.exchange(pkg1(), message("1A", 1, ok_statuses(1), to_server=False), server="10.0.0.9:80")
+    out = b.end()
+    assert [(s.server, s.end_reason) for s in out.sessions] == [
+        ("10.0.0.9:80", "completed"), ("10.0.0.1:80", "capture-end")
+    ]
+    assert codes(out) == ["omadm.status-missing", "omadm.session-not-completed"]
+
+
 def test_challenge_then_md5_retry_is_clean() -> None:
     b, dm = book()
     dm.exchange(
@@ -239,14 +277,57 @@ def test_retry_without_devinfo_and_credentials_and_off_resp_uri() -> None:
 
 
 def test_client_challenging_a_status_only_server_message() -> None:
+    # DM Protocol §2.4: the server's Package #2 is only Status (no credentials, no challenge, no
+    # commands); the client MUST NOT send back only a Status for the SyncHdr with a challenge.
+    b, dm = book()
+    c1 = dm.exchange(pkg1(with_cred=cred()), message("1A", 1, ok_statuses(1), to_server=False))
+    c2 = dm.exchange(
+        message("1A", 2, status(1, 1, 0, "SyncHdr", 401, chal()), to_server=True),
+        message("1A", 2, status(1, 2, 0, "SyncHdr", 200), to_server=False),
+    )
+    out = b.end()
+    assert out.sessions[0].end_reason == "completed"  # the server had closed it: the challenge comes after
+    assert codes(out) == ["omadm.client-challenge-status-only"]
+    f = out.sessions[1].findings[0]
+    assert c1.response and c2.request and f.frames == [c1.response.frame, c2.request.frame]
+    assert f.message == (
+        f"the client challenges (401) the server's Package #2 (frame {c1.response.frame}), which held only "
+        "Status and no challenge, with a message of only Status"
+    )
+
+
+def test_client_challenging_a_status_only_message_while_asking_for_more_is_allowed() -> None:
+    # Package #2 is not over (no Final): the client asks for the rest (Alert 1222) and challenges the
+    # server meanwhile.  That is no "only a Status for the SyncHdr with a challenge".
     b, dm = book()
     dm.exchange(pkg1(with_cred=cred()), message("1A", 1, ok_statuses(1), to_server=False, final=False))
     dm.exchange(
         message("1A", 2, status(1, 1, 0, "SyncHdr", 401, chal()) + alert(2, 1222), to_server=True),
         message("1A", 2, status(1, 2, 0, "SyncHdr", 200) + status(2, 2, 2, "Alert", 200), to_server=False),
     )
+    assert "omadm.client-challenge-status-only" not in codes(b.end())
+
+
+def test_client_challenging_a_later_status_only_package_is_not_this_rule() -> None:
+    # The server's closing Package #4 of only Status, not Package #2: the rule is about Package #2.
+    b, dm = book()
+    dm.exchange(pkg1(with_cred=cred()), message("1A", 1, ok_statuses(1) + command("Get", 4, item("./X")),
+                                                to_server=False))
+    dm.exchange(
+        message("1A", 2, status(1, 1, 0, "SyncHdr", 200) + status(2, 1, 4, "Get", 200), to_server=True,
+                cred=cred()),
+        message("1A", 2, status(1, 2, 0, "SyncHdr", 200), to_server=False),
+    )
+    late = dm.exchange(
+        message("1A", 3, status(1, 2, 0, "SyncHdr", 401, chal()), to_server=True),
+        message("1A", 3, status(1, 3, 0, "SyncHdr", 200), to_server=False),
+    )
     out = b.end()
-    assert "omadm.client-challenge-status-only" in codes(out)
+    first, second = out.sessions
+    assert [m.package for m in first.messages] == [1, 2, 3, 4]
+    assert late.request and second.messages[0].frame == late.request.frame
+    assert second.messages[0].commands[0].answers == first.messages[-1].frame  # tied to Package #4
+    assert "omadm.client-challenge-status-only" not in codes(out)
 
 
 def test_auth_type_changing_without_being_asked() -> None:
@@ -267,7 +348,44 @@ def test_auth_type_changing_without_being_asked() -> None:
     )
     out = b.end()
     assert codes(out) == ["omadm.auth-type-changed"]
-    assert "used syncml:auth-md5, now syncml:auth-basic" in out.sessions[0].findings[0].message
+    assert out.sessions[0].findings[0].message == (
+        "the client used syncml:auth-md5, now syncml:auth-basic in frame 3, though syncml:auth-md5 was "
+        "accepted in frame 2"
+    )
+
+
+def test_auth_type_changing_before_any_success_is_no_change() -> None:
+    # DM Protocol §2.4.1: the type is kept "once authentication has occurred".  Basic refused by a 401
+    # whose Chal names no type, then md5 accepted: nothing had been accepted before the md5.
+    b, dm = book()
+    untyped = (
+        '<Chal><Meta><Format xmlns="syncml:metinf">b64</Format>'
+        '<NextNonce xmlns="syncml:metinf">bm9uY2U=</NextNonce></Meta></Chal>'
+    )
+    not_executed = status(2, 1, 1, "Alert", 215) + status(3, 1, 2, "Replace", 215)
+    dm.exchange(
+        pkg1(with_cred=cred("syncml:auth-basic")),
+        message("1A", 1, status(1, 1, 0, "SyncHdr", 401, untyped) + not_executed, to_server=False),
+    )
+    dm.exchange(
+        retry(with_cred=cred("syncml:auth-md5", "Zz6EivR3yeaaENcRN6lpAQ==")),
+        message("1A", 2, ok_statuses(2, cmds=RETRIED) + command("Get", 4, item("./X")), to_server=False),
+    )
+    dm.exchange(
+        message(
+            "1A",
+            3,
+            status(1, 2, 0, "SyncHdr", 200) + status(2, 2, 4, "Get", 200),
+            to_server=True,
+            cred=cred("syncml:auth-md5", "Zz6EivR3yeaaENcRN6lpAQ=="),
+        ),
+        message("1A", 3, status(1, 3, 0, "SyncHdr", 200), to_server=False),
+    )
+    out = b.end()
+    assert codes(out) == []
+    assert [m.notes for m in only(out).messages if m.direction == "to_server"] == [
+        ["syncml:auth-basic"], ["syncml:auth-md5"], ["syncml:auth-md5"]
+    ]
 
 
 def test_notification_opens_the_session_as_package_0() -> None:
@@ -350,6 +468,31 @@ def test_status_missing_mismatched_and_msgid_gap() -> None:
     assert set(f) == {"omadm.msgid-sequence", "omadm.status-cmd-mismatch", "omadm.status-missing"}
     assert "Exec 5" in f["omadm.status-missing"].message
     assert "Cmd 'Replace' for CmdRef 4, which is Get" in f["omadm.status-cmd-mismatch"].message
+
+
+def test_msgids_not_starting_at_1() -> None:
+    # Package #1 is in the capture: each side's first MsgID of the session must be 1.
+    b, dm = book()
+    c = dm.exchange(pkg1(msg_id=3), message("1A", 2, ok_statuses(3), to_server=False))
+    out = b.end()
+    assert codes(out) == ["omadm.msgid-sequence", "omadm.msgid-sequence"]
+    assert c.request and c.response
+    assert [f.message for f in out.sessions[0].findings] == [
+        f"the client's first message of the session (frame {c.request.frame}) has MsgID 3, not 1",
+        f"the server's first message of the session (frame {c.response.frame}) has MsgID 2, not 1",
+    ]
+
+
+def test_msgids_of_a_session_seen_from_its_middle_are_not_checked_for_their_start() -> None:
+    # The capture begins in Package #3 (no Alert 1200/1201): MsgID 5 is not a wrong start.
+    b, dm = book()
+    dm.exchange(
+        message("1A", 5, status(1, 4, 0, "SyncHdr", 200) + status(2, 4, 7, "Get", 200), to_server=True),
+        message("1A", 5, status(1, 5, 0, "SyncHdr", 200), to_server=False),
+    )
+    out = b.end()
+    assert codes(out) == []
+    assert [m.msg_id for m in only(out).messages] == ["5", "5"]
 
 
 def test_large_object_reassembled_and_size_checked() -> None:
