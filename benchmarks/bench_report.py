@@ -60,10 +60,16 @@ GENERATORS = {"cwmp": GENCAP, "omadm": GENDM}  # mix -> the script that writes i
 MIXES = tuple(GENERATORS)
 MB = 1_000_000  # sizes are reported in MB = 10^6 bytes
 
-TARGET_SPEEDUP = 4.0  # tshark median wall / dmsniff median wall, on every capture
-TARGET_FULL_SPEEDUP = 2.0  # issue 18: the full report at 2x tshark's HTTP pass, on every capture of every mix
-TARGET_RSS_MB = 100.0  # dmsniff peak RSS, worst run on any capture
-TARGET_GROWTH = 1.25  # dmsniff median peak RSS, biggest capture / smallest capture
+# The targets of issue 18, checked on every capture of the mix.
+# tshark median wall / dmsniff median wall, per command and mix:
+TARGET_SPEEDUP: dict[tuple[str, str], float] = {
+    ("dmsniff", "cwmp"): 2.0,  # the full report at 2x tshark's HTTP pass on CWMP traffic
+    ("dmsniff", "omadm"): 1.5,  # and at 1.5x on OMA DM traffic
+    ("dmsniff-http", "cwmp"): 6.0,  # the HTTP pass at 6x
+    ("dmsniff-http", "omadm"): 6.0,
+}
+TARGET_RSS_MB = 60.0  # dmsniff peak RSS, worst run on any capture, both commands
+TARGET_GROWTH = 1.10  # dmsniff median peak RSS, biggest capture / smallest capture, both commands
 
 TOOLS = ("dmsniff", "dmsniff-http", "tshark")
 DMSNIFF = ("dmsniff", "dmsniff-http")
@@ -530,20 +536,15 @@ def report(mixes: list[MixResult], tools: Tools, repeat: int, floor: int, jobs: 
 
     rows = []
     for name in DMSNIFF:
-        all_ratios = [(f"{m.mix} {cap.label}", r) for m in mixes
-                      for cap, r in zip(m.caps, m.ratios(name), strict=True)]
         all_rss = [r for m in mixes for res in m.results for r in res[name].rss]
         dm_failed = any(not res[name].ok for m in mixes for res in m.results)
         peak = max(all_rss) / MB if all_rss and not dm_failed else None
         growths = [(m.mix, m.growth(name)) for m in mixes]
-        rows += [
-            (f"speed   tshark/{name} median wall >= {TARGET_SPEEDUP} on every capture",
-             labelled(all_ratios, ".2f"), all(r is not None and r >= TARGET_SPEEDUP for _, r in all_ratios)),
-        ]
-        if name == "dmsniff":
-            rows.append((f"issue18 tshark/{name} median wall >= {TARGET_FULL_SPEEDUP} on every capture",
-                         labelled(all_ratios, ".2f"),
-                         all(r is not None and r >= TARGET_FULL_SPEEDUP for _, r in all_ratios)))
+        for m in mixes:
+            target = TARGET_SPEEDUP[(name, m.mix)]
+            ratios = [(cap.label, r) for cap, r in zip(m.caps, m.ratios(name), strict=True)]
+            rows.append((f"speed   tshark/{name} median wall >= {target} on every {m.mix} capture",
+                         labelled(ratios, ".2f"), all(r is not None and r >= target for _, r in ratios)))
         rows += [
             (f"memory  {name} peak RSS <= {TARGET_RSS_MB:.0f} MB (worst run)", _f(peak, ".1f"),
              peak is not None and peak <= TARGET_RSS_MB),
