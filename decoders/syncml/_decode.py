@@ -114,6 +114,11 @@ def _decode_wbxml(body: bytes) -> SyncMLMessage | SyncMLError:
     except ImportError as exc:
         return SyncMLError(f"WBXML decoder not available: {exc}")
 
+    fast = wbxml.fast_element(body)
+    if fast is not None:  # the plain case, without the WBXML tree (the same element, no problems)
+        root, public_id = fast
+        plain = decode_element(root, "wbxml")
+        return plain if isinstance(plain, SyncMLError) else replace(plain, wbxml_public_id=public_id)
     doc = wbxml.decode(body)
     if isinstance(doc, wbxml.WbxmlError):
         return SyncMLError(f"WBXML: {doc.reason}")

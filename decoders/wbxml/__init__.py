@@ -18,6 +18,7 @@ from.  Problems are one-line strings prefixed "error: ", "warning: " or "info: "
 
 from ._decode import EMBEDDED_WBXML_TYPES, decode
 from ._encode import encode
+from ._fast import fast_element
 from ._records import *  # noqa: F403
 from ._records import __all__ as _record_names
 from ._render import to_element, to_xml, to_xml_chunks
@@ -28,6 +29,7 @@ __all__ = [
     "EMBEDDED_WBXML_TYPES",
     "decode",
     "encode",
+    "fast_element",
     "to_element",
     "to_xml",
     "to_xml_chunks",
