@@ -11,10 +11,10 @@ costs time linear in its size and a fixed amount of stack.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
 
 from ._records import Chal, Command, Cred, Item, Meta
-from ._xml import Element, Problems, local, safe_tostring, text_of
+from ._xml import Element, Problems, kids, local, safe_tostring, text_of
 
 __all__ = [
     "COMMANDS",
@@ -82,6 +82,7 @@ COMMANDS: Final[dict[str, CommandSpec]] = {
 #: Every element a command may contain, across all commands (for "unexpected" vs "unknown").
 _KNOWN_FIELDS: Final = frozenset().union(*(spec.fields for spec in COMMANDS.values()))
 
+_LOC_TAGS: Final = frozenset({"Target", "Source", "SourceParent", "TargetParent"})
 # Command children that may repeat; of any other repeated child the first counts.
 _REPEATABLE: Final = frozenset({"Item", "MapItem", "TargetRef", "SourceRef"})
 # Command children read as stripped text.
@@ -97,13 +98,11 @@ _META_STR: Final = {
 _META_INT: Final = {"Size": "size", "MaxMsgSize": "max_msg_size", "MaxObjSize": "max_obj_size"}
 
 
-def _elements(el: Element) -> list[Element]:
-    # Element children only: comments and processing instructions are skipped.
-    return [c for c in el if isinstance(c.tag, str)]
-
-
 def _strip(el: Element) -> str:
-    return text_of(el).strip()
+    if len(el):  # text after a child is in the child's tail: text_of joins them
+        return text_of(el).strip()
+    text = el.text
+    return text.strip() if text else ""
 
 
 def _int(raw: str, what: str, ctx: Problems) -> int | None:
@@ -117,14 +116,13 @@ def _int(raw: str, what: str, ctx: Problems) -> int | None:
 
 def parse_meta(el: Element, ctx: Problems) -> Meta:
     """A ``<Meta>`` element; a ``<MetInf>`` wrapper (seen in SyncML 1.0 stacks) is looked through."""
-    values: dict[str, object] = {}
+    values: dict[str, Any] = {}
     emi: list[str] = []
     fields: list[tuple[str, str]] = []
-    kids = _elements(el)
-    if len(kids) == 1 and local(kids[0].tag) == "MetInf":
-        kids = _elements(kids[0])
-    for c in kids:
-        name = local(c.tag)
+    children = kids(el)
+    if len(children) == 1 and children[0][0] == "MetInf":
+        children = kids(children[0][1])
+    for name, c in children:
         if name in _META_STR and _META_STR[name] not in values:
             values[_META_STR[name]] = _strip(c)
         elif name in _META_INT and _META_INT[name] not in values:
@@ -132,39 +130,20 @@ def parse_meta(el: Element, ctx: Problems) -> Meta:
         elif name == "EMI":
             emi.append(_strip(c))
         else:
-            sub = _elements(c)
+            sub = kids(c)
             if sub:  # Anchor(Last, Next), Mem(SharedMem, FreeMem, FreeID): one level, flattened
-                fields.extend((f"{name}/{local(s.tag)}", _strip(s)) for s in sub)
+                fields.extend((f"{name}/{sub_name}", _strip(s)) for sub_name, s in sub)
             else:
                 fields.append((name, _strip(c)))
-    return Meta(
-        type=_opt_str(values.get("type")),
-        format=_opt_str(values.get("format")),
-        size=_opt_int(values.get("size")),
-        next_nonce=_opt_str(values.get("next_nonce")),
-        max_msg_size=_opt_int(values.get("max_msg_size")),
-        max_obj_size=_opt_int(values.get("max_obj_size")),
-        version=_opt_str(values.get("version")),
-        mark=_opt_str(values.get("mark")),
-        emi=tuple(emi),
-        fields=tuple(fields),
-    )
-
-
-def _opt_str(v: object) -> str | None:
-    return v if isinstance(v, str) else None
-
-
-def _opt_int(v: object) -> int | None:
-    return v if isinstance(v, int) else None
+    # The keys are Meta's own field names (str values for _META_STR, int or None for _META_INT).
+    return Meta(emi=tuple(emi), fields=tuple(fields), **values)
 
 
 def parse_cred(el: Element, ctx: Problems) -> Cred:
     """``<Cred>``: Meta Type/Format and the Data text as sent."""
     meta: Meta | None = None
     data = ""
-    for c in _elements(el):
-        name = local(c.tag)
+    for name, c in kids(el):
         if name == "Meta" and meta is None:
             meta = parse_meta(c, ctx)
         elif name == "Data":
@@ -176,8 +155,7 @@ def loc(el: Element) -> tuple[str | None, str | None]:
     """(LocURI, LocName) of a Target/Source/…Parent element."""
     uri: str | None = None
     name: str | None = None
-    for c in _elements(el):
-        tag = local(c.tag)
+    for tag, c in kids(el):
         if tag == "LocURI" and uri is None:
             uri = _strip(c)
         elif tag == "LocName" and name is None:
@@ -187,11 +165,11 @@ def loc(el: Element) -> tuple[str | None, str | None]:
 
 def _data(el: Element) -> tuple[str, str | None]:
     """Data text, or (serialised tree, root name) when Data holds elements (DevInf, MgmtTree)."""
-    kids = _elements(el)
-    if not kids:
+    children = kids(el)
+    if not children:
         return text_of(el), None
-    xml = "".join(safe_tostring(k) for k in kids)
-    return xml, local(kids[0].tag)
+    xml = "".join(safe_tostring(k) for _, k in children)
+    return xml, children[0][0]
 
 
 class _Fields:
@@ -258,8 +236,7 @@ class Walker:
         f = _Fields()
         children: list[Command] = []
         seen: set[str] = set()
-        for c in _elements(el):
-            tag = local(c.tag)
+        for tag, c in kids(el):
             repeated = tag in seen
             seen.add(tag)
             # In a container every element that is not one of its fields is a (maybe unknown)
@@ -333,7 +310,7 @@ class Walker:
         elif tag == "Cred":
             f.cred = parse_cred(c, self.ctx)
         elif tag == "Chal":
-            meta_el = next((m for m in _elements(c) if local(m.tag) == "Meta"), None)
+            meta_el = next((m for n, m in kids(c) if n == "Meta"), None)
             f.chal = Chal(parse_meta(meta_el, self.ctx) if meta_el is not None else Meta())
         elif tag == "NumberOfChanges":
             f.number_of_changes = _int(text_of(c), "NumberOfChanges", self.ctx)
@@ -363,16 +340,25 @@ class Walker:
 
     def item(self, el: Element) -> Item:
         """One Item or MapItem; of a repeated child the first counts."""
-        locs: dict[str, tuple[str | None, str | None]] = {}
+        target = target_name = source = source_name = source_parent = target_parent = None
+        locs: set[str] = set()
         meta: Meta | None = None
         data: str | None = None
         embedded: str | None = None
         more_data = False
-        for c in _elements(el):
-            tag = local(c.tag)
-            if tag in ("Target", "Source", "SourceParent", "TargetParent"):
+        for tag, c in kids(el):
+            if tag in _LOC_TAGS:
                 if tag not in locs:
-                    locs[tag] = loc(c)
+                    locs.add(tag)
+                    uri, name = loc(c)
+                    if tag == "Target":
+                        target, target_name = uri, name
+                    elif tag == "Source":
+                        source, source_name = uri, name
+                    elif tag == "SourceParent":
+                        source_parent = uri
+                    else:
+                        target_parent = uri
             elif tag == "Meta":
                 meta = meta or parse_meta(c, self.ctx)
             elif tag == "Data":
@@ -382,10 +368,6 @@ class Walker:
                 more_data = True
             else:
                 self.ctx.limited("warning", "unknown element", f"unknown element <{tag}> in Item")
-        target, target_name = locs.get("Target", (None, None))
-        source, source_name = locs.get("Source", (None, None))
-        source_parent = locs.get("SourceParent", (None, None))[0]
-        target_parent = locs.get("TargetParent", (None, None))[0]
         for uri in (target, source, source_parent, target_parent):
             if uri is not None and uri.startswith("/"):
                 # Windows rejects such URIs; the session layer decides whether that is a finding.

@@ -15,7 +15,7 @@ from decoders.cwmp._budget import MAX_MARKUP, cut_note, markup_cut
 
 from ._commands import Walker, loc, parse_cred, parse_meta
 from ._records import Command, Cred, Meta, SyncHdr, SyncMLError, SyncMLMessage
-from ._xml import Element, Problems, local, namespace, parse_xml, text_of
+from ._xml import Element, Problems, kids, local, namespace, parse_xml, text_of
 
 __all__ = ["SYNCML_CONTENT_TYPES", "SYNCML_WBXML_PUBLIC_IDS", "decode", "decode_element", "looks_like_syncml"]
 
@@ -143,7 +143,8 @@ def decode_element(root: Element, encoding: str = "xml") -> SyncMLMessage | Sync
 
 def _message(root: Element, encoding: str, ctx: Problems) -> SyncMLMessage:
     ns = namespace(root.tag)
-    parts = {local(c.tag) for c in root if isinstance(c.tag, str)}
+    children = kids(root)
+    parts = {name for name, _ in children}
     if local(root.tag) != "SyncML":
         ctx.error(f"root element is <{local(root.tag) or '?'}>, not <SyncML>")
         if not parts & {"SyncHdr", "SyncBody"}:  # another document (DevInf, MgmtTree, HTML): stop here
@@ -153,10 +154,7 @@ def _message(root: Element, encoding: str, ctx: Problems) -> SyncMLMessage:
 
     hdr_els: list[Element] = []
     body_els: list[Element] = []
-    for c in root:
-        if not isinstance(c.tag, str):
-            continue
-        name = local(c.tag)
+    for name, c in children:
         if name == "SyncHdr":
             hdr_els.append(c)
         elif name == "SyncBody":
@@ -197,10 +195,7 @@ def _header(el: Element, ctx: Problems) -> SyncHdr:
     no_resp = False
     cred: Cred | None = None
     meta: Meta | None = None
-    for c in el:
-        if not isinstance(c.tag, str):
-            continue
-        name = local(c.tag)
+    for name, c in kids(el):
         if name in _HDR_TEXT:
             text.setdefault(name, text_of(c).strip())
         elif name in ("Target", "Source"):
@@ -242,10 +237,7 @@ def _body(el: Element, ctx: Problems) -> tuple[tuple[Command, ...], bool]:
     walker = Walker(ctx)
     commands: list[Command] = []
     final = False
-    for c in el:
-        if not isinstance(c.tag, str):
-            continue
-        name = local(c.tag)
+    for name, c in kids(el):
         if name == "Final":
             if final:
                 ctx.limited("warning", "repeated Final", "more than one Final in SyncBody")

@@ -17,10 +17,36 @@ from typing import Final
 from decoders.cwmp._xml import Ctx, Element, local, namespace, safe_tostring, text_of
 from decoders.cwmp._xml import parse_xml as _parse_xml
 
-__all__ = ["Element", "Problems", "local", "namespace", "parse_xml", "safe_tostring", "text_of"]
+__all__ = ["Element", "Problems", "kids", "local", "namespace", "parse_xml", "safe_tostring", "text_of"]
 
 #: Repeated per-command/per-item problems of one kind are listed this many times, then counted.
 PROBLEM_REPEAT_LIMIT: Final = 10
+
+
+# Local names by tag: a message repeats a few dozen tags thousands of times.  Bounded, so that
+# a hostile stream of made-up tags cannot grow it.
+_LOCAL_NAMES: dict[object, str] = {}
+_MAX_LOCAL_NAMES: Final = 4096
+
+
+def kids(el: Element) -> list[tuple[str, Element]]:
+    """(local name, element) of each element child in order (comments and PIs left out).
+
+    One pass, each tag read once: the walk dispatches on the names instead of asking each
+    child for its tag again.
+    """
+    out: list[tuple[str, Element]] = []
+    get = _LOCAL_NAMES.get
+    for c in el:
+        tag = c.tag
+        name = get(tag)
+        if name is None:
+            name = local(tag)  # "" for a comment or PI (their tag is a function)
+            if len(_LOCAL_NAMES) < _MAX_LOCAL_NAMES:
+                _LOCAL_NAMES[tag] = name
+        if name:
+            out.append((name, c))
+    return out
 
 
 class Problems(Ctx):
