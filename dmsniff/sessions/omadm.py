@@ -58,6 +58,7 @@ state, scope and CSP of the LocURIs, SessionID form), as do sessions with Generi
 from __future__ import annotations
 
 import enum
+import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
 from urllib.parse import urlsplit
@@ -437,6 +438,7 @@ def _code(text: str | None) -> int | None:
     return int(text) if text.isdigit() and len(text) < 6 else None
 
 
+@functools.lru_cache(maxsize=4096)  # a pure function of the URI, asked for every item's URIs
 def _scope(uri: str) -> tuple[str, str | None]:
     """Windows MDM: ("user" | "device", CSP) of a LocURI.  ./User/... is the enrolled user's,
     ./Device/... or no prefix the device's; the CSP is <CSP> of ./Vendor/MSFT/<CSP>/..., else the
