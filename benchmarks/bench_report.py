@@ -549,7 +549,7 @@ def report(mixes: list[MixResult], tools: Tools, repeat: int, floor: int, jobs: 
             (f"memory  {name} peak RSS <= {TARGET_RSS_MB:.0f} MB (worst run)", _f(peak, ".1f"),
              peak is not None and peak <= TARGET_RSS_MB),
             (f"flat    {name} RSS growth {mixes[0].caps[-1].label}/{mixes[0].caps[0].label} "
-             f"<= {TARGET_GROWTH}", labelled(growths, ".3f"),
+             f"<= {TARGET_GROWTH:.2f}", labelled(growths, ".3f"),
              all(g is not None and g <= TARGET_GROWTH for _, g in growths)),
         ]
     w("targets")
