@@ -8,6 +8,7 @@ share the throwaway server certificate maker.
 from __future__ import annotations
 
 import os
+import re
 import signal
 import subprocess
 import threading
@@ -67,6 +68,17 @@ class Tcpdump:
         self.reader.join(timeout=TIMEOUT)
         return "".join(self.lines)
 
+
+
+def packets_captured(said: str) -> int:
+    """The packet count of tcpdump's closing summary (what :meth:`Tcpdump.stop` returns); a
+    RuntimeError when tcpdump dropped any, or did not say how many it captured."""
+    if not re.search(r"^0 packets dropped by kernel", said, re.M):
+        raise RuntimeError(f"tcpdump dropped packets: {said.strip()}")
+    m = re.search(r"^(\d+) packets? captured", said, re.M)
+    if not m:
+        raise RuntimeError(f"tcpdump did not say how many packets it captured: {said.strip()}")
+    return int(m[1])
 
 CERT_CONF = """[req]
 distinguished_name = dn
