@@ -18,27 +18,13 @@ command left without Status, an authentication failure handled against the rules
 Pkg#1 that does not match its notification and the Windows MDM restrictions become
 :class:`~dmsniff.sessions.model.Finding` records, one row per rule in :data:`RULES`.
 
-Authentication (DM Protocol §2.4) is a machine per side, the client's credentials and the
-server's: each Status for a side's SyncHdr is classified (:func:`classify_auth`) into an
-input, and :data:`TRANSITIONS` gives the side's next phase and the rule the step breaks.  A
-pair missing from the table is unexpected (``omadm.auth-unexpected``), never an error.  What
-a step records (the credentials due again, the type accepted or asked for, the last Chal)
-is kept beside the table.  The table, as :func:`draw_transitions` draws it::
-
-    input / phase  open            challenged      accepted        authenticated
-    OK             open            open            accepted        authenticated
-    ACCEPT         accepted        accepted        accepted        accepted
-    AUTHENTICATE   authenticated   authenticated   authenticated   authenticated
-    CHALLENGE      challenged      challenged      challenged      x
-    LOOP           challenged (1)  challenged (1)  challenged (1)  x
-    BLIND          challenged (2)  challenged (2)  challenged (2)  challenged (2)
-    FORBIDDEN      challenged (3)  challenged (3)  challenged (3)  x
-    OTHER          open            challenged      accepted        authenticated
-    END            ended           failed          ended           ended
-    (1) omadm.auth-loop
-    (2) omadm.challenge-missing
-    (3) omadm.client-challenge-status-only
-    x  not in the table: omadm.auth-unexpected, the phase stays
+The protocol's phases are three machines written as tables in :mod:`dmsniff.sessions.omadm_machine`
+(drawn in its docstring): the package phase per direction, the authentication phase per side
+(DM Protocol §2.4: open, challenged, accepted, authenticated, failed), and the nonce
+resynchronisation after a Package #0 valid only with 0x00000000 (DM Notification §6.2).  This
+module classifies each message into their inputs, steps them and words the findings; what a step
+records (the credentials due again, the type accepted or asked for, the last Chal, frames) is kept
+here, beside the tables.
 
 Items sent in chunks (MoreData) are put back together.  Per device, the management
 tree values the device reported (Results, DevInfo) and the changes it accepted
@@ -48,16 +34,15 @@ A notification is linked to the first session of the notified device (by address
 the session id alone, as behind a NAT) carrying its session id, whatever the Alert code;
 every message of the session must then carry that SessionID.  When the verifier (which runs
 first) found the notification valid only with the resync nonce 0x00000000, the session is
-followed through the four steps of DM Notification §6.2.  Rules about the Windows MDM client
-(what it answers, what it ignores or does not support) are checked only in sessions that show
-a Windows client (LoginStatus or another com.microsoft alert, ./User, ./Device or
+followed through the four steps of DM Notification §6.2 (the resync machine).  Rules about the
+Windows MDM client (what it answers, what it ignores or does not support) are checked only in
+sessions that show a Windows client (LoginStatus or another com.microsoft alert, ./User, ./Device or
 ./Vendor/MSFT LocURIs); such sessions get :class:`~dmsniff.sessions.model.DmFacts` (login
 state, scope and CSP of the LocURIs, SessionID form), as do sessions with Generic Alerts.
 """
 
 from __future__ import annotations
 
-import enum
 import functools
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field, replace
@@ -80,6 +65,21 @@ from dmsniff.sessions.model import (
     Session,
     SessionMessage,
     TargetScope,
+)
+from dmsniff.sessions.omadm_machine import (
+    SUCCESS,
+    AuthInput,
+    AuthPhase,
+    Numbering,
+    PackagePhase,
+    ResyncInput,
+    ResyncPhase,
+    auth_step,
+    classify_auth,
+    classify_package,
+    classify_resync,
+    package_step,
+    resync_step,
 )
 
 MAX_OBJECT = 1 << 20  # bytes of a reassembled large object kept for the report
@@ -300,105 +300,6 @@ RULES: dict[str, Rule] = {
     ),
 }
 
-# -- the authentication machine (DM Protocol §2.4) ------------------------------------------------------
-class AuthPhase(enum.Enum):
-    """Where one side's authentication stands, moved by the peer's Status for its SyncHdr."""
-
-    OPEN = "open"  # no verdict on its credentials yet
-    CHALLENGED = "challenged"  # 401/407: it must come back with (other) credentials
-    ACCEPTED = "accepted"  # 200 to its credentials: the same ones again in its next message
-    AUTHENTICATED = "authenticated"  # 212: no further authentication in this session
-    FAILED = "failed"  # final: the session ended while it was challenged
-    ENDED = "ended"  # final
-
-
-class AuthInput(enum.Enum):
-    """What a Status for a side's SyncHdr (or the session's end) means to that side: :func:`classify_auth`."""
-
-    OK = "2xx to a message without credentials"
-    ACCEPT = "200 to credentials"
-    AUTHENTICATE = "212 to credentials"
-    CHALLENGE = "401/407 with a Chal"
-    LOOP = "401/407 repeating the last Chal, after credentials"
-    BLIND = "401/407 without a Chal"
-    FORBIDDEN = "the client's 401/407, alone, to a Package #2 of only Status"
-    OTHER = "another code"
-    END = "the session ends"
-
-
-FINAL_PHASES = frozenset({AuthPhase.FAILED, AuthPhase.ENDED})
-UNEXPECTED = "omadm.auth-unexpected"  # the rule a pair missing from TRANSITIONS breaks
-
-
-def _auth_table() -> dict[tuple[AuthPhase, AuthInput], tuple[AuthPhase, str | None]]:
-    live = (AuthPhase.OPEN, AuthPhase.CHALLENGED, AuthPhase.ACCEPTED, AuthPhase.AUTHENTICATED)
-    table: dict[tuple[AuthPhase, AuthInput], tuple[AuthPhase, str | None]] = {}
-    for p in live:
-        table[(p, AuthInput.OK)] = (AuthPhase.OPEN if p == AuthPhase.CHALLENGED else p, None)
-        table[(p, AuthInput.ACCEPT)] = (AuthPhase.ACCEPTED, None)
-        table[(p, AuthInput.AUTHENTICATE)] = (AuthPhase.AUTHENTICATED, None)
-        table[(p, AuthInput.BLIND)] = (AuthPhase.CHALLENGED, "omadm.challenge-missing")
-        table[(p, AuthInput.OTHER)] = (p, None)
-        table[(p, AuthInput.END)] = (AuthPhase.FAILED if p == AuthPhase.CHALLENGED else AuthPhase.ENDED, None)
-        if p != AuthPhase.AUTHENTICATED:  # after 212 "no further authentication is needed": unexpected
-            table[(p, AuthInput.CHALLENGE)] = (AuthPhase.CHALLENGED, None)
-            table[(p, AuthInput.LOOP)] = (AuthPhase.CHALLENGED, "omadm.auth-loop")
-            table[(p, AuthInput.FORBIDDEN)] = (AuthPhase.CHALLENGED, "omadm.client-challenge-status-only")
-    return table
-
-
-#: (phase, input) -> (next phase, the rule the step breaks or None); drawn in the module docstring.
-TRANSITIONS: dict[tuple[AuthPhase, AuthInput], tuple[AuthPhase, str | None]] = _auth_table()
-
-
-def classify_auth(code: int | None, *, chal: bool, repeated: bool, cred: bool, forbidden: bool) -> AuthInput:
-    """The input a Status for a side's SyncHdr is: its code, whether it carries a Chal (and the same one
-    as the side's last challenge: ``repeated``), whether the answered message carried credentials, and
-    whether it is the client's challenge DM Protocol §2.4 forbids.  One Status is one input: a challenge
-    without Chal is BLIND whatever else holds, then LOOP, then FORBIDDEN."""
-    if code in (401, 407):
-        if not chal:
-            return AuthInput.BLIND
-        if repeated and cred:
-            return AuthInput.LOOP
-        return AuthInput.FORBIDDEN if forbidden else AuthInput.CHALLENGE
-    if code == 200 and cred:
-        return AuthInput.ACCEPT
-    if code == 212 and cred:
-        return AuthInput.AUTHENTICATE
-    if code is not None and 200 <= code < 300:
-        return AuthInput.OK
-    return AuthInput.OTHER
-
-
-def auth_step(phase: AuthPhase, event: AuthInput) -> tuple[AuthPhase, str | None]:
-    """The next phase and the rule broken; a pair the table lacks keeps the phase and is unexpected."""
-    return TRANSITIONS.get((phase, event), (phase, UNEXPECTED))
-
-
-def draw_transitions() -> str:
-    """:data:`TRANSITIONS` as the text table in the module docstring (a test keeps the two equal): a row
-    per input, a column per phase that is not final, each cell the next phase with the rule it breaks."""
-    phases = [p for p in AuthPhase if p not in FINAL_PHASES]
-    rules = sorted({rule for _, rule in TRANSITIONS.values() if rule is not None})
-    mark = {rule: str(n) for n, rule in enumerate(rules, 1)}
-    rows = [["input / phase", *(p.value for p in phases)]]
-    for event in AuthInput:
-        cells = [event.name]
-        for p in phases:
-            step = TRANSITIONS.get((p, event))
-            if step is None:
-                cells.append("x")
-            else:
-                cells.append(step[0].value + (f" ({mark[step[1]]})" if step[1] is not None else ""))
-        rows.append(cells)
-    width = [max(len(r[i]) for r in rows) + 2 for i in range(len(rows[0]))]
-    lines = ["".join(c.ljust(w) for c, w in zip(r, width, strict=True)).rstrip() for r in rows]
-    lines += [f"({mark[rule]}) {rule}" for rule in rules]
-    lines.append(f"x  not in the table: {UNEXPECTED}, the phase stays")
-    return "\n".join(lines)
-
-
 _END_TEXT = {
     "auth-failed": "the session ended after an authentication challenge the client did not meet",
     "timeout": f"no message for {SESSION_IDLE:.0f} s and the server had not closed the session",
@@ -409,7 +310,6 @@ _END_TEXT = {
 _ANSWERS = ("Status", "Results")  # commands that answer others and need no Status themselves
 _TREE_CHANGES = ("Add", "Replace", "Delete", "Copy")
 _DEVINFO = ("DevId", "Man", "Mod", "DmV", "Lang")
-_SUCCESS = (200, 212)  # a SyncHdr Status that accepts the credentials
 # Windows MDM: commands that configure (a Get only reads), the LoginStatus alert's Meta Type, and the
 # LocURIs only a Windows client's tree has (the ./User and ./Device scopes, Microsoft's CSPs).
 _CONFIGURES = ("Add", "Replace", "Delete", "Exec", "Copy")
@@ -522,10 +422,11 @@ class _Live:
     session: Session
     key: tuple[str, str, str]  # SessionID, device, server host
     last_time: float
-    sent: dict[tuple[str, str], _Sent] = field(default_factory=dict)  # (direction, MsgID) -> its commands
+    # (direction, MsgID) -> its commands, awaiting Status
+    sent: dict[tuple[Direction, str], _Sent] = field(default_factory=dict)
     last: dict[Direction, _Sent] = field(default_factory=dict)  # direction -> its latest message
     package: dict[Direction, int] = field(default_factory=dict)  # direction -> current package number
-    final: dict[Direction, bool] = field(default_factory=dict)  # direction -> its last message had Final
+    packages: dict[Direction, PackagePhase] = field(default_factory=dict)  # direction -> its package phase
     msg_ids: dict[Direction, int] = field(default_factory=dict)  # direction -> last numeric MsgID
     opened: bool = False  # its first message is a Package #1 (Alert 1200/1201): the MsgIDs start in view
     # direction -> the authentication type a 200/212 to its SyncHdr accepted, and the frame that accepted it
@@ -546,7 +447,7 @@ class _Live:
     resend: dict[Direction, tuple[int, str, str, int, str | None]] = field(default_factory=dict)
     last_chal: dict[Direction, tuple[tuple[str | None, str | None, str | None], int]] = field(
         default_factory=dict)
-    auth: dict[Direction, AuthPhase] = field(default_factory=dict)  # direction -> its TRANSITIONS phase
+    auth: dict[Direction, AuthPhase] = field(default_factory=dict)  # side -> its authentication phase
     resync: _Resync | None = None
     # Windows MDM: the first sign the client is one, findings that wait for it, what the session says
     windows: str | None = None
@@ -563,9 +464,7 @@ class _Resync:
 
     notification: int  # its frame
     nonce: str  # the resync nonce that verified it, as the verifier names it
-    step: int = 2  # the package whose success is awaited next: 2 (server), 3 (client), 4 (server), 5 done
-    pkg1_checked: bool = False
-    renewed: bool = False  # a 401 Chal already handed the client a new nonce
+    phase: ResyncPhase = ResyncPhase.PKG1
     last: int = 0  # frame of the last step met
 
 
@@ -906,23 +805,20 @@ class DmSessions(SessionBuilder):
         if hdr.msg_id is not None:
             live.sent[(direction, hdr.msg_id)] = sent
         live.last[direction] = sent
-        live.final[direction] = rec.final
         return msg
 
     def _package(self, live: _Live, rec: syncml.SyncMLMessage, direction: Direction) -> int:
-        """The package a message belongs to.
-
-        A side's package goes on until it sends Final; its next message then opens the
-        package after the peer's current one.  Alert 1200/1201 from the client is always
-        Package #1 (the start, or the restart after a challenge).
-        """
-        peer = Direction.TO_CLIENT if direction == Direction.TO_SERVER else Direction.TO_SERVER
-        if direction == Direction.TO_SERVER and opens_session(rec):
+        """The package a message belongs to: the side's package machine says how to number it."""
+        event = classify_package(to_server=direction == Direction.TO_SERVER, opens=opens_session(rec),
+                                 final=rec.final)
+        live.packages[direction], numbering = package_step(live.packages.get(direction, PackagePhase.IDLE),
+                                                           event)
+        if numbering is Numbering.FIRST:
             n = 1
-        elif direction in live.package and not live.final.get(direction, True):
+        elif numbering is Numbering.SAME:
             n = live.package[direction]
         else:
-            n = live.package.get(peer, 0) + 1
+            n = live.package.get(direction.reverse, 0) + 1
         live.package[direction] = n
         return n
 
@@ -1173,7 +1069,7 @@ class DmSessions(SessionBuilder):
         self, live: _Live, msg: SessionMessage, rec: syncml.SyncMLMessage, direction: Direction
     ) -> None:
         """Tie each Status/Results to its command; flag what the peer's previous message still wants."""
-        peer = Direction.TO_CLIENT if direction == Direction.TO_SERVER else Direction.TO_SERVER
+        peer = direction.reverse
         for summary in msg.commands:
             if summary.name not in _ANSWERS or summary.msg_ref is None or summary.cmd_ref is None:
                 continue
@@ -1312,7 +1208,7 @@ class DmSessions(SessionBuilder):
         )
         live.auth[peer], rule = auth_step(live.auth.get(peer, AuthPhase.OPEN), event)
         if target.cred is not None:
-            if code in _SUCCESS:
+            if code in SUCCESS:
                 live.accepted_type[peer] = (target.cred[0], msg.frame)
             # 200 (not 212) to credentials: the same ones again in the peer's next message.
             if code == 200:
@@ -1529,75 +1425,52 @@ class DmSessions(SessionBuilder):
     def _resync_step(
         self, live: _Live, r: _Resync, msg: SessionMessage, rec: syncml.SyncMLMessage, direction: Direction
     ) -> None:
-        """Follow Pkg#1-#4 of a resynchronisation.  A step is due once the previous one succeeded: a
-        401 to Package #1 is an authentication failure (reported as such), not a missing step."""
+        """Step the session's resync machine with a message; word the step that is missing."""
         status = _header_status(rec)
         code = status.code if status is not None else None
-        said = f"Status {code} for the SyncHdr" if code is not None else "no Status for the SyncHdr"
+        stale = None
         if direction == Direction.TO_SERVER and msg.package == 1:
-            if not r.pkg1_checked:
-                r.pkg1_checked = True
-                for a in msg.auth:
-                    notes = getattr(a, "notes", ())
-                    if getattr(a, "result", None) == "valid" and any(
-                        n.startswith(_NOT_RESYNC_NOTE) for n in notes
-                    ):
-                        self._flag(
-                            live.session,
-                            "omadm.resync-step-missing",
-                            f"Package #1 (frame {msg.frame}) computes its {getattr(a, 'scheme', '')} "
-                            f"credentials with the stored nonce, not the resync nonce {r.nonce} its "
-                            f"notification (frame {r.notification}) verified with",
-                            [r.notification, msg.frame],
-                        )
-                        break
-            return
-        if direction == Direction.TO_CLIENT and r.step == 2:
-            if code in (401, 407):
-                r.renewed = r.renewed or _with_nonce(status)
-            elif code in _SUCCESS:
-                if not _with_nonce(status) and not r.renewed:
-                    self._flag(
-                        live.session,
-                        "omadm.resync-step-missing",
-                        f"Package #2 (frame {msg.frame}) accepts the client with {code} but no Chal: the "
-                        f"client nonce is not renewed after the resync nonce {r.nonce}",
-                        [r.notification, msg.frame],
-                    )
-                r.step, r.last = 3, msg.frame
-            elif code is not None:
-                r.step = 5  # refused otherwise: the flow is over, the failure reported elsewhere
-        elif direction == Direction.TO_SERVER and r.step == 3:
-            if code not in _SUCCESS or not _with_nonce(status):
-                self._flag(
-                    live.session,
-                    "omadm.resync-step-missing",
-                    f"Package #3 (frame {msg.frame}) answers Package #2 (frame {r.last}) with {said} "
-                    f"{'and' if code in _SUCCESS else 'but'} no Chal: the server nonce is not renewed",
-                    [r.last, msg.frame],
-                )
-            r.step, r.last = 4, msg.frame
-        elif direction == Direction.TO_CLIENT and r.step == 4:
-            if code not in _SUCCESS:
-                self._flag(
-                    live.session,
-                    "omadm.resync-step-missing",
-                    f"Package #4 (frame {msg.frame}) answers the client's Chal (frame {r.last}) with {said}, "
-                    "not a success Status",
-                    [r.last, msg.frame],
-                )
-            r.step = 5
+            stale = next((a for a in msg.auth if getattr(a, "result", None) == "valid"
+                          and any(n.startswith(_NOT_RESYNC_NOTE) for n in getattr(a, "notes", ()))), None)
+        event = classify_resync(to_server=direction == Direction.TO_SERVER, package=msg.package, code=code,
+                                chal_nonce=_with_nonce(status), stale=stale is not None)
+        at = r.phase
+        r.phase, rule = resync_step(at, event)
+        if rule is not None:
+            said = f"Status {code} for the SyncHdr" if code is not None else "no Status for the SyncHdr"
+            if at is ResyncPhase.PKG1:
+                text = (f"Package #1 (frame {msg.frame}) computes its {getattr(stale, 'scheme', '')} "
+                        f"credentials with the stored nonce, not the resync nonce {r.nonce} its "
+                        f"notification (frame {r.notification}) verified with")
+                frames = [r.notification, msg.frame]
+            elif at is ResyncPhase.PKG2:
+                text = (f"Package #2 (frame {msg.frame}) accepts the client with {code} but no Chal: the "
+                        f"client nonce is not renewed after the resync nonce {r.nonce}")
+                frames = [r.notification, msg.frame]
+            elif at is ResyncPhase.PKG3:
+                text = (f"Package #3 (frame {msg.frame}) answers Package #2 (frame {r.last}) with {said} "
+                        f"{'and' if code in SUCCESS else 'but'} no Chal: the server nonce is not renewed")
+                frames = [r.last, msg.frame]
+            else:
+                text = (f"Package #4 (frame {msg.frame}) answers the client's Chal (frame {r.last}) with "
+                        f"{said}, not a success Status")
+                frames = [r.last, msg.frame]
+            self._flag(live.session, "omadm.resync-step-missing", text, frames)
+        if r.phase is not at and r.phase in (ResyncPhase.PKG3, ResyncPhase.PKG4):
+            r.last = msg.frame  # the step just met: the next one answers it
 
     def _resync_end(self, live: _Live, r: _Resync) -> None:
-        if r.step == 3:
+        at = r.phase
+        r.phase, rule = resync_step(at, ResyncInput.END)
+        if rule is None:
+            return
+        if at is ResyncPhase.PKG3:
             text = (
                 f"the session ended after Package #2 (frame {r.last}): no Package #3 renewed the server "
                 "nonce"
             )
-        elif r.step == 4:
-            text = f"the session ended without a Package #4 answering the client's Chal (frame {r.last})"
         else:
-            return
+            text = f"the session ended without a Package #4 answering the client's Chal (frame {r.last})"
         self._flag(live.session, "omadm.resync-step-missing", text, [r.notification, r.last])
 
     # -- notifications ---------------------------------------------------------------------------

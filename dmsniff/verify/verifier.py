@@ -453,7 +453,7 @@ class Verifier(Emitter):
         if hmac_header is not None:
             out.append(self._syncml_hmac(tx.id, msg, hmac_header, kinds, nonce_key, direction, rec))
         # Nonces this message hands to the peer, for the peer's next credential.
-        peer = Direction.TO_CLIENT if direction == Direction.TO_SERVER else Direction.TO_SERVER
+        peer = direction.reverse
         for c in rec.commands:
             if c.name == "Status" and c.chal is not None and c.chal.next_nonce is not None:
                 nonce = _b64_nonce(c.chal.next_nonce)
