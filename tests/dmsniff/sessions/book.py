@@ -12,7 +12,9 @@
 
 ``>> cpe(...)`` is the CPE's POST and ``<< acs(...)`` the ACS's HTTP response to it: one
 transaction, fed to the builder when the response is given (a POST followed by anything else
-got no response).  ``<< finding(code[, words])`` states a finding the step just before raised;
+got no response).  OMA DM playbooks (:func:`tests.dmsniff.sessions.dm.dm_book`) read the same
+way, ``>> client(...) << server(...)``, with ``>> push(...)`` for a Package #0 datagram.
+``<< finding(code[, words])`` states a finding the step just before raised;
 ``>> close()``, ``>> wait(seconds)`` and ``>> end()`` (the capture's end) are steps too.
 ``assert book`` ends the capture if no ``end()`` did, and holds only if the findings raised are
 exactly the ones stated, in order, each stated right after the step that raised it.
@@ -25,7 +27,7 @@ from dataclasses import dataclass, field
 from decoders import cwmp
 from dmsniff.model import Direction, Finding
 from dmsniff.pipeline import Addon
-from tests.dmsniff.sessions.playbook import Playbook, inform, rpc
+from tests.dmsniff.sessions.playbook import Collector, Playbook, inform, rpc
 
 HOLD = '<cwmp:HoldRequests soap:mustUnderstand="1">1</cwmp:HoldRequests>'
 
@@ -84,11 +86,15 @@ def acs(
 
 @dataclass(frozen=True)
 class Event:
-    """A step that is not a message: a connection's end, time passing, the capture's end."""
+    """A step that is not a message: a connection's end, time passing, the capture's end, a datagram
+    (``payload`` from ``src`` to ``dst``, each "ip:port")."""
 
     kind: str
     conn: str = "C1"
     seconds: float = 0.0
+    payload: bytes = b""
+    src: str = ""
+    dst: str = ""
 
 
 def close(conn: str = "C1") -> Event:
@@ -123,6 +129,9 @@ class Book:
     """A playbook over a session builder (a CWMP one unless told)."""
 
     builder: Addon | None = None
+    post_kw: dict[str, object] = field(default_factory=dict)  # what every exchange shares (DM: uri, type)
+    out: Collector | None = None
+    sides: tuple[str, str] = ("cpe", "acs")  # the names of the device and the server in the step listing
     pb: Playbook = field(init=False)
     steps: list[str] = field(default_factory=list)  # what each step was, for the failure message
     raised: list[tuple[int, Finding]] = field(default_factory=list)  # (step, finding) in order
@@ -132,7 +141,7 @@ class Book:
     _ended: bool = False
 
     def __post_init__(self) -> None:
-        self.pb = Playbook(self.builder)
+        self.pb = Playbook(self.builder, out=self.out)
 
     # -- the operators ---------------------------------------------------------------------------
     def __rshift__(self, step: Message | Event) -> Book:
@@ -145,6 +154,11 @@ class Book:
             self.pb.close(step.conn)
         elif step.kind == "wait":
             self.pb.time += step.seconds
+        elif step.kind == "datagram":
+            (src, sport), (dst, dport) = (a.rsplit(":", 1) for a in (step.src, step.dst))
+            self.pb.datagram(step.payload, src, int(sport), dst, int(dport))
+            self._stepped(f">> datagram {step.src} -> {step.dst}")
+            return self
         else:
             self.pb.end()
             self._ended = True
@@ -206,15 +220,17 @@ class Book:
             answer=answer.body if answer is not None else b"",
             set_cookie=answer.set_cookie if answer is not None else None,
             answer_headers=list(answer.headers) if answer is not None else None,
+            **self.post_kw,  # type: ignore[arg-type]
         )
-        reply = f" << acs {answer.label}" if answer is not None else " (no response)"
-        self._stepped(f">> cpe {post.label}{reply}")
+        reply = f" << {self.sides[1]} {answer.label}" if answer is not None else " (no response)"
+        self._stepped(f">> {self.sides[0]} {post.label}{reply}")
 
     def _stepped(self, label: str) -> None:
         """Note the findings the step raised: sessions still open hold theirs, emitted ones too."""
         self.steps.append(label)
-        live = getattr(self.pb.builder, "live", {})
-        sessions = [s for s in self.pb.out.sessions] + [getattr(v, "session", v) for v in live.values()]
+        builders = getattr(self.pb.builder, "addons", (self.pb.builder,))  # a chain: each of its addons
+        live = [v for b in builders for v in getattr(b, "live", {}).values()]
+        sessions = [s for s in self.pb.out.sessions] + [getattr(v, "session", v) for v in live]
         for f in [f for s in sessions for f in s.findings] + self.pb.out.findings:
             if id(f) not in self._seen:
                 self._seen.add(id(f))

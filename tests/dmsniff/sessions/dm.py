@@ -6,11 +6,14 @@ import base64
 import hashlib
 from dataclasses import dataclass
 
-from dmsniff.model import ConnectionEnd, Datagram, Transaction
+from decoders import syncml
+from dmsniff.model import ConnectionEnd, Datagram, Direction, Transaction
 from dmsniff.pipeline import Addon, CaptureSummary, Emitter
+from dmsniff.sessions import DmSessions
 from tests.decoders.notification.helpers import app_id_header, digest_for, pkg0, short, wsp_push
 
-from .playbook import Playbook
+from .book import Book, Event, Message
+from .playbook import Collector, Playbook
 
 DEVICE = "IMEI:356938035643809"
 SERVER_URL = "http://10.0.0.1/dm"
@@ -188,3 +191,37 @@ class Dm:
         kw.setdefault("server", "10.0.0.1:80")
         kw.setdefault("content_type", DM_XML)
         return self.book.post(to_server, answer=to_client, **kw)  # type: ignore[arg-type]
+
+
+# -- playbooks in the >> / << style (tests/dmsniff/sessions/book.py) ---------------------------------------
+def client(body: bytes, label: str = "", conn: str = "C1") -> Message:
+    """The device's POST of a DM message."""
+    return Message(Direction.TO_SERVER, body, label or _label(body), conn=conn)
+
+
+def server(body: bytes, label: str = "", status: int = 200) -> Message:
+    """The DM server's HTTP response carrying a DM message."""
+    return Message(Direction.TO_CLIENT, body, f"{status} {label or _label(body)}", status)
+
+
+def push(payload: bytes, src: str = "10.0.0.1:40000", dst: str = "10.0.0.2:2948") -> Event:
+    """A Package #0 (or any datagram) from the server to the device."""
+    return Event("datagram", payload=payload, src=src, dst=dst)
+
+
+def dm_book(*front: Addon, out: Collector | None = None) -> Book:
+    """A playbook over DmSessions, with ``front`` (the verifier) fed each step first as in a real run;
+    every exchange a POST of application/vnd.syncml.dm+xml to http://10.0.0.1/dm."""
+    builder: Addon = Chain(*front, DmSessions()) if front else DmSessions()
+    return Book(builder, post_kw={"uri": "/dm", "server": "10.0.0.1:80", "content_type": DM_XML}, out=out,
+                sides=("client", "server"))
+
+
+def _label(body: bytes) -> str:
+    """MsgID and command names of a DM message, for the playbook's failure listing."""
+    rec = syncml.decode(body)
+    if not isinstance(rec, syncml.SyncMLMessage):
+        return "undecodable"
+    names = [c.name + (f" {c.code}" if c.code is not None and c.name in ("Alert", "Status") else "")
+             for c in rec.commands]
+    return f"MsgID {rec.header.msg_id}: {', '.join(names)}{', Final' if rec.final else ''}"
