@@ -5,6 +5,12 @@ reported.  One playbook per path through the machines of dmsniff/sessions/omadm_
 
 from __future__ import annotations
 
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from dmsniff.sessions import DmSessions
+from dmsniff.sessions.omadm import RULES, _Live
+from dmsniff.sessions.omadm_machine import FINAL_AUTH_PHASES, ResyncPhase
 from dmsniff.verify.verifier import Verifier
 
 from .book import end, finding, wait
@@ -218,3 +224,73 @@ def test_resync_package_1_with_the_stored_nonce() -> None:
         >> device(pkg3("6B2")) << server(pkg4("6B2"))
     )
 
+
+
+# -- any sequence of exchanges, through the builder and the verifier ----------------------------------------
+_CLIENT = [
+    pkg1(BASIC),
+    pkg1(MD5_A),
+    retry(MD5_A),
+    retry(BASIC, header_status=False),
+    package3(2),
+    package3(2, BASIC),
+    get_answered(2),
+    message("1A", 2, status(1, 1, 0, "SyncHdr", 200), to_server=True, final=False),
+    message("1A", 3, status(1, 2, 0, "SyncHdr", 401, chal()), to_server=True),
+    message("1A", 3, alert(1, 1223), to_server=True),
+    resync_pkg1("6B2", ZERO),
+    pkg3("6B2"),
+    pkg3("6B2", new_nonce=None),
+    b"<SyncML><SyncHdr>",  # cut off
+    b"",
+]
+_SERVER = [
+    answer(1, 212),
+    answer(1, 200),
+    answer(2, 200, chal()),
+    refused(1),
+    refused(2, first=2),
+    message("1A", 1, status(1, 1, 0, "SyncHdr", 401), to_server=False),
+    message("1A", 2, status(1, 2, 0, "SyncHdr", 407, chal()) + alert(2, 1222), to_server=False, final=False),
+    last(2),
+    last(3),
+    pkg2("6B2"),
+    pkg2("6B2", new_nonce=None),
+    pkg4("6B2"),
+    pkg4("6B2", code=401),
+    b"",
+]
+_STEP = st.one_of(
+    st.tuples(st.just("x"), st.integers(0, len(_CLIENT) - 1), st.integers(-1, len(_SERVER) - 1)),
+    st.tuples(st.just("push"), st.sampled_from([0x1A, 0x6B2]), st.booleans()),
+    st.tuples(st.just("wait"), st.sampled_from([1, 60, 3600]), st.just(False)),
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.lists(_STEP, max_size=12))
+def test_the_builder_takes_any_exchanges(steps: list[tuple[str, int, int | bool]]) -> None:
+    """Random exchanges, pushes and pauses: no exception, every finding a rule, every session ended with
+    its machines in a final phase."""
+    book = dm_book(Verifier(SECRETS), out=Judged())
+    builder = book.pb.builder.addons[-1]
+    assert isinstance(builder, DmSessions)
+    seen: dict[int, _Live] = {}
+    for kind, a, b in steps:
+        seen.update((id(v), v) for v in builder.live.values())
+        if kind == "x":
+            post = device(_CLIENT[a])
+            book = book >> post if b == -1 else book >> post << server(_SERVER[int(b)])
+        elif kind == "push":
+            payload = zero_push(a) if b else notification_push(a, SERVER, password="srvpass", nonce=b"n")
+            book = book >> push(payload)
+        else:
+            book = book >> wait(a)
+    seen.update((id(v), v) for v in builder.live.values())
+    book = book >> end()
+    assert set(book.codes) <= set(RULES)
+    assert not builder.live
+    for live in seen.values():
+        assert live.ended
+        assert all(phase in FINAL_AUTH_PHASES for phase in live.auth.values())
+        assert live.resync is None or live.resync.phase is ResyncPhase.DONE
