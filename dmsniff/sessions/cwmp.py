@@ -583,16 +583,7 @@ class CwmpSessions(SessionBuilder):
         while sid in self.live:
             n += 1
             sid = f"S{self._tag}{first.frame}.{n}"
-        s = Session(
-            id=sid,
-            protocol="cwmp",
-            capture=tx.capture,
-            client=tx.client,
-            server=tx.server,
-            start=first.first_time,
-            end=first.time,
-            connections=[tx.connection],
-        )
+        s = Session.begin(sid, "cwmp", tx)
         live = _Live(s, first.time, tx.connection)
         self.live[sid] = live
         self.by_conn[tx.connection] = live

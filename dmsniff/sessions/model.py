@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from dmsniff.model import (  # findings flow through the pipeline too (one home: dmsniff.model)
     Direction,
     Finding,
+    Transaction,
 )
 
 SEVERITIES = ("error", "warning", "info")
@@ -103,6 +104,16 @@ class Session:
     server_name: str | None = None  # OMA DM: the server's Source LocURI (its URL) or Pkg#0 server id
     large_objects: list[LargeObject] = field(default_factory=list)
     dm: DmFacts | None = None  # OMA DM: Windows MDM facts and Generic Alerts, when the session has any
+
+    @classmethod
+    def begin(cls, sid: str, protocol: str, tx: Transaction, *, device_id: str | None = None,
+              session_id: str | None = None, version: str | None = None) -> Session:
+        """A session opened by the first message of ``tx``: its endpoints, connection and start."""
+        first = tx.request or tx.response
+        assert first is not None  # a Transaction has a request, a response or both
+        return cls(id=sid, protocol=protocol, capture=tx.capture, client=tx.client, server=tx.server,
+                   start=first.first_time, end=first.time, device_id=device_id, connections=[tx.connection],
+                   session_id=session_id, version=version)
 
 
 @dataclass(slots=True)

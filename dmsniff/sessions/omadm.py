@@ -597,19 +597,8 @@ class DmSessions(SessionBuilder):
         assert first is not None
         sid = f"D{self._tag}{first.frame}"  # one transaction starts at most one session: unique
         hdr = c_msg.header if c_msg is not None else None
-        s = Session(
-            id=sid,
-            protocol="omadm",
-            capture=tx.capture,
-            client=tx.client,
-            server=tx.server,
-            start=first.first_time,
-            end=first.time,
-            device_id=key[1] or None,
-            connections=[tx.connection],
-            session_id=key[0] or None,
-            version=hdr.ver_proto if hdr is not None else None,
-        )
+        s = Session.begin(sid, "omadm", tx, device_id=key[1] or None, session_id=key[0] or None,
+                          version=hdr.ver_proto if hdr is not None else None)
         live = _Live(s, key, first.time)
         live.opened = c_msg is not None and opens_session(c_msg)
         self.live[key] = live

@@ -10,33 +10,24 @@ from dmsniff.capture import CaptureError
 from dmsniff.chain import addon_chain
 from dmsniff.cli import main
 from dmsniff.model import Transaction
-from dmsniff.pipeline import Addon, CaptureSummary, Pipeline
-from dmsniff.sessions.model import Device, Finding, Session
+from dmsniff.pipeline import CaptureSummary, Pipeline
+from dmsniff.sessions.model import Session
 from dmsniff.verify.model import AuthResult
 from dmsniff.verify.secrets import Secrets, parse_secret_option
 from dmsniff.verify.verifier import Verifier
+from tests.dmsniff.sessions.playbook import Collector
 
 DATA = Path(__file__).parent / "data"
 
 
 @dataclass
-class Out(Addon):
-    sessions: list[Session] = field(default_factory=list)
-    findings: list[Finding] = field(default_factory=list)
-    devices: list[Device] = field(default_factory=list)
+class Out(Collector):
+    """The playbook's collector of sessions, findings and devices, and what a whole run emits besides."""
+
     transactions: list[Transaction] = field(default_factory=list)
     auth_results: list[AuthResult] = field(default_factory=list)
     summaries: list[CaptureSummary] = field(default_factory=list)
     failures: list[str] = field(default_factory=list)
-
-    def session(self, session: Session) -> None:
-        self.sessions.append(session)
-
-    def finding(self, finding: Finding) -> None:
-        self.findings.append(finding)
-
-    def device(self, device: Device) -> None:
-        self.devices.append(device)
 
     def transaction(self, tx: Transaction) -> None:
         self.transactions.append(tx)
