@@ -1605,7 +1605,10 @@ class DmSessions(SessionBuilder):
             del self.retry_due[due]
         last = live.last.get(Direction.TO_CLIENT)
         if reason == "completed" and last is not None:
-            self.closed[live.key] = (last, live.last_time)
+            # Kept for a minute in case the client answers it late: without its decoded message (the
+            # report has it in the session), which would hold every closed session's items in memory.
+            slim = replace(last, message=replace(last.message, record=None))
+            self.closed[live.key] = (slim, live.last_time)
         self.outbox.session(s)
 
     def _tick(self, now: float) -> None:
