@@ -71,6 +71,7 @@ from dmsniff.sessions.omadm_machine import (
     AuthInput,
     AuthPhase,
     Numbering,
+    PackageInput,
     PackagePhase,
     ResyncInput,
     ResyncPhase,
@@ -1575,6 +1576,8 @@ class DmSessions(SessionBuilder):
         self._facts(live)
         for side, phase in live.auth.items():
             live.auth[side] = auth_step(phase, AuthInput.END)[0]
+        for side, pkg in live.packages.items():
+            live.packages[side] = package_step(pkg, PackageInput.END)[0]
         if live.resync is not None:
             self._resync_end(live, live.resync)
         if reason != "completed":

@@ -20,6 +20,7 @@ packages (Pkg#1 contents, MsgIDs, SessionIDs) are checked beside it::
     START_MORE     sending, #1    sending, #1    sending, #1
     FINAL          sent, next     sent, same     sent, next
     MORE           sending, next  sending, same  sending, next
+    END            ended          ended          ended
 
 **Authentication, one machine per side** (DM Protocol §2.4), the client's credentials and the
 server's: each Status for a side's SyncHdr (:func:`classify_auth`), and the session's end::
@@ -104,6 +105,7 @@ class PackagePhase(enum.Enum):
     IDLE = "idle"  # it has sent nothing yet
     SENDING = "sending"  # its last message had no Final: the package goes on in its next message
     SENT = "sent"  # its last message had Final: its next message opens a new package
+    ENDED = "ended"  # final: the session is over
 
 
 class PackageInput(enum.Enum):
@@ -113,6 +115,7 @@ class PackageInput(enum.Enum):
     START_MORE = "the client's Alert 1200/1201, without Final"
     FINAL = "a message with Final"
     MORE = "a message without Final"
+    END = "the session ends"
 
 
 class Numbering(enum.Enum):
@@ -123,9 +126,10 @@ class Numbering(enum.Enum):
     NEXT = "next"  # the package after the peer's current one
 
 
-def _package_table() -> dict[tuple[PackagePhase, PackageInput], tuple[PackagePhase, Numbering]]:
-    table: dict[tuple[PackagePhase, PackageInput], tuple[PackagePhase, Numbering]] = {}
-    for p in PackagePhase:
+def _package_table() -> dict[tuple[PackagePhase, PackageInput], tuple[PackagePhase, Numbering | None]]:
+    table: dict[tuple[PackagePhase, PackageInput], tuple[PackagePhase, Numbering | None]] = {}
+    for p in (PackagePhase.IDLE, PackagePhase.SENDING, PackagePhase.SENT):
+        table[(p, PackageInput.END)] = (PackagePhase.ENDED, None)
         table[(p, PackageInput.START)] = (PackagePhase.SENT, Numbering.FIRST)
         table[(p, PackageInput.START_MORE)] = (PackagePhase.SENDING, Numbering.FIRST)
         going = Numbering.SAME if p is PackagePhase.SENDING else Numbering.NEXT
@@ -134,7 +138,8 @@ def _package_table() -> dict[tuple[PackagePhase, PackageInput], tuple[PackagePha
     return table
 
 
-#: (phase, input) -> (next phase, how the package number is found); every pair is in it.
+#: (phase, input) -> (next phase, how the package number is found); every pair of a phase that is not
+#: final is in it.
 PACKAGE_TRANSITIONS: Final = _package_table()
 
 
@@ -145,8 +150,10 @@ def classify_package(*, to_server: bool, opens: bool, final: bool) -> PackageInp
     return PackageInput.FINAL if final else PackageInput.MORE
 
 
-def package_step(phase: PackagePhase, event: PackageInput) -> tuple[PackagePhase, Numbering]:
-    return PACKAGE_TRANSITIONS[(phase, event)]
+def package_step(phase: PackagePhase, event: PackageInput) -> tuple[PackagePhase, Numbering | None]:
+    """The next phase and how to number the message; a message after the end (never stepped: a
+    session that ended takes no more messages) stays ended, numbered after the peer."""
+    return PACKAGE_TRANSITIONS.get((phase, event), (phase, Numbering.NEXT))
 
 
 # -- authentication (DM Protocol §2.4) -----------------------------------------------------------------
@@ -337,7 +344,8 @@ def _grid(table: Mapping[tuple[_P, _I], tuple[_P, object]], phases: Iterable[_P]
 
 
 def draw_package() -> str:
-    return _grid(PACKAGE_TRANSITIONS, PackagePhase, PackageInput, "")
+    phases = [p for p in PackagePhase if p is not PackagePhase.ENDED]
+    return _grid(PACKAGE_TRANSITIONS, phases, PackageInput, "")
 
 
 def draw_auth() -> str:

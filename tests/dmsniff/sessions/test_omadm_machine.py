@@ -95,10 +95,13 @@ def test_every_status_is_one_input(code: int | None, has_chal: bool, repeated: b
 
 
 # -- packages ---------------------------------------------------------------------------------------
-def test_every_package_pair_is_in_the_table() -> None:
-    assert set(PACKAGE_TRANSITIONS) == {(p, i) for p in PackagePhase for i in PackageInput}
+def test_every_package_pair_is_in_the_table_and_ended_is_final() -> None:
+    live = [p for p in PackagePhase if p is not PackagePhase.ENDED]
+    assert set(PACKAGE_TRANSITIONS) == {(p, i) for p in live for i in PackageInput}
+    assert {PACKAGE_TRANSITIONS[(p, PackageInput.END)][0] for p in live} == {PackagePhase.ENDED}
 
 
+# (to_server, opens, Final) per message
 @given(st.lists(st.tuples(st.booleans(), st.booleans(), st.booleans()), max_size=40))
 def test_package_numbers_follow_dm_protocol_section_8(messages: list[tuple[bool, bool, bool]]) -> None:
     """The machine against the rule as the spec words it, message by message: a side's package goes on
@@ -121,6 +124,8 @@ def test_package_numbers_follow_dm_protocol_section_8(messages: list[tuple[bool,
         assert got == want
         assert phase[to_server] is (PackagePhase.SENT if fin else PackagePhase.SENDING)
         number[to_server], final[to_server] = got, fin
+    for side in (True, False):
+        assert package_step(phase[side], PackageInput.END)[0] is PackagePhase.ENDED
 
 
 # -- nonce resynchronisation --------------------------------------------------------------------------

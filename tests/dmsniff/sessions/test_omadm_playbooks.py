@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 from dmsniff.sessions import DmSessions
 from dmsniff.sessions.omadm import RULES, _Live
-from dmsniff.sessions.omadm_machine import FINAL_AUTH_PHASES, ResyncPhase
+from dmsniff.sessions.omadm_machine import FINAL_AUTH_PHASES, PackagePhase, ResyncPhase
 from dmsniff.verify.verifier import Verifier
 
 from .book import end, finding, wait
@@ -293,4 +293,5 @@ def test_the_builder_takes_any_exchanges(steps: list[tuple[str, int, int | bool]
     for live in seen.values():
         assert live.ended
         assert all(phase in FINAL_AUTH_PHASES for phase in live.auth.values())
+        assert all(phase is PackagePhase.ENDED for phase in live.packages.values())
         assert live.resync is None or live.resync.phase is ResyncPhase.DONE
