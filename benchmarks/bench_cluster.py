@@ -97,9 +97,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         overhead = task_overhead(args.workers)
         s, c = statistics.median(serial), statistics.median(cluster)
         sys.path.insert(0, str(ROOT))
-        from dmsniff.pipeline.cluster import _shards
+        from dmsniff.pipeline.cluster import shard_plan
 
-        tasks = sum(_shards(os.path.getsize(cap), args.workers) for cap in caps)
+        tasks = sum(shard_plan([os.path.getsize(cap) for cap in caps], args.workers))
         print(f"\n# bench_cluster: {args.captures} × {args.packets:,} packets ({size / 1e6:,.0f} MB), "
               f"LocalCluster of {args.workers} worker processes, medians of {args.repeat}")
         print(f"one process (-j 1): {s:.1f} s; cluster: {c:.1f} s; speed-up {s / c:.2f}× "

@@ -22,7 +22,7 @@ from benchmarks.gencap import main as gencap  # noqa: E402
 from dmsniff.chain import addon_chain  # noqa: E402
 from dmsniff.cli import main  # noqa: E402
 from dmsniff.pipeline import Pipeline  # noqa: E402
-from dmsniff.pipeline.cluster import run_on_cluster  # noqa: E402
+from dmsniff.pipeline.cluster import _shards, run_on_cluster, shard_plan  # noqa: E402
 from dmsniff.report import JsonLinesReport  # noqa: E402
 from dmsniff.verify.secrets import Secrets  # noqa: E402
 from dmsniff.verify.verifier import Verifier  # noqa: E402
@@ -47,15 +47,43 @@ def _report(args: list[str], tmp: Path, name: str) -> str:
     return out.read_text()
 
 
+def _plan(inputs: list[str], workers: int = 2) -> list[int]:
+    return shard_plan([os.path.getsize(p) for p in inputs], workers)
+
+
 def test_local_cluster_report_equals_one_process(big: list[Path], tmp_path: Path) -> None:
     inputs = [str(CAPTURES / "cwmp_loopback.pcap"), str(big[0]), str(CAPTURES / "omadm_loopback.pcap"),
               str(big[1]), str(CAPTURES / "tls12_loopback.pcap"), str(big[2])]
+    assert _plan(inputs) == [1] * 6  # captures enough for two workers: one task each, none split
     keys = ["--keylog", str(CAPTURES / "tls12_loopback.keys")]
     serial = _report(["-j", "1", *keys, *inputs], tmp_path, "serial.json")
     cluster = _report(["--cluster", "local:2", *keys, *inputs], tmp_path, "cluster.json")
     assert cluster == serial
     doc = json.loads(cluster)
     assert len(doc["captures"]) == 6 and len(doc["transactions"]) > 1000 and doc["sessions"]
+
+
+def test_large_captures_split_in_shards_give_the_same_report(big: list[Path], tmp_path: Path) -> None:
+    """Too few captures for two workers: the ones over the line are decoded in flow-hash shards."""
+    inputs = [str(big[0]), str(CAPTURES / "cwmp_loopback.pcap"), str(big[1])]
+    plan = _plan(inputs)
+    assert plan[0] > 1 and plan[2] > 1 and plan[1] == 1
+    serial = _report(["-j", "1", *inputs], tmp_path, "serial.json")
+    assert _report(["--cluster", "local:2", *inputs], tmp_path, "cluster.json") == serial
+
+
+def test_shard_plan() -> None:
+    mib = 1 << 20
+    # Many captures of a size: one task each, whatever their size.
+    assert shard_plan([174 * mib] * 20, 2) == [1] * 20
+    assert shard_plan([174 * mib] * 4, 2) == [1] * 4
+    # Fewer captures than two per worker: the large ones are split as the -j workers split them.
+    assert shard_plan([174 * mib, 174 * mib, mib], 2) == [_shards(174 * mib, 2), _shards(174 * mib, 2), 1]
+    assert _shards(174 * mib, 2) == 4
+    # One capture over a worker's whole share is split among many.
+    assert shard_plan([600 * mib, *[10 * mib] * 20], 2) == [_shards(600 * mib, 2), *[1] * 20]
+    assert shard_plan([], 2) == []
+    assert shard_plan([mib] * 3, 4) == [1] * 3  # under the line: never split
 
 
 def test_an_unreadable_input_is_reported_and_the_rest_kept(big: list[Path], tmp_path: Path) -> None:
@@ -77,8 +105,10 @@ def _pipeline(buf: io.StringIO) -> Pipeline:
     return Pipeline(addon_chain(Verifier(Secrets()), last=[JsonLinesReport(buf)]))
 
 
-def test_a_worker_killed_mid_run_still_gives_the_whole_report(big: list[Path]) -> None:
-    inputs: list[str | tuple[str, ...]] = [str(p) for p in big]
+@pytest.mark.parametrize("split", [True, False], ids=["shards", "whole-captures"])
+def test_a_worker_killed_mid_run_still_gives_the_whole_report(big: list[Path], split: bool) -> None:
+    inputs: list[str | tuple[str, ...]] = [str(p) for p in (big if split else [*big, big[0]])]
+    assert (max(_plan([str(p) for p in inputs])) > 1) is split
     serial = io.StringIO()
     _pipeline(serial).run_files(inputs)
     cluster = _local(2)
