@@ -77,6 +77,9 @@ class HttpMessage:
     # The body decoded by a protocol decoder (a decoders.cwmp.CwmpMessage, ...), set by
     # dmsniff.protocols before any addon sees the message; None when no decoder claimed it.
     protocol: object = None
+    # Its Authorization (or a 401/407's WWW-Authenticate) values parsed, by (kind, value): set by
+    # dmsniff.protocols.auth where the transaction is built, read by the verifier and the builders.
+    parsed_auth: dict[tuple[str, str], object] | None = None
     # What dmsniff.verify made of its credentials (a list of AuthResult), set in the main
     # process before the session builders see it; never crosses a process boundary.
     auth: list[object] | None = None
@@ -87,7 +90,7 @@ class HttpMessage:
         return (HttpMessage, (self.frame, self.frames, self.time, self.first_time, self.version, self.headers,
                               self.method, self.uri, self.status, self.reason, self.body, self.body_length,
                               self.decoded_body, self.decoded_length, self.complete, self.problems,
-                              self.frames_omitted, self.protocol))
+                              self.frames_omitted, self.protocol, self.parsed_auth))
 
     def header(self, name: str) -> str | None:
         """First value of a header, case-insensitively."""

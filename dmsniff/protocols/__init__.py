@@ -14,6 +14,7 @@ from __future__ import annotations
 
 from dmsniff.model import HttpMessage, Transaction
 from dmsniff.protocols import cwmp, omadm, udp
+from dmsniff.protocols.auth import parse_auth_headers
 
 __all__ = ["parse_bodies", "parse_body", "parse_datagram"]
 
@@ -23,10 +24,12 @@ _CODING_FAILED = "Content-Encoding "
 
 def parse_bodies(tx: Transaction) -> None:
     """Parse the bodies of a transaction's request and response, and attach what a parser made of
-    each (``msg.protocol``)."""
+    each (``msg.protocol``); parse their credentials and challenges (:mod:`dmsniff.protocols.auth`)."""
     for msg in (tx.request, tx.response):
-        if msg is not None and msg.body_length:
-            msg.protocol = parse_body(msg)
+        if msg is not None:
+            if msg.body_length:
+                msg.protocol = parse_body(msg)
+            parse_auth_headers(msg)
 
 
 def parse_body(msg: HttpMessage) -> object:

@@ -59,6 +59,7 @@ from dmsniff.model import (
 )
 from dmsniff.model import endpoint_host as _host
 from dmsniff.pipeline.records import CaptureSummary
+from dmsniff.protocols.auth import credentials
 from dmsniff.sessions import tls
 from dmsniff.sessions.base import SessionBuilder
 from dmsniff.sessions.cwmp_machine import (
@@ -674,7 +675,7 @@ class CwmpSessions(SessionBuilder):
             lname = name.lower()
             if lname not in _AUTHORIZATION or value.lstrip()[:6].lower() != "digest":
                 continue
-            creds = auth.parse_authorization(value)
+            creds = credentials(req, value)
             if not isinstance(creds, auth.DigestCredentials) or not creds.nc or not creds.nonce:
                 continue
             try:

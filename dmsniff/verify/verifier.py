@@ -33,6 +33,7 @@ from decoders import auth, notification, syncml, tr111
 from dmsniff.dm_links import SESSION_IDLE, Notified, ends_session
 from dmsniff.model import Datagram, Direction, HttpMessage, Rule, Transaction, endpoint_host
 from dmsniff.pipeline.addons import Emitter
+from dmsniff.protocols.auth import challenges, credentials
 from dmsniff.verify import wordlist as wl
 from dmsniff.verify.model import AuthResult, Crack, Cracked, secret_kind
 from dmsniff.verify.secrets import Secret, Secrets
@@ -217,7 +218,7 @@ class Verifier(Emitter):
         for name, value in resp.headers:
             lname = name.lower()
             if lname in ("www-authenticate", "proxy-authenticate") and resp.status in (401, 407):
-                for ch in auth.parse_www_authenticate(value):
+                for ch in challenges(resp, value):
                     if ch.scheme.lower() == "digest" and ch.nonce:
                         self._issue(
                             tx.server, ch.nonce, _Issued(resp.frame, ch.realm, ch.algorithm, ch.stale)
@@ -240,7 +241,7 @@ class Verifier(Emitter):
     def _http(
         self, tx: Transaction, req: HttpMessage, resp: HttpMessage | None, value: str
     ) -> AuthResult | None:
-        creds = auth.parse_authorization(value)
+        creds = credentials(req, value)
         if isinstance(creds, auth.AuthParseError):
             scheme = "http-digest" if value.strip().lower().startswith("digest") else "http-basic"
             r = self._result(tx.id, req.frame, scheme, None, None)
@@ -334,7 +335,7 @@ class Verifier(Emitter):
                 ch.stale
                 for name, value in resp.headers
                 if name.lower() in ("www-authenticate", "proxy-authenticate")
-                for ch in auth.parse_www_authenticate(value)
+                for ch in challenges(resp, value)
             )
             if stale and r.result == "valid":
                 r.result, r.reason = "invalid", "stale nonce"
