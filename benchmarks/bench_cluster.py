@@ -12,16 +12,19 @@ turn, ``--repeat`` times each:
     dmsniff report --cluster local:N --format jsonl -o OUT2 CAPTURES...     a LocalCluster of N workers
 
 and prints the median wall times, the speed-up (target: at least 1.7x with 2 workers), and
-checks the two reports are byte-identical.  It also measures the per-task overhead of the
-cluster (a round of empty tasks, and the wall time a real task costs beyond its decoding), from
-which the scaling to N machines can be estimated: wall ≈ max(decode work / workers, the merge in
-this process) + tasks × overhead / workers.
+checks the two reports are byte-identical.  Each command runs in a small wrapper that reports the
+CPU time of its own process (the client: merging, sessions, verification, writing) and of its
+children (the cluster's worker and nanny processes), so the client's share of the work is measured,
+not guessed.  It also measures the per-task overhead of the cluster (a round of empty tasks), from
+which the scaling to N machines can be estimated: wall ≈ max(worker CPU / workers, client CPU) +
+tasks × overhead / workers.
 """
 
 from __future__ import annotations
 
 import argparse
 import filecmp
+import json
 import os
 import shutil
 import statistics
@@ -30,6 +33,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
@@ -52,10 +56,32 @@ def task_overhead(workers: int, tasks: int = 400) -> float:
         return (time.perf_counter() - t0) * workers / tasks
 
 
-def run(cmd: list[str], env: dict[str, str]) -> float:
+# Runs dmsniff's CLI and prints, last on stderr, the CPU seconds of this process and of its children.
+_WRAPPER = """
+import json, resource, sys
+from dmsniff.cli import main
+code = main(sys.argv[1:])
+who = (resource.RUSAGE_SELF, resource.RUSAGE_CHILDREN)
+cpu = [r.ru_utime + r.ru_stime for r in map(resource.getrusage, who)]
+print(json.dumps({"cpu": cpu}), file=sys.stderr)
+sys.exit(code)
+"""
+
+
+@dataclass
+class Run:
+    wall: float
+    client_cpu: float  # the dmsniff process itself
+    worker_cpu: float  # its children: the cluster's workers and nannies (nothing for -j 1)
+
+
+def run(args: list[str], env: dict[str, str]) -> Run:
     t0 = time.perf_counter()
-    subprocess.run(cmd, check=True, env=env, stdout=subprocess.DEVNULL)
-    return time.perf_counter() - t0
+    done = subprocess.run([sys.executable, "-c", _WRAPPER, *args], check=True, env=env,
+                          stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    wall = time.perf_counter() - t0
+    own, children = json.loads(done.stderr.strip().splitlines()[-1])["cpu"]
+    return Run(wall, own, children)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -70,7 +96,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     work = args.workdir or Path(tempfile.mkdtemp(prefix="dmsniff-bench-cluster-"))
     work.mkdir(parents=True, exist_ok=True)
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
-    dmsniff = [sys.executable, "-m", "dmsniff", "report", "--format", "jsonl", "--quiet"]
+    dmsniff = ["report", "--format", "jsonl", "--quiet"]
     try:
         caps = []
         for i in range(args.captures):
@@ -82,7 +108,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         size = sum(os.path.getsize(c) for c in caps)
         print(f"{args.captures} captures of {args.packets:,} packets, {size / 1e6:,.0f} MB", file=sys.stderr)
         serial_out, cluster_out = work / "serial.jsonl", work / "cluster.jsonl"
-        serial, cluster = [], []
+        serial: list[Run] = []
+        cluster: list[Run] = []
         for r in range(args.repeat):
             order = ("serial", "cluster") if r % 2 == 0 else ("cluster", "serial")
             for which in order:
@@ -91,11 +118,15 @@ def main(argv: Sequence[str] | None = None) -> int:
                 else:
                     cluster.append(run([*dmsniff, "--cluster", f"local:{args.workers}", "-o",
                                         str(cluster_out), *caps], env))
-                print(f"  run {r + 1}: {which} {(serial if which == 'serial' else cluster)[-1]:.1f} s",
-                      file=sys.stderr)
+                got = (serial if which == "serial" else cluster)[-1]
+                print(f"  run {r + 1}: {which} {got.wall:.1f} s (CPU: client {got.client_cpu:.1f} s, "
+                      f"workers {got.worker_cpu:.1f} s)", file=sys.stderr)
         same = filecmp.cmp(serial_out, cluster_out, shallow=False)
         overhead = task_overhead(args.workers)
-        s, c = statistics.median(serial), statistics.median(cluster)
+        s, c = statistics.median(r.wall for r in serial), statistics.median(r.wall for r in cluster)
+        s_cpu = statistics.median(r.client_cpu for r in serial)
+        c_client = statistics.median(r.client_cpu for r in cluster)
+        c_workers = statistics.median(r.worker_cpu for r in cluster)
         sys.path.insert(0, str(ROOT))
         from dmsniff.pipeline.cluster import shard_plan
 
@@ -104,8 +135,10 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"LocalCluster of {args.workers} worker processes, medians of {args.repeat}")
         print(f"one process (-j 1): {s:.1f} s; cluster: {c:.1f} s; speed-up {s / c:.2f}× "
               f"(target ≥ 1.7× with 2 workers); reports identical: {same}")
+        print(f"CPU: one process {s_cpu:.1f} s; cluster run {c_client + c_workers:.1f} s = client "
+              f"{c_client:.1f} s ({c_client / s_cpu:.0%} of the one-process CPU) + workers {c_workers:.1f} s")
         print(f"per-task overhead (empty tasks): {overhead * 1000:.1f} ms of a worker; "
-              f"~{tasks} decode tasks here cost ~{tasks * overhead / args.workers:.2f} s of wall in overhead")
+              f"{tasks} decode tasks here cost ~{tasks * overhead / args.workers:.2f} s of wall in overhead")
         return 0 if same else 1
     finally:
         if not args.keep and args.workdir is None:
