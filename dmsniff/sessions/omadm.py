@@ -84,6 +84,9 @@ from dmsniff.sessions.omadm_machine import (
 )
 
 MAX_OBJECT = 1 << 20  # bytes of a reassembled large object kept for the report
+# Completed sessions whose last server message a late client answer may still tie to: those of the
+# last SESSION_IDLE seconds, at most this many (a DM server front end can close thousands a minute).
+MAX_CLOSED = 4096
 _DATA_SHOWN = 60  # characters of item data kept in a command summary
 
 _PROTOCOL = "OMA-TS-DM_Protocol-V1_2"
@@ -1611,7 +1614,10 @@ class DmSessions(SessionBuilder):
             # Kept for a minute in case the client answers it late: without its decoded message (the
             # report has it in the session), which would hold every closed session's items in memory.
             slim = replace(last, message=replace(last.message, record=None))
+            self.closed.pop(live.key, None)  # re-inserted last: the dict stays in closing order
             self.closed[live.key] = (slim, live.last_time)
+            if len(self.closed) > MAX_CLOSED:
+                del self.closed[next(iter(self.closed))]
         self.outbox.session(s)
 
     def _tick(self, now: float) -> None:
