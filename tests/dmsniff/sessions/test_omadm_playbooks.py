@@ -29,7 +29,19 @@ from .dm import (
 from .dm import client as device
 from .test_omadm_auth import BASIC, MD5_A, answer, package3, pkg1, refused, retry
 from .test_omadm_auth import end as last
-from .test_omadm_resync import OLD, SECRETS, SERVER, ZERO, Judged, accepted, b64, pkg2, pkg3, pkg4
+from .test_omadm_resync import (
+    OLD,
+    SECRETS,
+    SERVER,
+    ZERO,
+    Judged,
+    accepted,
+    b64,
+    pkg2,
+    pkg3,
+    pkg4,
+    zero_push,
+)
 from .test_omadm_resync import pkg1 as resync_pkg1
 
 
@@ -163,10 +175,6 @@ def test_credentials_not_sent_again_after_200() -> None:
 
 
 # -- nonce resynchronisation (DM Notification §6.2), the verifier in front as in a real run -----------------
-def zero_push(sid: int) -> bytes:
-    return notification_push(sid, SERVER, password="srvpass", nonce=ZERO)
-
-
 def test_the_four_resync_steps() -> None:
     book = dm_book(Verifier(SECRETS), out=Judged())
     assert (

@@ -94,10 +94,13 @@ def pkg4(sid: str, code: int = 200, cred_nonce: bytes = SERVER_NONCE) -> bytes:
     )
 
 
+def zero_push(sid: int) -> bytes:
+    """The server's Package #0 for session ``sid``, its digest made with the resync nonce 0x00000000."""
+    return notification_push(sid, SERVER, password="srvpass", nonce=ZERO)
+
+
 def resync_notification(b: Playbook, sid: int) -> None:
-    b.datagram(
-        notification_push(sid, SERVER, password="srvpass", nonce=ZERO), "10.0.0.1", 40000, "10.0.0.2", 2948
-    )
+    b.datagram(zero_push(sid), "10.0.0.1", 40000, "10.0.0.2", 2948)
 
 
 def accepted(sid: str, extra: str = "") -> bytes:
