@@ -136,7 +136,8 @@ def parse_xml(
 
 
 #: Characters XML 1.0 cannot hold (§2.2): C0 controls but tab, LF and CR; lone surrogates; U+FFFE/F.
-_INVALID_CHARS = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
+# Escapes for the regex engine, not the string: mypyc cannot compile lone surrogates in a literal.
+_INVALID_CHARS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff\ufffe\uffff]")
 _CHAR_REF = re.compile(r"&#(?:[xX]([0-9A-Fa-f]+)|([0-9]+));")
 _DECLARED = re.compile(rb"""^\s*<\?xml[^>]*?encoding\s*=\s*["']([A-Za-z0-9._-]+)["']""")
 

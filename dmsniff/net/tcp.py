@@ -99,6 +99,11 @@ class Connection:
         self.reset = False
         self.conflicts: list[int] = []  # frames whose bytes differed from an earlier copy
 
+    def has_sink(self) -> bool:
+        # A method, not ``conn.sink is None``, where a call in between may have attached the sink:
+        # mypy keeps the earlier narrowing to None, and mypyc's compiled code would check it.
+        return self.sink is not None
+
 
 class _Ignored:
     """The sink of a connection whose decoding failed: everything after the failure is dropped."""
@@ -179,7 +184,7 @@ class TcpReassembler:
                         first = payload[0]
                         if half.probe is not None or 65 <= first <= 90 or first == 22 or first == 23:
                             self._probe(conn, direction, half, seq, payload, frame, ts)
-                        if conn.sink is None:
+                        if not conn.has_sink():  # _probe may have attached one (a call mypy does not follow)
                             half.seen_payload = True
                             if half.ooo:
                                 half.ooo.clear()
