@@ -4,7 +4,7 @@ The modules listed under ``[tool.dmsniff.mypyc] modules`` in pyproject.toml are 
 Python; mypyc turns each into a C extension that runs the same code 1.5-2x faster (issue 18).
 The pure-Python source stays the reference: it is what an editable install (the test command),
 a build with ``DMSNIFF_COMPILE=0`` or a machine without a C compiler runs, and
-``tests/build/test_compiled.py`` checks that the compiled build reports every capture byte for byte
+``tests/test_compiled.py`` checks that the compiled build reports every capture byte for byte
 as the pure one does.
 
 Why not compile editable installs: an extension module next to its source shadows the ``.py``
