@@ -44,17 +44,19 @@ def compiled_modules() -> list[str]:
     return list(config["tool"]["dmsniff"]["mypyc"]["modules"])
 
 
-def _wanted() -> bool:
-    """DMSNIFF_COMPILE=0: never; =1: whenever extensions are built; unset: non-editable builds only."""
-    choice = os.environ.get("DMSNIFF_COMPILE", "")
-    if choice == "0" or not _BUILD_COMMANDS & set(sys.argv[1:]):
+def wanted(argv: list[str], env: dict[str, str]) -> bool:
+    """Compile for these setup.py arguments?  DMSNIFF_COMPILE=0: never; =1: whenever extensions
+    are built; unset: when a wheel or an install is built, but not for an editable install."""
+    commands = set(argv[1:])
+    choice = env.get("DMSNIFF_COMPILE", "")
+    if choice == "0" or not _BUILD_COMMANDS & commands:
         return False
-    return choice == "1" or not {"editable_wheel", "develop"} & set(sys.argv[1:])
+    return choice == "1" or not {"editable_wheel", "develop"} & commands
 
 
 def _extensions() -> list[Any]:
     """mypyc's extensions, or none (pure Python) when mypyc is missing or fails: never a failed install."""
-    if not _wanted():
+    if not wanted(sys.argv, dict(os.environ)):
         return []
     try:
         from mypyc.build import mypycify
@@ -90,4 +92,6 @@ class OptionalBuildExt(build_ext):
                 Path(self.get_ext_fullpath(ext.name)).unlink(missing_ok=True)
 
 
-setup(ext_modules=_extensions(), cmdclass={"build_ext": OptionalBuildExt})
+# setuptools runs this file with __name__ "__main__"; tests import it for wanted().
+if __name__ == "__main__":
+    setup(ext_modules=_extensions(), cmdclass={"build_ext": OptionalBuildExt})
