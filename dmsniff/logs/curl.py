@@ -268,7 +268,7 @@ def run_trace(data: bytes, assembler: Assembler, errors: list[str], info: Captur
         t = trackers.get(key)
         if t is None:
             conn = conns[key] = _LogConnection(f"C{assembler.tag}{line}", line, server)
-            t = trackers[key] = HttpTracker(conn, 0, assembler.index, emit, stats,  # type: ignore[arg-type]
+            t = trackers[key] = HttpTracker(conn, 0, assembler.index, emit, stats,
                                             assembler.max_body, closed)
             assembler.connections += 1
         return t

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections import deque
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from decoders.http import (
     NEED_DATA,
@@ -90,10 +90,26 @@ class HttpStats:
         self.skipped_bytes = 0  # bytes on HTTP connections that belonged to no message
 
 
+class TrackedConnection(Protocol):
+    """What :class:`HttpTracker` reads of its connection: a TCP :class:`Connection`, or a log's.
+
+    A protocol, not ``Connection``: the curl trace reader (``dmsniff/logs/curl.py``) hands its own
+    connections, and the compiled build checks a class annotation at run time.
+    """
+
+    id: str
+    first_frame: int
+    a_ip: str
+    a_port: int
+    b_ip: str
+    b_port: int
+    last_ts: float
+
+
 class HttpTracker:
     """The :class:`~dmsniff.net.tcp.StreamSink` for one HTTP connection."""
 
-    def __init__(self, conn: Connection, request_direction: int, capture: int,
+    def __init__(self, conn: TrackedConnection, request_direction: int, capture: int,
                  emit: Emit, stats: HttpStats,
                  max_body: int = DEFAULT_MAX_BODY, closed: Closed | None = None) -> None:
         self.conn = conn

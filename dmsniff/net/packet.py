@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from struct import Struct
 from typing import Any
 
+from mypy_extensions import mypyc_attr
+
 from dmsniff.net.linktypes import ETH_IPV4, ETH_IPV6, LINK_TYPES
 
 ETH_VLAN = frozenset((0x8100, 0x88A8, 0x9100, 0x9200))
@@ -76,6 +78,9 @@ class _Pending:
         self.extra = 0
 
 
+# Subclassed by the pcap exporter (dmsniff/export.py) to follow IP fragments: a compiled class
+# (setup.py) takes interpreted subclasses only when it says so.
+@mypyc_attr(allow_interpreted_subclasses=True)
 class Dissector:
     """Decodes frames and calls ``on_tcp``/``on_udp`` with the transport payload.
 
