@@ -11,10 +11,10 @@ costs time linear in its size and a fixed amount of stack.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Final
+from typing import Final
 
 from ._records import Chal, Command, Cred, Item, Meta
-from ._xml import Element, Problems, kids, local, safe_tostring, text_of
+from ._xml import LOCAL_NAMES, Element, Problems, kids, local, local_name, safe_tostring, text_of
 
 __all__ = [
     "COMMANDS",
@@ -87,15 +87,9 @@ _LOC_TAGS: Final = frozenset({"Target", "Source", "SourceParent", "TargetParent"
 _REPEATABLE: Final = frozenset({"Item", "MapItem", "TargetRef", "SourceRef"})
 # Command children read as stripped text.
 _TEXT_FIELDS: Final = frozenset({"CmdID", "MsgRef", "CmdRef", "Cmd", "Data", "Correlator"})
-# MetInf elements that have a record field of their own; everything else goes to Meta.fields.
-_META_STR: Final = {
-    "Type": "type",
-    "Format": "format",
-    "NextNonce": "next_nonce",
-    "Version": "version",
-    "Mark": "mark",
-}
-_META_INT: Final = {"Size": "size", "MaxMsgSize": "max_msg_size", "MaxObjSize": "max_obj_size"}
+# MetInf elements read as integers (Meta's size, max_msg_size, max_obj_size); the str ones
+# with a field of their own are Type, Format, NextNonce, Version and Mark.
+_META_INT: Final = frozenset({"Size", "MaxMsgSize", "MaxObjSize"})
 
 
 def _strip(el: Element) -> str:
@@ -114,29 +108,56 @@ def _int(raw: str, what: str, ctx: Problems) -> int | None:
     return None
 
 
-def parse_meta(el: Element, ctx: Problems) -> Meta:
-    """A ``<Meta>`` element; a ``<MetInf>`` wrapper (seen in SyncML 1.0 stacks) is looked through."""
-    values: dict[str, Any] = {}
+def parse_meta(el: Element, ctx: Problems, wrapped: bool = True) -> Meta:
+    """A ``<Meta>`` element; a ``<MetInf>`` wrapper (seen in SyncML 1.0 stacks) is looked through.
+
+    ``wrapped``: whether ``el`` may still be such a wrapper's parent (False inside the wrapper).
+    """
+    # The str fields: the first of each counts.
+    mtype = mformat = next_nonce = version = mark = None
+    sizes: dict[str, int | None] = {}  # Size, MaxMsgSize, MaxObjSize (None: not an integer)
     emi: list[str] = []
     fields: list[tuple[str, str]] = []
-    children = kids(el)
-    if len(children) == 1 and children[0][0] == "MetInf":
-        children = kids(children[0][1])
-    for name, c in children:
-        if name in _META_STR and _META_STR[name] not in values:
-            values[_META_STR[name]] = _strip(c)
-        elif name in _META_INT and _META_INT[name] not in values:
-            values[_META_INT[name]] = _int(text_of(c), f"Meta/{name}", ctx)
+    names = LOCAL_NAMES
+    for c in el:
+        name = names.get(c.tag) or local_name(c.tag)
+        # A repeated field is kept in ``fields``, as any other MetInf element.
+        if name == "Format" and mformat is None:
+            mformat = _strip(c)
+        elif name == "Type" and mtype is None:
+            mtype = _strip(c)
+        elif name == "NextNonce" and next_nonce is None:
+            next_nonce = _strip(c)
+        elif name == "Version" and version is None:
+            version = _strip(c)
+        elif name == "Mark" and mark is None:
+            mark = _strip(c)
+        elif name in _META_INT and name not in sizes:
+            sizes[name] = _int(text_of(c), f"Meta/{name}", ctx)
         elif name == "EMI":
             emi.append(_strip(c))
+        elif not name:  # a comment or PI
+            continue
+        elif name == "MetInf" and wrapped and len(kids(el)) == 1:
+            return parse_meta(c, ctx, wrapped=False)  # nothing read before it: it is the only element
         else:
             sub = kids(c)
             if sub:  # Anchor(Last, Next), Mem(SharedMem, FreeMem, FreeID): one level, flattened
                 fields.extend((f"{name}/{sub_name}", _strip(s)) for sub_name, s in sub)
             else:
                 fields.append((name, _strip(c)))
-    # The keys are Meta's own field names (str values for _META_STR, int or None for _META_INT).
-    return Meta(emi=tuple(emi), fields=tuple(fields), **values)
+    return Meta(
+        type=mtype,
+        format=mformat,
+        size=sizes.get("Size"),
+        next_nonce=next_nonce,
+        max_msg_size=sizes.get("MaxMsgSize"),
+        max_obj_size=sizes.get("MaxObjSize"),
+        version=version,
+        mark=mark,
+        emi=tuple(emi),
+        fields=tuple(fields),
+    )
 
 
 def parse_cred(el: Element, ctx: Problems) -> Cred:
@@ -155,9 +176,12 @@ def loc(el: Element) -> tuple[str | None, str | None]:
     """(LocURI, LocName) of a Target/Source/…Parent element."""
     uri: str | None = None
     name: str | None = None
-    for tag, c in kids(el):
-        if tag == "LocURI" and uri is None:
-            uri = _strip(c)
+    names = LOCAL_NAMES
+    for c in el:
+        tag = names.get(c.tag) or local_name(c.tag)
+        if tag == "LocURI":
+            if uri is None:
+                uri = _strip(c)
         elif tag == "LocName" and name is None:
             name = _strip(c)
     return uri, name
@@ -165,6 +189,9 @@ def loc(el: Element) -> tuple[str | None, str | None]:
 
 def _data(el: Element) -> tuple[str, str | None]:
     """Data text, or (serialised tree, root name) when Data holds elements (DevInf, MgmtTree)."""
+    if not len(el):  # plain text (most Data): no children to look at
+        text = el.text
+        return (text or ""), None
     children = kids(el)
     if not children:
         return text_of(el), None
@@ -236,7 +263,11 @@ class Walker:
         f = _Fields()
         children: list[Command] = []
         seen: set[str] = set()
-        for tag, c in kids(el):
+        names = LOCAL_NAMES
+        for c in el:
+            tag = names.get(c.tag) or local_name(c.tag)
+            if not tag:  # a comment or PI
+                continue
             repeated = tag in seen
             seen.add(tag)
             # In a container every element that is not one of its fields is a (maybe unknown)
@@ -346,8 +377,16 @@ class Walker:
         data: str | None = None
         embedded: str | None = None
         more_data = False
-        for tag, c in kids(el):
-            if tag in _LOC_TAGS:
+        names = LOCAL_NAMES
+        for c in el:
+            tag = names.get(c.tag) or local_name(c.tag)
+            if tag == "Data":
+                if data is None:
+                    data, embedded = _data(c)
+            elif tag == "Meta":
+                if meta is None:
+                    meta = parse_meta(c, self.ctx)
+            elif tag in _LOC_TAGS:
                 if tag not in locs:
                     locs.add(tag)
                     uri, name = loc(c)
@@ -359,14 +398,9 @@ class Walker:
                         source_parent = uri
                     else:
                         target_parent = uri
-            elif tag == "Meta":
-                meta = meta or parse_meta(c, self.ctx)
-            elif tag == "Data":
-                if data is None:
-                    data, embedded = _data(c)
             elif tag == "MoreData":
                 more_data = True
-            else:
+            elif tag:  # not a comment or PI
                 self.ctx.limited("warning", "unknown element", f"unknown element <{tag}> in Item")
         for uri in (target, source, source_parent, target_parent):
             if uri is not None and uri.startswith("/"):

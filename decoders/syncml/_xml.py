@@ -17,7 +17,18 @@ from typing import Final
 from decoders.cwmp._xml import Ctx, Element, local, namespace, safe_tostring, text_of
 from decoders.cwmp._xml import parse_xml as _parse_xml
 
-__all__ = ["Element", "Problems", "kids", "local", "namespace", "parse_xml", "safe_tostring", "text_of"]
+__all__ = [
+    "LOCAL_NAMES",
+    "Element",
+    "Problems",
+    "kids",
+    "local",
+    "local_name",
+    "namespace",
+    "parse_xml",
+    "safe_tostring",
+    "text_of",
+]
 
 #: Repeated per-command/per-item problems of one kind are listed this many times, then counted.
 PROBLEM_REPEAT_LIMIT: Final = 10
@@ -25,8 +36,21 @@ PROBLEM_REPEAT_LIMIT: Final = 10
 
 # Local names by tag: a message repeats a few dozen tags thousands of times.  Bounded, so that
 # a hostile stream of made-up tags cannot grow it.
-_LOCAL_NAMES: dict[object, str] = {}
+LOCAL_NAMES: dict[object, str] = {}
 _MAX_LOCAL_NAMES: Final = 4096
+
+
+def local_name(tag: object) -> str:
+    """:func:`local` of an element's tag, cached ("" for comments and PIs, whose tag is a function).
+
+    The hot loops ask ``LOCAL_NAMES.get(tag) or local_name(tag)``: a dict hit for a tag seen before.
+    """
+    name = LOCAL_NAMES.get(tag)
+    if name is None:
+        name = local(tag)
+        if len(LOCAL_NAMES) < _MAX_LOCAL_NAMES:
+            LOCAL_NAMES[tag] = name
+    return name
 
 
 def kids(el: Element) -> list[tuple[str, Element]]:
@@ -36,14 +60,10 @@ def kids(el: Element) -> list[tuple[str, Element]]:
     child for its tag again.
     """
     out: list[tuple[str, Element]] = []
-    get = _LOCAL_NAMES.get
+    get = LOCAL_NAMES.get
     for c in el:
         tag = c.tag
-        name = get(tag)
-        if name is None:
-            name = local(tag)  # "" for a comment or PI (their tag is a function)
-            if len(_LOCAL_NAMES) < _MAX_LOCAL_NAMES:
-                _LOCAL_NAMES[tag] = name
+        name = get(tag) or local_name(tag)
         if name:
             out.append((name, c))
     return out
