@@ -326,6 +326,10 @@ _RESYNC_NOTE = "valid only with the resync nonce "
 _NOT_RESYNC_NOTE = "not the resync nonce"
 
 
+# A value the device reported or accepted: (LocURI, value, Meta Format, source, frame, time).
+_Value = tuple[str, str, str | None, str, int, float]
+
+
 def _walk(commands: tuple[syncml.Command, ...], depth: int = 0) -> Iterator[tuple[syncml.Command, int]]:
     """Commands depth-first with their nesting depth (Atomic/Sequence/Sync children)."""
     stack = [(c, depth) for c in reversed(commands)]
@@ -828,6 +832,7 @@ class DmSessions(SessionBuilder):
         no_cmd_id: list[str] = []
         nested: dict[str, bool] = {}
         user_config: list[str] = []
+        observed: list[_Value] = []  # the device's values, in order
         for cmd, depth in _walk(rec.commands):
             summary = CommandSummary(name=cmd.name, cmd_id=cmd.cmd_id, depth=depth)
             msg.commands.append(summary)
@@ -906,11 +911,12 @@ class DmSessions(SessionBuilder):
                             f"{cmd.name} {cmd.cmd_id} in frame {msg.frame} addresses {uri!r}",
                             [msg.frame],
                         )
-            data = self._items(live, msg, cmd, direction, tree)
+            data = self._items(live, msg, cmd, direction, tree, observed)
             if summary.data is None and data is not None:
                 summary.data = data if len(data) <= _DATA_SHOWN else data[: _DATA_SHOWN - 1] + "…"
             if cmd.name == "Alert" and cmd.items and summary.data is None:
                 summary.data = cmd.items[0].data
+        self._observe(live, observed)  # one block per message, not per value
         if status_only:
             needs.pop("0", None)  # a message of only Status (the session's last) is not answered
         login = live.login
@@ -930,46 +936,52 @@ class DmSessions(SessionBuilder):
     ) -> None:
         """What one command says of a Windows MDM client: LoginStatus, Generic Alerts, the scope and
         CSP of each LocURI, and whether the session is a Windows client's at all."""
+        name = cmd.name
+        is_alert = name == "Alert"
+        code = cmd.code if is_alert else None
+        frame = msg.frame
+        scopes = live.scopes
         for item in cmd.items:
             meta = item.meta or cmd.meta
             mtype = (meta.type if meta is not None else None) or ""
-            if cmd.name == "Alert" and cmd.code == 1224 and mtype.lower() == _LOGIN_STATUS:
-                live.login = ((item.data or "").strip(), msg.frame)
-            if cmd.name == "Alert" and cmd.code == 1226:
-                data = item.data
-                if data is not None and len(data) > _DATA_SHOWN:
-                    data = data[: _DATA_SHOWN - 1] + "…"
-                live.generic_alerts.append(
-                    GenericAlert(
-                        mtype or None,
-                        meta.format if meta is not None else None,
-                        data,
-                        item.source or item.target,
-                        msg.frame,
-                        direction,
-                    )
-                )
             sign = None
-            if cmd.name == "Alert" and mtype.lower().startswith("com.microsoft"):
-                sign = f"Alert {cmd.code} {mtype} in frame {msg.frame}"
+            if is_alert:
+                if code == 1224 and mtype.lower() == _LOGIN_STATUS:
+                    live.login = ((item.data or "").strip(), frame)
+                if code == 1226:
+                    data = item.data
+                    if data is not None and len(data) > _DATA_SHOWN:
+                        data = data[: _DATA_SHOWN - 1] + "…"
+                    live.generic_alerts.append(
+                        GenericAlert(
+                            mtype or None,
+                            meta.format if meta is not None else None,
+                            data,
+                            item.source or item.target,
+                            frame,
+                            direction,
+                        )
+                    )
+                if mtype.lower().startswith("com.microsoft"):
+                    sign = f"Alert {code} {mtype} in frame {frame}"
             for uri in (item.target, item.source):
                 if not uri:
                     continue
-                if sign is None and uri.lower().startswith(_WINDOWS_URIS):
-                    sign = f"{cmd.name} of {uri} in frame {msg.frame}"
-                scope, csp = _scope(uri)
-                use = live.scopes.get((scope, csp))
+                if sign is None and live.windows is None and uri.lower().startswith(_WINDOWS_URIS):
+                    sign = f"{name} of {uri} in frame {frame}"
+                key = _scope(uri)
+                use = scopes.get(key)
                 if use is None:
-                    use = live.scopes[(scope, csp)] = TargetScope(scope, csp, {}, [], [])
-                use.commands[cmd.name] = use.commands.get(cmd.name, 0) + 1
-                if uri not in use.uris and len(use.uris) < _SCOPE_URIS:
+                    use = scopes[key] = TargetScope(key[0], key[1], {}, [], [])
+                use.commands[name] = use.commands.get(name, 0) + 1
+                if len(use.uris) < _SCOPE_URIS and uri not in use.uris:
                     use.uris.append(uri)
-                if msg.frame not in use.frames and len(use.frames) < _SCOPE_URIS:
-                    use.frames.append(msg.frame)
+                if len(use.frames) < _SCOPE_URIS and frame not in use.frames:
+                    use.frames.append(frame)
             if sign is not None and live.windows is None:
                 live.windows = sign
-                for code, text, frames in live.windows_pending:
-                    self._flag(live.session, code, text, frames)
+                for pending, text, frames in live.windows_pending:
+                    self._flag(live.session, pending, text, frames)
                 live.windows_pending.clear()
 
     def _win_flag(self, live: _Live, code: str, text: str, frames: list[int]) -> None:
@@ -986,8 +998,10 @@ class DmSessions(SessionBuilder):
         cmd: syncml.Command,
         direction: Direction,
         tree: dict[str, list[tuple[str, str, str | None]]],
+        observed: list[_Value],
     ) -> str | None:
-        """Large-object chunks, device-reported values and pending tree changes of one command."""
+        """Large-object chunks, device-reported values (added to ``observed``) and pending tree changes
+        of one command."""
         first: str | None = None
         for item in cmd.items:
             uri = (item.source or item.target) if cmd.name == "Results" else (item.target or item.source)
@@ -1010,7 +1024,7 @@ class DmSessions(SessionBuilder):
                     if uri.startswith("./DevInfo/")
                     else cmd.name
                 )
-                self._observe(live, [(uri, value or "", _format(item, cmd), source, msg.frame, msg.time)])
+                observed.append((uri, value or "", _format(item, cmd), source, msg.frame, msg.time))
             elif direction == Direction.TO_CLIENT and cmd.name in _TREE_CHANGES and cmd.cmd_id is not None:
                 tree.setdefault(cmd.cmd_id, []).append((cmd.name, uri, value))
         return first
@@ -1662,7 +1676,7 @@ class DmSessions(SessionBuilder):
             dev = self.devices[dev_id] = Device(id=dev_id, protocol="omadm", identity={})
         return dev
 
-    def _observe(self, live: _Live, rows: Sequence[tuple[str, str, str | None, str, int, float]]) -> None:
+    def _observe(self, live: _Live, rows: Sequence[_Value]) -> None:
         dev_id = live.session.device_id
         if dev_id is None or not rows:
             return
