@@ -108,6 +108,23 @@ def _int(raw: str, what: str, ctx: Problems) -> int | None:
     return None
 
 
+# Item Metas repeat a few Type/Format pairs thousands of times: one (immutable) record for each
+# pair.  Bounded: emptied when full, so that made-up types cannot grow it.
+_PLAIN_METAS: dict[tuple[str | None, str | None], Meta] = {}
+_MAX_PLAIN_METAS: Final = 1024
+
+
+def _plain_meta(mtype: str | None, mformat: str | None) -> Meta:
+    """``Meta(type=mtype, format=mformat)``, shared."""
+    key = (mtype, mformat)
+    meta = _PLAIN_METAS.get(key)
+    if meta is None:
+        if len(_PLAIN_METAS) >= _MAX_PLAIN_METAS:
+            _PLAIN_METAS.clear()
+        meta = _PLAIN_METAS[key] = Meta(type=mtype, format=mformat)
+    return meta
+
+
 def parse_meta(el: Element, ctx: Problems, wrapped: bool = True) -> Meta:
     """A ``<Meta>`` element; a ``<MetInf>`` wrapper (seen in SyncML 1.0 stacks) is looked through.
 
@@ -146,6 +163,8 @@ def parse_meta(el: Element, ctx: Problems, wrapped: bool = True) -> Meta:
                 fields.extend((f"{name}/{sub_name}", _strip(s)) for sub_name, s in sub)
             else:
                 fields.append((name, _strip(c)))
+    if not (sizes or emi or fields) and next_nonce is None and version is None and mark is None:
+        return _plain_meta(mtype, mformat)
     return Meta(
         type=mtype,
         format=mformat,
