@@ -333,13 +333,16 @@ def _notification_fields(n: Notification) -> dict[str, Any]:
     return out
 
 
-def session_message_record(m: SessionMessage) -> dict[str, Any]:
+def session_message_record(m: SessionMessage, label: str | None = None) -> dict[str, Any]:
+    """One message of a session; ``label`` is its :func:`message_label` when the caller has it."""
+    if label is None:
+        label = message_label(m)
     if m.package is not None:
-        return _dm_message_record(m)
+        return _dm_message_record(m, label)
     rec: dict[str, Any] = {
         "frame": m.frame, "time": m.time, "direction": m.direction, "kind": m.kind,
         "transaction": m.transaction, "http": m.http, "body_length": m.body_length,
-        "cwmp_id": m.cwmp_id, "label": message_label(m),
+        "cwmp_id": m.cwmp_id, "label": label,
     }
     if m.status is not None:
         rec["status"] = m.status
@@ -352,11 +355,11 @@ def session_message_record(m: SessionMessage) -> dict[str, Any]:
     return rec
 
 
-def _dm_message_record(m: SessionMessage) -> dict[str, Any]:
+def _dm_message_record(m: SessionMessage, label: str) -> dict[str, Any]:
     rec: dict[str, Any] = {
         "frame": m.frame, "time": m.time, "direction": m.direction, "kind": m.kind,
         "transaction": m.transaction, "http": m.http, "body_length": m.body_length, "cwmp_id": None,
-        "label": message_label(m), "encoding": m.encoding, "session_id": m.session_id, "msg_id": m.msg_id,
+        "label": label, "encoding": m.encoding, "session_id": m.session_id, "msg_id": m.msg_id,
         "package": m.package, "commands": [command_record(c) for c in m.commands],
     }
     if m.status is not None:
@@ -429,12 +432,13 @@ def finding_record(f: Finding) -> dict[str, Any]:
 
 
 def session_record(s: Session) -> dict[str, Any]:
+    labels = [message_label(m) for m in s.messages]  # for the summary and the messages alike
     rec = {
         "id": s.id, "protocol": s.protocol, "capture": s.capture, "device": s.device,
         "device_id": s.device_id, "client": s.client, "server": s.server, "start": s.start, "end": s.end,
         "end_reason": s.end_reason, "version": s.version, "events": s.events, "connections": s.connections,
-        "summary": conversation(s),
-        "messages": [session_message_record(m) for m in s.messages],
+        "summary": conversation(s, labels),
+        "messages": [session_message_record(m, label) for m, label in zip(s.messages, labels, strict=True)],
         "connection_requests": [connection_request_record(cr) for cr in s.connection_requests],
         "findings": len(s.findings),
         "session_id": s.session_id, "server_name": s.server_name,

@@ -6,6 +6,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from decoders.cwmp import CwmpMessage, GenericRpc, Inform
 from decoders.notification import Notification
 from dmsniff.model import Direction
@@ -81,11 +83,14 @@ def _runs(parts: list[str]) -> list[str]:
     return [p if n == 1 else f"{p}×{n}" for p, n in zip(out, counts, strict=True)]
 
 
-def conversation(session: Session) -> str:
-    """The whole session on one line: ``Inform(1 BOOT) → InformResponse → (empty) → … → 204``."""
+def conversation(session: Session, labels: Sequence[str] | None = None) -> str:
+    """The whole session on one line: ``Inform(1 BOOT) → InformResponse → (empty) → … → 204``.
+
+    ``labels``: the :func:`message_label` of each message, when the caller has them already.
+    """
     parts = []
-    for m in session.messages:
-        label = message_label(m)
+    for i, m in enumerate(session.messages):
+        label = labels[i] if labels is not None else message_label(m)
         if "auth challenge" in m.notes and m.package is None:
             label = f"{m.status} challenge"
         parts.append(label)
