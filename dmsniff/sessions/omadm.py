@@ -1002,31 +1002,29 @@ class DmSessions(SessionBuilder):
     ) -> str | None:
         """Large-object chunks, device-reported values (added to ``observed``) and pending tree changes
         of one command."""
+        name = cmd.name
+        results = name == "Results"
+        # Values the device reports (Results, its own Replace/Add), or changes it is asked to make.
+        reports = results or (direction == Direction.TO_SERVER and name in ("Replace", "Add"))
+        change_id = cmd.cmd_id if direction == Direction.TO_CLIENT and name in _TREE_CHANGES else None
+        chunks = live.chunks
         first: str | None = None
         for item in cmd.items:
-            uri = (item.source or item.target) if cmd.name == "Results" else (item.target or item.source)
+            uri = (item.source or item.target) if results else (item.target or item.source)
             value = item.data
-            key = (direction, uri or "")
-            pending = live.chunks.get(key)
-            if item.more_data or pending is not None:
-                value = self._chunk(live, msg, key, item, cmd)
+            if item.more_data or (chunks and (direction, uri or "") in chunks):
+                value = self._chunk(live, msg, (direction, uri or ""), item, cmd)
                 if value is None:
                     continue  # more chunks to come
             if first is None and value is not None:
                 first = value
             if uri is None:
                 continue
-            if cmd.name == "Results" or (direction == Direction.TO_SERVER and cmd.name in ("Replace", "Add")):
-                source = (
-                    "Results"
-                    if cmd.name == "Results"
-                    else "DevInfo"
-                    if uri.startswith("./DevInfo/")
-                    else cmd.name
-                )
+            if reports:
+                source = "Results" if results else "DevInfo" if uri.startswith("./DevInfo/") else name
                 observed.append((uri, value or "", _format(item, cmd), source, msg.frame, msg.time))
-            elif direction == Direction.TO_CLIENT and cmd.name in _TREE_CHANGES and cmd.cmd_id is not None:
-                tree.setdefault(cmd.cmd_id, []).append((cmd.name, uri, value))
+            elif change_id is not None:
+                tree.setdefault(change_id, []).append((name, uri, value))
         return first
 
     def _chunk(
