@@ -301,6 +301,40 @@ def test_meta_in_metinf_wrapper() -> None:
     assert msg.commands[0].meta == Meta(type="text/plain", format="chr")
 
 
+def test_meta_repeats_comments_and_a_metinf_among_others() -> None:
+    # Of a repeated Meta field the first counts; the repeat is kept in Meta.fields like any other element.
+    repeated = message(
+        "<Add><CmdID>1</CmdID><Item><Target><LocURI>./a</LocURI></Target><Meta><Format>chr</Format>"
+        "<Size>3</Size><Format>b64</Format><Size>x</Size></Meta><Data>abc</Data></Item></Add>"
+    )
+    assert repeated.commands[0].items[0].meta == Meta(
+        format="chr", size=3, fields=(("Format", "b64"), ("Size", "x"))
+    )
+    assert repeated.problems == ()
+    # A comment before the only MetInf does not hide the wrapper; comments elsewhere are skipped.
+    commented = message(
+        "<Add><CmdID>1</CmdID><Meta><!-- c --><MetInf><Type>text/plain</Type></MetInf></Meta>"
+        "<Item><!-- c --><Source><!-- c --><LocURI>./b</LocURI></Source><Data>x</Data></Item></Add>"
+    )
+    assert commented.commands[0].meta == Meta(type="text/plain")
+    assert commented.commands[0].items[0].source == "./b" and commented.problems == ()
+    # A MetInf beside another element is no wrapper: one level flattened, as any nested element.
+    beside = message(
+        "<Add><CmdID>1</CmdID><Meta><Format>chr</Format><MetInf><Type>t</Type></MetInf></Meta>"
+        "<Item><Data>x</Data></Item></Add>"
+    )
+    assert beside.commands[0].meta == Meta(format="chr", fields=(("MetInf/Type", "t"),))
+    # Items with the same Type/Format have equal Metas (shared records, immutable).
+    twice = message(
+        "<Replace><CmdID>1</CmdID><Item><Target><LocURI>./c</LocURI></Target><Meta><Format>int</Format>"
+        "</Meta><Data>1</Data></Item><Item><Target><LocURI>./d</LocURI></Target><Meta><Format>int</Format>"
+        "</Meta><Data>2</Data></Item></Replace>"
+    )
+    first, second = twice.commands[0].items
+    assert first.meta == second.meta == Meta(format="int")
+    assert (first.target, first.data, second.target, second.data) == ("./c", "1", "./d", "2")
+
+
 def test_not_a_document() -> None:
     assert error(b"").reason == "empty body"
     assert error(b"  \r\n").reason == "empty body"
