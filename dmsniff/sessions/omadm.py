@@ -395,6 +395,22 @@ def _with_nonce(status: syncml.Command | None) -> bool:
     return status is not None and status.chal is not None and bool((status.chal.next_nonce or "").strip())
 
 
+def _count_scopes(
+    scopes: dict[tuple[str, str | None], TargetScope], command: str, frame: int, uris: list[str]
+) -> None:
+    """Count one command's LocURIs in the scopes and CSPs they address (Windows MDM facts)."""
+    for uri in uris:
+        key = _scope(uri)
+        use = scopes.get(key)
+        if use is None:
+            use = scopes[key] = TargetScope(key[0], key[1], {}, [], [])
+        use.commands[command] = use.commands.get(command, 0) + 1
+        if len(use.uris) < _SCOPE_URIS and uri not in use.uris:
+            use.uris.append(uri)
+        if len(use.frames) < _SCOPE_URIS and frame not in use.frames:
+            use.frames.append(frame)
+
+
 def _uri_path(uri: str) -> str:
     """The path and query of a URL or request-URI, for comparing RespURI with the next request."""
     try:
@@ -463,6 +479,9 @@ class _Live:
     header_meta: list[int] = field(default_factory=list)  # frames of server SyncHdrs with Meta
     login: tuple[str, int] | None = None  # Alert 1224 LoginStatus data and its frame
     scopes: dict[tuple[str, str | None], TargetScope] = field(default_factory=dict)
+    # (command, frame, its LocURIs) not yet counted in scopes: they count only once the session shows a
+    # Windows client (DmFacts has scopes for those alone), so until then they just wait here.
+    addressed: list[tuple[str, int, list[str]]] = field(default_factory=list)
     generic_alerts: list[GenericAlert] = field(default_factory=list)
 
 
@@ -940,7 +959,7 @@ class DmSessions(SessionBuilder):
         is_alert = name == "Alert"
         code = cmd.code if is_alert else None
         frame = msg.frame
-        scopes = live.scopes
+        uris: list[str] = []
         for item in cmd.items:
             meta = item.meta or cmd.meta
             mtype = (meta.type if meta is not None else None) or ""
@@ -967,22 +986,20 @@ class DmSessions(SessionBuilder):
             for uri in (item.target, item.source):
                 if not uri:
                     continue
+                uris.append(uri)
                 if sign is None and live.windows is None and uri.lower().startswith(_WINDOWS_URIS):
                     sign = f"{name} of {uri} in frame {frame}"
-                key = _scope(uri)
-                use = scopes.get(key)
-                if use is None:
-                    use = scopes[key] = TargetScope(key[0], key[1], {}, [], [])
-                use.commands[name] = use.commands.get(name, 0) + 1
-                if len(use.uris) < _SCOPE_URIS and uri not in use.uris:
-                    use.uris.append(uri)
-                if len(use.frames) < _SCOPE_URIS and frame not in use.frames:
-                    use.frames.append(frame)
             if sign is not None and live.windows is None:
                 live.windows = sign
                 for pending, text, frames in live.windows_pending:
                     self._flag(live.session, pending, text, frames)
                 live.windows_pending.clear()
+        if uris:
+            live.addressed.append((name, frame, uris))
+        if live.windows is not None:
+            for command, at, addressed in live.addressed:
+                _count_scopes(live.scopes, command, at, addressed)
+            live.addressed.clear()
 
     def _win_flag(self, live: _Live, code: str, text: str, frames: list[int]) -> None:
         """A finding about what the Windows MDM client does: kept until the session shows it is one."""
@@ -1655,6 +1672,7 @@ class DmSessions(SessionBuilder):
                 frames,
             )
         live.windows_pending.clear()
+        live.addressed.clear()
         if live.decimal_sid is not None and live.windows is None:
             self._flag(s, "omadm.pkg1-session-id-form", *live.decimal_sid)
         if live.windows is None and not live.generic_alerts:

@@ -222,6 +222,15 @@ def test_windows_findings_wait_for_the_sign_that_shows_a_windows_client() -> Non
         s.dm is not None
         and s.dm.windows == f"Get of ./Vendor/MSFT/DeviceStatus/OS/Mode in frame {s.messages[3].frame}"
     )
+    # The LocURIs addressed before the sign count in the scopes as well, in the order they came.
+    c1, s1, s2 = s.messages[0].frame, s.messages[1].frame, s.messages[3].frame
+    assert [(t.scope, t.csp, t.commands, t.frames) for t in s.dm.scopes] == [
+        ("device", "DevInfo", {"Replace": 5}, [c1]),
+        ("device", "Apps", {"Add": 1, "Replace": 1}, [s1]),
+        ("device", "Settings", {"Replace": 2, "Delete": 1}, [s1]),
+        ("device", "DeviceStatus", {"Get": 1}, [s2]),
+    ]
+    assert s.dm.scopes[2].uris == ["./Settings/Camera", "./Settings/Old", "./Settings/Version"]
     got = codes(out)
     for code in (
         "omadm.atomic-add-then-replace",
