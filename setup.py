@@ -36,7 +36,6 @@ _MYPY_CONFIG = """\
 [mypy]
 ignore_missing_imports = True
 follow_imports = silent
-
 follow_imports_for_stubs = True
 
 [mypy-lxml.*]
