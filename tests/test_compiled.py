@@ -15,12 +15,11 @@ import os
 import shutil
 import subprocess
 import sys
-import tomllib
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import ROOT
+from tests.conftest import ROOT, load_setup_py
 
 # Left out of the copy: caches, builds, virtual environments, earlier extension modules.
 _IGNORE = shutil.ignore_patterns(
@@ -30,9 +29,8 @@ _IGNORE = shutil.ignore_patterns(
 
 
 def _modules() -> list[str]:
-    with open(ROOT / "pyproject.toml", "rb") as f:
-        paths = tomllib.load(f)["tool"]["dmsniff"]["mypyc"]["modules"]
-    return [p.removesuffix(".py").replace("/", ".") for p in paths]
+    """The dotted names of the modules setup.py compiles."""
+    return [p.removesuffix(".py").replace("/", ".") for p in load_setup_py().compiled_modules()]
 
 
 def _run(args: list[str], cwd: Path, timeout: float) -> subprocess.CompletedProcess[str]:

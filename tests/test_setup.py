@@ -2,21 +2,9 @@
 
 from __future__ import annotations
 
-import importlib.util
-from types import ModuleType
-
 import pytest
 
-from tests.conftest import ROOT
-
-
-def _setup() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("dmsniff_setup", ROOT / "setup.py")
-    assert spec is not None and spec.loader is not None
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)  # not "__main__": setup() is not called
-    return module
-
+from tests.conftest import ROOT, load_setup_py
 
 # (setup.py arguments as setuptools' PEP 517 backend passes them, DMSNIFF_COMPILE, compile?)
 CASES = [
@@ -36,11 +24,11 @@ CASES = [
 @pytest.mark.parametrize(("argv", "choice", "expected"), CASES)
 def test_when_setup_compiles(argv: list[str], choice: str | None, expected: bool) -> None:
     env = {} if choice is None else {"DMSNIFF_COMPILE": choice}
-    assert _setup().wanted(argv, env) is expected
+    assert load_setup_py().wanted(argv, env) is expected
 
 
 def test_every_listed_module_exists_and_is_checked_by_mypy() -> None:
-    modules = _setup().compiled_modules()
+    modules = load_setup_py().compiled_modules()
     assert modules == sorted(set(modules))
     for path in modules:
         assert (ROOT / path).is_file(), path
