@@ -27,6 +27,7 @@ import io
 import multiprocessing
 import pickle
 import time
+import typing
 from collections.abc import Callable, Iterator
 from multiprocessing.connection import Connection
 from operator import attrgetter, itemgetter
@@ -62,6 +63,13 @@ class _Reducers(dict[type, Callable[[Any], tuple[Any, ...]]]):
     lists cost the merging process more than all its other work.  ``cls(*values)`` is
     several times faster.  Filled in lazily, one reducer per class met; a class whose
     ``__init__`` does not take every field in order keeps pickle's own way.
+
+    A field typed ``tuple[X, ...]`` of such dataclasses (a CWMP parameter list, a SyncML
+    command's items) crosses as columns, one tuple per field of X, and is rebuilt with
+    ``map(X, *columns)``: pickle then handles a few tuples of strings in C instead of calling
+    a reducer, memoising and emitting an opcode per record.  On the CWMP benchmark capture
+    (420,000 parameter values in 200,000 packets) that took a fifth off the CPU the records
+    cost to cross (pickling in the worker, unpickling here).
     """
 
     def __missing__(self, cls: type) -> Callable[[Any], tuple[Any, ...]]:
@@ -75,26 +83,110 @@ class _Reducers(dict[type, Callable[[Any], tuple[Any, ...]]]):
 _PLAIN: set[type] = set()
 
 
-def _reducer(cls: type) -> Callable[[Any], tuple[Any, ...]] | None:
-    if cls in _PLAIN or not dataclasses.is_dataclass(cls) or hasattr(cls, "__post_init__"):
-        _PLAIN.add(cls)
+@dataclasses.dataclass(slots=True)
+class _Codec:
+    """How the objects of one dataclass cross: their fields in order, and which fields are
+    tuples of such dataclasses that cross as columns (field index, the codec of their class)."""
+
+    cls: type
+    get: Callable[[Any], tuple[Any, ...]]
+    columns: list[tuple[int, _Codec]] = dataclasses.field(default_factory=list)
+
+    def pack(self, objs: tuple[Any, ...]) -> tuple[tuple[Any, ...], ...] | None:
+        """``objs`` as columns, one tuple per field; None unless every one is of this class
+        (then the caller reduces them one by one: nothing is lost)."""
+        if len(set(map(type, objs))) != 1 or type(objs[0]) is not self.cls:
+            return None
+        return tuple(zip(*map(self.get, objs), strict=True))
+
+    def unpack(self, cols: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
+        return tuple(map(self.cls, *cols))
+
+
+_CODECS: dict[type, _Codec | None] = {}
+
+
+def _codec(cls: type) -> _Codec | None:
+    """The codec of ``cls``; None for a class that cannot be rebuilt as ``cls(*fields)``."""
+    if cls in _CODECS:
+        return _CODECS[cls]
+    if not dataclasses.is_dataclass(cls) or hasattr(cls, "__post_init__"):
+        _CODECS[cls] = None
         return None
     fs = dataclasses.fields(cls)
     if any(not f.init or f.kw_only for f in fs):
-        _PLAIN.add(cls)
+        _CODECS[cls] = None
         return None
     if len(fs) > 1:
-        get = attrgetter(*(f.name for f in fs))
+        get: Callable[[Any], tuple[Any, ...]] = attrgetter(*(f.name for f in fs))
+    else:  # attrgetter of one name gives the value itself, not a 1-tuple (and of none fails)
+        names = tuple(f.name for f in fs)
+
+        def get(obj: Any) -> tuple[Any, ...]:
+            return tuple(getattr(obj, n) for n in names)
+
+    codec = _CODECS[cls] = _Codec(cls, get)  # in the table first: a class may hold its own kind
+    try:
+        hints = typing.get_type_hints(cls)
+    except Exception:  # an annotation that does not resolve: no columns
+        hints = {}
+    for i, f in enumerate(fs):
+        hint = hints.get(f.name)
+        args = typing.get_args(hint)
+        tuple_of = typing.get_origin(hint) is tuple and len(args) == 2 and args[1] is Ellipsis
+        if tuple_of and isinstance(args[0], type):
+            sub = _codec(args[0])
+            if sub is not None:
+                codec.columns.append((i, sub))
+    # Only records without such fields of their own cross as columns (so columns never nest):
+    # packing a SyncML message's commands, which hold items, cost in Python what it saved.
+    codec.columns[:] = [(i, sub) for i, sub in codec.columns if not sub.columns]
+    return codec
+
+
+def _rebuild(cls: type, values: tuple[Any, ...], packed: tuple[int, ...]) -> Any:
+    """Unpickling: an object whose fields ``packed`` crossed as columns."""
+    codec = _CODECS.get(cls) or _codec(cls)
+    assert codec is not None
+    subs = dict(codec.columns)
+    vals = list(values)
+    for i in packed:
+        vals[i] = subs[i].unpack(vals[i])
+    return cls(*vals)
+
+
+def _reducer(cls: type) -> Callable[[Any], tuple[Any, ...]] | None:
+    codec = _codec(cls)
+    if codec is None:
+        _PLAIN.add(cls)
+        return None
+    get = codec.get
+    if not codec.columns:
 
         def reduce(obj: Any) -> tuple[Any, ...]:
             return cls, get(obj)
-    else:  # attrgetter of one name gives the value itself, not a 1-tuple
-        names = tuple(f.name for f in fs)
 
-        def reduce(obj: Any) -> tuple[Any, ...]:
-            return cls, tuple(getattr(obj, n) for n in names)
+        return reduce
+    columns = codec.columns
 
-    return reduce
+    def reduce_columns(obj: Any) -> tuple[Any, ...]:
+        values = get(obj)
+        vals: list[Any] | None = None
+        packed: list[int] = []
+        for i, sub in columns:
+            t = values[i]
+            if t:
+                p = sub.pack(t)
+                if p is not None:
+                    if vals is None:
+                        vals = list(values)
+                    vals[i] = p
+                    packed.append(i)
+        if vals is None:
+            return cls, values
+        return _rebuild, (cls, tuple(vals), tuple(packed))
+
+    return reduce_columns
 
 
 _REDUCERS = _Reducers()

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import pickle
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -161,3 +162,52 @@ def test_report_says_which_worker_died(tmp_path: Path, big_captures: tuple[Path,
     status, _ = _report(tmp_path, "r", "-j", "2", str(big_captures[0]))
     assert status == 2
     assert capsys.readouterr().err == "dmsniff: error: decoding worker 1 stopped unexpectedly\n"
+
+
+@dataclass(frozen=True, slots=True)
+class _Leaf:
+    name: str
+    value: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Other:
+    name: str
+    value: int | None
+
+
+@dataclass(frozen=True, slots=True)
+class _Box:
+    label: str
+    leaves: tuple[_Leaf, ...] = ()
+
+
+def test_tuples_of_records_cross_as_columns() -> None:
+    from dmsniff.pipeline.parallel import _CODECS, _rebuild
+
+    box = _Box("b", tuple(_Leaf(f"n{i}", i if i % 3 else None) for i in range(50)))
+    data = _dumps(box)
+    assert pickle.loads(data) == box
+    assert _rebuild.__name__.encode() in data  # the leaves crossed as columns ...
+    assert b"_Leaf" not in data  # ... not one object after another (the codec names the class)
+    codec = _CODECS[_Box]
+    assert codec is not None and [(i, sub.cls) for i, sub in codec.columns] == [(1, _Leaf)]
+
+    # Anything else in such a tuple (mypy would refuse it, a decoder never makes it) still
+    # crosses, one object at a time; so do empty tuples.
+    mixed = _Box("m", (_Leaf("a", 1), _Other("b", 2)))  # type: ignore[arg-type]
+    for b in (mixed, _Box("e")):
+        again = pickle.loads(_dumps(b))
+        assert again == b and [type(x) for x in again.leaves] == [type(x) for x in b.leaves]
+
+
+def test_parameter_lists_cross_as_columns() -> None:
+    from decoders.cwmp import ParameterValue
+    from decoders.cwmp._records import GetParameterValuesResponse
+    from dmsniff.pipeline.parallel import _CODECS
+
+    rpc = GetParameterValuesResponse(tuple(ParameterValue(f"Device.X.{i}", str(i), "string")
+                                           for i in range(10)))
+    assert pickle.loads(_dumps(rpc)) == rpc
+    codec = _CODECS[GetParameterValuesResponse]
+    assert codec is not None and [sub.cls for _i, sub in codec.columns] == [ParameterValue]
