@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
+from sys import intern
 from typing import Final
 
 from . import codes
@@ -103,7 +104,8 @@ def _array(el: Element | None, item: str | None, what: str, ctx: Ctx) -> list[El
 
 
 def _strings(el: Element | None, what: str, ctx: Ctx) -> tuple[str, ...]:
-    return tuple(text_of(c) for c in _array(el, None, what, ctx))
+    # Parameter names (GetParameterValues, ...): the same few hundred in every session, one str each.
+    return tuple(intern(text_of(c)) for c in _array(el, None, what, ctx))
 
 
 def _parameter_values(el: Element | None, ctx: Ctx) -> tuple[ParameterValue, ...]:
@@ -124,7 +126,7 @@ def _parameter_values(el: Element | None, ctx: Ctx) -> tuple[ParameterValue, ...
                     xsi_type = strip_prefix(raw)
                     if len(_XSI_TYPES) < 1024:  # a handful in practice; bounded against hostile input
                         _XSI_TYPES[raw] = xsi_type
-                append(ParameterValue(n.text or "", v.text or "", xsi_type))
+                append(ParameterValue(intern(n.text or ""), v.text or "", xsi_type))
                 continue
         name = value = None
         for c in children(s):
@@ -138,7 +140,7 @@ def _parameter_values(el: Element | None, ctx: Ctx) -> tuple[ParameterValue, ...
         if value is not None:
             raw = value.get(_XSI_TYPE)
             xsi_type = strip_prefix(raw if raw is not None else attr_local(value, "type"))
-        append(ParameterValue(text_of(name), text_of(value), xsi_type))
+        append(ParameterValue(intern(text_of(name)), text_of(value), xsi_type))
     return tuple(out)
 
 

@@ -11,6 +11,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
+from sys import intern
 from typing import TypeAlias, cast
 
 from lxml import etree
@@ -205,12 +206,12 @@ def local(tag: object) -> str:
     """Local name of an element tag ("" for comments and processing instructions)."""
     if not isinstance(tag, str):
         return ""
-    return tag.rpartition("}")[2]
+    return intern(tag.rpartition("}")[2])  # (one str per name, for every record that keeps it)
 
 
 def namespace(tag: object) -> str | None:
     if isinstance(tag, str) and tag.startswith("{"):
-        return tag[1:].partition("}")[0]
+        return intern(tag[1:].partition("}")[0])
     return None
 
 

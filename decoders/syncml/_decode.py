@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
+from sys import intern
 from typing import Final
 
 from decoders.cwmp._budget import MAX_MARKUP, cut_note, markup_cut
@@ -197,7 +198,7 @@ def _header(el: Element, ctx: Problems) -> SyncHdr:
     meta: Meta | None = None
     for name, c in kids(el):
         if name in _HDR_TEXT:
-            text.setdefault(name, text_of(c).strip())
+            text.setdefault(name, intern(text_of(c).strip()))  # VerDTD, VerProto, ...: one str each
         elif name in ("Target", "Source"):
             if name not in locs:
                 locs[name] = loc(c)
