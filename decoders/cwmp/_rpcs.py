@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from sys import intern
 from typing import Final
 
+from .._strings import share
 from . import codes
 from ._records import (
     AddObject,
@@ -105,7 +105,7 @@ def _array(el: Element | None, item: str | None, what: str, ctx: Ctx) -> list[El
 
 def _strings(el: Element | None, what: str, ctx: Ctx) -> tuple[str, ...]:
     # Parameter names (GetParameterValues, ...): the same few hundred in every session, one str each.
-    return tuple(intern(text_of(c)) for c in _array(el, None, what, ctx))
+    return tuple(share(text_of(c)) for c in _array(el, None, what, ctx))
 
 
 def _parameter_values(el: Element | None, ctx: Ctx) -> tuple[ParameterValue, ...]:
@@ -126,7 +126,7 @@ def _parameter_values(el: Element | None, ctx: Ctx) -> tuple[ParameterValue, ...
                     xsi_type = strip_prefix(raw)
                     if len(_XSI_TYPES) < 1024:  # a handful in practice; bounded against hostile input
                         _XSI_TYPES[raw] = xsi_type
-                append(ParameterValue(intern(n.text or ""), v.text or "", xsi_type))
+                append(ParameterValue(share(n.text or ""), v.text or "", xsi_type))
                 continue
         name = value = None
         for c in children(s):
@@ -140,7 +140,7 @@ def _parameter_values(el: Element | None, ctx: Ctx) -> tuple[ParameterValue, ...
         if value is not None:
             raw = value.get(_XSI_TYPE)
             xsi_type = strip_prefix(raw if raw is not None else attr_local(value, "type"))
-        append(ParameterValue(intern(text_of(name)), text_of(value), xsi_type))
+        append(ParameterValue(share(text_of(name)), text_of(value), xsi_type))
     return tuple(out)
 
 

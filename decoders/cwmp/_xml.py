@@ -11,10 +11,11 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from sys import intern
 from typing import TypeAlias, cast
 
 from lxml import etree
+
+from .._strings import share
 
 __all__ = ["Ctx", "children", "clean_document", "local", "parse_datetime", "parse_xml", "safe_tostring"]
 
@@ -206,12 +207,12 @@ def local(tag: object) -> str:
     """Local name of an element tag ("" for comments and processing instructions)."""
     if not isinstance(tag, str):
         return ""
-    return intern(tag.rpartition("}")[2])  # (one str per name, for every record that keeps it)
+    return share(tag.rpartition("}")[2])  # (one str per name, for every record that keeps it)
 
 
 def namespace(tag: object) -> str | None:
     if isinstance(tag, str) and tag.startswith("{"):
-        return intern(tag[1:].partition("}")[0])
+        return share(tag[1:].partition("}")[0])
     return None
 
 

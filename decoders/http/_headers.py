@@ -10,9 +10,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from sys import intern
 from typing import Final
 
+from .._strings import share
 from ._events import Headers
 
 __all__ = ["Framing", "parse_fields", "scan_framing"]
@@ -24,12 +24,6 @@ _PROBLEM_SAMPLE: Final = 40
 
 def _sample(line: str) -> str:
     return repr(line if len(line) <= _PROBLEM_SAMPLE else line[:_PROBLEM_SAMPLE] + "...")
-
-
-# Field names, and short values (Content-Type, Host, User-Agent), repeat in every message: one
-# str object each, shared by every record that holds it (less memory, and cheaper to pickle for the
-# merging process, which memoises repeated objects).  Interned strings are freed with their last use.
-_INTERN_MAX: Final = 64
 
 
 def parse_fields(block: str) -> tuple[Headers, list[str]]:
@@ -67,8 +61,8 @@ def parse_fields(block: str) -> tuple[Headers, list[str]]:
         if not name:
             problems.append(f"field line without name ignored: {_sample(line)}")
             continue
-        value = value.strip(" \t")
-        fields.append((intern(name), intern(value) if len(value) <= _INTERN_MAX else value))
+        # Names and short values (Content-Type, Host, User-Agent) repeat in every message: one str each.
+        fields.append((share(name), share(value.strip(" \t"))))
     return tuple(fields), problems
 
 

@@ -38,6 +38,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import ClassVar, Final
 
+from .._strings import share
 from ._abnf import (
     CHUNK_LINE,
     CHUNK_LINE_PREFIX,
@@ -477,11 +478,10 @@ class HttpStreamParser:
 
     def _request_head(self, groups: tuple[bytes | None, ...], fields: Headers, framing: Framing,
                       start: int) -> None:
-        method = sys.intern((groups[0] or b"").decode("latin-1"))
+        method = share((groups[0] or b"").decode("latin-1"))
         target = (groups[1] or b"").decode("latin-1")
-        if len(target) <= 64:  # an ACS's or DM server's few paths: one str each
-            target = sys.intern(target)
-        version = sys.intern((groups[2] or b"").decode("latin-1"))
+        target = share(target)  # an ACS's or DM server's few paths: one str each (decoders/_strings.py)
+        version = share((groups[2] or b"").decode("latin-1"))
         self._out.append(RequestHead(method, target, version, fields, start, self._pos))
         close = framing.close or (version == "HTTP/1.0" and not framing.keep_alive)
         self._end_input = Input.MESSAGE_END_CLOSE if close else Input.MESSAGE_END
@@ -501,9 +501,9 @@ class HttpStreamParser:
 
     def _response_head(self, groups: tuple[bytes | None, ...], fields: Headers, framing: Framing,
                        start: int) -> None:
-        version = sys.intern((groups[0] or b"").decode("latin-1"))
+        version = share((groups[0] or b"").decode("latin-1"))
         status = int(groups[1] or b"0")
-        reason = sys.intern((groups[2] or b"").decode("latin-1").strip(" \t"))
+        reason = share((groups[2] or b"").decode("latin-1").strip(" \t"))
         self._out.append(ResponseHead(version, status, reason, fields, start, self._pos))
         interim = 100 <= status < 200 and status != 101
         method = None if interim or not self._methods else self._methods.popleft()

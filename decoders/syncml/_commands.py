@@ -11,9 +11,9 @@ costs time linear in its size and a fixed amount of stack.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from sys import intern
 from typing import Final
 
+from .._strings import share
 from ._records import Chal, Command, Cred, Item, Meta
 from ._xml import LOCAL_NAMES, Element, Problems, kids, local, local_name, safe_tostring, text_of
 
@@ -93,19 +93,12 @@ _TEXT_FIELDS: Final = frozenset({"CmdID", "MsgRef", "CmdRef", "Cmd", "Data", "Co
 _META_INT: Final = frozenset({"Size", "MaxMsgSize", "MaxObjSize"})
 
 
-# Identifiers, LocURIs and short Data (status codes) repeat in every message: one str object each
-# (less memory; cheaper to pickle across processes, which memoises repeated objects).
-_INTERN_MAX: Final = 64
-
-
 def _strip(el: Element) -> str:
     if len(el):  # text after a child is in the child's tail: text_of joins them
         return text_of(el).strip()
     text = el.text
-    if not text:
-        return ""
-    text = text.strip()
-    return intern(text) if len(text) <= _INTERN_MAX else text
+    # Identifiers and LocURIs repeat in every message: one str each (decoders/_strings.py).
+    return share(text.strip()) if text else ""
 
 
 def _int(raw: str, what: str, ctx: Problems) -> int | None:
@@ -219,9 +212,7 @@ def _data(el: Element) -> tuple[str, str | None]:
     """Data text, or (serialised tree, root name) when Data holds elements (DevInf, MgmtTree)."""
     if not len(el):  # plain text (most Data): no children to look at
         text = el.text
-        if not text:
-            return "", None
-        return (intern(text) if len(text) <= _INTERN_MAX else text), None
+        return (share(text) if text else ""), None
     children = kids(el)
     if not children:
         return text_of(el), None

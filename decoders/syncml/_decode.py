@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import replace
-from sys import intern
 from typing import Final
 
+from decoders._strings import share
 from decoders.cwmp._budget import MAX_MARKUP, cut_note, markup_cut
 
 from ._commands import Walker, loc, parse_cred, parse_meta
@@ -198,7 +198,7 @@ def _header(el: Element, ctx: Problems) -> SyncHdr:
     meta: Meta | None = None
     for name, c in kids(el):
         if name in _HDR_TEXT:
-            text.setdefault(name, intern(text_of(c).strip()))  # VerDTD, VerProto, ...: one str each
+            text.setdefault(name, share(text_of(c).strip()))  # VerDTD, VerProto, ...: one str each
         elif name in ("Target", "Source"):
             if name not in locs:
                 locs[name] = loc(c)
