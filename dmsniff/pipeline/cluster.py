@@ -5,8 +5,8 @@ cluster of N worker processes on this machine) hands each capture to the cluster
 a large capture as one task per flow-hash shard: exactly the split :mod:`dmsniff.pipeline.parallel` makes
 for its local worker processes (whole TCP connections per shard, by host pair when TLS keys are
 given).  A task reads its capture from a path the workers share, decodes link, IP, TCP, TLS,
-HTTP and the protocol bodies, and returns its records in canonical order, pickled.  This process
-then merges the shards of each capture in the order the captures were given and runs the
+HTTP and the protocol bodies, and returns its records in canonical order, pickled in batches.
+This process then merges the shards of each capture in the order the captures were given and runs the
 addons (sessions, verification, writers), so the report is the one a single process writes: the
 same ids, the same order, byte for byte.
 
@@ -22,7 +22,7 @@ import contextlib
 import heapq
 import os
 import pickle
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from operator import itemgetter
 from typing import TYPE_CHECKING, Any
@@ -39,6 +39,11 @@ if TYPE_CHECKING:
 
 #: A large capture is cut into about one shard per this many bytes (at least two per worker).
 SHARD_BYTES = 64 << 20
+#: Records per pickled batch of a task's result.  A task pickles as it decodes, so it never holds
+#: a whole capture's records (half a GB of objects for 200k packets: holding them made the workers'
+#: tasks a quarter slower than the same decoding in one process), and this process unpickles one
+#: batch at a time while it merges.
+TASK_BATCH = 1024
 RETRIES = 2
 # Whether this worker process has tuned its garbage collector for decoding (settle_heap): with
 # the default thresholds a task took 6.9-8.0 s of CPU where the same decoding in the CLI takes 6.0.
@@ -50,14 +55,19 @@ class ClusterError(Exception):
 
 
 def decode_task(source: Input, index: int, shard: int, nshards: int, max_body: int, keep_bodies: bool,
-                parse_protocols: bool, tls: TlsKeySpec) -> bytes:
-    """One task: the records of one shard of one capture, in canonical order, and its summary, pickled."""
+                parse_protocols: bool, tls: TlsKeySpec) -> list[bytes]:
+    """One task: the records of one shard of one capture in canonical order, as pickled batches of
+    at most TASK_BATCH, then its summary, pickled."""
     items: list[Item] = []
+    batches: list[bytes] = []
 
     def out(item: Item) -> None:
         if not keep_bodies:
             drop_bodies(item)
         items.append(item)
+        if len(items) >= TASK_BATCH:
+            batches.append(_dumps(items))
+            items.clear()
 
     global _settled
     with open_input(source) as cap:
@@ -69,7 +79,10 @@ def decode_task(source: Input, index: int, shard: int, nshards: int, max_body: i
             _settled = True
         driver.run(cap, cap.info)
         summary = driver.summary(cap.info)
-    return _dumps((items, summary))
+    if items:
+        batches.append(_dumps(items))
+    batches.append(_dumps(summary))
+    return batches
 
 
 @dataclass(slots=True)
@@ -79,7 +92,7 @@ class _Capture:
     size: int = 0
     nshards: int = 0
     futures: list[Any] = field(default_factory=list)
-    results: dict[int, bytes] = field(default_factory=dict)
+    results: dict[int, list[bytes]] = field(default_factory=dict)
     unreadable: CaptureError | None = None  # could not even be opened: no task
     error: str | None = None  # its task failed on every try
 
@@ -163,7 +176,7 @@ def run_on_cluster(pipeline: Pipeline, inputs: Sequence[Input], address: str,
                 c.results[shard] = fut.result()
             except Exception as exc:  # failed on every try: this capture is reported as unreadable
                 c.error = c.error or f"{type(exc).__name__}: {exc}"
-                c.results[shard] = b""
+                c.results[shard] = []
             fut.release()
             if progress is not None:
                 done_bytes += c.size // max(c.nshards, 1)
@@ -223,12 +236,19 @@ def _deliver(pipeline: Pipeline, c: _Capture) -> CaptureSummary | CaptureError:
         pipeline.report_failure(c.name, exc)
         c.results.clear()
         return exc
-    shards = [pickle.loads(c.results[s]) for s in range(c.nshards)]
-    c.results.clear()
-    summaries = {s: summary for s, (_items, summary) in enumerate(shards)}
+    shards = [c.results.pop(s) for s in range(c.nshards)]
+    summaries: dict[int, CaptureSummary] = {s: pickle.loads(b.pop()) for s, b in enumerate(shards)}
     info = summaries[0].info
     pipeline.begin_capture(info)
     dispatch = pipeline.hooks.record
-    for item in heapq.merge(*(items for items, _summary in shards), key=itemgetter(0)):
+    for item in heapq.merge(*map(_unpickled, shards), key=itemgetter(0)):
         dispatch(item)
     return pipeline.end_capture(_combine(info, summaries))
+
+
+def _unpickled(batches: list[bytes]) -> Iterator[Item]:
+    """The records of a task's batches, one batch unpickled (and its bytes let go) at a time."""
+    batches.reverse()
+    while batches:
+        items: list[Item] = pickle.loads(batches.pop())
+        yield from items
