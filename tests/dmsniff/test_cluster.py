@@ -159,3 +159,29 @@ def test_a_capture_whose_task_fails_every_time(big: list[Path], tmp_path: Path,
     recs = [json.loads(line) for line in buf.getvalue().splitlines()]
     failed = [r for r in recs if r["type"] == "capture" and r["path"] == "only-here.pcap"]
     assert failed and "failed on every try" in failed[0]["errors"][0]
+
+
+def test_a_task_returns_its_records_in_batches(monkeypatch: pytest.MonkeyPatch) -> None:
+    # A task pickles as it decodes (it never holds a whole capture's records); the merging
+    # process reads the batches back one at a time, in order, and the summary last.
+    import pickle
+
+    from dmsniff.capture import open_capture
+    from dmsniff.net.tls_keys import TlsKeySpec
+    from dmsniff.pipeline import FrameDriver, Item
+    from dmsniff.pipeline import cluster as cl
+    from dmsniff.pipeline.parallel import drop_bodies
+
+    path = str(CAPTURES / "cwmp_loopback.pcap")
+    whole: list[Item] = []
+    with open_capture(path) as cap:
+        FrameDriver(0, whole.append).run(cap, cap.info)
+    for item in whole:
+        drop_bodies(item)
+    monkeypatch.setattr(cl, "TASK_BATCH", 7)
+    batches = cl.decode_task(path, 0, 0, 1, 1 << 20, False, True, TlsKeySpec())
+    summary = pickle.loads(batches.pop())
+    assert summary.info.packets > 0
+    assert len(batches) == -(-len(whole) // 7) > 2
+    assert list(cl._unpickled(batches)) == whole
+    assert batches == []  # each batch let go once read
