@@ -97,7 +97,8 @@ class _Codec:
         (then the caller reduces them one by one: nothing is lost)."""
         if len(set(map(type, objs))) != 1 or type(objs[0]) is not self.cls:
             return None
-        return tuple(zip(*map(self.get, objs), strict=True))
+        # (A class without fields has no columns to rebuild its objects from.)
+        return tuple(zip(*map(self.get, objs), strict=True)) or None
 
     def unpack(self, cols: tuple[tuple[Any, ...], ...]) -> tuple[Any, ...]:
         return tuple(map(self.cls, *cols))

@@ -177,9 +177,15 @@ class _Other:
 
 
 @dataclass(frozen=True, slots=True)
+class _Empty:
+    pass
+
+
+@dataclass(frozen=True, slots=True)
 class _Box:
     label: str
     leaves: tuple[_Leaf, ...] = ()
+    empties: tuple[_Empty, ...] = ()
 
 
 def test_tuples_of_records_cross_as_columns() -> None:
@@ -191,12 +197,12 @@ def test_tuples_of_records_cross_as_columns() -> None:
     assert _rebuild.__name__.encode() in data  # the leaves crossed as columns ...
     assert b"_Leaf" not in data  # ... not one object after another (the codec names the class)
     codec = _CODECS[_Box]
-    assert codec is not None and [(i, sub.cls) for i, sub in codec.columns] == [(1, _Leaf)]
+    assert codec is not None and [(i, sub.cls) for i, sub in codec.columns] == [(1, _Leaf), (2, _Empty)]
 
     # Anything else in such a tuple (mypy would refuse it, a decoder never makes it) still
     # crosses, one object at a time; so do empty tuples.
     mixed = _Box("m", (_Leaf("a", 1), _Other("b", 2)))  # type: ignore[arg-type]
-    for b in (mixed, _Box("e")):
+    for b in (mixed, _Box("e"), _Box("f", empties=(_Empty(), _Empty()))):
         again = pickle.loads(_dumps(b))
         assert again == b and [type(x) for x in again.leaves] == [type(x) for x in b.leaves]
 
