@@ -479,8 +479,7 @@ class HttpStreamParser:
     def _request_head(self, groups: tuple[bytes | None, ...], fields: Headers, framing: Framing,
                       start: int) -> None:
         method = share((groups[0] or b"").decode("latin-1"))
-        target = (groups[1] or b"").decode("latin-1")
-        target = share(target)  # an ACS's or DM server's few paths: one str each (decoders/_strings.py)
+        target = share((groups[1] or b"").decode("latin-1"))  # an ACS's or DM server's few paths
         version = share((groups[2] or b"").decode("latin-1"))
         self._out.append(RequestHead(method, target, version, fields, start, self._pos))
         close = framing.close or (version == "HTTP/1.0" and not framing.keep_alive)

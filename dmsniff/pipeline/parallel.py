@@ -86,16 +86,16 @@ _PLAIN: set[type] = set()
 @dataclasses.dataclass(slots=True)
 class _Codec:
     """How the objects of one dataclass cross: their fields in order, and which fields are
-    tuples of such dataclasses that cross as columns (field index, the codec of their class)."""
+    tuples of such dataclasses that cross as columns (field index -> the codec of their class)."""
 
     cls: type
     get: Callable[[Any], tuple[Any, ...]]
-    columns: list[tuple[int, _Codec]] = dataclasses.field(default_factory=list)
+    columns: dict[int, _Codec] = dataclasses.field(default_factory=dict)
 
     def pack(self, objs: tuple[Any, ...]) -> tuple[tuple[Any, ...], ...] | None:
         """``objs`` as columns, one tuple per field; None unless every one is of this class
         (then the caller reduces them one by one: nothing is lost)."""
-        if len(set(map(type, objs))) != 1 or type(objs[0]) is not self.cls:
+        if set(map(type, objs)) != {self.cls}:
             return None
         # (A class without fields has no columns to rebuild its objects from.)
         return tuple(zip(*map(self.get, objs), strict=True)) or None
@@ -138,21 +138,21 @@ def _codec(cls: type) -> _Codec | None:
         if tuple_of and isinstance(args[0], type):
             sub = _codec(args[0])
             if sub is not None:
-                codec.columns.append((i, sub))
+                codec.columns[i] = sub
     # Only records without such fields of their own cross as columns (so columns never nest):
     # packing a SyncML message's commands, which hold items, cost in Python what it saved.
-    codec.columns[:] = [(i, sub) for i, sub in codec.columns if not sub.columns]
+    codec.columns = {i: sub for i, sub in codec.columns.items() if not sub.columns}
     return codec
 
 
 def _rebuild(cls: type, values: tuple[Any, ...], packed: tuple[int, ...]) -> Any:
     """Unpickling: an object whose fields ``packed`` crossed as columns."""
-    codec = _CODECS.get(cls) or _codec(cls)
+    codec = _codec(cls)
     assert codec is not None
-    subs = dict(codec.columns)
+    columns = codec.columns
     vals = list(values)
     for i in packed:
-        vals[i] = subs[i].unpack(vals[i])
+        vals[i] = columns[i].unpack(vals[i])
     return cls(*vals)
 
 
@@ -174,7 +174,7 @@ def _reducer(cls: type) -> Callable[[Any], tuple[Any, ...]] | None:
         values = get(obj)
         vals: list[Any] | None = None
         packed: list[int] = []
-        for i, sub in columns:
+        for i, sub in columns.items():
             t = values[i]
             if t:
                 p = sub.pack(t)

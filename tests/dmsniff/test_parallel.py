@@ -197,7 +197,8 @@ def test_tuples_of_records_cross_as_columns() -> None:
     assert _rebuild.__name__.encode() in data  # the leaves crossed as columns ...
     assert b"_Leaf" not in data  # ... not one object after another (the codec names the class)
     codec = _CODECS[_Box]
-    assert codec is not None and [(i, sub.cls) for i, sub in codec.columns] == [(1, _Leaf), (2, _Empty)]
+    assert codec is not None
+    assert {i: sub.cls for i, sub in codec.columns.items()} == {1: _Leaf, 2: _Empty}
 
     # Anything else in such a tuple (mypy would refuse it, a decoder never makes it) still
     # crosses, one object at a time; so do empty tuples.
@@ -216,4 +217,4 @@ def test_parameter_lists_cross_as_columns() -> None:
                                            for i in range(10)))
     assert pickle.loads(_dumps(rpc)) == rpc
     codec = _CODECS[GetParameterValuesResponse]
-    assert codec is not None and [sub.cls for _i, sub in codec.columns] == [ParameterValue]
+    assert codec is not None and [sub.cls for sub in codec.columns.values()] == [ParameterValue]
