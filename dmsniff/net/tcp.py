@@ -368,6 +368,11 @@ class TcpReassembler:
                     raise
                 conn.sink = _IGNORED
                 self.on_fault(conn, exc)
+        # The sink (an HttpTracker, a TlsTracker) holds the connection: dropping the link back makes
+        # the pair, with its parsers and buffers, garbage that reference counting frees now.  Kept,
+        # every connection became a cycle of ~37 objects left to the garbage collector (310,000 in the
+        # 200k-packet OMA DM benchmark capture), holding its buffers until a collection came round.
+        conn.sink = None
 
     def _sweep(self, now: float) -> None:
         self._since_sweep = 0

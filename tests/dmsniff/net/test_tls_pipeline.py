@@ -10,6 +10,7 @@ every kind of missing or wrong key, a clear reason per connection with the rest 
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import shutil
@@ -323,3 +324,24 @@ def test_parallel_workers_give_the_same_report(tmp_path: Path) -> None:
     assert outs[0].count('"type":"tls"') == len(transcripts)
     assert '"decrypted":false' not in outs[0]
 
+
+
+@pytest.mark.parametrize("name,keys", [("cwmp_loopback", False), ("tls_cwmp_loopback", True)])
+def test_a_closed_connection_leaves_no_cycle_for_the_garbage_collector(name: str, keys: bool) -> None:
+    """Reference counting frees a connection, its tracker, parsers and buffers when it closes.
+
+    Cycles among them would be left until a collection came round, holding their buffers, and made
+    the collections the decoding's garbage collector runs cost more (see TcpReassembler._close).
+    """
+    gc.collect()
+    gc.set_debug(gc.DEBUG_SAVEALL)  # what a collection finds unreachable goes to gc.garbage
+    try:
+        out = run(CAPTURES / f"{name}.pcap", keylog(name) if keys else None)
+        gc.collect()
+        kinds = {type(o).__name__ for o in gc.garbage}
+    finally:
+        gc.set_debug(0)
+        gc.garbage.clear()
+    assert out.txs  # the capture was decoded (through TLS for the second)
+    assert not kinds & {"Connection", "_Half", "HttpTracker", "HttpStreamParser", "TlsTracker",
+                        "TlsConnection"}, kinds
