@@ -38,6 +38,11 @@ def settle_heap() -> None:
     rarer.  Cycles are still collected, so memory stays bounded: on the 200k-packet
     benchmark capture the full report ran 3.9 s -> 3.3 s at the same peak RSS.  For the
     process that owns the run (the CLI, a worker), not for library callers.
+
+    Decoding makes next to no cyclic garbage (a closed TCP connection lets go of its sink), so
+    the first generation can be large: what dies young is freed by reference counting before a
+    collection walks it.  50,000 against 10,000 took the merging process's collections from
+    0.5 s to under 0.1 s on the 200k OMA DM capture, at the same peak RSS.
     """
     gc.freeze()
-    gc.set_threshold(10_000, 10, 10)
+    gc.set_threshold(50_000, 10, 10)
