@@ -39,6 +39,10 @@ from dmsniff.verify.model import AuthResult, Crack, Cracked, secret_kind
 from dmsniff.verify.secrets import Secret, Secrets
 
 MAX_NONCES = 200_000  # issued nonces remembered (oldest forgotten first): memory stays bounded
+# A client message posted to another address within this long of the server's RespURI continues that
+# session.  DmSessions links it while the session is open: a session ends SESSION_IDLE after its last
+# message, checked every few seconds of capture time; twice that leaves a margin.
+RESP_URI_WINDOW = 2 * SESSION_IDLE
 
 #: The one finding code the verifier makes (its verdicts are the auth records, not findings).
 RULES: dict[str, Rule] = {
@@ -119,10 +123,13 @@ class Verifier(Emitter):
         self.dm_resync: dict[tuple[str, str, str], _Resync] = {}
         # Device address -> the DM devices (SyncHdr LocURI) seen posting from it, the latest last.
         self.dm_at: dict[str, list[str]] = {}
-        # RespURI: (device, SessionID) -> the server address whose last message gave one; (address, device)
-        # -> the address the conversation began at, once the client posted to the RespURI elsewhere.
-        self.dm_resp_from: dict[tuple[str, str], str] = {}
+        # RespURI: (device, SessionID) -> the server address whose last message gave one, and when; (address,
+        # device) -> the address the conversation began at, once the client posted to the RespURI elsewhere.
+        self.dm_resp_from: dict[tuple[str, str], tuple[str, float]] = {}
         self.dm_moved: dict[tuple[str, str], str] = {}
+        # dm_open and dm_resp_from have an entry per DM session: those of sessions long over are dropped
+        # at this capture time (see _expire_dm), so that memory does not grow with the capture.
+        self._dm_expiry = 0.0
         self.capture = 0
         self.counts: dict[str, int] = {}
         # For the wordlist audit: at most MAX_AUDIT_TARGETS credentials per identity, kept only
@@ -144,6 +151,9 @@ class Verifier(Emitter):
 
     def transaction(self, tx: Transaction) -> None:
         req, resp = tx.request, tx.response
+        first = req or resp
+        if first is not None and first.time >= self._dm_expiry:
+            self._expire_dm(first.time)
         if req is not None:
             out: list[AuthResult] = []
             for name, value in req.headers:
@@ -153,7 +163,7 @@ class Verifier(Emitter):
                     if r is not None:
                         out.append(r)
             if isinstance(req.protocol, syncml.SyncMLMessage):
-                server = self._dm_server(tx, req.protocol, Direction.TO_SERVER)
+                server = self._dm_server(tx, req.protocol, Direction.TO_SERVER, req.time)
                 self._dm_session(tx, req, req.protocol, server)
                 out.extend(self._syncml(tx, req, req.protocol, Direction.TO_SERVER, server))
             elif isinstance(req.protocol, notification.Notification):
@@ -163,7 +173,7 @@ class Verifier(Emitter):
         if resp is not None:
             self._learn_challenges(tx, resp)
             if isinstance(resp.protocol, syncml.SyncMLMessage):
-                server = self._dm_server(tx, resp.protocol, Direction.TO_CLIENT)
+                server = self._dm_server(tx, resp.protocol, Direction.TO_CLIENT, resp.time)
                 self._attach(resp, self._syncml(tx, resp, resp.protocol, Direction.TO_CLIENT, server))
                 hdr = resp.protocol.header
                 if ends_session(resp.protocol):
@@ -408,23 +418,31 @@ class Verifier(Emitter):
                         r.caveat = True
 
     # -- OMA DM ------------------------------------------------------------------------------------
-    def _dm_server(self, tx: Transaction, rec: syncml.SyncMLMessage, direction: Direction) -> str:
+    def _expire_dm(self, now: float) -> None:
+        """Forget the DM sessions long over by ``now``.  An open conversation idle for SESSION_IDLE, or a
+        RespURI older than RESP_URI_WINDOW, counts for nothing already (where they are read); they are
+        dropped at twice that age, so that an exchange a little out of time order still finds them."""
+        self.dm_open = {k: t for k, t in self.dm_open.items() if now - t <= 2 * SESSION_IDLE}
+        self.dm_resp_from = {k: v for k, v in self.dm_resp_from.items() if now - v[1] <= 2 * RESP_URI_WINDOW}
+        self._dm_expiry = now + SESSION_IDLE
+
+    def _dm_server(self, tx: Transaction, rec: syncml.SyncMLMessage, direction: Direction, now: float) -> str:
         """The server address a DM conversation's nonces are kept under: the one it began at, also after
         the server sent the client to another address with a RespURI (the same session, SessionID and
-        device, posted elsewhere: DmSessions links it the same way)."""
+        device, posted elsewhere within RESP_URI_WINDOW: DmSessions links it the same way)."""
         hdr = rec.header
         host = endpoint_host(tx.server)
         device = (hdr.source if direction == Direction.TO_SERVER else hdr.target) or ""
         sid = (hdr.session_id or "").strip()
         here = (host, device)
         if direction == Direction.TO_SERVER and here not in self.dm_moved and device and sid:
-            sent_from = self.dm_resp_from.get((device, sid))
-            if sent_from is not None and sent_from != host:
-                self.dm_moved[here] = sent_from
+            sent = self.dm_resp_from.get((device, sid))
+            if sent is not None and sent[0] != host and now - sent[1] <= RESP_URI_WINDOW:
+                self.dm_moved[here] = sent[0]
         server = self.dm_moved.get(here, host)
         if direction == Direction.TO_CLIENT:
             if hdr.resp_uri:
-                self.dm_resp_from[(device, sid)] = server
+                self.dm_resp_from[(device, sid)] = (server, now)
             else:
                 self.dm_resp_from.pop((device, sid), None)
         return server

@@ -197,3 +197,30 @@ def test_a_notification_not_answered_within_a_session_is_not_linked_by_either() 
     assert [a.result for a in out.judged if a.scheme == "syncml-md5"] == ["valid", "valid"]
     assert not any(a.caveat for a in out.judged if a.scheme == "syncml-md5")
     assert codes(out) == ["omadm.notification-without-session"]
+
+
+# -- memory: what the verifier keeps per DM session ends with the session ------------------------------
+
+
+def test_the_verifier_forgets_dm_sessions_long_over() -> None:
+    """A DM server front end sees sessions without end: the verifier's per-session entries (the open
+    conversations, the RespURIs given) are dropped once the sessions are long over, not kept to the end
+    of the capture; a RespURI followed in time still takes the session to its new address."""
+    verifier = Verifier(Secrets([]))
+    b = Playbook(Chain(verifier, DmSessions()), out=Judged())
+    dm = Dm(b)
+    peaks: list[int] = []
+    for n in range(300):  # a session every 20 s of capture time, each sent elsewhere and abandoned there
+        sid = f"{n:X}"
+        dm.conn = f"C{n}"
+        dm.exchange(message(sid, 1, alert(1, 1201) + devinfo(2), to_server=True),
+                    message(sid, 1, status(1, 1, 0, "SyncHdr", 200), to_server=False,
+                            resp_uri="https://10.0.0.9:8443/dm"))
+        b.time += 20.0
+        peaks.append(len(verifier.dm_open) + len(verifier.dm_resp_from))
+    assert max(peaks) <= 2 * (12 + 2)  # the sessions of the last 2 x 2 minutes at most, not 300 of each
+    dm.conn = "C-last"
+    moved = dm.exchange(message(sid, 2, status(1, 1, 0, "SyncHdr", 200), to_server=True),
+                        message(sid, 2, status(1, 2, 0, "SyncHdr", 200), to_server=False), server="10.0.0.9:8443")
+    assert moved.request is not None
+    assert verifier.dm_moved[("10.0.0.9", DEVICE)] == "10.0.0.1"  # 20 s after the RespURI: the same session
