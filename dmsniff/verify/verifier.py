@@ -177,7 +177,11 @@ class Verifier(Emitter):
                 self._attach(resp, self._syncml(tx, resp, resp.protocol, Direction.TO_CLIENT, server))
                 hdr = resp.protocol.header
                 if ends_session(resp.protocol):
-                    self.dm_open.pop(((hdr.session_id or "").strip(), hdr.target or "", server), None)
+                    sid = (hdr.session_id or "").strip()
+                    self.dm_open.pop((sid, hdr.target or "", server), None)
+                    # A RespURI in the message that ends the session leads nowhere (DmSessions links a
+                    # message to a new address only while the session is open).
+                    self.dm_resp_from.pop((hdr.target or "", sid), None)
 
     def datagram(self, dg: Datagram) -> None:
         rec = dg.protocol

@@ -213,14 +213,24 @@ def test_the_verifier_forgets_dm_sessions_long_over() -> None:
     for n in range(300):  # a session every 20 s of capture time, each sent elsewhere and abandoned there
         sid = f"{n:X}"
         dm.conn = f"C{n}"
+        ask = status(1, 1, 0, "SyncHdr", 200) + command("Get", 2, item("./DevInfo/Lang"))  # not the end
         dm.exchange(message(sid, 1, alert(1, 1201) + devinfo(2), to_server=True),
-                    message(sid, 1, status(1, 1, 0, "SyncHdr", 200), to_server=False,
-                            resp_uri="https://10.0.0.9:8443/dm"))
+                    message(sid, 1, ask, to_server=False, resp_uri="https://10.0.0.9:8443/dm"))
         b.time += 20.0
         peaks.append(len(verifier.dm_open) + len(verifier.dm_resp_from))
     assert max(peaks) <= 2 * (12 + 2)  # the sessions of the last 2 x 2 minutes at most, not 300 of each
     dm.conn = "C-last"
     moved = dm.exchange(message(sid, 2, status(1, 1, 0, "SyncHdr", 200), to_server=True),
-                        message(sid, 2, status(1, 2, 0, "SyncHdr", 200), to_server=False), server="10.0.0.9:8443")
+                        message(sid, 2, status(1, 2, 0, "SyncHdr", 200), to_server=False),
+                        server="10.0.0.9:8443")
     assert moved.request is not None
     assert verifier.dm_moved[("10.0.0.9", DEVICE)] == "10.0.0.1"  # 20 s after the RespURI: the same session
+
+
+def test_a_resp_uri_in_the_message_that_ends_the_session_is_forgotten_with_it() -> None:
+    verifier = Verifier(Secrets([]))
+    b = Playbook(Chain(verifier, DmSessions()), out=Judged())
+    Dm(b).exchange(message("1B", 1, alert(1, 1201) + devinfo(2), to_server=True),
+                   message("1B", 1, status(1, 1, 0, "SyncHdr", 200), to_server=False,
+                           resp_uri="https://10.0.0.9:8443/dm"))
+    assert not verifier.dm_resp_from and not verifier.dm_open
