@@ -39,10 +39,10 @@ def settle_heap() -> None:
     benchmark capture the full report ran 3.9 s -> 3.3 s at the same peak RSS.  For the
     process that owns the run (the CLI, a worker), not for library callers.
 
-    Decoding makes next to no cyclic garbage (a closed TCP connection lets go of its sink), so
-    the first generation can be large: what dies young is freed by reference counting before a
-    collection walks it.  50,000 against 10,000 took the merging process's collections from
-    0.5 s to under 0.1 s on the 200k OMA DM capture, at the same peak RSS.
+    Decoding makes next to no cyclic garbage (a closed TCP connection lets go of its sink).  A
+    first generation of 25,000 or 50,000 took 5-10% off the merging process's CPU on the
+    benchmark captures, but it peaked 2 MB higher on the 1M-packet CWMP one (49.9 -> 52.0 MB),
+    which puts the report's memory growth with capture size over its bound: so 10,000.
     """
     gc.freeze()
-    gc.set_threshold(50_000, 10, 10)
+    gc.set_threshold(10_000, 10, 10)
