@@ -177,11 +177,7 @@ class Verifier(Emitter):
                 self._attach(resp, self._syncml(tx, resp, resp.protocol, Direction.TO_CLIENT, server))
                 hdr = resp.protocol.header
                 if ends_session(resp.protocol):
-                    sid = (hdr.session_id or "").strip()
-                    self.dm_open.pop((sid, hdr.target or "", server), None)
-                    # A RespURI in the message that ends the session leads nowhere (DmSessions links a
-                    # message to a new address only while the session is open).
-                    self.dm_resp_from.pop((hdr.target or "", sid), None)
+                    self.dm_open.pop(((hdr.session_id or "").strip(), hdr.target or "", server), None)
 
     def datagram(self, dg: Datagram) -> None:
         rec = dg.protocol
@@ -445,7 +441,9 @@ class Verifier(Emitter):
                 self.dm_moved[here] = sent[0]
         server = self.dm_moved.get(here, host)
         if direction == Direction.TO_CLIENT:
-            if hdr.resp_uri:
+            # A RespURI in the message that ends the session leads nowhere (DmSessions links a message to
+            # a new address only while the session is open).
+            if hdr.resp_uri and not ends_session(rec):
                 self.dm_resp_from[(device, sid)] = (server, now)
             else:
                 self.dm_resp_from.pop((device, sid), None)
