@@ -286,7 +286,8 @@ class TextReport(Addon):
             items = ", ".join(f"{k.replace('_', ' ')}: {v}" for k, v in notable.items())
             self.out.write(f"-- {items}\n")
         for err in info.errors:
-            self.out.write(f"-- error: {err}\n")
+            # The capture was read up to here (the rest is reported): a warning, as on stderr.
+            self.out.write(f"-- warning: {err}\n")
         self.out.write("\n")
 
     def capture_failed(self, path: str, error: CaptureError) -> None:

@@ -197,6 +197,19 @@ def test_truncated_at_every_offset(tmp_path: Path) -> None:
     assert previous == 2
 
 
+def test_a_cut_capture_is_a_warning_in_the_text_report_and_on_stderr(tmp_path: Path) -> None:
+    """The capture was read up to the cut and what came before is reported (exit 0): the report
+    calls the cut a warning, as stderr does, not an error."""
+    full = LOOPBACK.read_bytes()
+    cut = tmp_path / "cut.pcap"
+    cut.write_bytes(full[: len(full) - 100])  # inside its last frame
+    res = run_cli("report", str(cut))
+    assert res.returncode == 0
+    assert "-- warning: truncated: capture ends inside frame" in res.stdout
+    assert "-- error:" not in res.stdout
+    assert res.stderr.startswith(f"dmsniff: warning: {cut}: truncated: capture ends inside frame")
+
+
 def _record_boundaries(data: bytes) -> set[int]:
     import struct
     pos, out = 24, {24}
