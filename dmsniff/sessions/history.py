@@ -24,6 +24,9 @@ class ParameterLog:
     def __init__(self) -> None:
         self._file: IO[bytes] | None = None
         self._end = 0
+        # Whether the file's position is at its end.  A seek flushes the file's buffer (a write
+        # and an lseek call per block, a twentieth of the OMA DM session work): only after a read.
+        self._at_end = True
         self._blocks: dict[str, array[int]] = {}  # device -> offset, length, offset, length ...
 
     def add(self, device: str, rows: list[Row]) -> None:
@@ -32,7 +35,9 @@ class ParameterLog:
         if self._file is None:
             self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
         data = pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
-        self._file.seek(self._end)
+        if not self._at_end:
+            self._file.seek(self._end)
+            self._at_end = True
         self._file.write(data)
         blocks = self._blocks.get(device)
         if blocks is None:
@@ -48,6 +53,8 @@ class ParameterLog:
         if f is None:
             return out
         blocks = self._blocks.get(device, array("q"))
+        if blocks:
+            self._at_end = False
         for i in range(0, len(blocks), 2):
             f.seek(blocks[i])
             out.extend(ParameterObservation(*row) for row in pickle.loads(f.read(blocks[i + 1])))

@@ -39,3 +39,21 @@ def test_empty_blocks_and_an_unused_log() -> None:
     assert log.read("a") == []
     log.close()
     log.close()  # twice is harmless
+
+
+def test_blocks_added_after_a_read_land_at_the_end() -> None:
+    """A read moves the file's position; the next block must still go after the last one (the
+    log seeks back only then, not for every block)."""
+    log = ParameterLog()
+    first, second, third = _rows("a", 4, 0), _rows("b", 2, 10), _rows("a", 3, 20)
+    try:
+        log.add("a", first)
+        log.add("b", second)
+        assert log.read("a") == [ParameterObservation(*row) for row in first]  # position: mid-file
+        log.add("a", third)
+        assert log.read("a") == [ParameterObservation(*row) for row in first + third]
+        assert log.read("b") == [ParameterObservation(*row) for row in second]
+        log.add("b", first)
+        assert log.read("b") == [ParameterObservation(*row) for row in second + first]
+    finally:
+        log.close()
