@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .._frozen import quick_init
+
 __all__ = [
     "AuthParseError",
     "BasicCredentials",
@@ -21,6 +23,7 @@ __all__ = [
 ]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AuthParseError:
     """The header value could not be read as credentials of a supported scheme."""
@@ -29,6 +32,7 @@ class AuthParseError:
     scheme: str | None = None  #: the auth-scheme as sent, when one was found
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class BasicCredentials:
     """``Authorization: Basic <base64(user ":" password)>`` (RFC 7617)."""
@@ -38,6 +42,7 @@ class BasicCredentials:
     problems: tuple[str, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DigestCredentials:
     """``Authorization: Digest ...`` (RFC 7616 §3.4, RFC 2617 §3.2.2)."""
@@ -65,6 +70,7 @@ class DigestCredentials:
         return self.username if self.username is not None else self.username_star
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Challenge:
     """One challenge of a ``WWW-Authenticate``/``Proxy-Authenticate`` value (RFC 7235 §4.1)."""
@@ -86,6 +92,7 @@ class Challenge:
     token68: str | None = None  #: for schemes such as Negotiate/NTLM that send a token, not params
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DigestVerdict:
     """Outcome of :func:`decoders.auth.verify_digest`.
@@ -103,6 +110,7 @@ class DigestVerdict:
     ha1: str | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SyncmlHmac:
     """The ``x-syncml-hmac`` HTTP header carrying an OMA DM syncml:auth-MAC (DM Security 1.2)."""

@@ -12,6 +12,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import TypeAlias
 
+from .._frozen import quick_init
+
 __all__ = [
     "AddObject",
     "AddObjectResponse",
@@ -61,6 +63,7 @@ __all__ = [
 # ---------------------------------------------------------------- shared structures
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CwmpHeader:
     """SOAP Header fields; None when absent (or malformed, with a problem)."""
@@ -74,6 +77,7 @@ class CwmpHeader:
     other: tuple[tuple[str, str], ...] = ()  #: unrecognised header elements (local name, text)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DeviceId:
     manufacturer: str
@@ -82,6 +86,7 @@ class DeviceId:
     serial_number: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Event:
     code: str  #: as sent, e.g. "0 BOOTSTRAP"
@@ -89,6 +94,7 @@ class Event:
     meaning: str | None  #: from :mod:`decoders.cwmp.codes`; None if the code fits no pattern
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ParameterValue:
     name: str
@@ -96,12 +102,14 @@ class ParameterValue:
     type: str | None  #: xsi:type local name ("string", "unsignedInt", ...), None if absent
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ParameterInfo:
     name: str
     writable: bool | None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ParameterAttribute:
     name: str
@@ -109,6 +117,7 @@ class ParameterAttribute:
     access_list: tuple[str, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SetParameterAttribute:
     name: str
@@ -118,6 +127,7 @@ class SetParameterAttribute:
     access_list: tuple[str, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ParameterFault:
     name: str
@@ -126,6 +136,7 @@ class ParameterFault:
     meaning: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class FaultRecord:
     """A SOAP Fault, with its ``detail/cwmp:Fault`` when present."""
@@ -141,6 +152,7 @@ class FaultRecord:
 # ---------------------------------------------------------------- RPC records
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Inform:
     device_id: DeviceId
@@ -152,106 +164,126 @@ class Inform:
     parameters: tuple[ParameterValue, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class InformResponse:
     max_envelopes: int | None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class GetRPCMethods:
     pass
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class GetRPCMethodsResponse:
     methods: tuple[str, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class GetParameterValues:
     names: tuple[str, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class GetParameterValuesResponse:
     parameters: tuple[ParameterValue, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SetParameterValues:
     parameters: tuple[ParameterValue, ...]
     parameter_key: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SetParameterValuesResponse:
     status: int | None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class GetParameterNames:
     path: str
     next_level: bool | None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class GetParameterNamesResponse:
     entries: tuple[ParameterInfo, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class GetParameterAttributes:
     names: tuple[str, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class GetParameterAttributesResponse:
     parameters: tuple[ParameterAttribute, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SetParameterAttributes:
     parameters: tuple[SetParameterAttribute, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SetParameterAttributesResponse:
     pass
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AddObject:
     object_name: str
     parameter_key: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AddObjectResponse:
     instance_number: int | None
     status: int | None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DeleteObject:
     object_name: str
     parameter_key: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DeleteObjectResponse:
     status: int | None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Reboot:
     command_key: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RebootResponse:
     pass
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Download:
     command_key: str
@@ -266,6 +298,7 @@ class Download:
     failure_url: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DownloadResponse:
     status: int | None
@@ -273,6 +306,7 @@ class DownloadResponse:
     complete_time: str | None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Upload:
     command_key: str
@@ -283,6 +317,7 @@ class Upload:
     delay_seconds: int | None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class UploadResponse:
     status: int | None
@@ -290,27 +325,32 @@ class UploadResponse:
     complete_time: str | None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class FactoryReset:
     pass
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class FactoryResetResponse:
     pass
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ScheduleInform:
     delay_seconds: int | None
     command_key: str
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ScheduleInformResponse:
     pass
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class TransferComplete:
     command_key: str
@@ -320,11 +360,13 @@ class TransferComplete:
     complete_time: str | None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class TransferCompleteResponse:
     pass
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class GenericRpc:
     """Any RPC without a dedicated record: every leaf element as ("A/B/C", text)."""
@@ -371,6 +413,7 @@ Rpc: TypeAlias = (
 # ---------------------------------------------------------------- the message
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CwmpMessage:
     """One decoded CWMP body.

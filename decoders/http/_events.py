@@ -17,6 +17,8 @@ import enum
 from dataclasses import dataclass
 from typing import Final, TypeAlias
 
+from .._frozen import quick_init
+
 __all__ = [
     "NEED_DATA",
     "Body",
@@ -66,6 +68,7 @@ def _get(headers: Headers, name: str, default: str | None) -> str | None:
     return default
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class RequestHead:
     """Request line and header section; ``start``/``end`` span the start line up to and
@@ -87,6 +90,7 @@ class RequestHead:
         return _get_all(self.headers, name)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ResponseHead:
     """Status line and header section; offsets as for :class:`RequestHead`."""
@@ -107,6 +111,7 @@ class ResponseHead:
         return _get_all(self.headers, name)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Body:
     """A piece of message body.
@@ -125,6 +130,7 @@ class Body:
         return self.start + len(self.data)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class EndOfMessage:
     """The current message is over.
@@ -140,6 +146,7 @@ class EndOfMessage:
     problems: tuple[str, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Skipped:
     """Stream bytes (or a gap) that belong to no HTTP message: garbage, a capture that

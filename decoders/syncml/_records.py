@@ -12,11 +12,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from dataclasses import dataclass
 
+from .._frozen import quick_init
 from .codes import alert_meaning, status_meaning, to_code
 
 __all__ = ["Chal", "Command", "Cred", "Item", "Meta", "SyncHdr", "SyncMLError", "SyncMLMessage"]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Meta:
     """A ``<Meta>`` (MetInf) block; ``fields`` keeps every other MetInf element in order.
@@ -36,6 +38,7 @@ class Meta:
     fields: tuple[tuple[str, str], ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Cred:
     """Credentials: ``type`` e.g. "syncml:auth-md5", ``format`` e.g. "b64", ``data`` as sent."""
@@ -45,6 +48,7 @@ class Cred:
     data: str = ""
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Chal:
     """An authentication challenge (in a Status): Meta with Type, Format and NextNonce."""
@@ -64,6 +68,7 @@ class Chal:
         return self.meta.next_nonce
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Item:
     """One ``<Item>`` (or a Map's ``<MapItem>``).
@@ -84,6 +89,7 @@ class Item:
     more_data: bool = False
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Command:
     """One SyncBody command; Atomic, Sequence and Sync hold their commands in ``children``.
@@ -133,6 +139,7 @@ class Command:
         return self.name == "Status" and (self.cmd_ref == "0" or self.cmd == "SyncHdr")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SyncHdr:
     """The SyncHdr; ``source_name`` (Source/LocName) is the userid of md5/HMAC auth."""
@@ -151,6 +158,7 @@ class SyncHdr:
     meta: Meta | None = None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SyncMLMessage:
     """One decoded SyncML message (OMA DM or DS), XML or WBXML.
@@ -182,6 +190,7 @@ class SyncMLMessage:
         return (self.header.ver_proto or "").startswith("DM/")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class SyncMLError:
     """The body is not a SyncML document at all (not XML, empty, or WBXML that did not decode)."""
