@@ -15,6 +15,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TypeAlias
 
+from .._frozen import quick_init
 from ._tables import ALERT_NAMES, HANDSHAKE_NAMES
 
 __all__ = [
@@ -34,6 +35,7 @@ __all__ = [
 ]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ClientHello:
     """What a ClientHello offered (RFC 8446 §4.1.2, RFC 5246 §7.4.1.2)."""
@@ -59,6 +61,7 @@ class ClientHello:
     sslv2: bool = False  #: sent in the SSL 2.0 compatible format
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ServerHello:
     """What a ServerHello (or a TLS 1.3 HelloRetryRequest) chose."""
@@ -83,6 +86,7 @@ class ServerHello:
         return self.selected_version if self.selected_version is not None else self.version
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class CertificateInfo:
     """The server's leaf certificate, as far as it parsed."""
@@ -102,6 +106,7 @@ class CertificateInfo:
     problems: tuple[str, ...] = ()
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Alert:
     """An alert record; level and description are unknown (None) when it could not be decrypted."""
@@ -122,6 +127,7 @@ class Alert:
         return self.level == 2
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class Undecrypted:
     """Why a direction (or a whole connection) was not decrypted."""
@@ -130,6 +136,7 @@ class Undecrypted:
     text: str  #: one line for people; names no command-line option (the caller adds how to fix it)
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class TlsInfo:
     """What the handshake established, as known so far: attached to every HTTP exchange over it.
@@ -162,6 +169,7 @@ class TlsInfo:
         return suite_name(self.cipher_suite) if self.cipher_suite is not None else None
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class TlsSummary:
     """Everything about one TLS connection, made when it ends."""
@@ -185,6 +193,7 @@ class TlsSummary:
     problems: tuple[str, ...]
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class ApplicationData:
     """Decrypted application data from one record."""
@@ -195,6 +204,7 @@ class ApplicationData:
     seq: int  #: the record's sequence number under its key
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class OpaqueData:
     """Application data that could not be decrypted (counted, never dropped silently)."""
@@ -204,6 +214,7 @@ class OpaqueData:
     end: int
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class DataLost:
     """Application data lost to a capture gap: ``length`` plaintext bytes, or None if unknown."""
@@ -213,6 +224,7 @@ class DataLost:
     end: int
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class HandshakeMessage:
     """A handshake message, decrypted or in the clear; ``record`` is its decoded form, if any."""
@@ -230,6 +242,7 @@ class HandshakeMessage:
         return HANDSHAKE_NAMES.get(self.type, f"handshake type {self.type}")
 
 
+@quick_init
 @dataclass(frozen=True, slots=True)
 class AlertEvent:
     alert: Alert

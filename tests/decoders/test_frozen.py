@@ -13,9 +13,11 @@ import decoders.auth._records
 import decoders.cwmp._records
 import decoders.http._events
 import decoders.syncml._records
+import decoders.tls._records
 from decoders._frozen import QUICK, quick_init
 
-MODULES = (decoders.auth._records, decoders.cwmp._records, decoders.http._events, decoders.syncml._records)
+MODULES = (decoders.auth._records, decoders.cwmp._records, decoders.http._events, decoders.syncml._records,
+           decoders.tls._records)
 
 
 def _reference(cls: type) -> type:
