@@ -118,8 +118,7 @@ def _decode_wbxml(body: bytes) -> SyncMLMessage | SyncMLError:
     fast = wbxml.fast_element(body)
     if fast is not None:  # the plain case, without the WBXML tree (the same element, no problems)
         root, public_id = fast
-        plain = decode_element(root, "wbxml")
-        return plain if isinstance(plain, SyncMLError) else replace(plain, wbxml_public_id=public_id)
+        return decode_element(root, "wbxml", wbxml_public_id=public_id)
     doc = wbxml.decode(body)
     if isinstance(doc, wbxml.WbxmlError):
         return SyncMLError(f"WBXML: {doc.reason}")
@@ -134,22 +133,25 @@ def _decode_wbxml(body: bytes) -> SyncMLMessage | SyncMLError:
     return replace(msg, wbxml_public_id=doc.public_id, problems=(*wbxml_problems, *msg.problems))
 
 
-def decode_element(root: Element, encoding: str = "xml") -> SyncMLMessage | SyncMLError:
+def decode_element(root: Element, encoding: str = "xml", *,
+                   wbxml_public_id: int | None = None) -> SyncMLMessage | SyncMLError:
     """Decode an already parsed SyncML element tree (e.g. from the WBXML codec).  Never raises."""
     try:
-        return _message(root, encoding, Problems())
+        return _message(root, encoding, Problems(), wbxml_public_id)
     except Exception as exc:  # a decoder bug must not take the analyser down
         return SyncMLError(f"internal decoder error: {exc!r}"[:300])
 
 
-def _message(root: Element, encoding: str, ctx: Problems) -> SyncMLMessage:
+def _message(root: Element, encoding: str, ctx: Problems,
+             wbxml_public_id: int | None = None) -> SyncMLMessage:
     ns = namespace(root.tag)
     children = kids(root)
     parts = {name for name, _ in children}
     if local(root.tag) != "SyncML":
         ctx.error(f"root element is <{local(root.tag) or '?'}>, not <SyncML>")
         if not parts & {"SyncHdr", "SyncBody"}:  # another document (DevInf, MgmtTree, HTML): stop here
-            return SyncMLMessage(encoding=encoding, namespace=ns, problems=ctx.finish())
+            return SyncMLMessage(encoding=encoding, namespace=ns, wbxml_public_id=wbxml_public_id,
+                                 problems=ctx.finish())
     elif ns is not None and not _NAMESPACE_RE.fullmatch(ns):
         ctx.warning(f"SyncML namespace is {ns!r}, not SYNCML:SYNCML1.x")
 
@@ -179,6 +181,7 @@ def _message(root: Element, encoding: str, ctx: Problems) -> SyncMLMessage:
     return SyncMLMessage(
         encoding=encoding,
         namespace=ns,
+        wbxml_public_id=wbxml_public_id,
         header=header,
         commands=commands,
         final=final,
