@@ -25,7 +25,7 @@ class ParameterLog:
         self._file: IO[bytes] | None = None
         self._end = 0
         # Whether the file's position is at its end.  A seek flushes the file's buffer (a write
-        # and an lseek call per block, a twentieth of the OMA DM session work): only after a read.
+        # and an lseek call for every block added): seek only after a read has moved it.
         self._at_end = True
         self._blocks: dict[str, array[int]] = {}  # device -> offset, length, offset, length ...
 
