@@ -185,3 +185,21 @@ def test_a_task_returns_its_records_in_batches(monkeypatch: pytest.MonkeyPatch) 
     assert len(batches) == -(-len(whole) // 7) > 2
     assert list(cl._unpickled(batches)) == whole
     assert batches == []  # each batch let go once read
+
+
+def test_a_local_clusters_workers_yield_to_the_merging_process() -> None:
+    # --cluster local:N: the workers' threads, the one that runs tasks included, run WORKER_NICE
+    # lower than this process, so the merge in capture order is not starved by its own workers.
+    from dmsniff.pipeline.cluster import WORKER_NICE, connect
+
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    client = connect("local:1")
+    try:
+        on_loop = list(client.run(os.getpriority, os.PRIO_PROCESS, 0).values())
+        in_task = client.submit(os.getpriority, os.PRIO_PROCESS, 0, pure=False).result()
+    finally:
+        cluster = client.cluster
+        client.close()
+        cluster.close()
+    assert on_loop == [min(19, ours + WORKER_NICE)]
+    assert in_task == min(19, ours + WORKER_NICE)
