@@ -309,8 +309,8 @@ _PARAMETER_KEYS = ("name", "value", "type", "source", "frame", "time", "session"
 def parameter_columns(device: str, parameters: Iterable[Any]) -> list[list[Any]]:
     """A device's parameter values, one list per column of ``parameters``.
 
-    Millions on a big capture, so read column by column from the ParameterObservation
-    records device_record leaves in place (plain dicts are taken too).
+    Millions on a big capture, so read column by column from the device's ParameterObservation
+    records, not from device_record's dicts (plain dicts are taken too).
     """
     params = list(parameters)
     try:
@@ -574,7 +574,7 @@ class ParquetReport(Addon):
         rec = device_record(device)
         did = rec["id"]
         self._add("devices", [device_row(rec)])
-        columns = parameter_columns(did, rec["parameters"])
+        columns = parameter_columns(did, device.parameters)
         if columns[0]:
             self._guarded(partial(self.tables["parameters"].extend_columns, columns))
 

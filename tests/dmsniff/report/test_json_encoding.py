@@ -47,3 +47,20 @@ def test_lone_surrogates_are_escaped() -> None:
     text = dumps({"password": "a\udc80b", "x": "é"})
     text.encode("utf-8")
     assert json.loads(text) == {"password": "a\udc80b", "x": "é"}
+
+
+def test_rpcs_and_parameter_histories_made_dicts_encode_as_the_dataclasses_do() -> None:
+    # records.py makes the parameter values (and the RPC holding them) and a device's parameter
+    # history dicts before orjson sees them; the JSON must be the dataclasses' own, key for key.
+    from decoders.cwmp import GetParameterValuesResponse, GetRPCMethods, SetParameterValues
+    from dmsniff.report.records import observations, rpc_fields
+    from dmsniff.sessions.model import ParameterObservation
+
+    rpcs = [INFORM, GetRPCMethods(), GetParameterValuesResponse(parameters=()),
+            SetParameterValues(parameters=INFORM.parameters, parameter_key="k")]
+    for rpc in rpcs:
+        assert dumps({"fields": rpc_fields(rpc)}) == dumps({"fields": rpc}) == _reference({"fields": rpc})
+    assert type(rpc_fields(INFORM)["parameters"][0]) is dict
+    rows = [ParameterObservation("Device.A", "é", "string", "Inform", 3, 1700000000.25, "S1"),
+            ParameterObservation("Device.B", "", None, "SetParameterValues", 9, 1.0, "S1-2")]
+    assert dumps({"p": observations(rows)}) == dumps({"p": rows}) == _reference({"p": rows})
