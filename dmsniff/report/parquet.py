@@ -309,8 +309,8 @@ _PARAMETER_KEYS = ("name", "value", "type", "source", "frame", "time", "session"
 def parameter_columns(device: str, parameters: Iterable[Any]) -> list[list[Any]]:
     """A device's parameter values, one list per column of ``parameters``.
 
-    Millions on a big capture, so read column by column from the device's ParameterObservation
-    records, not from device_record's dicts (plain dicts are taken too).
+    Millions on a big capture, so read column by column from the ParameterObservation
+    records ``device_record(..., history_as_dicts=False)`` leaves in place (plain dicts are taken too).
     """
     params = list(parameters)
     try:
@@ -571,10 +571,10 @@ class ParquetReport(Addon):
         self._add("findings", [finding_row(finding_record(finding))])
 
     def device(self, device: Device) -> None:
-        rec = device_record(device)
+        rec = device_record(device, history_as_dicts=False)
         did = rec["id"]
         self._add("devices", [device_row(rec)])
-        columns = parameter_columns(did, device.parameters)
+        columns = parameter_columns(did, rec["parameters"])
         if columns[0]:
             self._guarded(partial(self.tables["parameters"].extend_columns, columns))
 

@@ -484,13 +484,15 @@ def session_record(s: Session) -> dict[str, Any]:
     return rec
 
 
-def device_record(d: Device) -> dict[str, Any]:
+def device_record(d: Device, *, history_as_dicts: bool = True) -> dict[str, Any]:
+    """``history_as_dicts=False`` leaves the parameter history as its records, for a writer that
+    reads them column by column (Parquet) and would throw the dicts away."""
     return {
         "id": d.id, "protocol": d.protocol, "identity": d.identity, "addresses": d.addresses,
         "sessions": d.sessions, "connection_request_url": d.connection_request_url,
         "udp_connection_request_address": d.udp_connection_request_address,
         "connection_requests": d.connection_requests,
-        "parameters": observations(d.parameters),
+        "parameters": observations(d.parameters) if history_as_dicts else d.parameters,
         "stun": d.stun,
         "nat_path": d.nat_path,
     }
