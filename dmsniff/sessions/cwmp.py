@@ -565,7 +565,7 @@ class CwmpSessions(SessionBuilder):
         cpe_ip = _host(tx.client)
         if cpe_ip not in state.device.addresses:
             state.device.addresses.append(cpe_ip)
-        self.device_by_ip[cpe_ip] = dev_id
+        self.device_by_ip[cpe_ip] = state.device.id  # not dev_id: one string per device, not per session
         state.device.sessions.append(s.id)
         req = tx.request
         assert req is not None

@@ -57,3 +57,22 @@ def test_blocks_added_after_a_read_land_at_the_end() -> None:
         assert log.read("b") == [ParameterObservation(*row) for row in second + first]
     finally:
         log.close()
+
+
+def test_long_chains_of_blocks_read_back_whole_and_in_order() -> None:
+    """Each block names the device's block before it: a device's history is a chain through the
+    file, read from its newest block back.  Many devices, many blocks each, interleaved."""
+    log = ParameterLog()
+    added: dict[str, list[Row]] = {f"d{i}": [] for i in range(7)}
+    try:
+        for k in range(700):
+            device = f"d{(k * k) % 7}"
+            rows = _rows(device, 1 + k % 5, start=10 * k)
+            log.add(device, rows)
+            added[device].extend(rows)
+            if k == 350:  # a read midway: later blocks still chain onto the earlier ones
+                assert log.read("d1") == [ParameterObservation(*row) for row in added["d1"]]
+        for device, rows in added.items():
+            assert log.read(device) == [ParameterObservation(*row) for row in rows]
+    finally:
+        log.close()
