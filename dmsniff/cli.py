@@ -670,7 +670,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
         app = DmsniffApp(args.captures, secrets=secrets, tls=tls, cracked=cracked,
                          show_secrets=getattr(args, "show_secrets", False))
         app.loader.input_format = args.input_format  # logs read as captures (dmsniff.logs)
-    settle_heap()  # the TUI keeps every record of its captures: full collections grow with them
+    settle_heap(tidy=False)  # the TUI keeps every record of its captures: full collections grow with them
     try:
         app.run()
     finally:

@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING, Any
 
 from dmsniff.model import ConnectionEnd, Datagram, Finding, Transaction
 from dmsniff.pipeline import records
+from dmsniff.pipeline.policy import TIDY_RECORDS, tidy_heap
 from dmsniff.pipeline.records import MAX_INTERNAL_ERRORS, CaptureSummary, Item, describe
 
 if TYPE_CHECKING:
@@ -151,6 +152,7 @@ class Dispatcher:
             Transaction: self._transaction, Datagram: self._datagram, ConnectionEnd: self._connection_end,
             Finding: self._finding,
         }
+        self._until_tidy = TIDY_RECORDS
 
     @property
     def keep_bodies(self) -> bool:
@@ -165,6 +167,10 @@ class Dispatcher:
                 hook(obj)
             except Exception as exc:
                 self._failed(hook, obj, exc)
+        self._until_tidy -= 1
+        if not self._until_tidy:
+            self._until_tidy = TIDY_RECORDS
+            tidy_heap()
 
     def _call(self, hooks: list[Callable[..., None]], *args: Any) -> None:
         for hook in hooks:
