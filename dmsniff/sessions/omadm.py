@@ -313,7 +313,9 @@ _END_TEXT = {
 
 _ANSWERS = ("Status", "Results")  # commands that answer others and need no Status themselves
 _TREE_CHANGES = ("Add", "Replace", "Delete", "Copy")
-_DEVINFO = ("DevId", "Man", "Mod", "DmV", "Lang")
+# The DevInfo leaves a device's identity keeps, each name as its key (one string for every
+# device, not one per device: thousands of devices keep five keys each).
+_DEVINFO = {name: name for name in ("DevId", "Man", "Mod", "DmV", "Lang")}
 # Windows MDM: commands that configure (a Get only reads), the LoginStatus alert's Meta Type, and the
 # LocURIs only a Windows client's tree has (the ./User and ./Device scopes, Microsoft's CSPs).
 _CONFIGURES = ("Add", "Replace", "Delete", "Exec", "Copy")
@@ -1699,8 +1701,8 @@ class DmSessions(SessionBuilder):
         dev = self._device(dev_id)
         for uri, value, _fmt, source, _frame, _time in rows:
             name = uri.rsplit("/", 1)[-1]
-            if source == "DevInfo" and name in _DEVINFO:
-                dev.identity[name] = value.strip()
+            if source == "DevInfo" and (key := _DEVINFO.get(name)) is not None:
+                dev.identity[key] = value.strip()
         live.session.device = {"id": dev_id, **dev.identity}
         self.tree.add(dev_id, [(u, v, f, src, fr, t, live.session.id) for u, v, f, src, fr, t in rows])
 
