@@ -15,15 +15,18 @@ from dmsniff.pipeline.policy import settle_heap, tidy_heap
 
 
 @pytest.fixture
-def tuned_heap() -> Iterator[None]:
-    """settle_heap() for one test, then the test process's own collector settings back."""
+def tuned_heap(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """settle_heap() for one test, then the test process's own collector settings back.
+
+    Starts untuned whatever ran before: a CLI test that ran a report in this process called
+    settle_heap() too."""
+    monkeypatch.setattr(policy, "_tidy", False)  # and back to what it was afterwards
     threshold = gc.get_threshold()
     try:
         yield
     finally:
         gc.unfreeze()
         gc.set_threshold(*threshold)
-        policy._tidy = False
 
 
 def test_a_tidy_gives_back_the_interpreters_spare_tuples(tuned_heap: None) -> None:
