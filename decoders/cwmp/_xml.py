@@ -11,7 +11,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from typing import TypeAlias, cast
+from typing import Protocol, TypeAlias, cast
 
 from lxml import etree
 
@@ -20,6 +20,17 @@ from .._strings import share
 __all__ = ["Ctx", "children", "clean_document", "local", "parse_datetime", "parse_xml", "safe_tostring"]
 
 Element: TypeAlias = etree._Element  # explicit: the compiled build reads lxml as Any (setup.py)
+
+
+class TextNode(Protocol):
+    """What :func:`text_of` reads: an lxml element, or a light tree node (``decoders.wbxml.fast_tree``)."""
+
+    @property
+    def text(self) -> str | None: ...
+    @property
+    def tail(self) -> str | None: ...
+    def __len__(self) -> int: ...
+    def __iter__(self) -> Iterator[TextNode]: ...
 
 
 class Ctx:
@@ -231,7 +242,7 @@ def child(el: Element, name: str) -> Element | None:
     return None
 
 
-def text_of(el: Element | None) -> str:
+def text_of(el: TextNode | None) -> str:
     """The element's own text nodes joined (XPath ``text()``), without its children's text."""
     if el is None:
         return ""

@@ -11,11 +11,11 @@ costs time linear in its size and a fixed amount of stack.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Final
+from typing import Final, cast
 
 from .._strings import share
 from ._records import Chal, Command, Cred, Item, Meta
-from ._xml import LOCAL_NAMES, Element, Problems, kids, local, local_name, safe_tostring, text_of
+from ._xml import LOCAL_NAMES, Element, LxmlElement, Problems, kids, local, local_name, safe_tostring, text_of
 
 __all__ = [
     "COMMANDS",
@@ -216,7 +216,8 @@ def _data(el: Element) -> tuple[str, str | None]:
     children = kids(el)
     if not children:
         return text_of(el), None
-    xml = "".join(safe_tostring(k) for _, k in children)
+    # Only lxml elements get here: plain WBXML whose Data holds elements is parsed into lxml.
+    xml = "".join(safe_tostring(cast(LxmlElement, k)) for _, k in children)
     return xml, children[0][0]
 
 

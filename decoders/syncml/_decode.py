@@ -115,10 +115,12 @@ def _decode_wbxml(body: bytes) -> SyncMLMessage | SyncMLError:
     except ImportError as exc:
         return SyncMLError(f"WBXML decoder not available: {exc}")
 
-    fast = wbxml.fast_element(body)
-    if fast is not None:  # the plain case, without the WBXML tree (the same element, no problems)
-        root, public_id = fast
-        return decode_element(root, "wbxml", wbxml_public_id=public_id)
+    fast = wbxml.fast_tree(body)
+    if fast is not None:  # the plain case, without the WBXML tree (the same elements, no problems)
+        tree, public_id, markup_data = fast
+        # A <Data> holding elements (DevInf, MgmtTree) is kept as lxml writes it: parse it then.
+        element: Element = wbxml.tree_element(tree, public_id) if markup_data else tree
+        return decode_element(element, "wbxml", wbxml_public_id=public_id)
     doc = wbxml.decode(body)
     if isinstance(doc, wbxml.WbxmlError):
         return SyncMLError(f"WBXML: {doc.reason}")

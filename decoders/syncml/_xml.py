@@ -12,14 +12,16 @@ from __future__ import annotations
 
 import io
 import re
-from typing import Final
+from typing import TYPE_CHECKING, Final, TypeAlias
 
-from decoders.cwmp._xml import Ctx, Element, local, namespace, safe_tostring, text_of
+from decoders.cwmp._xml import Ctx, local, namespace, safe_tostring, text_of
+from decoders.cwmp._xml import Element as LxmlElement
 from decoders.cwmp._xml import parse_xml as _parse_xml
 
 __all__ = [
     "LOCAL_NAMES",
     "Element",
+    "LxmlElement",
     "Problems",
     "kids",
     "local",
@@ -29,6 +31,12 @@ __all__ = [
     "safe_tostring",
     "text_of",
 ]
+
+if TYPE_CHECKING:
+    from decoders.wbxml._node import Node
+
+#: What the decoder walks: an lxml element, or the light tree of plain WBXML (``fast_tree``).
+Element: TypeAlias = "LxmlElement | Node"
 
 #: Repeated per-command/per-item problems of one kind are listed this many times, then counted.
 PROBLEM_REPEAT_LIMIT: Final = 10

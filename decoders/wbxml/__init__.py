@@ -18,7 +18,7 @@ from.  Problems are one-line strings prefixed "error: ", "warning: " or "info: "
 
 from ._decode import EMBEDDED_WBXML_TYPES, decode
 from ._encode import encode
-from ._fast import fast_element
+from ._fast import fast_element, fast_tree, tree_element
 from ._records import *  # noqa: F403
 from ._records import __all__ as _record_names
 from ._render import to_element, to_xml, to_xml_chunks
@@ -30,9 +30,11 @@ __all__ = [
     "decode",
     "encode",
     "fast_element",
+    "fast_tree",
     "to_element",
     "to_xml",
     "to_xml_chunks",
+    "tree_element",
     *_record_names,
     *_table_names,
 ]
