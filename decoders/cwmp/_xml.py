@@ -11,7 +11,7 @@ import io
 import re
 from collections.abc import Callable, Iterator
 from datetime import UTC, datetime, timedelta, timezone
-from typing import Protocol, TypeAlias, cast
+from typing import Final, Protocol, TypeAlias, cast
 
 from lxml import etree
 
@@ -57,6 +57,8 @@ def _one_line(text: str) -> str:
 
 # ---------------------------------------------------------------- parsing
 
+#: Charsets (codecs.lookup names) that read ASCII bytes as ASCII.
+_ASCII_SUPERSETS: Final = frozenset({"utf-8", "ascii", "iso8859-1", "cp1252"})
 _CHARSET_RE = re.compile(r"""charset\s*=\s*["']?([^"';\s]+)""", re.IGNORECASE)
 
 
@@ -97,15 +99,19 @@ def parse_xml(
         if m:
             charset = m.group(1)
             try:
-                codecs.lookup(charset)
-                text = body.decode(charset, errors="replace")
+                codec = codecs.lookup(charset)
+                # Nearly every body is ASCII under an ASCII-compatible charset: it is its own UTF-8
+                # (no copy decoded and encoded again: 2% of a CWMP report's CPU).
+                text = None if codec.name in _ASCII_SUPERSETS and body.isascii() else body.decode(
+                    charset, errors="replace")
             except (LookupError, ValueError, TypeError):  # also non-text codecs such as "hex"
                 ctx.warning(f"unknown charset {charset!r} in Content-Type, using the XML declaration")
             else:
-                if "\ufffd" in text and b"\xef\xbf\xbd" not in body:
-                    ctx.warning(f"body is not valid {charset}; undecodable bytes replaced")
-                # (A decoder such as UTF-7 can hand back a lone surrogate, which UTF-8 cannot hold.)
-                data = text.encode("utf-8", "replace")
+                if text is not None:
+                    if "\ufffd" in text and b"\xef\xbf\xbd" not in body:
+                        ctx.warning(f"body is not valid {charset}; undecodable bytes replaced")
+                    # (A decoder such as UTF-7 can hand back a lone surrogate, which UTF-8 cannot hold.)
+                    data = text.encode("utf-8", "replace")
                 encoding = "utf-8"  # overrides the XML declaration
     try:
         return etree.fromstring(data, _parser(False, encoding))
