@@ -24,13 +24,12 @@ messages.
 from __future__ import annotations
 
 import base64
-import sys
 from typing import Final
 
 from lxml import etree
 
 from ._node import Node
-from ._render import _C0_BYTES, _XML_ILLEGAL, _doctype, _parser, _xml_name
+from ._render import _C0_BYTES, _XML_ILLEGAL, _doctype, _parser, _qname, _xml_name
 from ._tables import END, LANGUAGES, OPAQUE, PUBLIC_IDS, STR_I, SWITCH_PAGE, SYNCML_LANGUAGES, Language
 
 __all__ = ["fast_element", "fast_tree", "to_xml_bytes", "tree_element"]
@@ -45,26 +44,22 @@ _PARSER: Final = _parser()
 
 
 class _Tag:
-    """One token tag of a language, with its XML pieces."""
+    """One token tag of a language."""
 
-    __slots__ = ("clark", "close", "empty", "is_data", "is_nonce", "name", "open", "text_name")
+    __slots__ = ("clark", "is_data", "is_nonce", "name")
 
     def __init__(self, name: str, page: int, token: int) -> None:
-        self.text_name = name  # the XML name to_element gives it ("Reserved for ...")
-        self.name = name.encode("utf-8")
-        self.open = b"<" + self.name + b">"
-        self.empty = b"<" + self.name + b"/>"
-        self.close = b"</" + self.name + b">"
+        self.name = name  # the XML name to_element gives it ("Reserved for ...")
         self.is_data = name == "Data"
         self.is_nonce = (page, token) == _NEXTNONCE
-        #: Clark name by namespace: one str each, so that the decoder's dict lookups by tag
-        #: hash it once.
+        #: Clark name by namespace: one str each (a str keeps its hash), so the decoder's dict
+        #: lookups by tag do not hash a new string per element.
         self.clark: dict[str | None, str] = {}
 
     def tag_in(self, ns: str | None) -> str:
         clark = self.clark.get(ns)
         if clark is None:
-            clark = self.clark[ns] = sys.intern(f"{{{ns}}}{self.text_name}" if ns else self.text_name)
+            clark = self.clark[ns] = _qname(self.name, ns)
         return clark
 
 
@@ -103,7 +98,7 @@ def fast_tree(data: bytes) -> tuple[Node, int, bool] | None:
     document, or None (use the full decoder).
 
     The tree is the one :func:`fast_element` gives as lxml elements, for readers that only
-    walk it: building it costs a fifth of parsing the XML text into lxml.
+    walk it (what it saves: see the module docstring).
     """
     try:
         return _tree(data)
@@ -136,7 +131,7 @@ def to_xml_bytes(root: Node, public_id: int) -> bytes:
     doctype = _doctype(entry.language)
     out: list[str] = [doctype or ""]
     append = out.append
-    # (node, its namespace, its parent's namespace) to open; a str to write as it is.
+    # (node, its parent's namespace) to open; a str to write as it is.
     work: list[tuple[Node, str | None] | str] = [(root, None)]
     while work:
         top = work.pop()
