@@ -19,12 +19,13 @@ from dmsniff.report.records import (
     auth_record,
     device_record,
     finding_record,
+    observations_json,
     plain,
     session_record,
     tls_record,
     transaction_record,
 )
-from dmsniff.sessions.model import Device, Session
+from dmsniff.sessions.model import Device, History, Session
 from dmsniff.verify.model import AuthResult
 
 _json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -40,8 +41,8 @@ def dumps(rec: dict[str, Any]) -> str:
     hostile message, a lone surrogate) is encoded the slow way instead.
     """
     try:
-        # default: what orjson cannot encode itself (bytes), as plain() has it.
-        return orjson.dumps(rec, default=plain).decode()
+        # default: what orjson cannot encode itself (bytes, a device's History), as plain() has it.
+        return orjson.dumps(rec, default=_default).decode()
     except (orjson.JSONEncodeError, UnicodeDecodeError):
         text = _json_dumps(plain(rec))
     try:
@@ -49,6 +50,14 @@ def dumps(rec: dict[str, Any]) -> str:
     except UnicodeEncodeError:  # a lone surrogate could not be written to a UTF-8 file: escape it
         text = _json_ascii_dumps(plain(rec))
     return text
+
+
+def _default(value: Any) -> Any:
+    """orjson's ``default``: a device's parameter history written from its rows, anything else
+    as :func:`plain` has it."""
+    if type(value) is History and (data := observations_json(value.rows())) is not None:
+        return orjson.Fragment(data)  # (taken as it is: orjson wrote it)
+    return plain(value)
 
 
 # Sessions, findings and devices arrive while transactions are still being written; they

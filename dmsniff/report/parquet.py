@@ -66,7 +66,7 @@ from dmsniff.report.records import (
     tls_record,
     transaction_record,
 )
-from dmsniff.sessions.model import Device, Session
+from dmsniff.sessions.model import Device, History, Session
 from dmsniff.verify.model import AuthResult
 
 if TYPE_CHECKING:
@@ -312,6 +312,10 @@ def parameter_columns(device: str, parameters: Iterable[Any]) -> list[list[Any]]
     Millions on a big capture, so read column by column from the ParameterObservation
     records ``device_record(..., history_as_dicts=False)`` leaves in place (plain dicts are taken too).
     """
+    if isinstance(parameters, History):  # read back from the log: its rows are the columns
+        rows = list(parameters.rows())
+        return [[device] * len(rows), *([list(c) for c in zip(*rows, strict=True)] if rows else
+                                        [[] for _ in _PARAMETER_KEYS])]
     params = list(parameters)
     try:
         columns = [list(map(attrgetter(k), params)) for k in _PARAMETER_KEYS]

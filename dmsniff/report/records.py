@@ -14,11 +14,13 @@ the same dict, so building the dict first halves their cost.  Whoever needs plai
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import fields, is_dataclass
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
+
+import orjson
 
 from decoders.cwmp import CwmpMessage, ParameterValue
 from decoders.notification import Notification
@@ -41,6 +43,8 @@ from dmsniff.sessions.model import (
     CommandSummary,
     ConnectionRequest,
     Device,
+    History,
+    ObservationRow,
     ParameterObservation,
     Session,
     SessionMessage,
@@ -234,6 +238,8 @@ def plain(value: Any) -> Any:
         return conv(value)
     if isinstance(value, tuple | list):
         return [v if type(v) in _SCALARS else plain(v) for v in value]
+    if isinstance(value, History):  # a device_record's parameters
+        return observations(value)
     if isinstance(value, dict):
         return {k: v if type(v) in _SCALARS else plain(v) for k, v in value.items()}
     if isinstance(value, datetime):
@@ -275,10 +281,21 @@ def parameter_values(values: tuple[ParameterValue, ...]) -> list[dict[str, Any]]
     return [{"name": p.name, "value": p.value, "type": p.type} for p in values]
 
 
-def observations(rows: list[ParameterObservation]) -> list[dict[str, Any]]:
+def observations(rows: Sequence[ParameterObservation]) -> list[dict[str, Any]]:
     """A device's parameter history as dicts (see the module's docstring for why)."""
     return [{"name": r.name, "value": r.value, "type": r.type, "source": r.source, "frame": r.frame,
              "time": r.time, "session": r.session} for r in rows]
+
+
+def observations_json(rows: Iterable[ObservationRow]) -> bytes | None:
+    """A parameter history, from its rows, as the JSON array orjson makes of :func:`observations`;
+    None if orjson refuses a value (a lone surrogate), for the caller to take the slow way."""
+    try:
+        return orjson.dumps([{"name": name, "value": value, "type": type_, "source": source, "frame": frame,
+                              "time": time, "session": session}
+                             for name, value, type_, source, frame, time, session in rows])
+    except orjson.JSONEncodeError:
+        return None
 
 
 _RPC_FIELDS: dict[type, tuple[str, ...]] = {}
@@ -486,13 +503,18 @@ def session_record(s: Session) -> dict[str, Any]:
 
 def device_record(d: Device, *, history_as_dicts: bool = True) -> dict[str, Any]:
     """``history_as_dicts=False`` leaves the parameter history as its records, for a writer that
-    reads them column by column (Parquet) and would throw the dicts away."""
+    reads them column by column (Parquet) and would throw the dicts away.  A history read back from
+    the log (a History) is left as it is either way: :func:`dmsniff.report.json.dumps` writes it
+    from its rows, and :func:`plain` makes it dicts."""
+    params: Sequence[Any] = d.parameters
+    if history_as_dicts and not isinstance(params, History):
+        params = observations(params)
     return {
         "id": d.id, "protocol": d.protocol, "identity": d.identity, "addresses": d.addresses,
         "sessions": d.sessions, "connection_request_url": d.connection_request_url,
         "udp_connection_request_address": d.udp_connection_request_address,
         "connection_requests": d.connection_requests,
-        "parameters": observations(d.parameters) if history_as_dicts else d.parameters,
+        "parameters": params,
         "stun": d.stun,
         "nat_path": d.nat_path,
     }

@@ -76,3 +76,40 @@ def test_long_chains_of_blocks_read_back_whole_and_in_order() -> None:
             assert log.read(device) == [ParameterObservation(*row) for row in rows]
     finally:
         log.close()
+
+
+def test_a_history_is_a_sequence_of_observations_counted_without_being_read() -> None:
+    log = ParameterLog()
+    rows = _rows("a", 5, 0) + _rows("a", 3, 50)
+    log.add("a", rows[:5])
+    log.add("a", rows[5:])
+    try:
+        history = log.read("a")
+        assert len(history) == 8
+        assert history._items is None  # (counted from the blocks' headers)
+        assert list(history.rows()) == rows
+        assert history[0] == ParameterObservation(*rows[0])
+        assert history[-2:] == [ParameterObservation(*r) for r in rows[-2:]]
+        assert [p.value for p in history] == [r[1] for r in rows]
+        assert history != [ParameterObservation(*r) for r in rows[:-1]]
+    finally:
+        log.close()
+
+
+def test_the_report_writes_a_history_from_its_rows_as_it_writes_its_observations() -> None:
+    from dmsniff.report.json import dumps
+    from dmsniff.report.records import observations, plain
+
+    log = ParameterLog()
+    rows = [*_rows("a", 4, 0), ("Device.X", "a\udc80b", None, "Inform", 7, 1e16, "S2")]  # (orjson refuses it)
+    log.add("a", rows[:2])
+    log.add("a", rows[2:4])
+    log.add("b", rows)
+    try:
+        for device in ("a", "b"):
+            history = log.read(device)
+            listed = observations(list(history))
+            assert dumps({"p": history}) == dumps({"p": listed})
+            assert plain({"p": history}) == {"p": listed}
+    finally:
+        log.close()
