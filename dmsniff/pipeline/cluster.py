@@ -53,6 +53,12 @@ RETRIES = 2
 #: alone.  Ten captures on LocalCluster(2), 2 cores, compiled: 32.5 s -> 30.9 s (medians of three
 #: alternating runs, each run faster), same report.  Forked ``-j`` workers gained nothing from it.
 WORKER_NICE = 10
+#: Dask settings for the workers of a local cluster (ours alone, like their nice value).  A worker's
+#: statistical profiler (for the dashboard, which a local cluster here does not serve) samples the
+#: task's stack every 10 ms; each sample takes the GIL from the decoding thread.  Six 200k-packet
+#: CWMP captures decoded on LocalCluster(2), compiled: 5.3-7.0 s of the decoding thread's own CPU a
+#: capture with it, 4.8-5.0 s without (4.6 s in a plain process).
+LOCAL_WORKER_CONFIG = {"distributed.worker.profile.enabled": False}
 # Whether this worker process has tuned its garbage collector for decoding (settle_heap): with
 # the default thresholds a task took 6.9-8.0 s of CPU where the same decoding in the CLI takes 6.0.
 _settled = False
@@ -138,7 +144,10 @@ def connect(address: str) -> Any:
             raise ClusterError(f"--cluster local:N wants a number of workers, not {address[6:]!r}") from None
         if n < 1:
             raise ClusterError("--cluster local:N wants at least one worker")
-        cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        import dask
+
+        with dask.config.set(LOCAL_WORKER_CONFIG):  # (each nanny hands its worker the config of now)
+            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
         client = Client(cluster)
         client.run(lower_priority, WORKER_NICE)  # our own processes: the merge here comes first
         return client
