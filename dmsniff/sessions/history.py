@@ -21,8 +21,6 @@ from typing import IO
 
 from dmsniff.sessions.model import History, ObservationRow
 
-Row = ObservationRow
-
 _HEAD = struct.Struct("<qqq")  # a block's header: the offset of the device's previous block (-1:
 # none), the length of the pickle that follows, its rows
 
@@ -36,7 +34,7 @@ class ParameterLog:
         self._at_end = True
         self._last: dict[str, int] = {}  # device -> offset of its newest block
 
-    def add(self, device: str, rows: list[Row]) -> None:
+    def add(self, device: str, rows: list[ObservationRow]) -> None:
         if not rows:
             return
         if self._file is None:

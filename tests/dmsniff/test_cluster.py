@@ -195,6 +195,7 @@ def test_a_local_clusters_workers_yield_to_the_merging_process() -> None:
     from dmsniff.pipeline.cluster import WORKER_NICE, connect
 
     ours = os.getpriority(os.PRIO_PROCESS, 0)
+    own_setting = dask.config.get("distributed.worker.profile.enabled")
     client = connect("local:1")
     try:
         on_loop = list(client.run(os.getpriority, os.PRIO_PROCESS, 0).values())
@@ -209,7 +210,7 @@ def test_a_local_clusters_workers_yield_to_the_merging_process() -> None:
     assert on_loop == [min(19, ours + WORKER_NICE)]
     assert in_task == min(19, ours + WORKER_NICE)
     assert profiling == [(False, False)]
-    assert dask.config.get("distributed.worker.profile.enabled") is True
+    assert dask.config.get("distributed.worker.profile.enabled") == own_setting
 
 
 def _worker_profiling(dask_worker: Any) -> tuple[bool, bool]:

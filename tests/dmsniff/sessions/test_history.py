@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dmsniff.sessions.history import ParameterLog, Row
-from dmsniff.sessions.model import ParameterObservation
+from dmsniff.sessions.history import ParameterLog
+from dmsniff.sessions.model import ObservationRow, ParameterObservation
 
 
-def _rows(device: str, n: int, start: int) -> list[Row]:
+def _rows(device: str, n: int, start: int) -> list[ObservationRow]:
     return [
         (f"Device.{device}.{i}", str(start + i), "string", "Inform", start + i, float(start + i), "S1")
         for i in range(n)
@@ -15,7 +15,7 @@ def _rows(device: str, n: int, start: int) -> list[Row]:
 
 def test_each_device_reads_back_its_own_rows_in_the_order_added() -> None:
     log = ParameterLog()
-    added: dict[str, list[Row]] = {"a": [], "b": []}
+    added: dict[str, list[ObservationRow]] = {"a": [], "b": []}
     # Interleaved blocks of different sizes, so offsets and lengths must both be right.
     for k, (device, n) in enumerate([("a", 3), ("b", 1), ("a", 50), ("b", 7), ("a", 1)]):
         rows = _rows(device, n, start=100 * k)
@@ -63,7 +63,7 @@ def test_long_chains_of_blocks_read_back_whole_and_in_order() -> None:
     """Each block names the device's block before it: a device's history is a chain through the
     file, read from its newest block back.  Many devices, many blocks each, interleaved."""
     log = ParameterLog()
-    added: dict[str, list[Row]] = {f"d{i}": [] for i in range(7)}
+    added: dict[str, list[ObservationRow]] = {f"d{i}": [] for i in range(7)}
     try:
         for k in range(700):
             device = f"d{(k * k) % 7}"
