@@ -30,5 +30,7 @@ def addon_chain(verifier: Verifier | None, *, sessions: bool = True, first: Sequ
                 last: Sequence[Addon] = ()) -> list[Addon]:
     """The addons of a run in order (see the module docstring).  ``verifier=None, sessions=False``:
     an HTTP-only report; ``sessions=False`` alone: the wordlist audit's first pass."""
-    builders: list[Addon] = [CwmpSessions(), DmSessions(), TlsChecks()] if sessions else []
+    as_json = any(a.json_histories for a in last)  # (how the builders keep parameter histories)
+    builders: list[Addon] = [CwmpSessions(json_histories=as_json), DmSessions(json_histories=as_json),
+                             TlsChecks()] if sessions else []
     return [*first, *([verifier] if verifier is not None else []), *builders, *last]

@@ -73,6 +73,10 @@ class Addon:
     #: Whether :meth:`transaction` reads message bodies.  When no addon does, bodies are
     #: not copied between processes in a parallel run (lengths are always kept).
     needs_bodies: bool = False
+    #: Whether :meth:`device` writes the devices' parameter histories as JSON.  When one of the
+    #: run's last addons does, the session builders keep the histories as JSON from the start
+    #: (:class:`~dmsniff.sessions.history.ParameterLog`).
+    json_histories: bool = False
 
     def capture_start(self, index: int, info: CaptureInfo) -> None:
         """A capture is about to be read."""

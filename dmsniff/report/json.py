@@ -19,13 +19,12 @@ from dmsniff.report.records import (
     auth_record,
     device_record,
     finding_record,
-    observations_json,
     plain,
     session_record,
     tls_record,
     transaction_record,
 )
-from dmsniff.sessions.model import Device, History, Session
+from dmsniff.sessions.model import Device, History, Session, observations_json
 from dmsniff.verify.model import AuthResult
 
 _json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode
@@ -55,7 +54,7 @@ def dumps(rec: dict[str, Any]) -> str:
 def _default(value: Any) -> Any:
     """orjson's ``default``: a device's parameter history written from its rows, anything else
     as :func:`plain` has it."""
-    if type(value) is History and (data := observations_json(value.rows())) is not None:
+    if type(value) is History and (data := value.json() or observations_json(value.rows())) is not None:
         return orjson.Fragment(data)  # (taken as it is: orjson wrote it)
     return plain(value)
 
@@ -97,6 +96,8 @@ class JsonReport(Addon):
     ``captures`` are written at the end.  JSON does not care about key order, and this
     keeps memory flat.
     """
+
+    json_histories = True
 
     def __init__(self, out: TextIO) -> None:
         self.out = out
@@ -150,6 +151,8 @@ class JsonReport(Addon):
 
 class JsonLinesReport(Addon):
     """One record per line, each with a ``type``; flushed per line when streaming live."""
+
+    json_histories = True
 
     def __init__(self, out: TextIO, flush: bool = False) -> None:
         self.out = out

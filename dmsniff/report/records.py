@@ -14,13 +14,11 @@ the same dict, so building the dict first halves their cost.  Whoever needs plai
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import fields, is_dataclass
 from datetime import datetime
 from operator import attrgetter
 from typing import Any
-
-import orjson
 
 from decoders.cwmp import CwmpMessage, ParameterValue
 from decoders.notification import Notification
@@ -44,7 +42,6 @@ from dmsniff.sessions.model import (
     ConnectionRequest,
     Device,
     History,
-    ObservationRow,
     ParameterObservation,
     Session,
     SessionMessage,
@@ -285,17 +282,6 @@ def observations(rows: Sequence[ParameterObservation]) -> list[dict[str, Any]]:
     """A device's parameter history as dicts (see the module's docstring for why)."""
     return [{"name": r.name, "value": r.value, "type": r.type, "source": r.source, "frame": r.frame,
              "time": r.time, "session": r.session} for r in rows]
-
-
-def observations_json(rows: Iterable[ObservationRow]) -> bytes | None:
-    """A parameter history, from its rows, as the JSON array orjson makes of :func:`observations`;
-    None if orjson refuses a value (a lone surrogate), for the caller to take the slow way."""
-    try:
-        return orjson.dumps([{"name": name, "value": value, "type": type_, "source": source, "frame": frame,
-                              "time": time, "session": session}
-                             for name, value, type_, source, frame, time, session in rows])
-    except orjson.JSONEncodeError:
-        return None
 
 
 _RPC_FIELDS: dict[type, tuple[str, ...]] = {}

@@ -358,7 +358,7 @@ class CwmpSessions(SessionBuilder):
 
     rules = RULES
 
-    def __init__(self) -> None:
+    def __init__(self, *, json_histories: bool = False) -> None:
         super().__init__()
         self.live: dict[str, _Live] = {}  # session id -> state, for open (and closing) sessions
         self.by_conn: dict[str, _Live] = {}
@@ -378,7 +378,8 @@ class CwmpSessions(SessionBuilder):
         self.digest_nc: dict[str, dict[tuple[str, str], tuple[int, int]]] = {}  # conn -> nonce -> nc, frame
         self.acs_endpoints: set[str] = set()  # where Informs went
         self.unlinked_stun: list[StunBinding] = []
-        self.parameters = ParameterLog()  # per-device history, on disk until the report's end
+        # per-device history, on disk until the report's end (as JSON when a JSON report is written)
+        self.parameters = ParameterLog(json=json_histories)
 
     # -- Addon hooks ------------------------------------------------------------------------
     def transaction(self, tx: Transaction) -> None:

@@ -512,7 +512,7 @@ class DmSessions(SessionBuilder):
 
     rules = RULES
 
-    def __init__(self) -> None:
+    def __init__(self, *, json_histories: bool = False) -> None:
         super().__init__()
         self.live: dict[tuple[str, str, str], _Live] = {}
         self.notifications: Notified[_Pending] = Notified()
@@ -520,7 +520,7 @@ class DmSessions(SessionBuilder):
         # key -> the last server message of a session it completed, and when: a client may still answer it
         self.closed: dict[tuple[str, str, str], tuple[_Sent, float]] = {}
         self.devices: dict[str, Device] = {}
-        self.tree = ParameterLog()
+        self.tree = ParameterLog(json=json_histories)  # (see CwmpSessions.parameters)
 
     # -- Addon hooks ------------------------------------------------------------------------
     def transaction(self, tx: Transaction) -> None:

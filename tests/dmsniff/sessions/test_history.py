@@ -2,8 +2,19 @@
 
 from __future__ import annotations
 
+import io
+
+import orjson
+import pytest
+
 from dmsniff.sessions.history import ParameterLog
 from dmsniff.sessions.model import ObservationRow, ParameterObservation
+
+
+@pytest.fixture(params=[False, True], ids=["pickled", "json"])
+def as_json(request: pytest.FixtureRequest) -> bool:
+    """Every test runs on both forms of the log: pickled rows, and JSON kept for a JSON report."""
+    return bool(request.param)
 
 
 def _rows(device: str, n: int, start: int) -> list[ObservationRow]:
@@ -13,8 +24,8 @@ def _rows(device: str, n: int, start: int) -> list[ObservationRow]:
     ]
 
 
-def test_each_device_reads_back_its_own_rows_in_the_order_added() -> None:
-    log = ParameterLog()
+def test_each_device_reads_back_its_own_rows_in_the_order_added(as_json: bool) -> None:
+    log = ParameterLog(json=as_json)
     added: dict[str, list[ObservationRow]] = {"a": [], "b": []}
     # Interleaved blocks of different sizes, so offsets and lengths must both be right.
     for k, (device, n) in enumerate([("a", 3), ("b", 1), ("a", 50), ("b", 7), ("a", 1)]):
@@ -32,8 +43,8 @@ def test_each_device_reads_back_its_own_rows_in_the_order_added() -> None:
     assert log.read("a") == []  # closed: the history is gone
 
 
-def test_empty_blocks_and_an_unused_log() -> None:
-    log = ParameterLog()
+def test_empty_blocks_and_an_unused_log(as_json: bool) -> None:
+    log = ParameterLog(json=as_json)
     assert log.read("a") == []
     log.add("a", [])
     assert log.read("a") == []
@@ -41,10 +52,10 @@ def test_empty_blocks_and_an_unused_log() -> None:
     log.close()  # twice is harmless
 
 
-def test_blocks_added_after_a_read_land_at_the_end() -> None:
+def test_blocks_added_after_a_read_land_at_the_end(as_json: bool) -> None:
     """A read moves the file's position; the next block must still go after the last one (the
     log seeks back only then, not for every block)."""
-    log = ParameterLog()
+    log = ParameterLog(json=as_json)
     first, second, third = _rows("a", 4, 0), _rows("b", 2, 10), _rows("a", 3, 20)
     try:
         log.add("a", first)
@@ -59,10 +70,10 @@ def test_blocks_added_after_a_read_land_at_the_end() -> None:
         log.close()
 
 
-def test_long_chains_of_blocks_read_back_whole_and_in_order() -> None:
+def test_long_chains_of_blocks_read_back_whole_and_in_order(as_json: bool) -> None:
     """Each block names the device's block before it: a device's history is a chain through the
     file, read from its newest block back.  Many devices, many blocks each, interleaved."""
-    log = ParameterLog()
+    log = ParameterLog(json=as_json)
     added: dict[str, list[ObservationRow]] = {f"d{i}": [] for i in range(7)}
     try:
         for k in range(700):
@@ -78,8 +89,8 @@ def test_long_chains_of_blocks_read_back_whole_and_in_order() -> None:
         log.close()
 
 
-def test_a_history_is_a_sequence_of_observations_counted_without_being_read() -> None:
-    log = ParameterLog()
+def test_a_history_is_a_sequence_of_observations_counted_without_being_read(as_json: bool) -> None:
+    log = ParameterLog(json=as_json)
     rows = _rows("a", 5, 0) + _rows("a", 3, 50)
     log.add("a", rows[:5])
     log.add("a", rows[5:])
@@ -96,11 +107,11 @@ def test_a_history_is_a_sequence_of_observations_counted_without_being_read() ->
         log.close()
 
 
-def test_the_report_writes_a_history_from_its_rows_as_it_writes_its_observations() -> None:
+def test_the_report_writes_a_history_from_its_rows_as_it_writes_its_observations(as_json: bool) -> None:
     from dmsniff.report.json import dumps
     from dmsniff.report.records import observations, plain
 
-    log = ParameterLog()
+    log = ParameterLog(json=as_json)
     rows = [*_rows("a", 4, 0), ("Device.X", "a\udc80b", None, "Inform", 7, 1e16, "S2")]  # (orjson refuses it)
     log.add("a", rows[:2])
     log.add("a", rows[2:4])
@@ -113,3 +124,43 @@ def test_the_report_writes_a_history_from_its_rows_as_it_writes_its_observations
             assert plain({"p": history}) == {"p": listed}
     finally:
         log.close()
+
+
+def test_a_json_log_keeps_the_json_the_report_writes_and_pickles_what_orjson_refuses() -> None:
+    from dmsniff.report.records import observations
+
+    log = ParameterLog(json=True)
+    plain_rows = [*_rows("a", 3, 0), ("Device.Y", "", None, "Inform", 2 ** 40, 1234567890.123456, "S2")]
+    refused: list[ObservationRow] = [("Device.X", "a\udc80b", None, "Inform", 7, 1e16, "S2")]
+    log.add("a", plain_rows[:2])
+    log.add("a", plain_rows[2:])
+    log.add("b", plain_rows[:1])
+    log.add("b", refused)
+    try:
+        a, b = log.read("a"), log.read("b")
+        assert a._blocks[0][:1] == b"{" and b._blocks[1][:1] == b"\x80"  # JSON; the refused one pickled
+        assert a.json() == orjson.dumps(observations([ParameterObservation(*r) for r in plain_rows]))
+        assert list(a.rows()) == plain_rows  # (the JSON reads back to the same values and types)
+        assert b.json() is None  # not all JSON: the report encodes its rows (the slow way here)
+        assert list(b.rows()) == plain_rows[:1] + refused
+    finally:
+        log.close()
+
+
+def test_the_session_builders_keep_json_histories_only_for_a_json_report() -> None:
+    from dmsniff.chain import addon_chain
+    from dmsniff.report.json import JsonLinesReport, JsonReport
+    from dmsniff.report.text import TextReport
+    from dmsniff.sessions.cwmp import CwmpSessions
+    from dmsniff.sessions.omadm import DmSessions
+
+    def logs(last: list[object]) -> list[bool]:
+        chain = addon_chain(None, last=last)  # type: ignore[arg-type]
+        return [a.parameters._json if isinstance(a, CwmpSessions) else a.tree._json
+                for a in chain if isinstance(a, CwmpSessions | DmSessions)]
+
+    out = io.StringIO()
+    assert logs([JsonLinesReport(out)]) == [True, True]
+    assert logs([TextReport(out), JsonReport(out)]) == [True, True]
+    assert logs([TextReport(out)]) == [False, False]
+    assert logs([]) == [False, False]
