@@ -70,15 +70,6 @@ def test_blocks_added_after_a_read_land_at_the_end(as_json: bool) -> None:
         log.close()
 
 
-def test_without_pread_reads_seek_and_blocks_still_land_at_the_end(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Where there is no os.pread (Windows) a read seeks: the next block must still be appended."""
-    from dmsniff.sessions import history
-
-    monkeypatch.setattr(history, "_HAS_PREAD", False)
-    test_blocks_added_after_a_read_land_at_the_end(as_json=False)
-    test_long_chains_of_blocks_read_back_whole_and_in_order(as_json=True)
-
-
 def test_long_chains_of_blocks_read_back_whole_and_in_order(as_json: bool) -> None:
     """Each block names the device's block before it: a device's history is a chain through the
     file, read from its newest block back.  Many devices, many blocks each, interleaved."""
