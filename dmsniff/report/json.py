@@ -52,8 +52,8 @@ def dumps(rec: dict[str, Any]) -> str:
 
 
 def _default(value: Any) -> Any:
-    """orjson's ``default``: a device's parameter history written from its rows, anything else
-    as :func:`plain` has it."""
+    """orjson's ``default``: a device's parameter history as the JSON its log kept, or else encoded
+    from its rows; anything else as :func:`plain` has it."""
     if type(value) is History and (data := value.json() or observations_json(value.rows())) is not None:
         return orjson.Fragment(data)  # (taken as it is: orjson wrote it)
     return plain(value)

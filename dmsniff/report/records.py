@@ -490,8 +490,8 @@ def session_record(s: Session) -> dict[str, Any]:
 def device_record(d: Device, *, history_as_dicts: bool = True) -> dict[str, Any]:
     """``history_as_dicts=False`` leaves the parameter history as its records, for a writer that
     reads them column by column (Parquet) and would throw the dicts away.  A history read back from
-    the log (a History) is left as it is either way: :func:`dmsniff.report.json.dumps` writes it
-    from its rows, and :func:`plain` makes it dicts."""
+    the log (a History) is left as it is either way: :func:`dmsniff.report.json.dumps` copies its
+    JSON (a log kept for a JSON report) or encodes its rows, and :func:`plain` makes it dicts."""
     params: Sequence[Any] = d.parameters
     if history_as_dicts and not isinstance(params, History):
         params = observations(params)
