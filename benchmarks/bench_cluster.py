@@ -56,6 +56,41 @@ def task_overhead(workers: int, tasks: int = 400) -> float:
         return (time.perf_counter() - t0) * workers / tasks
 
 
+# Decodes one capture as one cluster task does, after a line on stdin (so that processes started
+# together decode together), and prints the seconds it took.
+_TASK = """
+import sys, time
+from dmsniff.pipeline.cluster import decode_task
+from dmsniff.net.http import DEFAULT_MAX_BODY
+decode_task(sys.argv[2], 0, 0, 1, DEFAULT_MAX_BODY, False, True, None)  # a small capture: imports, first task
+print("ready", flush=True)
+sys.stdin.readline()
+t0 = time.perf_counter()
+decode_task(sys.argv[1], 0, 0, 1, DEFAULT_MAX_BODY, False, True, None)
+print(time.perf_counter() - t0, flush=True)
+"""
+
+
+def task_seconds(capture: str, processes: int, env: dict[str, str]) -> list[float]:
+    """Seconds each of ``processes`` processes took to decode ``capture``, started together."""
+    warm = str(ROOT / "captures" / "cwmp_loopback.pcap")
+    procs = [subprocess.Popen([sys.executable, "-c", _TASK, capture, warm], env=env, text=True,
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE) for _ in range(processes)]
+    try:
+        for p in procs:
+            assert p.stdout is not None and p.stdout.readline().strip() == "ready"
+        for p in procs:
+            assert p.stdin is not None
+            p.stdin.write("go\n")
+            p.stdin.flush()
+        return [float(p.communicate()[0]) for p in procs]
+    finally:
+        for p in procs:
+            if p.poll() is None:
+                p.kill()
+                p.wait()
+
+
 # Runs dmsniff's CLI and prints, last on stderr, the CPU seconds of this process and of its children.
 _WRAPPER = """
 import json, resource, sys
@@ -122,6 +157,18 @@ def main(argv: Sequence[str] | None = None) -> int:
                 print(f"  run {r + 1}: {which} {got.wall:.1f} s (CPU: client {got.client_cpu:.1f} s, "
                       f"workers {got.worker_cpu:.1f} s)", file=sys.stderr)
         same = filecmp.cmp(serial_out, cluster_out, shallow=False)
+        alone: list[float] = []
+        together: list[float] = []
+        for r in range(args.repeat):
+            for which in ("alone", "together") if r % 2 == 0 else ("together", "alone"):
+                if which == "alone":
+                    alone.extend(task_seconds(caps[0], 1, env))
+                else:
+                    together.append(max(task_seconds(caps[0], args.workers, env)))
+                print(f"  ceiling run {r + 1}: {which} {(alone if which == 'alone' else together)[-1]:.2f} s",
+                      file=sys.stderr)
+        t1, tn = statistics.median(alone), statistics.median(together)
+        ceiling = args.workers * t1 / tn
         overhead = task_overhead(args.workers)
         s, c = statistics.median(r.wall for r in serial), statistics.median(r.wall for r in cluster)
         s_cpu = statistics.median(r.client_cpu for r in serial)
@@ -135,6 +182,8 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"LocalCluster of {args.workers} worker processes, medians of {args.repeat}")
         print(f"one process (-j 1): {s:.1f} s; cluster: {c:.1f} s; speed-up {s / c:.2f}× "
               f"(target ≥ 1.7× with 2 workers); reports identical: {same}")
+        print(f"this machine's ceiling: one task {t1:.2f} s alone, {tn:.2f} s with {args.workers} at once: "
+              f"{ceiling:.2f}× for perfectly parallel work; the cluster reached {s / c / ceiling:.0%} of it")
         print(f"CPU: one process {s_cpu:.1f} s; cluster run {c_client + c_workers:.1f} s = client "
               f"{c_client:.1f} s ({c_client / s_cpu:.0%} of the one-process CPU) + workers {c_workers:.1f} s")
         print(f"per-task overhead (empty tasks): {overhead * 1000:.1f} ms of a worker; "
