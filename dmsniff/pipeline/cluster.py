@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from dmsniff.capture import CaptureError, open_input
 from dmsniff.pipeline.frames import FrameDriver
-from dmsniff.pipeline.parallel import _combine, _dumps, _key_store, drop_bodies
+from dmsniff.pipeline.parallel import _combine, _key_store, drop_bodies, dumps
 from dmsniff.pipeline.policy import PARALLEL_MIN_BYTES, settle_heap
 from dmsniff.pipeline.records import CaptureSummary, Input, Item
 
@@ -80,7 +80,7 @@ def decode_task(source: Input, index: int, shard: int, nshards: int, max_body: i
             drop_bodies(item)
         items.append(item)
         if len(items) >= TASK_BATCH:
-            batches.append(_dumps(items))
+            batches.append(dumps(items))
             items.clear()
 
     global _settled
@@ -94,8 +94,8 @@ def decode_task(source: Input, index: int, shard: int, nshards: int, max_body: i
         driver.run(cap, cap.info)
         summary = driver.summary(cap.info)
     if items:
-        batches.append(_dumps(items))
-    batches.append(_dumps(summary))
+        batches.append(dumps(items))
+    batches.append(dumps(summary))
     return batches
 
 

@@ -84,7 +84,7 @@ class _Reducers(dict[type, Callable[[Any], tuple[Any, ...]]]):
         return reducer
 
 
-_PLAIN: set[type] = set()
+_PLAIN: set[type] = set()  # the dataclasses that pickle their own (slower) way
 
 
 @dataclasses.dataclass(slots=True)
@@ -163,7 +163,8 @@ def _rebuild(cls: type, values: tuple[Any, ...], packed: tuple[int, ...]) -> Any
 def _reducer(cls: type) -> Callable[[Any], tuple[Any, ...]] | None:
     codec = _codec(cls)
     if codec is None:
-        _PLAIN.add(cls)
+        if dataclasses.is_dataclass(cls):  # (an enum, say, pickles by name: nothing slow)
+            _PLAIN.add(cls)
         return None
     get = codec.get
     if not codec.columns:
@@ -197,7 +198,9 @@ def _reducer(cls: type) -> Callable[[Any], tuple[Any, ...]] | None:
 _REDUCERS = _Reducers()
 
 
-def _dumps(obj: object) -> bytes:
+def dumps(obj: object) -> bytes:
+    """``obj`` pickled with the reducers above (records rebuilt by calling their class; their
+    tuples of records as columns); ``pickle.loads`` reads it back."""
     buf = io.BytesIO()
     pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
     pickler.dispatch_table = _REDUCERS
@@ -333,7 +336,7 @@ def _drive_shard(path: Input, index: int, shard: int, nshards: int, max_body: in
             drop_bodies(item)
         batch.append(item)
         if len(batch) >= BATCH:
-            pipe.send_bytes(_dumps(("items", batch)))
+            pipe.send_bytes(dumps(("items", batch)))
             batch.clear()
 
     try:
@@ -345,8 +348,8 @@ def _drive_shard(path: Input, index: int, shard: int, nshards: int, max_body: in
             driver.run(_reporting(cap, pipe) if shard == 0 else cap, cap.info)
             summary = driver.summary(cap.info)
         if batch:
-            pipe.send_bytes(_dumps(("items", batch)))
-        pipe.send_bytes(_dumps(("end", summary)))
+            pipe.send_bytes(dumps(("items", batch)))
+        pipe.send_bytes(dumps(("end", summary)))
     except BaseException as exc:  # report, never hang the parent
         with contextlib.suppress(Exception):
             pipe.send_bytes(pickle.dumps(("error", f"{type(exc).__name__}: {exc}")))

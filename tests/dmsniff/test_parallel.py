@@ -15,7 +15,7 @@ from dmsniff.capture import open_capture
 from dmsniff.cli import main
 from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.pipeline import PARALLEL_MIN_BYTES, CaptureSummary, FrameDriver, Item, parallel
-from dmsniff.pipeline.parallel import _PLAIN, WorkerError, WorkerPool, _dumps, _stream
+from dmsniff.pipeline.parallel import _PLAIN, WorkerError, WorkerPool, _stream, dumps
 
 NO_KEYS = TlsKeySpec()
 
@@ -59,7 +59,7 @@ def test_records_cross_the_pipe_unchanged(name: str) -> None:
     with open_capture(str(CAPTURES / name)) as cap:
         FrameDriver(0, items.append).run(cap, cap.info)
     assert items
-    assert pickle.loads(_dumps(items)) == items
+    assert pickle.loads(dumps(items)) == items
     ours = {t for t in _PLAIN if t.__module__.startswith(("dmsniff", "decoders"))}
     assert not ours
 
@@ -192,7 +192,7 @@ def test_tuples_of_records_cross_as_columns() -> None:
     from dmsniff.pipeline.parallel import _CODECS, _rebuild
 
     box = _Box("b", tuple(_Leaf(f"n{i}", i if i % 3 else None) for i in range(50)))
-    data = _dumps(box)
+    data = dumps(box)
     assert pickle.loads(data) == box
     assert _rebuild.__name__.encode() in data  # the leaves crossed as columns ...
     assert b"_Leaf" not in data  # ... not one object after another (the codec names the class)
@@ -204,7 +204,7 @@ def test_tuples_of_records_cross_as_columns() -> None:
     # crosses, one object at a time; so do empty tuples.
     mixed = _Box("m", (_Leaf("a", 1), _Other("b", 2)))  # type: ignore[arg-type]
     for b in (mixed, _Box("e"), _Box("f", empties=(_Empty(), _Empty()))):
-        again = pickle.loads(_dumps(b))
+        again = pickle.loads(dumps(b))
         assert again == b and [type(x) for x in again.leaves] == [type(x) for x in b.leaves]
 
 
@@ -215,6 +215,6 @@ def test_parameter_lists_cross_as_columns() -> None:
 
     rpc = GetParameterValuesResponse(tuple(ParameterValue(f"Device.X.{i}", str(i), "string")
                                            for i in range(10)))
-    assert pickle.loads(_dumps(rpc)) == rpc
+    assert pickle.loads(dumps(rpc)) == rpc
     codec = _CODECS[GetParameterValuesResponse]
     assert codec is not None and [sub.cls for sub in codec.columns.values()] == [ParameterValue]

@@ -6,7 +6,7 @@ import pickle
 
 from decoders.auth import DigestCredentials, parse_authorization, parse_www_authenticate
 from dmsniff.model import HttpMessage, Transaction
-from dmsniff.pipeline.parallel import _dumps
+from dmsniff.pipeline.parallel import dumps
 from dmsniff.protocols import parse_bodies
 from dmsniff.protocols.auth import challenges, credentials
 
@@ -58,6 +58,6 @@ def test_a_message_nobody_parsed_is_parsed_on_demand() -> None:
 def test_the_parse_crosses_process_boundaries_with_the_message() -> None:
     req = _msg([("Authorization", DIGEST)], method="POST")
     parse_bodies(_tx(req, _msg([("WWW-Authenticate", CHALLENGE)], status=401)))
-    again = pickle.loads(_dumps(req))
+    again = pickle.loads(dumps(req))
     assert again.parsed_auth == req.parsed_auth
     assert credentials(again, DIGEST) == parse_authorization(DIGEST)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pickle
+
 import pytest
 
 from dmsniff.sessions import DmSessions, omadm
@@ -22,5 +24,7 @@ def test_completed_sessions_kept_for_late_answers_are_capped(monkeypatch: pytest
                     + status(3, 1, 2, "Replace", 200), to_server=False),
         )
     assert [key[0] for key in builder.closed] == ["3", "4", "5"]  # the newest three
-    for sent, _time in builder.closed.values():
+    for kept, _time in builder.closed.values():
+        sent = pickle.loads(kept)  # (pickled: see DmSessions.closed)
         assert sent.message.record is None  # kept without the decoded SyncML
+        assert sent.message.commands[0].cmd == "SyncHdr" and sent.message.commands[0].code == 200
