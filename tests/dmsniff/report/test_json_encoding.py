@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 from decoders.cwmp import DeviceId, Inform, ParameterValue
-from dmsniff.report.json import dumps
+from dmsniff.report.json import JsonLinesReport, dumps, dumps_line
 from dmsniff.report.records import plain
 
 INFORM = Inform(
@@ -64,3 +66,38 @@ def test_rpcs_and_parameter_histories_made_dicts_encode_as_the_dataclasses_do() 
     rows = [ParameterObservation("Device.A", "é", "string", "Inform", 3, 1700000000.25, "S1"),
             ParameterObservation("Device.B", "", None, "SetParameterValues", 9, 1.0, "S1-2")]
     assert dumps({"p": observations(rows)}) == dumps({"p": rows}) == _reference({"p": rows})
+
+
+RECORDS = [
+    {"type": "x", "fields": INFORM, "digest": b"\x00\xff"},
+    {"max_envelopes": 10**30, "text": "é"},  # orjson refuses: json's text
+    {"password": "a\udc80b", "x": "é"},  # json refuses too: escaped
+]
+
+
+def test_a_line_as_bytes_is_the_text_line_in_utf8() -> None:
+    for rec in RECORDS:
+        assert dumps_line(rec) == (dumps(rec) + "\n").encode("utf-8")
+
+
+def test_jsonl_to_a_utf8_file_writes_bytes_and_the_same_lines(tmp_path: Path) -> None:
+    # A UTF-8 file takes orjson's bytes under its text layer; a StringIO (or a file in another
+    # encoding) takes the text.  Both give the same lines, after what was written as text first.
+    path = tmp_path / "out.jsonl"
+    with open(path, "w", encoding="utf-8") as f:
+        f.write("head\n")
+        report = JsonLinesReport(f)
+        assert report.raw is not None
+        for rec in RECORDS:
+            report._write(rec)
+        report.done()
+        text = io.StringIO()
+        text.write("head\n")
+        other = JsonLinesReport(text)
+        assert other.raw is None
+        for rec in RECORDS:
+            other._write(rec)
+    assert path.read_text(encoding="utf-8") == text.getvalue()
+    latin = tmp_path / "latin.jsonl"
+    with open(latin, "w", encoding="latin-1") as f:
+        assert JsonLinesReport(f).raw is None
