@@ -9,7 +9,9 @@ unexpected errors become one line (set DMSNIFF_DEBUG=1 to see the traceback).
 from __future__ import annotations
 
 import argparse
+import codecs
 import contextlib
+import io
 import os
 import shlex
 import subprocess
@@ -355,9 +357,16 @@ class CliError(Exception):
     """A problem with what the user asked for; its text is the one-line message."""
 
 
-def _open_output(path: str | None) -> TextIO:
+def _open_output(path: str | None, *, for_terminal: bool = False) -> TextIO:
+    """The file at ``path`` (UTF-8), or standard output.  JSON, JSON Lines, HTML and the exports
+    are UTF-8 on standard output too, whatever the locale; the text report (``for_terminal``) is
+    in the terminal's encoding, with what that cannot show escaped (``\\u2192``), never dropped."""
     if path is None or path == "-":
-        return sys.stdout
+        out = sys.stdout
+        encoding = getattr(out, "encoding", None) or "utf-8"
+        if codecs.lookup(encoding).name != "utf-8" and isinstance(out, io.TextIOWrapper):
+            out.reconfigure(errors="backslashreplace") if for_terminal else out.reconfigure(encoding="utf-8")
+        return out
     try:
         return open(path, "w", encoding="utf-8")
     except OSError as exc:
@@ -450,7 +459,8 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
 
     verifier = _verifier(args, secrets, jobs, tls)
     fmt = args.format or ("jsonl" if args.live else "text")
-    out = _open_output(None if fmt == "parquet" else args.output)  # parquet: -o is a folder of tables
+    out = _open_output(None if fmt == "parquet" else args.output,  # parquet: -o is a folder of tables
+                       for_terminal=fmt == "text")
     try:
         writer: Addon
         if fmt == "html":  # written at the end; says on stderr how big it came out per session
@@ -495,6 +505,8 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
             f"{seconds:.1f} s{rate}; {found} password(s) found{judged}",
             file=sys.stderr,
         )
+    for line in pipeline.hooks.fault_lines():  # (each also a dmsniff.internal-error finding)
+        print(f"dmsniff: warning: internal error: {line} (set DMSNIFF_DEBUG=1 for details)", file=sys.stderr)
     if getattr(writer, "failed", None):  # parquet: a write failed (disk full ...), already said on stderr
         return EXIT_ALL_FAILED
     failed = 0

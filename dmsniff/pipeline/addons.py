@@ -130,7 +130,9 @@ class Dispatcher:
 
     An addon whose hook raises loses that one record, nothing else does: the failure becomes a
     ``dmsniff.internal-error`` finding naming the hook, the record and its frame, handed to the
-    other addons (at most ``MAX_INTERNAL_ERRORS`` per hook, then one that says so).
+    other addons (at most ``MAX_INTERNAL_ERRORS`` per hook, then one that says so), and a line
+    of :meth:`fault_lines`, which the command prints on stderr.  A broken pipe is not a failure
+    of one record: the output is gone, and it ends the run.
     """
 
     def __init__(self, addons: Sequence[Addon]) -> None:
@@ -139,6 +141,9 @@ class Dispatcher:
             if isinstance(a, Emitter):
                 a.outbox._dispatcher = self  # the one place an outbox is taken over
         self._faults: dict[str, int] = {}  # "Addon.hook" -> failures so far
+        # "Addon.hook" -> what it first failed on and how: a report writer's own failure reaches
+        # no other addon's output, so the command says these on stderr at the end.
+        self.first_faults: dict[str, str] = {}
         each = self.addons
         self._capture_start = _implementing(each, Addon.capture_start)
         self._transaction = _implementing(each, Addon.transaction)
@@ -169,6 +174,8 @@ class Dispatcher:
         for hook in self._records[type(obj)]:
             try:  # (free in Python 3.11 unless something raises)
                 hook(obj)
+            except BrokenPipeError:  # the output is gone (piped into head): the run is over
+                raise
             except Exception as exc:
                 self._failed(hook, obj, exc)
         self._until_tidy -= 1
@@ -180,6 +187,8 @@ class Dispatcher:
         for hook in hooks:
             try:
                 hook(*args)
+            except BrokenPipeError:
+                raise
             except Exception as exc:
                 self._failed(hook, args[0] if args else None, exc)
 
@@ -207,6 +216,11 @@ class Dispatcher:
     def done(self) -> None:
         self._call(self._done)
 
+    def fault_lines(self) -> list[str]:
+        """One line for each hook that failed: how often, and on what first."""
+        return [f"{name} failed on {self._faults[name]:,} record(s), first on {first}"
+                for name, first in self.first_faults.items()]
+
     def _failed(self, hook: Callable[..., None], obj: object, exc: Exception) -> None:
         """An addon failed on one record: say so to the others as a finding (see the class)."""
         if os.environ.get("DMSNIFF_DEBUG"):
@@ -217,6 +231,8 @@ class Dispatcher:
         if n > MAX_INTERNAL_ERRORS:
             return
         what, frames, capture = describe(obj)
+        if n == 1:
+            self.first_faults[name] = f"{what}: {type(exc).__name__}: {exc}"
         where = f"{name} failed on {what}" if n < MAX_INTERNAL_ERRORS else \
             f"{name} failed on {what} (and further failures of it are not reported)"
         finding = records.internal_error(where, exc, frames, capture)  # (looked up: fuzz/ patches it)

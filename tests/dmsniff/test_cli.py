@@ -5,6 +5,7 @@ from __future__ import annotations
 import http.server
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -322,3 +323,45 @@ def test_tls_key_errors_are_one_line(tmp_path: Path) -> None:
     shared.chmod(0o644)
     res = run_cli("report", "--tls-key", str(shared), str(LOOPBACK))
     assert res.returncode == 0 and "readable by others" in res.stderr
+
+
+def _cli_bytes(*args: str, encoding: str | None = None) -> subprocess.CompletedProcess[bytes]:
+    env = {k: v for k, v in os.environ.items() if k != "PYTHONIOENCODING"}
+    if encoding is not None:
+        env["PYTHONIOENCODING"] = encoding
+    return subprocess.run([sys.executable, "-m", "dmsniff", *args], capture_output=True, timeout=120,
+                          cwd=ROOT, env=env)
+
+
+def test_a_stdout_that_is_not_utf8_loses_nothing() -> None:
+    # Standard output in Latin-1 (a locale, PYTHONIOENCODING): the sessions' labels hold "→" and
+    # "…".  JSON, JSON Lines and HTML are UTF-8 all the same; the text report escapes what the
+    # terminal cannot show.  (Each writer's hook used to fail there, and the sessions were lost.)
+    capture = str(CAPTURES / "omadm_loopback.pcap")
+    for fmt in ("jsonl", "json", "html"):
+        utf8 = _cli_bytes("report", "--format", fmt, capture, encoding="utf-8")
+        latin = _cli_bytes("report", "--format", fmt, capture, encoding="latin-1")
+        assert latin.returncode == utf8.returncode == 0
+        stamp = re.compile(rb"dmsniff [^,<]+, \d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC")  # (HTML: when made)
+        assert stamp.sub(b"", latin.stdout) == stamp.sub(b"", utf8.stdout), fmt
+        assert b"internal error" not in latin.stderr
+    text = _cli_bytes("report", capture, encoding="latin-1")
+    assert text.returncode == 0 and b"internal error" not in text.stderr
+    out = text.stdout.decode("latin-1")
+    assert "\\u2192" in out and "-- 3 sessions" in out
+    assert all(f"\n{sid} " in out for sid in ("D5", "D22", "D35"))  # the three sessions' lines
+
+
+def test_a_writer_that_fails_is_said_on_stderr(monkeypatch: pytest.MonkeyPatch,
+                                               capsys: pytest.CaptureFixture[str]) -> None:
+    from dmsniff.report.json import JsonLinesReport
+
+    def session(self: JsonLinesReport, session: object) -> None:
+        raise ValueError("no room")
+
+    monkeypatch.setattr(JsonLinesReport, "session", session)
+    assert main(["report", "--format", "jsonl", str(CAPTURES / "omadm_loopback.pcap")]) == 0
+    err = capsys.readouterr().err
+    assert ("dmsniff: warning: internal error: JsonLinesReport.session failed on 3 record(s), first on "
+            "Session D") in err
+    assert "ValueError: no room" in err

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from dmsniff.model import ConnectionEnd, Finding, Rule
 from dmsniff.pipeline import INTERNAL_ERROR, Addon, Dispatcher, Emitter
 from dmsniff.pipeline.records import MAX_INTERNAL_ERRORS
@@ -103,3 +105,31 @@ def test_failures_of_one_hook_are_reported_up_to_a_limit() -> None:
     assert len(got) == MAX_INTERNAL_ERRORS
     assert all(f.code == INTERNAL_ERROR for f in got)
     assert "further failures of it are not reported" in got[-1].message
+
+
+def test_failing_hooks_are_summed_up_for_the_command_to_say() -> None:
+    # A report writer's own failure reaches no other addon's output: the command prints these lines.
+    d = Dispatcher([Broken(), Log("a", [])])
+    assert d.fault_lines() == []
+    for _ in range(3):
+        d.record(END)
+    assert d.fault_lines() == [
+        "Broken.connection_end failed on 3 record(s), first on the end of connection C1: ValueError: boom"]
+
+
+def test_a_broken_pipe_ends_the_run() -> None:
+    # The output was piped into head(1) and is gone: no finding, no further records.
+    class Gone(Addon):
+        def connection_end(self, end: ConnectionEnd) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+        def done(self) -> None:
+            raise BrokenPipeError(32, "Broken pipe")
+
+    log: list[str] = []
+    d = Dispatcher([Gone(), Log("a", log)])
+    with pytest.raises(BrokenPipeError):
+        d.record(END)
+    with pytest.raises(BrokenPipeError):
+        d.done()
+    assert log == [] and d.fault_lines() == []
