@@ -365,7 +365,10 @@ def _open_output(path: str | None, *, for_terminal: bool = False) -> TextIO:
         out = sys.stdout
         encoding = getattr(out, "encoding", None) or "utf-8"
         if codecs.lookup(encoding).name != "utf-8" and isinstance(out, io.TextIOWrapper):
-            out.reconfigure(errors="backslashreplace") if for_terminal else out.reconfigure(encoding="utf-8")
+            if for_terminal:
+                out.reconfigure(errors="backslashreplace")
+            else:
+                out.reconfigure(encoding="utf-8")
         return out
     try:
         return open(path, "w", encoding="utf-8")

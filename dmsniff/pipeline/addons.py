@@ -143,7 +143,7 @@ class Dispatcher:
         self._faults: dict[str, int] = {}  # "Addon.hook" -> failures so far
         # "Addon.hook" -> what it first failed on and how: a report writer's own failure reaches
         # no other addon's output, so the command says these on stderr at the end.
-        self.first_faults: dict[str, str] = {}
+        self._first_faults: dict[str, str] = {}
         each = self.addons
         self._capture_start = _implementing(each, Addon.capture_start)
         self._transaction = _implementing(each, Addon.transaction)
@@ -219,7 +219,7 @@ class Dispatcher:
     def fault_lines(self) -> list[str]:
         """One line for each hook that failed: how often, and on what first."""
         return [f"{name} failed on {self._faults[name]:,} record(s), first on {first}"
-                for name, first in self.first_faults.items()]
+                for name, first in self._first_faults.items()]
 
     def _failed(self, hook: Callable[..., None], obj: object, exc: Exception) -> None:
         """An addon failed on one record: say so to the others as a finding (see the class)."""
@@ -232,7 +232,7 @@ class Dispatcher:
             return
         what, frames, capture = describe(obj)
         if n == 1:
-            self.first_faults[name] = f"{what}: {type(exc).__name__}: {exc}"
+            self._first_faults[name] = f"{what}: {type(exc).__name__}: {exc}"
         where = f"{name} failed on {what}" if n < MAX_INTERNAL_ERRORS else \
             f"{name} failed on {what} (and further failures of it are not reported)"
         finding = records.internal_error(where, exc, frames, capture)  # (looked up: fuzz/ patches it)
