@@ -189,13 +189,16 @@ def test_a_task_returns_its_records_in_batches(monkeypatch: pytest.MonkeyPatch) 
     assert batches == []  # each batch let go once read
 
 
-def test_a_local_clusters_workers_yield_to_the_merging_process() -> None:
+def test_a_local_clusters_workers_yield_to_the_merging_process(monkeypatch: pytest.MonkeyPatch) -> None:
     # --cluster local:N: the workers' threads, the one that runs tasks included, run WORKER_NICE
     # lower than this process, so the merge in capture order is not starved by its own workers.
     from dmsniff.pipeline.cluster import WORKER_NICE, connect
 
     ours = os.getpriority(os.PRIO_PROCESS, 0)
     own_setting = dask.config.get("distributed.worker.profile.enabled")
+    own_trim = dask.config.get("distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_")
+    # (a nanny runs in this process and leaves what it sets in os.environ, for workers forked later)
+    monkeypatch.delenv("MALLOC_TRIM_THRESHOLD_", raising=False)
     client = connect("local:1")
     try:
         on_loop = list(client.run(os.getpriority, os.PRIO_PROCESS, 0).values())
@@ -203,6 +206,9 @@ def test_a_local_clusters_workers_yield_to_the_merging_process() -> None:
         # Nor does a profiler sampling the task's stack (for a dashboard nobody looks at) take the
         # GIL from it every 10 ms; this process's own setting is left as it was.
         profiling = list(client.run(_worker_profiling).values())
+        # Nor does a nanny set MALLOC_TRIM_THRESHOLD_ for its worker (Dask's default 65536): a
+        # worker's allocator is this process's, not one that hands pages back to refault them.
+        trim = list(client.run(os.environ.get, "MALLOC_TRIM_THRESHOLD_").values())
     finally:
         cluster = client.cluster
         client.close()
@@ -210,6 +216,8 @@ def test_a_local_clusters_workers_yield_to_the_merging_process() -> None:
     assert on_loop == [min(19, ours + WORKER_NICE)]
     assert in_task == min(19, ours + WORKER_NICE)
     assert profiling == [(False, False)]
+    assert trim == [None]
+    assert dask.config.get("distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_") == own_trim
     assert dask.config.get("distributed.worker.profile.enabled") == own_setting
 
 
