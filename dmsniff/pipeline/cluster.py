@@ -67,7 +67,8 @@ WORKER_NICE = 10
 #: of system time instead of 0.05.  Eight such CWMP captures on LocalCluster(2), compiled, the
 #: decoding threads' CPU summed: 50.8 and 42.6 s with it, 43.2 and 37.0 s without (two alternating
 #: runs).  Without the variable a worker's allocator behaves as this process's and the ``-j``
-#: workers' do (glibc's default, a threshold that adapts), and memory stays bounded as there.
+#: workers' do (glibc's default, a threshold that adapts); a worker's peak RSS after six such
+#: captures was 144 MiB without the variable, 142 MiB with it.
 LOCAL_WORKER_CONFIG = {
     "distributed.worker.profile.enabled": False,
     "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None,  # None: not set (Dask's way)
