@@ -4,7 +4,7 @@ cProfile sees only Python frames: in the compiled build (mypyc) the hot modules 
 their time lands in whichever Python function called them.  ``perf record`` with DWARF call
 graphs sees every native frame.  Each sample is given to the innermost frame that is a
 compiled dmsniff function (``CPyDef_sessions___omadm___DmSessions____summarise`` is
-``sessions.omadm.DmSessions._summarise``) or a library worth naming (libxml2, orjson, pickle):
+``sessions.omadm.DmSessions._summarise``) or a library worth naming (libxml2, lxml, orjson, pickle):
 "self" is then a function's own code plus the Python runtime it calls (dict lookups, object
 allocation, attribute access, interpreted helpers such as the record classes' ``__init__``),
 which is where a compiled function's cost really lies.  "total" adds what the compiled
@@ -153,7 +153,9 @@ def main(argv: list[str] | None = None) -> int:
                                   stderr=subprocess.DEVNULL, text=True, errors="replace")
         assert script.stdout is not None
         profile = attribute(parse_script(script.stdout))
-        script.wait()
+        if script.wait() != 0:  # (its stderr is perf's noise about unwinding; the code is what counts)
+            print(f"perf_profile: perf script exited {script.returncode}", file=sys.stderr)
+            return 2
     print(f"perf_profile: {' '.join(cmd)}")
     print(render(profile, args.top))
     return 0
