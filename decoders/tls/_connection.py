@@ -970,13 +970,20 @@ class TlsConnection:
         hs.tickets.clear()
         self._changed()
 
+    def _no_entry(self, client_random: bytes) -> str:
+        """Why no key log entry opens this connection: none for its client random, or no key log
+        at all (then the user's fix is to give one, not to look for a line in it)."""
+        short = client_random[:4].hex()
+        if self.keys.has_keylog() or self.keys.growing:  # (live: the entry may still come)
+            return f"no key log entry for client random {short}…"
+        return f"no key log given, and none in the capture (client random {short}…)"
+
     def _master_12(self, hs: _Handshake, s: CipherSuite, version: int) -> tuple[bytes, str] | None:
         ch, sh = hs.client_hello, hs.server_hello
         assert ch is not None and sh is not None
         entry = self.keys.secrets(ch.random).get("CLIENT_RANDOM")
         if entry is not None:
             return entry.secret, entry.where
-        short = ch.random[:4].hex()
         if hs.abbreviated:
             cached = None
             if self.cache is not None:
@@ -986,14 +993,14 @@ class TlsConnection:
                     cached = self.cache.lookup("id", sh.session_id)
             if cached is not None:
                 return cached[0], f"resumed session: {cached[1]}"
-            self.reason = Undecrypted("resumed-unknown", f"{REASONS['resumed-unknown']}, and no key log "
-                                      f"entry for client random {short}…")
+            self.reason = Undecrypted("resumed-unknown", f"{REASONS['resumed-unknown']}; "
+                                      f"{self._no_entry(ch.random)}")
             return None
         if s.kex != "RSA":
             hint = "only a key log can decrypt this"
             code = "rsa-key-not-rsa-kex" if self.keys.rsa_keys else "no-keylog-entry"
             kex = s.kex.split("_")[0] or "this key exchange"
-            self.reason = Undecrypted(code, f"no key log entry for client random {short}…; {kex}: {hint}")
+            self.reason = Undecrypted(code, f"{self._no_entry(ch.random)}; {kex}: {hint}")
             return None
         if hs.cke is None:
             self.reason = Undecrypted("handshake-incomplete", "RSA key exchange, but the ClientKeyExchange "
@@ -1009,7 +1016,7 @@ class TlsConnection:
             if not candidates:
                 code = "rsa-key-mismatch" if self.keys.rsa_keys else "rsa-key-needed"
                 text = REASONS[code] if code == "rsa-key-mismatch" else \
-                    f"no key log entry for client random {short}…; {REASONS['rsa-key-needed']}"
+                    f"{self._no_entry(ch.random)}; {REASONS['rsa-key-needed']}"
                 self.reason = Undecrypted(code, text)
                 return None
             for rk in candidates:
@@ -1089,8 +1096,7 @@ class TlsConnection:
             if any(st.protection is not None for st in ladder):
                 d.mode = _ENCRYPTED
             else:
-                why = (f"no key log entry for client random {ch.random[:4].hex()}…; TLS 1.3: only a key log "
-                       "can decrypt this")
+                why = f"{self._no_entry(ch.random)}; TLS 1.3: only a key log can decrypt this"
                 self._opaque(d, "rsa-key-not-rsa-kex" if self.keys.rsa_keys else "no-keylog-entry", why)
                 self._wait_for_keys(d)
         found = [st for d in self._dirs for st in d.ladder if st.protection is not None]

@@ -251,6 +251,10 @@ class KeyStore:
     def __bool__(self) -> bool:
         return bool(self._by_random or self._rsa_premaster or self._rsa_keys)
 
+    def has_keylog(self) -> bool:
+        """Whether any key log entry is known (given, or found in the capture so far)."""
+        return bool(self._by_random or self._rsa_premaster)
+
 
 class SessionCache:
     """TLS <= 1.2 master secrets by session id and by ticket, for resumed sessions (bounded, LRU)."""

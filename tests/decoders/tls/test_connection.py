@@ -276,7 +276,11 @@ def test_no_key(profile: str, code: str) -> None:
     r = run(t, KeyStore())
     s = r.summary
     assert s.reason is not None and s.reason.code == code
-    assert s.reason.text  # one line for people
+    # One line for people: no key log at all is said as such (the fix is to give one), with the
+    # client random still there to look it up by.
+    short = client_random(t)[:4].hex()
+    assert s.reason.text.startswith(f"no key log given, and none in the capture (client random {short}…); ")
+    assert "\n" not in s.reason.text
     assert not s.decrypted and not s.info.decrypting and s.info.key_source is None
     assert r.data == {CLIENT: b"", SERVER: b""}
     assert s.application_bytes == (0, 0)
@@ -288,6 +292,16 @@ def test_no_key(profile: str, code: str) -> None:
     names = [e.name for e in r.events if isinstance(e, HandshakeMessage)]
     assert names[:2] == ["ClientHello", "ServerHello"]
     assert s.info.suite_name == SUITE_NAMES[profile]
+
+
+@pytest.mark.parametrize("profile", ["1.2-ecdhe-aes128gcm", "1.3-aes256gcm", "1.2-rsa-aes128-sha"])
+def test_another_connections_key_log_names_the_missing_client_random(profile: str) -> None:
+    t = transcript(profile, 1)
+    other = gentls.transcript(config(profile, exchanges=exchanges(1)))
+    s = run(t, keystore(other.keylog)).summary
+    short = client_random(t)[:4].hex()
+    assert s.reason is not None and s.reason.code in ("no-keylog-entry", "rsa-key-needed")
+    assert s.reason.text.startswith(f"no key log entry for client random {short}…; ")
 
 
 @pytest.mark.parametrize("profile", ["1.2-ecdhe-aes128gcm", "1.2-ecdhe-chacha20", "1.2-ecdhe-cbc-sha256-etm",
