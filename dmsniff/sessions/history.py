@@ -2,8 +2,9 @@
 
 A capture of an ACS's day holds millions of parameter values; keeping them as objects
 until the report's end would make memory grow with the capture.  Each message's
-observations are appended as one pickled block.  A block starts with the position of the same
-device's block before it (and its own length and rows), so a device's blocks form a chain in the file,
+observations are appended as one block (:func:`~dmsniff.sessions.model.history_block`, which
+also says what a block holds), after a header: the position of the same device's block before
+it, the block's length and its rows.  So a device's blocks form a chain in the file,
 read from its newest back: all that stays in memory is where each device's newest block is, one
 integer.  (An index of every block, even packed at 16 bytes a block, grew with the capture:
 0.8 MB more on a million-packet CWMP capture than on one of 200,000.)
@@ -21,12 +22,11 @@ device alone.
 
 from __future__ import annotations
 
-import pickle
 import struct
 import tempfile
 from typing import IO
 
-from dmsniff.sessions.model import History, ObservationRow, observations_json
+from dmsniff.sessions.model import History, ObservationRow, history_block
 
 _HEAD = struct.Struct("<qqq")  # a block's header: the offset of the device's previous block (-1:
 # none), the length of the block that follows, its rows
@@ -47,9 +47,7 @@ class ParameterLog:
             return
         if self._file is None:
             self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
-        data = observations_json(rows) if self._json else None
-        # (as JSON, the array's objects alone: a history joins its blocks into one array)
-        data = data[1:-1] if data is not None else pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+        data = history_block(rows, self._json)
         if not self._at_end:
             self._file.seek(self._end)
             self._at_end = True

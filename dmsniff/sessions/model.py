@@ -201,6 +201,18 @@ def observations_json(rows: Iterable[ObservationRow]) -> bytes | None:
         return None
 
 
+# A history block: one message's observations of one device, as ParameterLog keeps them.  Written
+# by history_block and read by _block_rows and History.json, here and nowhere else.
+
+
+def history_block(rows: list[ObservationRow], as_json: bool) -> bytes:
+    """``rows`` as one block of a :class:`History`: for a log kept for a JSON report, the objects of
+    :func:`observations_json`'s array without its brackets (blocks then join into the array by
+    commas); else, or if orjson refuses a value, the rows pickled (pickle's PROTO byte, never ``{``)."""
+    data = observations_json(rows) if as_json else None
+    return data[1:-1] if data is not None else pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def _block_rows(block: bytes) -> list[ObservationRow]:
     if block[:1] == b"{":  # JSON: the objects of observations_json's array, without the brackets
         return [tuple(obs.values()) for obs in orjson.loads(b"[" + block + b"]")]
@@ -209,9 +221,7 @@ def _block_rows(block: bytes) -> list[ObservationRow]:
 
 class History(Sequence[ParameterObservation]):
     """A device's parameter history as :class:`~dmsniff.sessions.history.ParameterLog` gives it back:
-    the log's blocks, made observations only when looked at.  A block is a pickled list of
-    :data:`ObservationRow` (it starts with pickle's PROTO byte) or, in a log kept for a JSON
-    report, the JSON of its observations (it starts with ``{``).
+    the log's blocks (:func:`history_block`), made observations only when looked at.
 
     A device can hold hundreds of thousands of values, and a JSON report writes them all at its
     end, when nothing else is left to run.  From a log kept as JSON it copies them (:meth:`json`);
