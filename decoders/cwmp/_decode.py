@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from decoders._errors import INTERNAL_ERROR_LIMIT, internal_error
+
 from . import codes
 from ._budget import MAX_MARKUP, cut_note, markup_cut
 from ._records import CwmpHeader, CwmpMessage, FaultRecord, ParameterFault, Rpc
@@ -54,7 +56,7 @@ def decode(body: bytes, content_type: str | None = None) -> CwmpMessage:
     try:
         return _decode(body, content_type)
     except Exception as exc:  # a decoder bug must not take the analyser down
-        return CwmpMessage(kind="unknown", problems=(f"error: internal decoder error: {exc!r}"[:300],))
+        return CwmpMessage(kind="unknown", problems=(f"error: {internal_error(exc)}"[:INTERNAL_ERROR_LIMIT],))
 
 
 def _decode(body: bytes, content_type: str | None) -> CwmpMessage:

@@ -42,6 +42,8 @@ from __future__ import annotations
 
 from typing import Final
 
+from decoders._errors import internal_error
+
 from ._records import Notification, NotificationError, SyncAlert, WapPush
 from ._tables import DIGEST_LENGTH, DS_SAN_VERSION, HEADER_LENGTH, KNOWN_VERSIONS, SYNC_TYPES
 from ._wsp import (
@@ -95,7 +97,7 @@ def decode(data: bytes) -> Notification | NotificationError:
     try:
         return _decode(bytes(data))
     except Exception as exc:  # a decoder bug must not take the analyser down
-        return NotificationError(f"internal decoder error: {exc!r}"[:300])
+        return NotificationError(internal_error(exc))
 
 
 def _decode(data: bytes) -> Notification | NotificationError:
@@ -246,7 +248,7 @@ def decode_wap_push(data: bytes) -> WapPush | NotificationError:
     try:
         return _decode_wap_push(bytes(data))
     except Exception as exc:  # a decoder bug must not take the analyser down
-        return NotificationError(f"internal decoder error: {exc!r}"[:300])
+        return NotificationError(internal_error(exc))
 
 
 def _decode_wap_push(data: bytes) -> WapPush | NotificationError:

@@ -16,6 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Final
 
+from decoders._errors import internal_error
+
 from ._records import (
     AttributeValue,
     StunAddress,
@@ -86,7 +88,7 @@ def decode(payload: bytes) -> StunMessage | StunError:
     try:
         return _decode(bytes(payload))
     except Exception as exc:  # a decoder bug must not take the analyser down
-        return StunError(f"internal decoder error: {exc!r}"[:300])
+        return StunError(internal_error(exc))
 
 
 def _decode(payload: bytes) -> StunMessage | StunError:

@@ -11,6 +11,7 @@ import re
 from dataclasses import replace
 from typing import Final
 
+from decoders._errors import internal_error
 from decoders._strings import share
 from decoders.cwmp._budget import MAX_MARKUP, cut_note, markup_cut
 
@@ -87,7 +88,7 @@ def decode(body: bytes, content_type: str | None = None) -> SyncMLMessage | Sync
     try:
         return _decode(body, content_type)
     except Exception as exc:  # a decoder bug must not take the analyser down
-        return SyncMLError(f"internal decoder error: {exc!r}"[:300])
+        return SyncMLError(internal_error(exc))
 
 
 def _decode(body: bytes, content_type: str | None) -> SyncMLMessage | SyncMLError:
@@ -141,7 +142,7 @@ def decode_element(root: Element, encoding: str = "xml", *,
     try:
         return _message(root, encoding, Problems(), wbxml_public_id)
     except Exception as exc:  # a decoder bug must not take the analyser down
-        return SyncMLError(f"internal decoder error: {exc!r}"[:300])
+        return SyncMLError(internal_error(exc))
 
 
 def _message(root: Element, encoding: str, ctx: Problems,

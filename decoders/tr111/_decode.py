@@ -13,6 +13,8 @@ import re
 from typing import Final
 from urllib.parse import unquote_plus
 
+from decoders._errors import internal_error
+
 from ._records import UdpConnectionRequest, UdpCrError
 
 __all__ = ["FIELDS", "decode", "looks_like_udp_connection_request", "signature"]
@@ -47,7 +49,7 @@ def decode(payload: bytes) -> UdpConnectionRequest | UdpCrError:
     try:
         return _decode(bytes(payload))
     except Exception as exc:  # a decoder bug must not take the analyser down
-        return UdpCrError(f"internal decoder error: {exc!r}"[:300])
+        return UdpCrError(internal_error(exc))
 
 
 def _decode(payload: bytes) -> UdpConnectionRequest | UdpCrError:
