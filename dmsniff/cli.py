@@ -17,6 +17,7 @@ import shlex
 import subprocess
 import sys
 import tempfile
+import time
 import traceback
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, TextIO
@@ -480,6 +481,11 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
 
             export = PcapngExport(args.export_session)  # collects sessions and TLS key log lines
             last.append(export)
+        if args.live and args.write and tls:  # its connections' key lines go into the saved file
+            from dmsniff.export import PcapngExport
+
+            export = PcapngExport()
+            last.append(export)
         progress = None
         if not args.live and Progress.wanted(args.quiet):
             progress = Progress(_total_size(args.inputs), len(args.inputs))
@@ -489,7 +495,7 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
                             pool=pool, tls_keys=tls, progress=progress, cluster=args.cluster,
                             input_format=args.input_format)
         if args.live:
-            return _run_live(pipeline, args)
+            return _run_live(pipeline, args, export)
         settle_heap()
         results = pipeline.run_files(args.inputs)
     finally:
@@ -694,6 +700,14 @@ def cmd_tui(args: argparse.Namespace) -> int:
             command.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 command.wait(timeout=5)
+    if args.command == "live" and not args.from_cmd and args.write and tls:
+        from dmsniff.export import capture_keylog_lines
+
+        # The capture stopped with the screen; its last connections end as the loader finishes.
+        deadline = time.monotonic() + 10
+        while not app.feed.progress.done and time.monotonic() < deadline:
+            time.sleep(0.05)
+        _save_keylog(args.write, capture_keylog_lines(app.feed.tls.facts))
     if command is not None and command.returncode not in (0, -15, None) and errors is not None:
         print(f"dmsniff: {args.from_cmd!r} ended with status {command.returncode}: {_said(errors)}",
               file=sys.stderr)
@@ -778,7 +792,7 @@ def _verifier(args: argparse.Namespace, secrets: Secrets, jobs: int, tls: TlsKey
     return Verifier(secrets, show_secrets=args.show_secrets, wordlist=words, jobs=args.jobs)
 
 
-def _run_live(pipeline: Pipeline, args: argparse.Namespace) -> int:
+def _run_live(pipeline: Pipeline, args: argparse.Namespace, export: PcapngExport | None) -> int:
     from dmsniff.capture.live import live_frames, live_info
 
     info = live_info(args.interface)
@@ -788,7 +802,26 @@ def _run_live(pipeline: Pipeline, args: argparse.Namespace) -> int:
     except CaptureError as exc:
         print(f"dmsniff: error: {exc}", file=sys.stderr)
         return EXIT_ALL_FAILED
+    if export is not None:
+        _save_keylog(args.write, export.keylog_lines())
     return EXIT_OK
+
+
+def _save_keylog(path: str, lines: Sequence[str]) -> None:
+    """Put the key log lines that opened the live capture's TLS connections into its saved file
+    (``-w``), so that Wireshark opens it decrypted; a failure is a warning, the file stays."""
+    if not lines:
+        return
+    from dmsniff.capture.writer import insert_tls_keylog
+
+    try:
+        insert_tls_keylog(path, lines)
+    except OSError as exc:
+        print(f"dmsniff: warning: cannot add the TLS key log to {path}: {exc.strerror or exc}",
+              file=sys.stderr)
+        return
+    print(f"dmsniff: {path}: {len(lines)} TLS key log line{'s' if len(lines) != 1 else ''} in a Decryption "
+          "Secrets Block (Wireshark opens it decrypted)", file=sys.stderr)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -39,6 +39,7 @@ from dmsniff.sessions.model import Session, SessionMessage
 __all__ = [
     "ExportError",
     "PcapngExport",
+    "capture_keylog_lines",
     "export_bodies",
     "export_json",
     "export_pcap",
@@ -104,6 +105,11 @@ def keylog_lines(connections: Iterable[str], tls: Mapping[str, TlsFacts]) -> lis
         if facts is not None:
             lines.update(dict.fromkeys(facts.summary.keylog_lines))
     return list(lines)
+
+
+def capture_keylog_lines(tls: Mapping[str, TlsFacts]) -> list[str]:
+    """The key log lines of every TLS connection in ``tls`` (by connection id), in capture order."""
+    return keylog_lines(sorted(tls, key=_id_frame), tls)
 
 
 def _wanted(session: Session) -> tuple[set[int], set[int]]:
@@ -440,12 +446,18 @@ class PcapngExport(Addon):
         if unknown:
             raise ExportError(f"no session {', '.join(unknown)} in {capture_path}")
         sessions = [self.sessions[i] for i in self.session_ids]
+        lines = self.keylog_lines(sessions)
+        return export_pcapng(capture_path, out, sessions, lines), len(lines)
+
+    def keylog_lines(self, sessions: Sequence[Session] = ()) -> list[str]:
+        """The key log lines that opened these sessions' TLS connections (none given: every TLS
+        connection's), each once, in the order of the connections."""
         conns = ([c for s in sessions for c in session_connections(s)] if sessions
                  else sorted(self.keylogs, key=_id_frame))
         lines: dict[str, None] = {}
         for conn in conns:
             lines.update(dict.fromkeys(self.keylogs.get(conn, ())))
-        return export_pcapng(capture_path, out, sessions, list(lines)), len(lines)
+        return list(lines)
 
 
 # -------------------------------------------------------------------------------- JSON

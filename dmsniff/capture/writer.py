@@ -32,6 +32,7 @@ __all__ = [
     "block",
     "decryption_secrets_block",
     "enhanced_packet_block",
+    "insert_tls_keylog",
     "interface_description_block",
     "option",
     "section_header_block",
@@ -101,6 +102,49 @@ def tls_keylog_block(lines: Sequence[str]) -> bytes:
     """
     text = "".join(f"{line}\n" for line in lines)
     return decryption_secrets_block(SECRETS_TLS_KEYLOG, text.encode("ascii", "replace"))
+
+
+def insert_tls_keylog(path: str | Path, lines: Sequence[str]) -> None:
+    """Put key log ``lines`` into the pcapng file dmsniff wrote at ``path``, in a Decryption Secrets
+    Block after its section and interface blocks, before the first packet.
+
+    Wireshark takes secrets only for the packets after their block (a block at the end decrypts
+    nothing, even with two passes), and a live capture's key log lines arrive as its connections
+    open: so the file is copied once at the end with the block in front.  The copy is written
+    beside the file and takes its place whole; an OSError leaves the file as it was.
+    """
+    path = Path(path)
+    part = path.with_name(path.name + ".part")
+    try:
+        with open(path, "rb") as src:
+            head = bytearray()
+            while True:
+                start = src.read(8)
+                if len(start) < 8:
+                    break
+                btype, blen = struct.unpack("<II", start)
+                if btype == BLOCK_SHB and not head:
+                    rest = src.read(blen - 8)
+                    if len(rest) < 4 or struct.unpack_from("<I", rest)[0] != _BOM:
+                        raise OSError(f"{path} is not a little-endian pcapng file as dmsniff writes")
+                    head += start + rest
+                elif btype == BLOCK_IDB and head:
+                    head += start + src.read(blen - 8)
+                else:
+                    break
+            if not head:
+                raise OSError(f"{path} is not a pcapng file")
+            src.seek(len(head))
+            with open(part, "wb") as dst:
+                dst.write(head)
+                dst.write(tls_keylog_block(lines))
+                while chunk := src.read(1 << 20):
+                    dst.write(chunk)
+        os.replace(part, path)
+    except OSError:
+        with contextlib.suppress(OSError):
+            part.unlink()
+        raise
 
 
 class PcapngWriter:

@@ -6,6 +6,7 @@ import http.server
 import json
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
@@ -268,6 +269,95 @@ def test_live_capture_on_loopback_streams_jsonl(tmp_path: Path) -> None:
     # The saved file holds the same exchanges.
     doc = json.loads(run_cli("report", "--format", "json", str(saved)).stdout)
     assert sorted(t["request"]["uri"] for t in doc["transactions"]) == uris
+
+
+def _self_signed(tmp_path: Path) -> tuple[Path, Path]:
+    """A throwaway RSA certificate for 127.0.0.1 and its key (PEM files)."""
+    import datetime
+    import ipaddress
+
+    from cryptography import x509
+    from cryptography.hazmat.primitives import hashes, serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.x509.oid import NameOID
+
+    key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
+    name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "127.0.0.1")])
+    now = datetime.datetime.now(datetime.UTC)
+    cert = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
+            .serial_number(x509.random_serial_number()).not_valid_before(now - datetime.timedelta(days=1))
+            .not_valid_after(now + datetime.timedelta(days=2))
+            .add_extension(x509.SubjectAlternativeName([x509.IPAddress(ipaddress.ip_address("127.0.0.1"))]),
+                           critical=False)
+            .sign(key, hashes.SHA256()))
+    crt, pem = tmp_path / "server.crt", tmp_path / "server.key"
+    crt.write_bytes(cert.public_bytes(serialization.Encoding.PEM))
+    pem.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+    return crt, pem
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="live capture needs root (CAP_NET_RAW)")
+def test_live_capture_over_tls_saves_the_keys_that_opened_it(tmp_path: Path) -> None:
+    # An HTTPS client writing its key log as it connects (SSLKEYLOGFILE), dmsniff capturing live with
+    # that key log and -w: the saved file carries the lines of its connections, so that tshark
+    # (Wireshark) opens it decrypted with no key option, and so does dmsniff.
+    import ssl
+
+    port = _free_port()
+    crt, pem = _self_signed(tmp_path)
+    keys = tmp_path / "keys.log"
+    keys.write_text("")  # the client fills it while the capture runs
+
+    class H(http.server.BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def do_POST(self) -> None:
+            self.rfile.read(int(self.headers["Content-Length"]))
+            self.send_response(200)
+            self.send_header("Content-Length", "2")
+            self.end_headers()
+            self.wfile.write(b"ok")
+
+        def log_message(self, *a: object) -> None:
+            pass
+
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
+    server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_ctx.load_cert_chain(crt, pem)
+    srv.socket = server_ctx.wrap_socket(srv.socket, server_side=True)
+    threading.Thread(target=srv.serve_forever, daemon=True).start()
+    saved = tmp_path / "live.pcapng"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "dmsniff", "report", "--live", "-i", "lo", "-f", f"tcp port {port}",
+         "--duration", "6", "-w", str(saved), "--keylog", str(keys), "--format", "jsonl"],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+    try:
+        time.sleep(2.5)  # scapy import and socket set-up
+        client_ctx = ssl.create_default_context(cafile=str(crt))
+        client_ctx.keylog_filename = str(keys)
+        for i in range(3):
+            req = urllib.request.Request(f"https://127.0.0.1:{port}/acs{i}", data=b"<Inform/>", method="POST")
+            with urllib.request.urlopen(req, timeout=5, context=client_ctx) as r:
+                assert r.read() == b"ok"
+        out, err = proc.communicate(timeout=30)
+    finally:
+        srv.shutdown()
+        proc.kill()
+    assert proc.returncode == 0, err
+    recs = [json.loads(line) for line in out.splitlines()]
+    uris = sorted(r["request"]["uri"] for r in recs if r["type"] == "transaction")
+    assert uris == ["/acs0", "/acs1", "/acs2"]  # decrypted live with the growing key log
+    lines = [line for line in keys.read_text().splitlines() if line and not line.startswith("#")]
+    used = [line for line in lines if not line.startswith("EXPORTER_SECRET")]  # (TLS 1.3: not needed)
+    assert f"{saved}: {len(used)} TLS key log lines in a Decryption Secrets Block" in err
+    if shutil.which("tshark"):  # (CI has it)
+        tshark = subprocess.run(["tshark", "-n", "-r", str(saved), "-Y", "http.request", "-T", "fields",
+                                 "-e", "http.request.uri"], capture_output=True, text=True, check=True)
+        assert sorted(tshark.stdout.split()) == uris
+    doc = json.loads(run_cli("report", "--format", "json", str(saved)).stdout)  # no --keylog
+    assert sorted(t["request"]["uri"] for t in doc["transactions"]) == uris
+    assert all(t["decrypted"] for t in doc["tls"])
 
 
 def test_live_capture_on_missing_interface() -> None:

@@ -6,15 +6,22 @@ import struct
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from dmsniff.capture import PcapngWriter, open_capture
 from dmsniff.capture.writer import (
     BLOCK_DSB,
+    BLOCK_EPB,
+    BLOCK_IDB,
+    BLOCK_SHB,
     SECRETS_TLS_KEYLOG,
     block,
     decryption_secrets_block,
+    insert_tls_keylog,
     option,
     tls_keylog_block,
 )
+from tests.conftest import CAPTURES
 
 from .capbuild import eth_frame, tshark_available, tshark_frames
 
@@ -72,3 +79,47 @@ def test_secrets_block_read_back_by_dmsniff_and_capinfos(tmp_path: Path) -> None
     if tshark_available():
         out = subprocess.run(["capinfos", str(path)], capture_output=True, text=True, check=True).stdout
         assert "Number of decryption secrets in file: 1" in out
+
+
+def _block_types(path: Path) -> list[int]:
+    data, types, pos = path.read_bytes(), [], 0
+    while pos < len(data):
+        btype, blen = struct.unpack_from("<II", data, pos)
+        types.append(btype)
+        pos += blen
+    return types
+
+
+def test_key_lines_put_in_front_of_a_saved_capture_open_it_in_tshark(tmp_path: Path) -> None:
+    # What a live capture with -w and --keylog ends with: the packets saved as they came, then the
+    # lines that opened its TLS connections put before the first packet (Wireshark reads secrets
+    # only for the packets after their block: at the end they decrypt nothing).
+    with open_capture(str(CAPTURES / "tls_cwmp_loopback.pcap")) as cf:
+        frames = list(cf)
+    path = tmp_path / "live.pcapng"
+    with PcapngWriter(str(path), frames[0][2], if_name="lo") as writer:
+        for _n, ts, _lt, data in frames:
+            writer.write(ts, data)
+    lines = [line for line in (CAPTURES / "tls_cwmp_loopback.keys").read_text().splitlines()
+             if line and not line.startswith("#")]
+    insert_tls_keylog(path, lines)
+    assert _block_types(path) == [BLOCK_SHB, BLOCK_IDB, BLOCK_DSB] + [BLOCK_EPB] * len(frames)
+    assert not (tmp_path / "live.pcapng.part").exists()
+    with open_capture(str(path)) as cf:
+        assert [(f[0], f[3]) for f in cf] == [(f[0], f[3]) for f in frames]
+        assert cf.info.tls_keylogs == [("\n".join(lines) + "\n").encode()]
+    if tshark_available():  # decrypted with no key option: the file carries them
+        out = subprocess.run(["tshark", "-n", "-r", str(path), "-Y", "http.request", "-T", "fields",
+                              "-e", "http.request.method"], capture_output=True, text=True, check=True).stdout
+        assert len(out.split()) == 26
+
+
+def test_key_lines_are_not_put_into_a_file_that_is_not_our_pcapng(tmp_path: Path) -> None:
+    path = tmp_path / "not.pcapng"
+    path.write_bytes(b"not a capture at all, but long enough")
+    with pytest.raises(OSError, match="not a pcapng file"):
+        insert_tls_keylog(path, ["CLIENT_RANDOM aa bb"])
+    assert path.read_bytes() == b"not a capture at all, but long enough"
+    assert not (tmp_path / "not.pcapng.part").exists()
+    with pytest.raises(FileNotFoundError):
+        insert_tls_keylog(tmp_path / "missing.pcapng", ["CLIENT_RANDOM aa bb"])
