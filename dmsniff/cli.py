@@ -793,15 +793,36 @@ def _verifier(args: argparse.Namespace, secrets: Secrets, jobs: int, tls: TlsKey
 
 
 def _run_live(pipeline: Pipeline, args: argparse.Namespace, export: PcapngExport | None) -> int:
+    """Capture until --duration or Ctrl-C.  Ctrl-C stops the capture between two frames, and the run
+    ends as at --duration (as tshark's does): the packets captured are decoded, the sessions still
+    open reported, the saved file gets its keys; not an error of the capture.  A second Ctrl-C raises
+    KeyboardInterrupt where it lands (FrameDriver then ends the capture as "interrupted")."""
+    import signal
+    import threading
+
     from dmsniff.capture.live import live_frames, live_info
 
+    stop = threading.Event()
+
+    def interrupted(signum: int, frame: object) -> None:
+        if stop.is_set():
+            raise KeyboardInterrupt
+        stop.set()
+        print("dmsniff: stopping the capture (Ctrl-C again to quit at once)", file=sys.stderr)
+
     info = live_info(args.interface)
+    previous = signal.getsignal(signal.SIGINT)
+    if previous is not signal.SIG_IGN:  # (a background job ignores Ctrl-C, and keeps ignoring it)
+        signal.signal(signal.SIGINT, interrupted)
     try:
-        frames = live_frames(args.interface, bpf=args.filter, duration=args.duration, write_to=args.write)
+        frames = live_frames(args.interface, bpf=args.filter, duration=args.duration, write_to=args.write,
+                             stop=stop)
         pipeline.run_live(frames, info)
     except CaptureError as exc:
         print(f"dmsniff: error: {exc}", file=sys.stderr)
         return EXIT_ALL_FAILED
+    finally:
+        signal.signal(signal.SIGINT, previous)
     if export is not None:
         _save_keylog(args.write, export.keylog_lines())
     return EXIT_OK

@@ -7,6 +7,7 @@ import json
 import os
 import re
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -330,7 +331,7 @@ def test_live_capture_over_tls_saves_the_keys_that_opened_it(tmp_path: Path) -> 
     saved = tmp_path / "live.pcapng"
     proc = subprocess.Popen(
         [sys.executable, "-m", "dmsniff", "report", "--live", "-i", "lo", "-f", f"tcp port {port}",
-         "--duration", "6", "-w", str(saved), "--keylog", str(keys), "--format", "jsonl"],
+         "-w", str(saved), "--keylog", str(keys), "--format", "jsonl"],
         stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
     try:
         time.sleep(2.5)  # scapy import and socket set-up
@@ -340,14 +341,18 @@ def test_live_capture_over_tls_saves_the_keys_that_opened_it(tmp_path: Path) -> 
             req = urllib.request.Request(f"https://127.0.0.1:{port}/acs{i}", data=b"<Inform/>", method="POST")
             with urllib.request.urlopen(req, timeout=5, context=client_ctx) as r:
                 assert r.read() == b"ok"
+        time.sleep(1.0)
+        proc.send_signal(signal.SIGINT)  # Ctrl-C, as a user ends a capture: a clean end, like tshark's
         out, err = proc.communicate(timeout=30)
     finally:
         srv.shutdown()
         proc.kill()
     assert proc.returncode == 0, err
+    assert "stopping the capture" in err
     recs = [json.loads(line) for line in out.splitlines()]
     uris = sorted(r["request"]["uri"] for r in recs if r["type"] == "transaction")
     assert uris == ["/acs0", "/acs1", "/acs2"]  # decrypted live with the growing key log
+    assert recs[-1]["type"] == "capture" and recs[-1]["packets"] > 0  # the report ended too
     lines = [line for line in keys.read_text().splitlines() if line and not line.startswith("#")]
     used = [line for line in lines if not line.startswith("EXPORTER_SECRET")]  # (TLS 1.3: not needed)
     assert f"{saved}: {len(used)} TLS key log lines in a Decryption Secrets Block" in err
