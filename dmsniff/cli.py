@@ -795,8 +795,9 @@ def _verifier(args: argparse.Namespace, secrets: Secrets, jobs: int, tls: TlsKey
 def _run_live(pipeline: Pipeline, args: argparse.Namespace, export: PcapngExport | None) -> int:
     """Capture until --duration or Ctrl-C.  Ctrl-C stops the capture between two frames, and the run
     ends as at --duration (as tshark's does): the packets captured are decoded, the sessions still
-    open reported, the saved file gets its keys; not an error of the capture.  A second Ctrl-C raises
-    KeyboardInterrupt where it lands (FrameDriver then ends the capture as "interrupted")."""
+    open reported, the saved file gets its keys; not an error of the capture.  A second Ctrl-C, while
+    the frames captured are still being decoded, raises KeyboardInterrupt where it lands: FrameDriver
+    then ends the capture there, as "interrupted"."""
     import signal
     import threading
 
@@ -808,7 +809,8 @@ def _run_live(pipeline: Pipeline, args: argparse.Namespace, export: PcapngExport
         if stop.is_set():
             raise KeyboardInterrupt
         stop.set()
-        print("dmsniff: stopping the capture (Ctrl-C again to quit at once)", file=sys.stderr)
+        print("dmsniff: capture stopped; decoding what it holds (Ctrl-C again to cut that short)",
+              file=sys.stderr)
 
     info = live_info(args.interface)
     previous = signal.getsignal(signal.SIGINT)

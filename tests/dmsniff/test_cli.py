@@ -348,7 +348,7 @@ def test_live_capture_over_tls_saves_the_keys_that_opened_it(tmp_path: Path) -> 
         srv.shutdown()
         proc.kill()
     assert proc.returncode == 0, err
-    assert "stopping the capture" in err
+    assert "dmsniff: capture stopped" in err
     recs = [json.loads(line) for line in out.splitlines()]
     uris = sorted(r["request"]["uri"] for r in recs if r["type"] == "transaction")
     assert uris == ["/acs0", "/acs1", "/acs2"]  # decrypted live with the growing key log
