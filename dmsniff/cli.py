@@ -622,12 +622,23 @@ def cmd_tui(args: argparse.Namespace) -> int:
     tls = _tls_spec(args, secrets, live=args.command == "live")
     import threading
 
-    from dmsniff.capture.live import live_frames, stream_frames
+    from dmsniff.capture.live import live_frames, saving, stream_frames
 
     stop = threading.Event()
     command: subprocess.Popen[bytes] | None = None
     errors = None
     if args.command == "live" and args.from_cmd:
+        if args.interface or args.filter:
+            raise CliError("-i and -f are for a capture made here: with --from-cmd, give the interface and "
+                           "filter to the command (\"ssh acs tcpdump -U -w - -i eth0 port 7547\")")
+        writer = None
+        if args.write:  # opened first, so that a path that cannot be written costs nothing
+            from dmsniff.capture.writer import PcapngWriter
+
+            try:
+                writer = PcapngWriter(args.write, None)
+            except OSError as exc:
+                raise CliError(f"cannot write {args.write!r}: {exc.strerror or exc}") from None
         # A capture command's output (ssh host tcpdump -U -w - ...), shown as it arrives; what the
         # command says on stderr is kept aside, not drawn over the screen.
         errors = tempfile.TemporaryFile()  # noqa: SIM115 - read after the UI ends, closed with the process
@@ -641,7 +652,11 @@ def cmd_tui(args: argparse.Namespace) -> int:
             frames, _info = stream_frames(command.stdout.fileno(), args.from_cmd, stop)
         except CaptureError as exc:
             command.kill()
+            if writer is not None:
+                writer.close()
             raise CliError(f"{args.from_cmd!r}: {exc}; {_said(errors)}") from None
+        if writer is not None:  # saved as pcapng, whatever the command writes
+            frames = saving(frames, writer)
         app = DmsniffApp(secrets=secrets, tls=tls, live=(f"cmd {args.from_cmd}", frames, stop))
     elif args.command == "live":
         if not args.interface:
@@ -700,7 +715,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
             command.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
                 command.wait(timeout=5)
-    if args.command == "live" and not args.from_cmd and args.write and tls:
+    if args.command == "live" and args.write and tls:
         from dmsniff.export import capture_keylog_lines
 
         # The capture stopped with the screen; its last connections end as the loader finishes.

@@ -243,6 +243,17 @@ class _StoppableStream:
         return b""
 
 
+def saving(frames: Iterator[Frame], writer: PcapngWriter) -> Iterator[Frame]:
+    """``frames``, each saved with ``writer`` as it passes (``-w`` for a stream a command writes:
+    pcapng whatever the stream was, an interface per link type); the writer is closed at the end."""
+    try:
+        for frame in frames:
+            writer.write(frame[1], frame[3], linktype=frame[2])
+            yield frame
+    finally:
+        writer.close()
+
+
 def stream_frames(fd: int, name: str, stop: threading.Event) -> tuple[Iterator[Frame], CaptureInfo]:
     """Frames of a pcap or pcapng stream on a file descriptor (a pipe from tcpdump -w -), read as
     they arrive; the stream ends at its end of data or when ``stop`` is set."""

@@ -148,30 +148,51 @@ def insert_tls_keylog(path: str | Path, lines: Sequence[str]) -> None:
 
 
 class PcapngWriter:
-    """One section, one interface, nanosecond timestamps; every frame is flushed at once.
+    """One section, nanosecond timestamps; every frame is flushed at once.
 
+    An interface per link type: the one given at the start (a capture on an interface), or, with
+    ``linktype=None``, each one as the first frame of it comes (a stream a command writes).
     Flushing per frame keeps the file readable up to the last frame if the process is
     killed; the cost is irrelevant at live-capture rates.
     """
 
-    def __init__(self, path: str, linktype: int, snaplen: int = 262144, if_name: str | None = None) -> None:
+    def __init__(self, path: str, linktype: int | None, snaplen: int = 262144,
+                 if_name: str | None = None) -> None:
         self._fh: BinaryIO = open(path, "wb")  # noqa: SIM115 - closed by close()
         self.path = path
-        idb = interface_description_block(linktype, snaplen, name=if_name, tsresol=9)
-        self._fh.write(section_header_block() + idb)
+        self._snaplen, self._if_name = snaplen, if_name
+        self._ifaces: dict[int, int] = {}  # link type -> interface id
+        head = section_header_block()
+        if linktype is not None:
+            head += self._interface(linktype)
+        self._fh.write(head)
         self._fh.flush()
+
+    def _interface(self, linktype: int) -> bytes:
+        self._ifaces[linktype] = len(self._ifaces)
+        return interface_description_block(linktype, self._snaplen, name=self._if_name, tsresol=9)
 
     def write_tls_keylog(self, lines: Sequence[str]) -> None:
         """Append a Decryption Secrets Block with key log lines (before the packets they open)."""
         self._fh.write(tls_keylog_block(lines))
         self._fh.flush()
 
-    def write(self, ts: float, data: bytes, orig_len: int | None = None) -> None:
-        """Append one frame (Enhanced Packet Block on interface 0)."""
+    def write(self, ts: float, data: bytes, orig_len: int | None = None, linktype: int | None = None) -> None:
+        """Append one frame (an Enhanced Packet Block on the interface of ``linktype``; none: the
+        interface given at the start)."""
+        iface = 0
+        if linktype is not None:
+            known = self._ifaces.get(linktype)
+            if known is None:
+                self._fh.write(self._interface(linktype))
+                known = self._ifaces[linktype]
+            iface = known
+        elif not self._ifaces:
+            raise ValueError("PcapngWriter: a frame without its link type, and no interface given")
         sec = int(ts)
         # Split before scaling: ts * 1e9 as a float would lose ~100 ns at today's epoch.
         units = sec * 1_000_000_000 + round((ts - sec) * 1e9)
-        self._fh.write(enhanced_packet_block(0, units, data, orig_len))
+        self._fh.write(enhanced_packet_block(iface, units, data, orig_len))
         self._fh.flush()
 
     def close(self) -> None:

@@ -460,3 +460,12 @@ def test_a_writer_that_fails_is_said_on_stderr(monkeypatch: pytest.MonkeyPatch,
     assert ("dmsniff: warning: internal error: JsonLinesReport.session failed on 3 record(s), first on "
             "Session D") in err
     assert "ValueError: no room" in err
+
+
+def test_live_from_a_command_refuses_a_capture_filter_of_its_own() -> None:
+    # The filter (and the interface) belong to the command's tcpdump; here they would be ignored.
+    cmd = [sys.executable, "-m", "dmsniff", "live", "--from-cmd", "cat x.pcap", "-f", "port 7547"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=60, cwd=ROOT)
+    assert res.returncode == 2
+    assert res.stderr.startswith("dmsniff: error: -i and -f are for a capture made here: with --from-cmd")
+    assert len(res.stderr.splitlines()) == 1

@@ -200,3 +200,54 @@ def test_socket_errors_become_capture_errors(
         live_frames("lo")
     assert str(err.value).startswith("cannot capture on 'lo': ")
     assert words in str(err.value)
+
+
+def test_a_stream_a_command_writes_is_saved_as_pcapng_as_it_passes(tmp_path: Path) -> None:
+    # live --from-cmd ... -w: the frames of the stream, saved as they reach the decoder, whatever
+    # the stream's own format (here classic pcap).
+    import os
+
+    from dmsniff.capture.live import saving, stream_frames
+    from dmsniff.capture.writer import PcapngWriter
+    from tests.conftest import CAPTURES
+
+    source = CAPTURES / "tls_cwmp_loopback.pcap"
+    data = source.read_bytes()
+    read_end, write_end = os.pipe()
+
+    def writer() -> None:
+        for i in range(0, len(data), 1000):
+            os.write(write_end, data[i:i + 1000])
+        os.close(write_end)
+
+    threading.Thread(target=writer, daemon=True).start()
+    saved = tmp_path / "saved.pcapng"
+    frames, _info = stream_frames(read_end, "cmd", threading.Event())
+    passed = list(saving(frames, PcapngWriter(str(saved), None)))
+    os.close(read_end)
+    with open_capture(str(source)) as cf:
+        original = list(cf)
+    with open_capture(str(saved)) as cf:
+        again = list(cf)
+        assert cf.info.format == "pcapng"
+    assert passed == original
+    assert [(f[0], f[2], f[3]) for f in again] == [(f[0], f[2], f[3]) for f in original]
+    assert all(abs(a[1] - o[1]) < 1e-6 for a, o in zip(again, original, strict=True))
+    if tshark_available():
+        assert [r[2] for r in tshark_frames(str(saved))] == [len(f[3]) for f in original]
+
+
+def test_a_saved_stream_gets_an_interface_per_link_type(tmp_path: Path) -> None:
+    from dmsniff.capture.writer import PcapngWriter
+
+    path = tmp_path / "two.pcapng"
+    with PcapngWriter(str(path), None) as writer:
+        writer.write(1.0, b"\x45" + bytes(39), linktype=101)  # raw IP
+        writer.write(2.0, bytes(60), linktype=1)  # Ethernet
+        writer.write(3.0, b"\x45" + bytes(39), linktype=101)
+        with pytest.raises(ValueError, match="without its link type"):
+            PcapngWriter(str(tmp_path / "none.pcapng"), None).write(4.0, bytes(60))
+    with open_capture(str(path)) as cf:
+        assert [(f[0], f[2]) for f in cf] == [(1, 101), (2, 1), (3, 101)]
+    if tshark_available():
+        assert [r[2] for r in tshark_frames(str(path))] == [40, 60, 40]
