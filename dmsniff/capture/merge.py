@@ -126,9 +126,9 @@ def open_input(source: str | Sequence[str]) -> CaptureFile | MergedCapture:
     """One capture, ``-`` (standard input), or several files read as one (in time order)."""
     if isinstance(source, str):
         if source == "-":
-            import sys
+            from dmsniff.capture.stdin import stdin_stream
 
-            return open_capture(sys.stdin.buffer, "<stdin>")
+            return open_capture(stdin_stream(), "<stdin>")
         return open_capture(source)
     paths = sorted(source, key=_first_time)
     caps: list[CaptureFile] = []

@@ -37,7 +37,12 @@ _CAPTURE_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1"
 
 
 def _head(path: str) -> bytes:
-    """The first bytes of a file, gunzipped when it is gzip-compressed."""
+    """The first bytes of a file (or of standard input, ``-``), gunzipped when it is gzip-compressed."""
+    if path == "-":
+        from dmsniff.capture.stdin import stdin_head
+
+        head = stdin_head(4)  # a capture stream says so in 4 bytes: no waiting for more of it
+        return head if head[:4] in _CAPTURE_MAGICS or head[:2] == b"\x1f\x8b" else stdin_head(_SNIFF)
     try:
         with open(path, "rb") as f:
             head = f.read(_SNIFF)
@@ -80,9 +85,7 @@ def log_format(path: str, forced: str | None = None) -> str | None:
         return None
     if forced not in (None, "auto"):
         return forced
-    if path == "-":
-        return None
-    if os.path.isdir(path):
+    if path != "-" and os.path.isdir(path):
         return "folder"
     head = _head(path)
     fmt = sniff(head)
@@ -101,6 +104,13 @@ def _binary(sample: bytes) -> bool:
 
 def read_text(path: str) -> bytes:
     """A log's bytes (gunzipped if need be), or LogError with one clear line."""
+    if path == "-":  # (not gzip: a gzip stream on standard input is read as a capture)
+        from dmsniff.capture.stdin import stdin_stream
+
+        data = stdin_stream().read(MAX_LOG + 1)
+        if len(data) > MAX_LOG:
+            raise LogError(f"standard input: more than {MAX_LOG >> 20} MiB, more than a log read whole")
+        return data
     try:
         size = os.path.getsize(path)
         if size > MAX_LOG:
@@ -141,13 +151,17 @@ def open_log(path: str, fmt: str) -> LogSource:
     """Open ``path`` as a log of format ``fmt``; LogError when it cannot be read at all."""
     from dmsniff.logs import curl, folder, genieacs, har, httpdump
 
-    info = CaptureInfo(path=path, format=fmt, compressed=False, frame_unit="line")
     if fmt == "folder":
+        if path == "-":
+            raise LogError("a folder of messages is a directory, not standard input")
+        info = CaptureInfo(path=path, format=fmt, compressed=False, frame_unit="line")
         return folder.open_folder(path, info)
     if fmt not in (*FORMATS, UNKNOWN):
         raise LogError(f"unknown input format {fmt!r} (one of {', '.join(INPUT_FORMATS)})")
     data = read_text(path)
-    info.compressed = _is_gzip(path)
+    compressed = _is_gzip(path)
+    path = "<stdin>" if path == "-" else path  # (standard input named as the capture reader names it)
+    info = CaptureInfo(path=path, format=fmt, compressed=compressed, frame_unit="line")
     check_text(path, data, fmt)
     if fmt == UNKNOWN:
         raise unrecognised(path)
@@ -165,6 +179,8 @@ def open_log(path: str, fmt: str) -> LogSource:
 
 
 def _is_gzip(path: str) -> bool:
+    if path == "-":
+        return False
     try:
         with open(path, "rb") as f:
             return f.read(2) == b"\x1f\x8b"

@@ -85,6 +85,34 @@ def test_a_stream_cut_short_ends_cleanly(tmp_path: Path) -> None:
     assert any(r["type"] == "transaction" for r in recs)
 
 
+LOGS = Path(__file__).resolve().parents[1] / "logs" / "data"
+
+
+@pytest.mark.parametrize(("name", "forced"), [("chromium.har", None), ("genieacs-debug.yaml", None),
+                                              ("genieacs-debug.jsonl", "genieacs-log")])
+def test_a_log_on_standard_input_equals_the_file(name: str, forced: str | None) -> None:
+    # kubectl logs genieacs-cwmp | dmsniff report -: told from a capture stream by its first bytes
+    # (a few bytes at a time through a real pipe), then read whole as the file is.
+    option = ["--input-format", forced] if forced else []
+    code, piped, err = _report(*option, "-", stdin=(LOGS / name).read_bytes(), chunk=61)
+    assert code == 0, err
+    code, whole, _ = _report(*option, str(LOGS / name))
+    assert any(r["type"] == "transaction" for r in whole)
+    assert _without_capture(piped) == _without_capture(whole)
+    assert [r["path"] for r in piped if r["type"] == "capture"] == ["<stdin>"]
+
+
+def test_standard_input_in_no_known_format_is_one_line() -> None:
+    code, recs, err = _report("-", stdin=b"hello, this is not a capture\n")
+    assert code == 2 and [r["type"] for r in recs] == ["capture"]  # (its error in the record too)
+    assert err.strip() == ("dmsniff: error: '<stdin>' is not a pcap or pcapng capture, nor a log dmsniff "
+                           "reads (an HTTP dump, a GenieACS debug log, a curl -v or --trace trace, a HAR "
+                           "file, or a folder of messages); --input-format forces one")
+    code, _recs, err = _report("--input-format", "folder", "-", stdin=b"")
+    assert code == 2
+    assert err.strip() == "dmsniff: error: a folder of messages is a directory, not standard input"
+
+
 def test_rotated_names_are_recognised() -> None:
     assert looks_rotated(["acs.pcap", "acs.pcap1", "acs.pcap2"])  # tcpdump -C
     assert looks_rotated(["acs0", "acs1", "acs2"])  # tcpdump -C -W
