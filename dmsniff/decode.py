@@ -527,13 +527,20 @@ def _notification(data: bytes, kind: str, as_json: bool) -> tuple[str, list[str]
         "initiator": f"{rec.initiator} ({rec.initiator_name})",
         "session_id": f"{rec.session_id} (SessionID {rec.session_id_hex} in Package #1)",
         "server_id": rec.server_id,
-        "vendor": rec.vendor.hex() or "(none)",
     }
+    if rec.num_syncs is None:  # DM: what follows the server identifier is the vendor's
+        fields["vendor"] = rec.vendor.hex() or "(none)"
+    else:  # DS SAN: it is the sync list, shown below
+        fields["num_syncs"] = f"{rec.num_syncs}" + (" (every data store)" if rec.num_syncs == 0 else "")
     out["notification"] = plain(rec)
     lines.append("Package #0 notification")
     lines.extend(f"  {k}: {v}" for k, v in fields.items())
     for i, sync in enumerate(rec.syncs, 1):
-        lines.append(f"  sync {i}: {plain(sync)}")
+        kind = f"{sync.sync_type} (alert {sync.alert_code}, {sync.sync_type_name or 'not a valid sync type'})"
+        content = "0 (not specified)"
+        if sync.content_type:
+            content = f"{sync.content_type} ({sync.content_type_name or 'unknown WSP code'})"
+        lines.append(f"  sync {i}: {sync.server_uri!r}, type {kind}, content type {content}")
     return _finish(lines, out, as_json), problems
 
 

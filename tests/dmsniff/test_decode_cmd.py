@@ -71,6 +71,9 @@ def test_pkg0_fields() -> None:
     assert "server_id: PC Suite Data Sync" in text
     assert "version: 1.2" in text and "ui_mode: 1 (background)" in text
     assert "digest: 0179ab671b68f26698269b4ca78222ad" in text
+    # A DS SAN: what follows the server identifier is its sync list, not a vendor part.
+    assert "vendor:" not in text and "num_syncs: 1" in text
+    assert "sync 1: 'Contacts', type 6 (alert 206, two-way by server), content type 0 (not specified)" in text
 
 
 def test_wap_push_carrying_a_dm_notification() -> None:
@@ -81,6 +84,7 @@ def test_wap_push_carrying_a_dm_notification() -> None:
     assert "application/vnd.syncml.notification" in text
     assert "x-wap-application:syncml.dm" in text
     assert "session_id: 2748 (SessionID ABC in Package #1)" in text and "server_id: com.example.dm" in text
+    assert "vendor: (none)" in text  # (a DM notification: no vendor part here)
 
 
 @pytest.mark.parametrize(
