@@ -332,7 +332,9 @@ def test_live_capture_over_tls_saves_the_keys_that_opened_it(tmp_path: Path) -> 
     proc = subprocess.Popen(
         [sys.executable, "-m", "dmsniff", "report", "--live", "-i", "lo", "-f", f"tcp port {port}",
          "-w", str(saved), "--keylog", str(keys), "--format", "jsonl"],
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT)
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=ROOT,
+        # Ctrl-C as in a terminal, even when the tests run as a background job (which ignores it).
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
     try:
         time.sleep(2.5)  # scapy import and socket set-up
         client_ctx = ssl.create_default_context(cafile=str(crt))
