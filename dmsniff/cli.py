@@ -405,6 +405,9 @@ def cmd_report(args: argparse.Namespace) -> int:
         )
         return EXIT_ALL_FAILED
     problem = _export_problem(args)
+    if problem is None and "-" in args.captures and not args.live and sys.stdin.isatty():
+        problem = ("- reads standard input, and here it is the terminal: pipe a capture or a log into it "
+                   "(tcpdump -U -w - ... | dmsniff report -)")
     if problem is None and args.format == "html" and args.http_only:
         problem = "--http-only builds no sessions, which the HTML report is made of: drop one of them"
     if problem is None and args.format == "parquet":

@@ -471,3 +471,19 @@ def test_live_from_a_command_refuses_a_capture_filter_of_its_own() -> None:
     assert res.returncode == 2
     assert res.stderr.startswith("dmsniff: error: -i and -f are for a capture made here: with --from-cmd")
     assert len(res.stderr.splitlines()) == 1
+
+
+def test_standard_input_that_is_the_terminal_is_one_line() -> None:
+    # dmsniff report - typed without a pipe: said at once, rather than waiting for keystrokes.
+    import pty
+
+    master, slave = pty.openpty()
+    try:
+        res = subprocess.run([sys.executable, "-m", "dmsniff", "report", "-"], stdin=slave,
+                             capture_output=True, text=True, timeout=60, cwd=ROOT)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert res.returncode == 2
+    assert res.stderr == ("dmsniff: error: - reads standard input, and here it is the terminal: pipe a "
+                          "capture or a log into it (tcpdump -U -w - ... | dmsniff report -)\n")
