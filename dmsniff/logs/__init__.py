@@ -36,13 +36,18 @@ _CAPTURE_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1"
 
 
 
+def _capture_or_gzip(head: bytes) -> bool:
+    """Whether these first bytes start a pcap or pcapng capture, or a gzip stream (the capture reader's)."""
+    return head[:4] in _CAPTURE_MAGICS or head[:2] == b"\x1f\x8b"
+
+
 def _head(path: str) -> bytes:
     """The first bytes of a file (or of standard input, ``-``), gunzipped when it is gzip-compressed."""
     if path == "-":
         from dmsniff.capture.stdin import stdin_head
 
         head = stdin_head(4)  # a capture stream says so in 4 bytes: no waiting for more of it
-        return head if head[:4] in _CAPTURE_MAGICS or head[:2] == b"\x1f\x8b" else stdin_head(_SNIFF)
+        return head if _capture_or_gzip(head) else stdin_head(_SNIFF)
     try:
         with open(path, "rb") as f:
             head = f.read(_SNIFF)
@@ -89,7 +94,7 @@ def log_format(path: str, forced: str | None = None) -> str | None:
         return "folder"
     head = _head(path)
     fmt = sniff(head)
-    if fmt is None and head and head[:4] not in _CAPTURE_MAGICS and head[:2] != b"\x1f\x8b":
+    if fmt is None and head and not _capture_or_gzip(head):
         # Not a capture either: text in no known format, or binary named like a log.  The log
         # reader says which, in one line, rather than "not a pcap" for a file that never was one.
         text = not _binary(head)
