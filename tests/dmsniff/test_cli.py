@@ -228,24 +228,27 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
+class _Ok(http.server.BaseHTTPRequestHandler):
+    """An ACS stand-in for the live tests: reads a POST, answers 200 "ok"."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *a: object) -> None:
+        pass
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="live capture needs root (CAP_NET_RAW)")
 def test_live_capture_on_loopback_streams_jsonl(tmp_path: Path) -> None:
     port = _free_port()
 
-    class H(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers["Content-Length"]))
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *a: object) -> None:
-            pass
-
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Ok)
     threading.Thread(target=srv.serve_forever, daemon=True).start()
     saved = tmp_path / "live.pcapng"
     proc = subprocess.Popen(
@@ -310,20 +313,7 @@ def test_live_capture_over_tls_saves_the_keys_that_opened_it(tmp_path: Path) -> 
     keys = tmp_path / "keys.log"
     keys.write_text("")  # the client fills it while the capture runs
 
-    class H(http.server.BaseHTTPRequestHandler):
-        protocol_version = "HTTP/1.1"
-
-        def do_POST(self) -> None:
-            self.rfile.read(int(self.headers["Content-Length"]))
-            self.send_response(200)
-            self.send_header("Content-Length", "2")
-            self.end_headers()
-            self.wfile.write(b"ok")
-
-        def log_message(self, *a: object) -> None:
-            pass
-
-    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), H)
+    srv = http.server.ThreadingHTTPServer(("127.0.0.1", port), _Ok)
     server_ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     server_ctx.load_cert_chain(crt, pem)
     srv.socket = server_ctx.wrap_socket(srv.socket, server_side=True)
