@@ -63,6 +63,42 @@ def _null(data: bytes) -> Header:
     return (ETH_IPV4 if family == 2 else ETH_IPV6 if family in _NULL_IPV6 else 0), 4
 
 
+#: PPP protocol number -> the EtherType of what it carries (RFC 1661's registry, the ones read here).
+PPP_PROTOCOLS: Final[dict[int, int]] = {0x0021: ETH_IPV4, 0x0057: ETH_IPV6, 0x0281: 0x8847, 0x0283: 0x8848}
+
+
+def ppp_ethertype(protocol: int) -> int | None:
+    """The EtherType of a PPP protocol number (IPv4, IPv6, MPLS); None for any other (LCP, IPCP ...)."""
+    return PPP_PROTOCOLS.get(protocol)
+
+
+def _ppp(data: bytes) -> Header:
+    # RFC 1661/1662: the HDLC address and control bytes (FF 03) when not left out, then the
+    # protocol field, one byte when compressed (an odd first byte).
+    off = 2 if data[:2] == b"\xff\x03" else 0
+    if len(data) <= off:
+        return None
+    if data[off] & 0x01:
+        protocol, off = data[off], off + 1
+    elif len(data) >= off + 2:
+        protocol, off = _u16(data, off)[0], off + 2
+    else:
+        return None
+    etype = ppp_ethertype(protocol)
+    return (etype if etype is not None else 0), off
+
+
+def _ppp_ether(data: bytes) -> Header:  # PPPoE: the 6-byte session header, then PPP's protocol
+    if len(data) < 8:
+        return None
+    etype = ppp_ethertype(_u16(data, 6)[0])
+    return (etype if etype is not None else 0), 8
+
+
+def _c_hdlc(data: bytes) -> Header:  # Cisco HDLC: address, control, then an EtherType
+    return (_u16(data, 2)[0], 4) if len(data) >= 4 else None
+
+
 def _loop(data: bytes) -> Header:  # OpenBSD loopback: NULL, big-endian
     if len(data) < 4:
         return None
@@ -74,8 +110,12 @@ def _loop(data: bytes) -> Header:  # OpenBSD loopback: NULL, big-endian
 LINK_TYPES: Final[dict[int, LinkType]] = {
     0: LinkType("NULL", _null),
     1: LinkType("EN10MB", _ethernet),
+    9: LinkType("PPP", _ppp),
     12: LinkType("RAW", _raw),  # DLT_RAW on some BSDs, written as 12 by their tools
     14: LinkType("RAW", _raw),  # DLT_RAW on OpenBSD
+    50: LinkType("PPP_HDLC", _ppp),  # PPP in HDLC-like framing (RFC 1662), as BSD/OS wrote it
+    51: LinkType("PPP_ETHER", _ppp_ether),  # PPPoE session packets without their Ethernet header
+    104: LinkType("C_HDLC", _c_hdlc),
     101: LinkType("RAW", _raw),
     108: LinkType("LOOP", _loop),
     113: LinkType("LINUX_SLL", _sll),

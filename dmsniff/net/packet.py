@@ -18,6 +18,7 @@ from typing import Any
 from mypy_extensions import mypyc_attr
 
 from dmsniff.net.linktypes import ETH_IPV4, ETH_IPV6, LINK_TYPES
+from dmsniff.net.tunnels import BY_ETHERTYPE, BY_IP_PROTOCOL, BY_UDP_PORT, MAX_ENCAPSULATIONS, Reader
 
 ETH_VLAN = frozenset((0x8100, 0x88A8, 0x9100, 0x9200))
 
@@ -62,6 +63,9 @@ class DecodeStats:
     malformed: int = 0
     fragments_dropped: int = 0
     unknown_linktypes: dict[int, int] = field(default_factory=dict)
+    #: Frames whose traffic came out of an encapsulation (dmsniff/net/tunnels.py), by the
+    #: outermost one opened.
+    tunnelled: dict[str, int] = field(default_factory=dict)
 
 
 class _Pending:
@@ -96,6 +100,8 @@ class Dissector:
         self.on_udp = on_udp
         self.stats = DecodeStats()
         self.current_frame = 0  # the frame being decoded (set by run)
+        self._encap_frame = -1  # the frame whose encapsulations _opened counts
+        self._encaps = 0
         self._frags: dict[tuple[bytes, bytes, int, int], _Pending] = {}
         self._shard = shard
         self._nshards = nshards
@@ -155,24 +161,8 @@ class Dissector:
             if len(data) < 14:
                 self.stats.malformed += 1
                 return
-            etype = (data[12] << 8) | data[13]
-            off = 14
-            while etype in ETH_VLAN:
-                if len(data) < off + 4:
-                    self.stats.malformed += 1
-                    return
-                etype = (data[off + 2] << 8) | data[off + 3]
-                off += 4
-            if etype == 0x0800:
-                self._ipv4(number, ts, data, off)
-            elif etype == 0x86DD:
-                self._ipv6(number, ts, data, off)
-            else:
-                self.stats.other += 1
+            self._network(number, ts, (data[12] << 8) | data[13], data, 14)
             return
-        self._other_link(number, ts, linktype, data)
-
-    def _other_link(self, number: int, ts: float, linktype: int, data: bytes) -> None:
         lt = LINK_TYPES.get(linktype)
         if lt is None:
             unknown = self.stats.unknown_linktypes
@@ -182,19 +172,55 @@ class Dissector:
         if header is None:
             self.stats.malformed += 1
             return
-        etype, off = header
-        while etype in ETH_VLAN:  # SLL can carry tagged frames too
-            if len(data) < off + 4:
-                self.stats.malformed += 1
+        self._network(number, ts, header[0], data, header[1])
+
+    def _network(self, number: int, ts: float, etype: int, data: bytes, off: int) -> None:
+        """The network layer an EtherType announces at ``off``: IP, or an encapsulation of it
+        (PPPoE, MPLS, an Ethernet frame ...) read through to the IP inside."""
+        while True:
+            while etype in ETH_VLAN:  # (SLL and tunnelled frames can carry tags too)
+                if len(data) < off + 4:
+                    self.stats.malformed += 1
+                    return
+                etype = (data[off + 2] << 8) | data[off + 3]
+                off += 4
+            if etype == ETH_IPV4:
+                self._ipv4(number, ts, data, off)
                 return
-            etype = _u16(data, off + 2)[0]
-            off += 4
-        if etype == ETH_IPV4:
-            self._ipv4(number, ts, data, off)
-        elif etype == ETH_IPV6:
-            self._ipv6(number, ts, data, off)
-        else:
-            self.stats.other += 1
+            if etype == ETH_IPV6:
+                self._ipv6(number, ts, data, off)
+                return
+            encapsulation = BY_ETHERTYPE.get(etype)
+            if encapsulation is None:
+                self.stats.other += 1
+                return
+            inner = self._opened(number, encapsulation, data, off)
+            if inner is None:
+                return
+            etype, off = inner
+
+    def _opened(self, number: int, encapsulation: tuple[str, Reader], data: bytes,
+                off: int) -> tuple[int, int] | None:
+        """Read one encapsulation's header: the (EtherType, offset) it carries, or None (counted)."""
+        if number != self._encap_frame:  # the frame's first
+            self._encap_frame = number
+            self._encaps = 0
+            tunnelled = self.stats.tunnelled
+            tunnelled[encapsulation[0]] = tunnelled.get(encapsulation[0], 0) + 1
+        self._encaps += 1
+        if self._encaps > MAX_ENCAPSULATIONS:  # nested for ever: a hostile capture
+            self.stats.malformed += 1
+            return None
+        inner = encapsulation[1](data, off)
+        if inner is None:
+            self.stats.malformed += 1
+        return inner
+
+    def _tunnel(self, number: int, ts: float, encapsulation: tuple[str, Reader], payload: bytes) -> None:
+        """The packet a tunnel on IP or UDP carries (``payload``: the tunnel's header onwards)."""
+        inner = self._opened(number, encapsulation, payload, 0)
+        if inner is not None:
+            self._network(number, ts, inner[0], payload, inner[1])
 
     def _ipv4(self, number: int, ts: float, data: bytes, off: int) -> None:
         if len(data) < off + 20:
@@ -227,6 +253,8 @@ class Dissector:
             self.on_tcp(number, ts, src, sport, dst, dport, seq, ack, flags, data[start + hl:end])
         elif proto == 17:
             self._udp(number, ts, src, dst, data[start:end])
+        elif proto in BY_IP_PROTOCOL:
+            self._tunnel(number, ts, BY_IP_PROTOCOL[proto], data[start:end])
         else:
             self.stats.other += 1
 
@@ -290,6 +318,8 @@ class Dissector:
             self.on_tcp(number, ts, src, sport, dst, dport, seq, ack, flags, seg[hl:])
         elif proto == _UDP:
             self._udp(number, ts, src, dst, seg)
+        elif proto in BY_IP_PROTOCOL:
+            self._tunnel(number, ts, BY_IP_PROTOCOL[proto], seg)
         else:
             self.stats.other += 1
 
@@ -300,6 +330,12 @@ class Dissector:
         sport, dport, ulen = _udp(seg, 0)
         # ulen 0 happens with IPv6 jumbograms and some offloaded captures: take the rest.
         payload = seg[8:ulen] if 8 <= ulen <= len(seg) else seg[8:]
+        tunnel = BY_UDP_PORT.get(dport) or (BY_UDP_PORT[2152] if sport == 2152 else None)
+        if tunnel is not None and tunnel[1](payload, 0) is not None:
+            # A tunnel's datagrams carry traffic, they are not traffic: what they carry is decoded
+            # (a datagram to the port that is not that tunnel's header goes on as any other).
+            self._tunnel(number, ts, tunnel, payload)
+            return
         self.stats.udp_datagrams += 1
         self.on_udp(number, ts, src, sport, dst, dport, payload)
 

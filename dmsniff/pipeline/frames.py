@@ -170,6 +170,7 @@ class FrameDriver:
                 "non_ip_or_other_protocol": st.other,
                 "malformed": st.malformed,
                 "unknown_link_type": sum(st.unknown_linktypes.values()),
+                "tunnelled_frames": sum(st.tunnelled.values()),
                 "tcp_gaps": tcp.gaps,
                 "tcp_gap_bytes": tcp.gap_bytes,
                 "tcp_conflicting_retransmissions": tcp.conflicts,

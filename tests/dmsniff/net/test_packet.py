@@ -78,6 +78,10 @@ LINK_FRAMES = [
         (12, ip4_tcp),
         (14, ip4_tcp),
         (229, lambda: bytes(ip4_tcp())),  # an IPV6 link carrying IPv4 is read by the header's version
+        (9, lambda: b"\xff\x03\x00\x21" + bytes(ip4_tcp())),  # PPP in HDLC-like framing
+        (50, lambda: b"\xff\x03\x00\x21" + bytes(ip4_tcp())),
+        (51, lambda: bytes.fromhex("110000070000") + b"\x00\x21" + bytes(ip4_tcp())),  # PPPoE session
+        (104, lambda: b"\x0f\x00\x08\x00" + bytes(ip4_tcp())),  # Cisco HDLC: an EtherType
 ]
 
 
@@ -89,7 +93,8 @@ def test_every_link_type_has_a_frame_here() -> None:
 @pytest.mark.parametrize(
     ("linktype", "build"),
     LINK_FRAMES,
-    ids=["ether", "vlan", "qinq", "sll", "sll2", "raw", "ipv4", "null", "loop", "raw12", "raw14", "ipv6link"],
+    ids=["ether", "vlan", "qinq", "sll", "sll2", "raw", "ipv4", "null", "loop", "raw12", "raw14", "ipv6link",
+         "ppp", "ppp-hdlc", "ppp-ether", "c-hdlc"],
 )
 def test_ipv4_tcp_on_every_link_type(linktype: int, build: object) -> None:
     rec = Recorder()
@@ -186,6 +191,21 @@ def test_truncated_headers_never_raise(cut: int) -> None:
     rec.d.frame(2, 0.0, 1, frame6)
     for lt in (0, 101, 113, 276, 108, 229, 9999):
         rec.d.frame(3, 0.0, lt, frame[14:])
+
+
+@pytest.mark.parametrize("frame", [b"\x21" + bytes(ip4_tcp()), b"\x00\x21" + bytes(ip4_tcp())],
+                         ids=["compressed", "no-address-control"])
+def test_ppp_protocol_field_forms(frame: bytes) -> None:
+    # RFC 1661/1662: the address and control bytes may be left out, the protocol cut to one byte.
+    rec = Recorder()
+    rec.d.frame(1, 0.0, 9, frame)
+    check_tcp(rec)
+
+
+def test_ppp_control_protocols_are_other_traffic() -> None:
+    rec = Recorder()
+    rec.d.frame(1, 0.0, 9, bytes.fromhex("ff03c021") + b"\x01\x01\x00\x04")  # LCP Configure-Request
+    assert (rec.d.stats.other, rec.d.stats.malformed) == (1, 0)
 
 
 def test_unknown_link_type_counted() -> None:
