@@ -72,10 +72,11 @@ def ppp_ethertype(protocol: int) -> int | None:
     return PPP_PROTOCOLS.get(protocol)
 
 
-def _ppp(data: bytes) -> Header:
-    # RFC 1661/1662: the HDLC address and control bytes (FF 03) when not left out, then the
-    # protocol field, one byte when compressed (an odd first byte).
-    off = 2 if data[:2] == b"\xff\x03" else 0
+def ppp_frame(data: bytes, off: int = 0) -> Header:
+    """A PPP frame at ``off`` (RFC 1661/1662): the HDLC address and control bytes (FF 03) when not
+    left out, then the protocol field, one byte when compressed (an odd first byte)."""
+    if data[off:off + 2] == b"\xff\x03":
+        off += 2
     if len(data) <= off:
         return None
     if data[off] & 0x01:
@@ -85,7 +86,7 @@ def _ppp(data: bytes) -> Header:
     else:
         return None
     etype = ppp_ethertype(protocol)
-    return (etype if etype is not None else 0), off
+    return (etype if etype is not None else 0), off  # 0: LCP, IPCP ... (not IP: "other")
 
 
 def _ppp_ether(data: bytes) -> Header:  # PPPoE: the 6-byte session header, then PPP's protocol
@@ -110,10 +111,10 @@ def _loop(data: bytes) -> Header:  # OpenBSD loopback: NULL, big-endian
 LINK_TYPES: Final[dict[int, LinkType]] = {
     0: LinkType("NULL", _null),
     1: LinkType("EN10MB", _ethernet),
-    9: LinkType("PPP", _ppp),
+    9: LinkType("PPP", ppp_frame),
     12: LinkType("RAW", _raw),  # DLT_RAW on some BSDs, written as 12 by their tools
     14: LinkType("RAW", _raw),  # DLT_RAW on OpenBSD
-    50: LinkType("PPP_HDLC", _ppp),  # PPP in HDLC-like framing (RFC 1662), as BSD/OS wrote it
+    50: LinkType("PPP_HDLC", ppp_frame),  # PPP in HDLC-like framing (RFC 1662), as BSD/OS wrote it
     51: LinkType("PPP_ETHER", _ppp_ether),  # PPPoE session packets without their Ethernet header
     104: LinkType("C_HDLC", _c_hdlc),
     101: LinkType("RAW", _raw),

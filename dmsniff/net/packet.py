@@ -30,6 +30,8 @@ _IPV6_AH = 51
 
 _TCP = 6
 _UDP = 17
+# Tunnels on UDP whose two ends both use the well-known port: known by the source port too.
+_BOTH_ENDS = frozenset((2152, 1701))
 
 _u16 = Struct("!H").unpack_from
 _ipv4 = Struct("!BxHHHBB2x4s4s").unpack_from  # vhl, total len, id, flags+frag, ttl, proto, src, dst
@@ -330,7 +332,7 @@ class Dissector:
         sport, dport, ulen = _udp(seg, 0)
         # ulen 0 happens with IPv6 jumbograms and some offloaded captures: take the rest.
         payload = seg[8:ulen] if 8 <= ulen <= len(seg) else seg[8:]
-        tunnel = BY_UDP_PORT.get(dport) or (BY_UDP_PORT[2152] if sport == 2152 else None)
+        tunnel = BY_UDP_PORT.get(dport) or (BY_UDP_PORT.get(sport) if sport in _BOTH_ENDS else None)
         if tunnel is not None and tunnel[1](payload, 0) is not None:
             # A tunnel's datagrams carry traffic, they are not traffic: what they carry is decoded
             # (a datagram to the port that is not that tunnel's header goes on as any other).

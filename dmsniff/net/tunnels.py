@@ -1,9 +1,10 @@
 """Encapsulations the dissector looks inside: the one table of each layer that announces one.
 
 Device-management traffic is often captured where it travels inside something else: a DSL
-CPE's WAN side in PPPoE, a provider core in MPLS, a mobile core (where OMA DM devices are) in
-GTP-U, a cloud traffic mirror in VXLAN (AWS, Azure) or Geneve (AWS Gateway Load Balancer), a
-switch's remote SPAN in GRE/ERSPAN, a VPN or transition tunnel in IP-in-IP.  Wireshark and Zeek
+CPE's WAN side in PPPoE (or in L2TP between a LAC and an LNS), a provider core in MPLS, a
+mobile core (where OMA DM devices are) in GTP-U, a cloud traffic mirror in VXLAN (AWS, Azure)
+or Geneve (AWS Gateway Load Balancer), a switch's remote SPAN in GRE/ERSPAN, a VPN or transition
+tunnel in IP-in-IP.  Wireshark and Zeek
 decode the traffic inside; so does :class:`dmsniff.net.packet.Dissector`, with these readers.
 
 A reader takes the frame and the offset of the encapsulation's header and gives the network
@@ -24,7 +25,7 @@ from collections.abc import Callable
 from struct import Struct
 from typing import Final
 
-from dmsniff.net.linktypes import ETH_IPV4, ETH_IPV6, Header, ppp_ethertype
+from dmsniff.net.linktypes import ETH_IPV4, ETH_IPV6, Header, ppp_ethertype, ppp_frame
 
 __all__ = [
     "BY_ETHERTYPE",
@@ -116,6 +117,25 @@ def _gre(data: bytes, off: int) -> Header:
     return proto, start
 
 
+def _l2tp(data: bytes, off: int) -> Header:
+    # RFC 2661 (L2TPv2, as between a broadband LAC and LNS): a data message (T bit clear) of
+    # version 2, its optional length, tunnel and session ids, optional Ns/Nr and offset pad, then
+    # the subscriber's PPP frame.  Control messages carry no traffic.
+    if len(data) < off + 6:
+        return None
+    flags = _u16(data, off)[0]
+    if flags & 0x000F != 2:
+        return None
+    if flags & 0x8000:  # a control message
+        return 0, off
+    pos = off + 2 + (2 if flags & 0x4000 else 0) + 4 + (4 if flags & 0x0800 else 0)
+    if flags & 0x0200:  # an offset size, then that many bytes of padding
+        if len(data) < pos + 2:
+            return None
+        pos += 2 + _u16(data, pos)[0]
+    return ppp_frame(data, pos) if pos < len(data) else None
+
+
 def _vxlan(data: bytes, off: int) -> Header:
     # RFC 7348: 8 bytes whose flags have the I bit (a valid VNI), then an Ethernet frame.
     if len(data) < off + 8 or not data[off] & 0x08:
@@ -174,10 +194,11 @@ BY_IP_PROTOCOL: Final[dict[int, tuple[str, Reader]]] = {
     47: ("GRE", _gre),
 }
 
-#: UDP port -> (name, reader): tunnels carried on UDP, known by the destination port (GTP-U's
-#: by either port: both ends use 2152).
+#: UDP port -> (name, reader): tunnels carried on UDP, known by the destination port (GTP-U's and
+#: L2TP's by either port: both ends use 2152, 1701).
 BY_UDP_PORT: Final[dict[int, tuple[str, Reader]]] = {
     4789: ("VXLAN", _vxlan),
     6081: ("Geneve", _geneve),
     2152: ("GTP-U", _gtpu),
+    1701: ("L2TP", _l2tp),
 }
