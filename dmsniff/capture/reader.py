@@ -48,6 +48,8 @@ _OTHER_MAGICS: Final = (
     (b"\x34\xcd\xb2\xa1", "a modified (Kuznetzov) pcap file, which is not supported"),
     (b"\xa1\xb2\xcd\x34", "a modified (Kuznetzov) pcap file, which is not supported"),
     (b"snoop\x00\x00\x00", "a Solaris snoop capture; convert it with: editcap -F pcapng IN OUT"),
+    (b"RTSS", "a Microsoft Network Monitor 1.x capture; convert it with: editcap -F pcapng IN OUT"),
+    (b"GMBU", "a Microsoft Network Monitor 2.x capture; convert it with: editcap -F pcapng IN OUT"),
     (b"BZh", "bzip2-compressed; only gzip compression is supported"),
     (b"\xfd7zXZ\x00", "xz-compressed; only gzip compression is supported"),
     (b"\x28\xb5\x2f\xfd", "zstd-compressed; only gzip compression is supported"),

@@ -140,6 +140,21 @@ def test_not_a_capture(scratch: Path, name: str, content: bytes, words: list[str
         assert word in text
 
 
+@pytest.mark.skipif(shutil.which("editcap") is None, reason="editcap (tshark's) is not installed")
+@pytest.mark.parametrize("fmt", ["snoop", "netmon1", "netmon2"])
+def test_other_capture_formats_say_how_to_convert(scratch: Path, fmt: str) -> None:
+    # Written by Wireshark's editcap, and converted back by the command the message gives.
+    other = scratch / f"x.{fmt}"
+    capture = Path(__file__).resolve().parents[3] / "captures" / "cwmp_loopback.pcap"
+    subprocess.run(["editcap", "-F", fmt, str(capture), str(other)], check=True)
+    with pytest.raises(CaptureError, match="convert it with: editcap -F pcapng IN OUT") as err:
+        open_capture(str(other))
+    assert "\n" not in str(err.value)
+    back = scratch / "back.pcapng"
+    subprocess.run(["editcap", "-F", "pcapng", str(other), str(back)], check=True)
+    assert len(read_all(str(back))[0]) == 99
+
+
 def test_directory_and_missing_path(scratch: Path) -> None:
     with pytest.raises(CaptureError, match="is a directory") as err:
         open_capture(str(scratch))
