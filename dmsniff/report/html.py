@@ -38,7 +38,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -91,8 +91,7 @@ def mask_header(name: str, value: str) -> str:
     return value
 
 
-def _mask_cred(m: re.Match[str]) -> str:
-    block = m.group(0)
+def _mask_cred(block: str) -> str:
     if "auth-basic" not in block:
         return block
     return _DATA_MSG.sub(lambda d: d.group(1) + MASK + d.group(3), block)
@@ -102,22 +101,42 @@ def _mask_value(m: re.Match[str]) -> str:
     return m.group(1) + (MASK if m.group(3) and secret_name(m.group(2)) else m.group(3)) + m.group(4)
 
 
-def _mask_item(m: re.Match[str]) -> str:
-    block = m.group(0)
+def _mask_item(block: str) -> str:
     uri = re.search(r"<LocURI>([^<]*)</LocURI>", block)
     if uri is None or not secret_name(uri.group(1)):
         return block
     return _DATA_MSG.sub(lambda d: d.group(1) + (MASK if d.group(2).strip() else "") + d.group(3), block)
 
 
+def _blocks(text: str, tag: str, mask: Callable[[str], str]) -> str:
+    """``text`` with each ``<tag>...</tag>`` block (to the first close after its open) replaced by
+    ``mask(block)``.  Not ``re.sub(r"<tag>.*?</tag>")``: with many opens and no close, the regex
+    scans to the end of the text from every open, and 60,000 unclosed Items took minutes."""
+    start, end = f"<{tag}>", f"</{tag}>"
+    out: list[str] = []
+    pos = 0
+    while (i := text.find(start, pos)) >= 0:
+        j = text.find(end, i + len(start))
+        if j < 0:  # no close after this open, hence none after any later one
+            break
+        j += len(end)
+        out.append(text[pos:i])
+        out.append(mask(text[i:j]))
+        pos = j
+    if not out:
+        return text
+    out.append(text[pos:])
+    return "".join(out)
+
+
 def mask_xml(text: str) -> str:
     """The secrets of a CWMP or SyncML document masked in its text (see the module's docstring)."""
-    if "Cred>" in text:
-        text = re.sub(r"<Cred>.*?</Cred>", _mask_cred, text, flags=re.S)
+    if "<Cred>" in text:
+        text = _blocks(text, "Cred", _mask_cred)
     if "<Name>" in text:
         text = re.sub(r"(<Name>([^<]*)</Name>\s*<Value[^>]*>)([^<]*)(</Value>)", _mask_value, text)
     if "<Item>" in text:
-        text = re.sub(r"<Item>.*?</Item>", _mask_item, text, flags=re.S)
+        text = _blocks(text, "Item", _mask_item)
     return text
 
 
@@ -377,8 +396,9 @@ def timeline_chart(rows: list[dict[str, Any]], t0: float, t1: float, *, width: i
             x = left + plot * (r["start"] - t0) / span
             w = max(3.0, plot * (r["end"] - r["start"]) / span)
             colour = SEVERITY_COLOURS[r["sev"]]
+            device = r["device"] or "(no device)"  # (a SyncML message without SyncHdr names none)
             out.append(f'<a href="#session/{_esc(r["id"])}"><g><title>{_esc(r["id"])} {_esc(r["proto"])} '
-                       f'{_esc(r["device"])} +{r["start"] - t0:.3f}s, {r["end"] - r["start"]:.3f}s, '
+                       f'{_esc(device)} +{r["start"] - t0:.3f}s, {r["end"] - r["start"]:.3f}s, '
                        f'{r["msgs"]} messages</title>'
                        f'<text x="{left - 4}" y="{y + 10}" text-anchor="end">{_esc(r["id"])}</text>'
                        f'<rect x="{x:.1f}" y="{y + 1}" width="{w:.1f}" height="{row - 4}" rx="2" '
@@ -880,7 +900,8 @@ class HtmlReport(Addon):
         else:
             per = ""
         self.summary = (f"HTML report: {n:,} session{'s' if n != 1 else ''}, "
-                        f"{len(self.device_blobs):,} devices, {_size(written)}{per}, "
+                        f"{len(self.device_blobs):,} device{'s' if len(self.device_blobs) != 1 else ''}, "
+                        f"{_size(written)}{per}, "
                         f"written in {seconds:.1f} s")
 
 

@@ -138,6 +138,44 @@ def test_masking_rules() -> None:
     assert "ZG06cHc=" in report_html.http_detail(msg, None, True)["http"]
 
 
+def test_a_session_without_a_device_is_drawn(tmp_path: Path) -> None:
+    """A SyncML message without SyncHdr names no device: the page is still written (its timeline
+    said 'internal error' and the file was empty, found by fuzzing)."""
+    from tests.builders import Conversation, request, response, write
+
+    body = b'<SyncML xmlns="SYNCML:SYNCML1.2"><SyncBody><Final/></SyncBody></SyncML>'
+    conv = Conversation()
+    ctype = "Content-Type: application/vnd.syncml.dm+xml\r\n"
+    conv.send(True, request(body=body, headers=ctype))
+    conv.send(False, response(body=body, headers=ctype))
+    conv.close()
+    capture = write(tmp_path / "nohdr.pcap", conv.packets)
+    out = tmp_path / "r.html"
+    res = dmsniff("report", "--format", "html", "-o", str(out), str(capture))
+    assert res.returncode == 0 and "internal error" not in res.stderr, res.stderr
+    assert "(no device)" in out.read_text(encoding="utf-8")
+
+
+@pytest.mark.parametrize("tag", ["Item", "Cred"])
+def test_masking_unclosed_blocks_does_not_hang(tag: str) -> None:
+    """60,000 unclosed Items took minutes to mask (a lazy regex scanned to the end from each open);
+    the bound here only catches that hang again (it takes milliseconds)."""
+    import time
+
+    text = f"<{tag}><Data>x</Data>" * 60_000
+    t0 = time.process_time()
+    assert report_html.mask_xml(text) == text
+    assert time.process_time() - t0 < 30
+
+
+def test_masking_takes_a_block_to_its_first_close() -> None:
+    cred = "<Cred><Meta><Type>syncml:auth-basic</Type></Meta><Data>pw</Data></Cred>"
+    assert report_html.mask_xml("<Cred>" + cred) == "<Cred>" + cred.replace(">pw<", f">{report_html.MASK}<")
+    item = "<Item><Target><LocURI>./A/Password</LocURI></Target><Data>pw</Data></Item>"
+    assert report_html.mask_xml(item + "<Item>" + item) == (item + "<Item>" + item).replace(
+        ">pw<", f">{report_html.MASK}<")
+
+
 def test_size_per_session_is_bounded() -> None:
     """However big a session's messages, its detail is cut at the budget (and says so)."""
     from tests.dmsniff.sessions.playbook import Playbook, inform, rpc
