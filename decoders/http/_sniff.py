@@ -45,8 +45,9 @@ def is_plausible_prefix(data: bytes | bytearray, role: Role, start: int, end: in
     return prefix.fullmatch(data, start, min(end, start + PREFIX_CHECK_LEN)) is not None
 
 
-def scan_start_line(data: bytes | bytearray, role: Role, pos: int) -> int:
-    """First line start at or after ``pos`` that holds a start line, or -1.
+def scan_start_line(data: bytes | bytearray, role: Role | None, pos: int) -> int:
+    """First line start at or after ``pos`` that holds a start line (of either role when
+    ``role`` is None), or -1.
 
     ``pos`` must itself be a line start; other line starts are the bytes after an LF.
     A complete line (LF-terminated) must match the full pattern; the unterminated last
@@ -66,22 +67,28 @@ def scan_start_line(data: bytes | bytearray, role: Role, pos: int) -> int:
                     return i
             i = data.find(_MARK, i + 1)
     else:
+        # Either role in one pass, each line with a mark looked at once: the earliest of two
+        # scans, one per role, costs one of them a scan to the end of the data when only the
+        # other's lines follow (a dump whose responses are glued to the bodies before them).
+        either = role is None
         while i >= 0:
             eol = data.find(b"\n", i)
             if eol < 0:
                 break
             line = data.rfind(b"\n", pos, i) + 1 or pos
-            if REQUEST_LINE.fullmatch(data, line, eol):
+            if REQUEST_LINE.fullmatch(data, line, eol) or (
+                    either and line == i and STATUS_LINE.fullmatch(data, i, eol)):
                 return line
             i = data.find(_MARK, eol)
     tail = data.rfind(b"\n", pos) + 1 or pos
-    if tail < size and is_plausible_prefix(data, role, tail, size):
+    if tail < size and any(is_plausible_prefix(data, r, tail, size)
+                           for r in ((Role.CLIENT, Role.SERVER) if role is None else (role,))):
         return tail
     return -1
 
 
-def find_start_line(data: bytes | bytearray, role: Role, pos: int = 0) -> int:
-    """Index of the next plausible start line for ``role`` at or after ``pos``, or -1.
+def find_start_line(data: bytes | bytearray, role: Role | None, pos: int = 0) -> int:
+    """Index of the next plausible start line for ``role`` (None: either) at or after ``pos``, or -1.
 
     Candidates begin at the start of ``data`` or right after an LF.  A complete line must
     be a valid request line (CLIENT) or status line (SERVER); an unterminated last line

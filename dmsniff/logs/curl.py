@@ -235,7 +235,10 @@ def _blocks(data: bytes, errors: list[str], hex_mode: bool | None) -> Iterator[_
             rest = d.group(2)
             # --trace: 16 hex pairs (padded to 48 columns) then the text; --trace-ascii: the text.
             if hex_mode:
-                block.data += bytes.fromhex(rest[:48].decode("latin-1"))
+                try:
+                    block.data += bytes.fromhex(rest[:48].decode("latin-1"))
+                except ValueError:  # not hex pairs: that line's bytes are lost, and said so
+                    errors.append(f"line {no}: a --trace data line that is not hex pairs: {line[:60]!r}")
             else:
                 offsets.append((int(d.group(1), 16), rest))
             continue

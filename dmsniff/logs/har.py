@@ -67,6 +67,9 @@ def _text(obj: dict[str, Any], problems: list[str]) -> bytes | None:
     text = obj.get("text")
     if text is None:
         return None
+    if not isinstance(text, str):
+        problems.append(f"the body's text is a JSON {type(text).__name__}, not a string: left out")
+        return None
     if obj.get("encoding") == "base64":
         try:
             return base64.b64decode(text)
@@ -148,7 +151,8 @@ def _messages(entry: dict[str, Any], where: dict[str, int], named: bool, errors:
         port = url.port or default
     except ValueError:
         port = default
-    server = endpoint(entry.get("serverIPAddress") or url.hostname, port)
+    address = entry.get("serverIPAddress")
+    server = endpoint(address if isinstance(address, str) and address else url.hostname, port)
     uri = (url.path or "/") + (f"?{url.query}" if url.query else "")
     key = f"{entry['connection']}" if named and entry.get("connection") is not None else server
     start = _time(entry.get("startedDateTime"))
@@ -166,14 +170,14 @@ def _messages(entry: dict[str, Any], where: dict[str, int], named: bool, errors:
                      method=str(req.get("method") or "GET"), uri=uri,
                      version=_version(req.get("httpVersion")),
                      time=start, connection=key, server=server, wire_body=False, problems=problems)
-    if isinstance(size, int) and size > 0 and not body:
+    if type(size) is int and size > 0 and not body:  # (type: a JSON true is no size)
         msg.body_length, msg.complete = size, False
         msg.problems.append(f"the HAR does not hold the request body ({size} bytes)")
     yield msg
     if not isinstance(resp, dict):
         return
     status = resp.get("status")
-    if not isinstance(status, int) or status <= 0:
+    if type(status) is not int or status <= 0:
         # No response (blocked, failed, aborted): the request stands alone.
         error = resp.get("_error") or entry.get("_error") or "no response"
         msg.problems.append(f"the HAR records no response: {error}")
@@ -188,7 +192,7 @@ def _messages(entry: dict[str, Any], where: dict[str, int], named: bool, errors:
                      version=_version(resp.get("httpVersion")), time=end_time, connection=key,
                      wire_body=False, problems=rproblems)
     size = content.get("size")
-    if rbody is None and isinstance(size, int) and size > 0:
+    if rbody is None and type(size) is int and size > 0:
         out.body_length, out.complete = size, False
         out.problems.append(f"the HAR does not hold the response body ({size} bytes)")
     yield out

@@ -42,6 +42,7 @@ __all__ = ["ConnectionClosed", "RawHttp", "looks_like_http", "parse_dump", "pars
 
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _BLANK = b" \t\r\n"
+_NOT_BLANK = re.compile(rb"[^ \t\r\n]")
 
 
 @dataclass(slots=True)
@@ -82,16 +83,10 @@ def looks_like_http(data: bytes) -> bool:
 
 def _next_start(data: bytes, pos: int) -> int:
     """Offset of the next line (at or after ``pos``, a line start) that is a start line, or len."""
-    found = [i for i in (find_start_line(data, Role.CLIENT, pos), find_start_line(data, Role.SERVER, pos))
-             if i >= 0]
-    while found:
-        i = min(found)
-        # find_start_line accepts an unterminated last line that could still grow into a start
-        # line: a file that ends there holds no more messages.
-        if data.find(b"\n", i) >= 0:
-            return i
-        return len(data)
-    return len(data)
+    i = find_start_line(data, None, pos)
+    # find_start_line accepts an unterminated last line that could still grow into a start line:
+    # a file that ends there holds no more messages.
+    return i if i >= 0 and data.find(b"\n", i) >= 0 else len(data)
 
 
 def _framing(head: bytes) -> tuple[int | None, bool]:
@@ -114,10 +109,13 @@ def _framing(head: bytes) -> tuple[int | None, bool]:
 
 def _at_message_start(data: bytes, pos: int) -> bool:
     """Only blank lines between ``pos`` and the end of the data or the next start line."""
-    rest = len(data) - len(data[pos:].lstrip(_BLANK))
-    if rest >= len(data):
+    m = _NOT_BLANK.search(data, pos)  # (not data[pos:].lstrip(): a copy of the rest, every message)
+    if m is None:
         return True
-    if rest > 0 and data[rest - 1] != 0x0A:
+    rest = m.start()
+    # After blank lines a message starts a line; right where the Content-Length ends it may start
+    # mid-line (a dump that glued each message to the body before it: cat, tcpflow).
+    if rest > pos and data[rest - 1] != 0x0A:
         return False
     line = data[rest:_line_end(data, rest)]
     return sniff_role(line if line.endswith(b"\n") else line + b"\n") is not None

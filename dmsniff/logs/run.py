@@ -60,6 +60,12 @@ def run_log(pipeline: Pipeline, path: str, fmt: str) -> CaptureSummary:
         source.run(assembler)
     except KeyboardInterrupt:
         info.errors.append("interrupted")
+    except Exception as exc:  # a reader's bug costs the rest of this log, not the run
+        if os.environ.get("DMSNIFF_DEBUG"):
+            traceback.print_exception(exc)
+        info.errors.append(f"the {fmt} reader failed here (a dmsniff bug: {type(exc).__name__}: {exc}); "
+                           "what came before is reported")
+        dispatch(_item(records.internal_error(f"reading the {fmt} log", exc, [], index)))
     finally:
         assembler.finish()
     unit = info.frame_unit

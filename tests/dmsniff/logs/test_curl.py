@@ -83,3 +83,20 @@ def test_trace(tmp_path: Path, acs: str, option: str) -> None:
     text = log.read_bytes().split(b"\n")
     # As in a capture, a message's frame is the block that completed it; its frames, every block.
     assert b"=> Send header" in text[inform.frames[0] - 1] and b"=> Send data" in text[inform.frame - 1]
+
+
+def test_trace_data_line_that_is_not_hex(tmp_path: Path, acs: str) -> None:
+    """A --trace whose data line holds something else than hex pairs loses that line, said in one
+    warning; the trace is read on (it crashed the run: found by fuzzing)."""
+    res = _curl(tmp_path, acs, "--trace", "trace.txt")
+    assert res.returncode == 0, res.stderr
+    log = tmp_path / "trace.txt"
+    lines = log.read_bytes().split(b"\n")
+    bad = next(i for i, line in enumerate(lines) if line.startswith(b"0010: "))
+    lines[bad] = lines[bad][:6] + b"zz" + lines[bad][8:]
+    log.write_bytes(b"\n".join(lines))
+    out = run(log, secrets=(f"{USER}:{PASSWORD}",))
+    info = out.summaries[0].info
+    assert [e for e in info.errors if "not hex pairs" in e] == [
+        f"line {bad + 1}: a --trace data line that is not hex pairs: {lines[bad][:60]!r}"]
+    assert len(out.transactions) == 4  # every exchange; the one with the damaged line is cut

@@ -65,3 +65,44 @@ def test_recorded_now(tmp_path: Path) -> None:
     har = tmp_path / "fresh.har"
     record(har)
     _check(run(har, secrets=(f"{USER}:{PASSWORD}",)))
+
+
+@pytest.mark.parametrize("value", [[1, 2], 7, 1.5, True, {"a": 1}])
+def test_fields_of_the_wrong_json_type_cost_that_field(tmp_path: Path, value: object) -> None:
+    """A HAR is JSON anyone may write: a field of another type than HAR 1.2 says is left out, not a
+    crash of the run (serverIPAddress as a list, a base64 body's text as a number: found by fuzzing)."""
+    har = json.loads(HAR.read_text())
+    for entry in har["log"]["entries"]:
+        entry["serverIPAddress"] = value
+        entry["response"]["content"] = {"text": value, "encoding": "base64", "size": value}
+        entry["response"]["status"] = entry["response"]["status"] if value is not True else True
+    p = tmp_path / "typed.har"
+    p.write_text(json.dumps(har))
+    out = run(p)
+    assert out.failures == []
+    assert len(out.transactions) == 5  # every entry, with or without its response
+    if value is True:  # (a status of true is no status: the request stands alone)
+        assert all(tx.response is None for tx in out.transactions)
+    else:
+        assert all("the body's text is a JSON" in " ".join(tx.response.problems)
+                   for tx in out.transactions if tx.response is not None)
+
+
+def test_a_reader_bug_costs_the_rest_of_that_log_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Whatever a log reader's bug, the entries before it and the run's other inputs are reported."""
+    from dmsniff.logs import har
+
+    real = har._messages
+
+    def failing(entry, where, named, errors, no):  # type: ignore[no-untyped-def]
+        if no == 3:
+            raise RuntimeError("a bug")
+        return real(entry, where, named, errors, no)
+
+    monkeypatch.setattr(har, "_messages", failing)
+    out = run(HAR, HAR)
+    assert out.failures == []
+    said = "the har reader failed here (a dmsniff bug: RuntimeError: a bug); what came before is reported"
+    assert [s.info.errors for s in out.summaries] == [[said], [said]]
+    assert len(out.transactions) == 2 * 2  # entries 1 and 2 of each log
+    assert sum(f.code == "dmsniff.internal-error" for f in out.findings) == 2
