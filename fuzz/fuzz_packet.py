@@ -1,6 +1,7 @@
 """Link and IP layers: ``dmsniff.net.packet.Dissector`` (Ethernet with 802.1Q/QinQ, SLL, SLL2,
-raw IPv4/IPv6, NULL/LOOP; IPv4 and IPv6 with fragment reassembly and extension headers) over a
-sequence of frames, then ``finish()``.
+raw IPv4/IPv6, NULL/LOOP, PPP, PPPoE, Cisco HDLC; IPv4 and IPv6 with fragment reassembly and
+extension headers; the encapsulations of ``dmsniff.net.tunnels``) over a sequence of frames, then
+``finish()``.
 
 Ops (:class:`fuzz._common.Ops`): 0 a frame: link type (byte, index into ``LINKTYPES``), time step
 in ms (u16), the frame's bytes; 1 a long pause (fragments expire).  The dissector's ``on_fault`` is
@@ -17,7 +18,7 @@ from fuzz._common import Ops, instrumented, main
 with instrumented(__name__ == "__main__"):
     from dmsniff.net.packet import Dissector
 
-LINKTYPES = (1, 0, 101, 108, 113, 228, 229, 276, 12, 14, 147)
+LINKTYPES = (1, 0, 101, 108, 113, 228, 229, 276, 12, 14, 147, 9, 50, 51, 104)  # (new ones at the end)
 
 
 def _frames(ops: Ops) -> Iterator[tuple[int, float, int, bytes]]:

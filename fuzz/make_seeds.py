@@ -379,7 +379,36 @@ def _link_variants(eth: bytes) -> bytes:
         (4, b"\x00\x00\x03\x04\x00\x06" + b"\x00" * 8 + etype + ip),  # SLL
         (7, etype + b"\x00\x00" + b"\x00\x00\x00\x01\x03\x04\x06" + b"\x00" * 9 + ip),  # SLL2
     ]
+    ppp = b"\x00\x21" if family == 2 else b"\x00\x57"
+    macs = eth[:12]
+    variants += [
+        (11, b"\xff\x03" + ppp + ip),  # PPP
+        (13, b"\x11\x00\x00\x07" + struct.pack(">H", len(ip) + 2) + ppp + ip),  # PPP_ETHER
+        (14, b"\x0f\x00" + etype + ip),  # C_HDLC
+        # The encapsulations of dmsniff/net/tunnels.py, around the same packet:
+        (0, macs + b"\x88\x64\x11\x00\x00\x07" + struct.pack(">H", len(ip) + 2) + ppp + ip),  # PPPoE
+        (0, macs + b"\x88\x47\x00\x06\x40\x40\x00\x06\x41\x40" + ip),  # MPLS, two labels
+        (0, macs + b"\x08\x00" + _outer(47, b"\x20\x00" + etype + b"\x00\x00\x00\x05" + ip)),  # GRE+key
+        (0, macs + b"\x08\x00" + _outer(47, b"\x10\x00\x88\xbe\x00\x00\x00\x01"
+                                         + b"\x10\x00\x00\x03\x00\x00\x00\x00" + eth)),  # ERSPAN II
+        (0, macs + b"\x08\x00" + _outer(4 if family == 2 else 41, ip)),  # IP-in-IP
+        (0, macs + b"\x08\x00" + _outer(17, _udp(4789, b"\x08\x00\x00\x00\x00\x00\x2a\x00" + eth))),
+        (0, macs + b"\x08\x00" + _outer(17, _udp(6081, b"\x00\x00\x65\x58\x00\x00\x2a\x00" + eth))),
+        (0, macs + b"\x08\x00" + _outer(17, _udp(2152, b"\x30\xff" + struct.pack(">H", len(ip))
+                                                   + b"\x00\x00\x00\x4d" + ip))),  # GTP-U
+        (0, macs + b"\x08\x00" + _outer(17, _udp(1701, b"\x00\x02\x00\x01\x00\x02\xff\x03" + ppp + ip))),
+    ]
     return encode_ops([(0, [lt, ("u16", 1), data]) for lt, data in variants])
+
+
+def _outer(proto: int, payload: bytes) -> bytes:
+    """An outer IPv4 header (10.9.0.1 -> 10.9.0.2) around ``payload``: a tunnel's carrier."""
+    return struct.pack(">BBHHHBBH4s4s", 0x45, 0, 20 + len(payload), 1, 0, 64, proto, 0,
+                       bytes([10, 9, 0, 1]), bytes([10, 9, 0, 2])) + payload
+
+
+def _udp(port: int, payload: bytes) -> bytes:
+    return struct.pack(">HHHH", port, port, 8 + len(payload), 0) + payload
 
 
 def _fragments(ip: bytes) -> bytes:
