@@ -4,15 +4,15 @@ Device-management traffic is often captured where it travels inside something el
 CPE's WAN side in PPPoE (or in L2TP between a LAC and an LNS), a provider core in MPLS, a
 mobile core (where OMA DM devices are) in GTP-U, a cloud traffic mirror in VXLAN (AWS, Azure)
 or Geneve (AWS Gateway Load Balancer), a switch's remote SPAN in GRE/ERSPAN, a VPN or transition
-tunnel in IP-in-IP.  Wireshark and Zeek
-decode the traffic inside; so does :class:`dmsniff.net.packet.Dissector`, with these readers.
+tunnel in IP-in-IP.  Wireshark and Zeek decode the traffic inside; so does
+:class:`dmsniff.net.packet.Dissector`, with these readers.
 
 A reader takes the frame and the offset of the encapsulation's header and gives the network
 layer it carries as ``(EtherType, offset)`` (``ETH_TEB`` for an Ethernet frame, read on by
 :func:`ethernet`), or None when the header is not one it can read (too short, a version or
 flag it does not know); it never raises.  The dissector counts each frame it opens at least
-one encapsulation of (``tunnelled_frames``) and opens at most
-:data:`MAX_ENCAPSULATIONS` in one frame: a hostile capture can nest for ever.
+one encapsulation of (``tunnelled_frames``) and opens at most :data:`MAX_ENCAPSULATIONS` in
+one frame: a hostile capture can nest for ever.
 
 **Add an encapsulation**: a reader and a row in the table of the layer whose field names it
 (:data:`BY_ETHERTYPE`, :data:`BY_IP_PROTOCOL` or :data:`BY_UDP_PORT`), and a frame of it in
@@ -33,6 +33,7 @@ __all__ = [
     "BY_UDP_PORT",
     "ETH_TEB",
     "MAX_ENCAPSULATIONS",
+    "Reader",
     "ethernet",
 ]
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from decoders.http import (
     EndOfMessage,
@@ -160,6 +162,19 @@ def test_find_start_line(data: bytes, role: Role, pos: int, expected: int) -> No
 def test_find_start_line_odd_positions() -> None:
     assert find_start_line(b"HTTP/1.1 200 OK\n", S, -3) == 0
     assert find_start_line(b"HTTP/1.1 200 OK\n", S, 100) == -1
+
+
+_PIECES = [b"POST /acs HTTP/1.1\r\n", b"HTTP/1.1 204 No Content\r\n", b"<x>body</x>", b"\r\n", b"\n",
+           b"HTTP/1.", b"GET / HTTP/1.0", b"HTTP/1.1 2", b"x HTTP/1.1 200 OK\n", b" ", b"POST"]
+
+
+@given(st.lists(st.sampled_from(_PIECES), max_size=14), st.integers(0, 40))
+def test_either_role_is_the_earlier_of_the_two(pieces: list[bytes], pos: int) -> None:
+    """Role None (one pass, used to find where a dump's next message starts) answers as the two
+    scans did, one per role, taking the earlier."""
+    data = b"".join(pieces)
+    found = [i for i in (find_start_line(data, C, pos), find_start_line(data, S, pos)) if i >= 0]
+    assert find_start_line(data, None, pos) == (min(found) if found else -1)
 
 
 # ---- sniff_role
