@@ -42,7 +42,7 @@ __all__ = ["ConnectionClosed", "RawHttp", "looks_like_http", "parse_dump", "pars
 
 _HEAD_END = re.compile(rb"\r?\n\r?\n")
 _BLANK = b" \t\r\n"
-_NOT_BLANK = re.compile(rb"[^ \t\r\n]")
+_NOT_BLANK = re.compile(b"[^" + re.escape(_BLANK) + b"]")
 
 
 @dataclass(slots=True)

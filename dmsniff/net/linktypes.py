@@ -67,9 +67,10 @@ def _null(data: bytes) -> Header:
 PPP_PROTOCOLS: Final[dict[int, int]] = {0x0021: ETH_IPV4, 0x0057: ETH_IPV6, 0x0281: 0x8847, 0x0283: 0x8848}
 
 
-def ppp_ethertype(protocol: int) -> int | None:
-    """The EtherType of a PPP protocol number (IPv4, IPv6, MPLS); None for any other (LCP, IPCP ...)."""
-    return PPP_PROTOCOLS.get(protocol)
+def ppp_ethertype(protocol: int) -> int:
+    """The EtherType of a PPP protocol number (IPv4, IPv6, MPLS); 0 for any other (LCP, IPCP ...),
+    which the dissector counts as other traffic."""
+    return PPP_PROTOCOLS.get(protocol, 0)
 
 
 def ppp_frame(data: bytes, off: int = 0) -> Header:
@@ -85,15 +86,18 @@ def ppp_frame(data: bytes, off: int = 0) -> Header:
         protocol, off = _u16(data, off)[0], off + 2
     else:
         return None
-    etype = ppp_ethertype(protocol)
-    return (etype if etype is not None else 0), off  # 0: LCP, IPCP ... (not IP: "other")
+    return ppp_ethertype(protocol), off
 
 
-def _ppp_ether(data: bytes) -> Header:  # PPPoE: the 6-byte session header, then PPP's protocol
-    if len(data) < 8:
+def pppoe(data: bytes, off: int = 0) -> Header:
+    """A PPPoE header at ``off`` (RFC 2516): version and type 0x11, a code, the session id and
+    length, then (in a session packet, code 0) the PPP protocol field.  A discovery packet (PADI,
+    PADO ...) carries no traffic: EtherType 0."""
+    if len(data) < off + 8 or data[off] != 0x11:
         return None
-    etype = ppp_ethertype(_u16(data, 6)[0])
-    return (etype if etype is not None else 0), 8
+    if data[off + 1] != 0:
+        return 0, off + 6
+    return ppp_ethertype(_u16(data, off + 6)[0]), off + 8
 
 
 def _c_hdlc(data: bytes) -> Header:  # Cisco HDLC: address, control, then an EtherType
@@ -115,7 +119,7 @@ LINK_TYPES: Final[dict[int, LinkType]] = {
     12: LinkType("RAW", _raw),  # DLT_RAW on some BSDs, written as 12 by their tools
     14: LinkType("RAW", _raw),  # DLT_RAW on OpenBSD
     50: LinkType("PPP_HDLC", ppp_frame),  # PPP in HDLC-like framing (RFC 1662), as BSD/OS wrote it
-    51: LinkType("PPP_ETHER", _ppp_ether),  # PPPoE session packets without their Ethernet header
+    51: LinkType("PPP_ETHER", pppoe),  # PPPoE packets without their Ethernet header
     104: LinkType("C_HDLC", _c_hdlc),
     101: LinkType("RAW", _raw),
     108: LinkType("LOOP", _loop),

@@ -201,17 +201,24 @@ class Dissector:
                 return
             etype, off = inner
 
-    def _opened(self, number: int, encapsulation: tuple[str, Reader], data: bytes,
-                off: int) -> tuple[int, int] | None:
-        """Read one encapsulation's header: the (EtherType, offset) it carries, or None (counted)."""
+    def _enter(self, number: int, name: str) -> bool:
+        """Count one more encapsulation opened in frame ``number`` (the frame, by its outermost);
+        False, counted as malformed, past MAX_ENCAPSULATIONS: a hostile capture can nest for ever."""
         if number != self._encap_frame:  # the frame's first
             self._encap_frame = number
             self._encaps = 0
             tunnelled = self.stats.tunnelled
-            tunnelled[encapsulation[0]] = tunnelled.get(encapsulation[0], 0) + 1
+            tunnelled[name] = tunnelled.get(name, 0) + 1
         self._encaps += 1
-        if self._encaps > MAX_ENCAPSULATIONS:  # nested for ever: a hostile capture
+        if self._encaps > MAX_ENCAPSULATIONS:
             self.stats.malformed += 1
+            return False
+        return True
+
+    def _opened(self, number: int, encapsulation: tuple[str, Reader], data: bytes,
+                off: int) -> tuple[int, int] | None:
+        """Read one encapsulation's header: the (EtherType, offset) it carries, or None (counted)."""
+        if not self._enter(number, encapsulation[0]):
             return None
         inner = encapsulation[1](data, off)
         if inner is None:
@@ -333,11 +340,14 @@ class Dissector:
         # ulen 0 happens with IPv6 jumbograms and some offloaded captures: take the rest.
         payload = seg[8:ulen] if 8 <= ulen <= len(seg) else seg[8:]
         tunnel = BY_UDP_PORT.get(dport) or (BY_UDP_PORT.get(sport) if sport in _BOTH_ENDS else None)
-        if tunnel is not None and tunnel[1](payload, 0) is not None:
+        if tunnel is not None:
             # A tunnel's datagrams carry traffic, they are not traffic: what they carry is decoded
             # (a datagram to the port that is not that tunnel's header goes on as any other).
-            self._tunnel(number, ts, tunnel, payload)
-            return
+            inner = tunnel[1](payload, 0)
+            if inner is not None:
+                if self._enter(number, tunnel[0]):
+                    self._network(number, ts, inner[0], payload, inner[1])
+                return
         self.stats.udp_datagrams += 1
         self.on_udp(number, ts, src, sport, dst, dport, payload)
 

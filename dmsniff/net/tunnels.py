@@ -25,7 +25,7 @@ from collections.abc import Callable
 from struct import Struct
 from typing import Final
 
-from dmsniff.net.linktypes import ETH_IPV4, ETH_IPV6, Header, ppp_ethertype, ppp_frame
+from dmsniff.net.linktypes import ETH_IPV4, ETH_IPV6, Header, ppp_frame, pppoe
 
 __all__ = [
     "BY_ETHERTYPE",
@@ -61,15 +61,6 @@ def _ip_by_version(data: bytes, off: int) -> Header:
 def ethernet(data: bytes, off: int) -> Header:
     """An Ethernet header: the EtherType it carries (VLAN tags are the caller's)."""
     return (_u16(data, off + 12)[0], off + 14) if len(data) >= off + 14 else None
-
-
-def _pppoe(data: bytes, off: int) -> Header:
-    # RFC 2516 session stage: ver/type 0x11, code 0 (session data), session id, length, then
-    # the PPP protocol field.
-    if len(data) < off + 8 or data[off] != 0x11 or data[off + 1] != 0:
-        return None
-    etype = ppp_ethertype(_u16(data, off + 6)[0])
-    return (etype if etype is not None else 0), off + 8  # 0: LCP, IPCP ... (not IP: "other")
 
 
 def _mpls(data: bytes, off: int) -> Header:
@@ -180,7 +171,7 @@ def _gtpu(data: bytes, off: int) -> Header:
 
 #: EtherType -> (name, reader): encapsulations announced by an Ethernet, PPP, SLL or GRE type field.
 BY_ETHERTYPE: Final[dict[int, tuple[str, Reader]]] = {
-    0x8864: ("PPPoE", _pppoe),
+    0x8864: ("PPPoE", pppoe),  # (the session stage; discovery is EtherType 0x8863)
     0x8847: ("MPLS", _mpls),
     0x8848: ("MPLS", _mpls),
     ETH_TEB: ("Ethernet", ethernet),

@@ -163,7 +163,8 @@ def test_gre_version_1_lcp_and_l2tp_control_are_other_traffic_not_malformed() ->
     rec.d.frame(3, 0.0, 1, bytes(eth(outer4(), UDP(sport=1701, dport=1701), Raw(control))))
     rec.d.frame(1, 0.0, 1, bytes(eth(outer4(), GRE(version=1, proto=0x880B, key_present=1), Raw(b"ppp"))))
     rec.d.frame(2, 0.0, 1, bytes(eth(PPPoE(), PPP(proto=0xC021), Raw(b"\x01\x01\x00\x04"))))
-    assert (rec.d.stats.other, rec.d.stats.malformed, rec.tcp) == (3, 0, [])
+    rec.d.frame(4, 0.0, 51, bytes.fromhex("1109 0000 0004 0101 0000"))  # PPPoE discovery (PADI)
+    assert (rec.d.stats.other, rec.d.stats.malformed, rec.tcp) == (4, 0, [])
 
 
 @pytest.mark.parametrize("build", [b for _i, _o, b in ENCAPSULATED], ids=[i for i, _o, _b in ENCAPSULATED])
