@@ -561,7 +561,8 @@ class HtmlReport(Addon):
             self.add_tls(end.tls)
 
     def add_tls(self, facts: TlsFacts) -> None:
-        from dmsniff.tui.views import tls_connection_text, tls_state
+        from dmsniff.sessions.tls import tls_state
+        from dmsniff.tui.views import tls_connection_text
 
         s = facts.summary
         self.tls_facts[facts.connection] = {

@@ -8,16 +8,23 @@ to), so the findings belong to the session; :class:`TlsChecks` judges the rest (
 session claimed, such as those that stayed encrypted) on what TLS alone shows.
 
 **Add a TLS rule**: a row in ``RULES`` and its test in :func:`check`.
+
+:class:`TlsKeeper` remembers what TLS each connection ran over, for the UI and for the session
+filter's ``tls:`` field (:func:`session_tls`).
 """
 
 from __future__ import annotations
 
 import ipaddress
+import threading
 import time
+from collections.abc import Iterable
 from typing import Final
 
+from decoders.tls import TlsInfo
 from dmsniff.model import ConnectionEnd, Finding, Rule, TlsFacts, Transaction
-from dmsniff.pipeline.addons import Emitter
+from dmsniff.pipeline.addons import Addon, Emitter
+from dmsniff.sessions.filter import SessionTls
 
 #: code -> its severity, reference and meaning: one row per rule (docs/rules.md is made from it)
 RULES: Final[dict[str, Rule]] = {
@@ -186,3 +193,72 @@ class TlsChecks(Emitter):
             return
         for f in findings(t, None, None, None):
             self.outbox.finding(f)
+
+
+def tls_state(facts: TlsFacts) -> str:
+    """``decrypted``, ``no-data`` (nothing was sent to decrypt) or ``encrypted`` (some data stayed so)."""
+    summary = facts.summary
+    if summary.decrypted:
+        return "decrypted"
+    if summary.reason is None or summary.reason.code == "no-application-data":
+        return "no-data"
+    return "encrypted"
+
+
+class TlsKeeper(Addon):
+    """What TLS each connection ran over: the newest :class:`TlsInfo` of the exchanges decrypted
+    from it, and its :class:`TlsFacts` once it has ended (every TLS connection, decrypted or not).
+
+    The UI's loader and ``report -Y`` put it *first* among the addons: a session builder hands a session on
+    from inside its own hook for the record that ended it, and the app draws it at once (the
+    worker waits for it), so what this keeps must already include that record.  Written by
+    the loader thread, read by the UI thread: the dicts only gain entries, the counters only
+    grow, and ``facts_list`` is appended to under a lock.
+    """
+
+    def __init__(self) -> None:
+        self.info: dict[str, TlsInfo] = {}  # connection id -> TLS of its latest decrypted exchange
+        self.facts: dict[str, TlsFacts] = {}  # connection id -> facts, once it ended
+        self.facts_list: list[TlsFacts] = []  # the same, in order of ending
+        self.counts: dict[str, int] = {"decrypted": 0, "no-data": 0, "encrypted": 0}
+        self._lock = threading.Lock()
+
+    def transaction(self, tx: Transaction) -> None:
+        if tx.tls is not None:
+            self.info[tx.connection] = tx.tls
+
+    def connection_end(self, end: ConnectionEnd) -> None:
+        facts = end.tls
+        if facts is None:
+            return
+        with self._lock:
+            self.facts[end.connection] = facts
+            self.facts_list.append(facts)
+            self.counts[tls_state(facts)] += 1
+
+    def all_facts(self) -> list[TlsFacts]:
+        """Every ended TLS connection so far, in order of ending (a copy)."""
+        with self._lock:
+            return list(self.facts_list)
+
+    def connections(self, ids: Iterable[str]) -> list[tuple[str, TlsInfo | None, TlsFacts | None]]:
+        """Those of the connections ``ids`` that ran over TLS, with what is known of each."""
+        out: list[tuple[str, TlsInfo | None, TlsFacts | None]] = []
+        for conn in ids:
+            info, facts = self.info.get(conn), self.facts.get(conn)
+            if info is not None or facts is not None:
+                out.append((conn, info, facts))
+        return out
+
+    def session_tls(self, ids: Iterable[str]) -> SessionTls | None:
+        """What the session filter's ``tls:`` field knows of a session that ran over the connections
+        ``ids``; None when none of them was TLS."""
+        conns = self.connections(ids)
+        if not conns:
+            return None
+        infos = [facts.summary.info if facts is not None else info for _c, info, facts in conns]
+        return SessionTls(
+            versions=frozenset(i.version_name for i in infos if i is not None and i.version is not None),
+            encrypted=any(f is not None and tls_state(f) == "encrypted" for _c, _i, f in conns),
+            resumed=any(i is not None and i.resumed for i in infos),
+        )

@@ -43,12 +43,13 @@ from dmsniff.capture import Frame
 from dmsniff.export import keylog_lines, session_connections
 from dmsniff.model import TlsFacts
 from dmsniff.net.tls_keys import TlsKeySpec
+from dmsniff.sessions.filter import HELP as FILTER_HELP
+from dmsniff.sessions.filter import FilterError, SessionTls, compile_filter
 from dmsniff.sessions.labels import conversation
 from dmsniff.sessions.model import Device, Session
+from dmsniff.sessions.tls import tls_state
 from dmsniff.tui import views
-from dmsniff.tui.filter import HELP as FILTER_HELP
-from dmsniff.tui.filter import FilterError, SessionTls, compile_filter
-from dmsniff.tui.loader import Feed, Loader, Progress, TlsKeeper
+from dmsniff.tui.loader import Feed, Loader, Progress
 from dmsniff.tui.session_list import SessionList, SessionRow
 from dmsniff.verify.model import AuthResult, Cracked, badge
 from dmsniff.verify.secrets import Secrets
@@ -354,13 +355,7 @@ class DmsniffApp(App[None]):
     # -- TLS ---------------------------------------------------------------------------------------
     def tls_connections(self, s: Session) -> list[tuple[str, TlsInfo | None, TlsFacts | None]]:
         """The session's connections that ran over TLS, with what is known of each."""
-        keeper: TlsKeeper = self.feed.tls
-        out: list[tuple[str, TlsInfo | None, TlsFacts | None]] = []
-        for conn in session_connections(s):
-            info, facts = keeper.info.get(conn), keeper.facts.get(conn)
-            if info is not None or facts is not None:
-                out.append((conn, info, facts))
-        return out
+        return self.feed.tls.connections(session_connections(s))
 
     def over_tls(self, s: Session) -> bool:
         """Whether the session's messages were decrypted from TLS."""
@@ -369,15 +364,7 @@ class DmsniffApp(App[None]):
 
     def session_tls(self, s: Session) -> SessionTls | None:
         """What the filter's ``tls:`` field knows of a session; None when it was plaintext."""
-        conns = self.tls_connections(s)
-        if not conns:
-            return None
-        infos = [facts.summary.info if facts is not None else info for _c, info, facts in conns]
-        return SessionTls(
-            versions=frozenset(i.version_name for i in infos if i is not None and i.version is not None),
-            encrypted=any(f is not None and views.tls_state(f) == "encrypted" for _c, _i, f in conns),
-            resumed=any(i is not None and i.resumed for i in infos),
-        )
+        return self.feed.tls.session_tls(session_connections(s))
 
     def _show_session_tls(self) -> None:
         """The line(s) above the timeline: the TLS of the shown session's connections."""
@@ -396,7 +383,7 @@ class DmsniffApp(App[None]):
         facts = keeper.all_facts()
         ended = {f.connection for f in facts}
         order = {"encrypted": 0, "no-data": 1, "decrypted": 2}
-        facts.sort(key=lambda f: (order[views.tls_state(f)], f.capture, f.first_frame))
+        facts.sort(key=lambda f: (order[tls_state(f)], f.capture, f.first_frame))
         body = Text()
         counts = keeper.counts
         body.append(f"{len(facts)} TLS connections ended: {counts['decrypted']} decrypted, "
@@ -408,7 +395,7 @@ class DmsniffApp(App[None]):
         heading = ""
         titles = {"encrypted": "Not decrypted", "no-data": "No application data", "decrypted": "Decrypted"}
         for f in facts[:TLS_LIST_LIMIT]:
-            title = titles[views.tls_state(f)]
+            title = titles[tls_state(f)]
             if title != heading:
                 heading = title
                 body.append(f"\n\n{title}", style="bold underline")

@@ -26,9 +26,9 @@ from textual.widgets import Footer, Input, OptionList, Static, TabbedContent, Ta
 from textual.widgets.option_list import Option
 
 from dmsniff.report.html import MASK, secret_name
+from dmsniff.sessions.filter import FilterError, Predicate, compile_filter
 from dmsniff.sessions.labels import conversation
 from dmsniff.sessions.model import Device, ParameterObservation, Session
-from dmsniff.tui.filter import FilterError, Predicate, compile_filter
 
 SPARK = "▁▂▃▄▅▆▇█"
 CHANGES = ("Add", "Replace", "Delete", "Copy", "SetParameterValues")

@@ -3,9 +3,10 @@
 The UI thread never decodes: :class:`Loader` reads captures (or a live interface) with the
 runner and the addon chain of ``dmsniff report`` (verifier, session builders) plus :class:`Feed`, which
 keeps what the detail views need (transactions, datagrams, findings) and posts sessions to
-the app in batches, so the screen stays responsive on a 1 GB capture.  Its :class:`TlsKeeper`
-keeps what TLS each connection ran over (every TLS connection's :class:`TlsFacts`, decrypted
-or not) for the lock marks, the TLS views and the exports' key logs.
+the app in batches, so the screen stays responsive on a 1 GB capture.  A
+:class:`~dmsniff.sessions.tls.TlsKeeper`, run first, keeps what TLS each connection ran over
+(every TLS connection's :class:`TlsFacts`, decrypted or not) for the lock marks, the TLS views
+and the exports' key logs.
 """
 
 from __future__ import annotations
@@ -15,16 +16,15 @@ import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 
-from decoders.tls import TlsInfo
 from dmsniff.capture import CaptureError, CaptureInfo, Frame
 from dmsniff.chain import addon_chain
-from dmsniff.model import ConnectionEnd, Datagram, Finding, HttpMessage, TlsFacts, Transaction
+from dmsniff.model import Datagram, Finding, HttpMessage, Transaction
 from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.pipeline.addons import Addon
 from dmsniff.pipeline.records import CaptureSummary
 from dmsniff.pipeline.runner import Pipeline
 from dmsniff.sessions.model import Device, Session
-from dmsniff.tui.views import tls_state
+from dmsniff.sessions.tls import TlsKeeper
 from dmsniff.verify.model import AuthResult, Cracked
 from dmsniff.verify.secrets import Secrets
 from dmsniff.verify.verifier import Verifier
@@ -50,43 +50,6 @@ class Progress:
         """Packets read so far, over all captures."""
         current = self.current
         return self.read + (current.packets if current is not None else 0)
-
-
-class TlsKeeper(Addon):
-    """What TLS each connection ran over: the newest :class:`TlsInfo` of the exchanges decrypted
-    from it, and its :class:`TlsFacts` once it has ended (every TLS connection, decrypted or not).
-
-    The :class:`Loader` puts it *first* among the addons: a session builder hands a session on
-    from inside its own hook for the record that ended it, and the app draws it at once (the
-    worker waits for it), so what this keeps must already include that record.  Written by
-    the loader thread, read by the UI thread: the dicts only gain entries, the counters only
-    grow, and ``facts_list`` is appended to under a lock.
-    """
-
-    def __init__(self) -> None:
-        self.info: dict[str, TlsInfo] = {}  # connection id -> TLS of its latest decrypted exchange
-        self.facts: dict[str, TlsFacts] = {}  # connection id -> facts, once it ended
-        self.facts_list: list[TlsFacts] = []  # the same, in order of ending
-        self.counts: dict[str, int] = {"decrypted": 0, "no-data": 0, "encrypted": 0}
-        self._lock = threading.Lock()
-
-    def transaction(self, tx: Transaction) -> None:
-        if tx.tls is not None:
-            self.info[tx.connection] = tx.tls
-
-    def connection_end(self, end: ConnectionEnd) -> None:
-        facts = end.tls
-        if facts is None:
-            return
-        with self._lock:
-            self.facts[end.connection] = facts
-            self.facts_list.append(facts)
-            self.counts[tls_state(facts)] += 1
-
-    def all_facts(self) -> list[TlsFacts]:
-        """Every ended TLS connection so far, in order of ending (a copy)."""
-        with self._lock:
-            return list(self.facts_list)
 
 
 class Feed(Addon):

@@ -26,6 +26,7 @@ from dmsniff.net.tls_keys import explain
 from dmsniff.report import msc
 from dmsniff.report.records import plain, session_auth, tls_traits
 from dmsniff.sessions.model import Session
+from dmsniff.sessions.tls import tls_state
 from dmsniff.verify.model import AuthResult, badge
 
 HEX_LIMIT = 64 << 10  # bytes shown in the hex view
@@ -352,16 +353,6 @@ def _size(n: int) -> str:
     if n < 10240:
         return f"{n} B"
     return f"{n / 1024:.1f} KiB" if n < 10 * 1024 * 1024 else f"{n / 1048576:.1f} MiB"
-
-
-def tls_state(facts: TlsFacts) -> str:
-    """``decrypted``, ``no-data`` (nothing was sent to decrypt) or ``encrypted`` (some data stayed so)."""
-    summary = facts.summary
-    if summary.decrypted:
-        return "decrypted"
-    if summary.reason is None or summary.reason.code == "no-application-data":
-        return "no-data"
-    return "encrypted"
 
 
 def tls_connection_text(connection: str, info: TlsInfo | None, facts: TlsFacts | None,

@@ -61,7 +61,7 @@
   }
 
   // ------------------------------------------------------------------ the filter language
-  // A port of dmsniff/tui/filter.py over the index rows (same grammar, fields and free text).
+  // A port of dmsniff/sessions/filter.py over the index rows (same grammar, fields and free text).
   class FilterError extends Error {
     constructor(message, position) { super(message); this.position = position; }
   }

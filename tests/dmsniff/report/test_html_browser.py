@@ -22,7 +22,7 @@ from dmsniff.chain import addon_chain
 from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.pipeline import Pipeline
 from dmsniff.report.html import HtmlReport
-from dmsniff.tui.filter import SessionTls, compile_filter
+from dmsniff.sessions.filter import SessionTls, compile_filter
 from dmsniff.verify.verifier import Verifier
 from tests.conftest import CAPTURES, ROOT
 from tests.dmsniff.report.conftest import ARTIFACTS, SECRETS, Collect

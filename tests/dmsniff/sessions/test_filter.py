@@ -17,13 +17,11 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-import dmsniff.tui.filter as filter_module
+import dmsniff.sessions.filter as filter_module
 from decoders.cwmp import decode
 from dmsniff.pipeline import Pipeline
 from dmsniff.sessions import CwmpSessions, DmSessions
-from dmsniff.sessions.labels import conversation
-from dmsniff.sessions.model import Finding, Session, SessionMessage
-from dmsniff.tui.filter import (
+from dmsniff.sessions.filter import (
     FIELDS,
     HELP,
     And,
@@ -37,6 +35,8 @@ from dmsniff.tui.filter import (
     compile_filter,
     parse_filter,
 )
+from dmsniff.sessions.labels import conversation
+from dmsniff.sessions.model import Finding, Session, SessionMessage
 from dmsniff.verify.secrets import Secret, Secrets
 from dmsniff.verify.verifier import Verifier
 from tests.conftest import CAPTURES, CORPUS
