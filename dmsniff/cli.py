@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from dmsniff.pipeline.parallel import WorkerPool
     from dmsniff.pipeline.records import Input
     from dmsniff.pipeline.runner import Pipeline
+    from dmsniff.report.select import Selection
     from dmsniff.verify.secrets import Secrets
     from dmsniff.verify.verifier import Verifier
 
@@ -104,6 +105,13 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="report HTTP transactions only, without CWMP/OMA DM decoding, sessions or "
         "verification (the fastest pass, like tshark -Y http)",
+    )
+    rep.add_argument(
+        "-Y", "--display-filter",
+        metavar="FILTER",
+        help="report only the sessions FILTER matches, with their transactions, credentials, "
+        "devices and findings (the UI's filter language: 'device:ABC fault:', 'proto:omadm "
+        "auth:invalid'; dmsniff tui's ? lists it); the captures are read twice, as tshark -2 does",
     )
     ver = rep.add_argument_group("verification")
     ver.add_argument(
@@ -343,6 +351,46 @@ def _export_problem(args: argparse.Namespace) -> str | None:
     return None
 
 
+def _filter_problem(args: argparse.Namespace) -> str | None:
+    """What keeps -Y FILTER from working with the other options, if anything (a bad filter too)."""
+    from dmsniff.sessions.filter import FilterError, compile_filter
+
+    if args.http_only:
+        return "--http-only builds no sessions, which -Y selects: drop one of them"
+    if args.live or "-" in args.captures:
+        return ("-Y reads the captures twice, and a stream (--live, -) can be read once: save it to a file "
+                "first, or filter the JSON Lines (the UI filters live sessions as they come)")
+    if args.export_session:
+        return "give either -Y or --export-session: -Y already chooses the sessions --export-pcapng writes"
+    try:
+        compile_filter(args.display_filter)
+    except FilterError as exc:
+        return f"-Y {args.display_filter!r}: {exc.message} (at column {exc.position + 1})"
+    return None
+
+
+def _select(args: argparse.Namespace, jobs: int, verifier: Verifier, tls: TlsKeySpec) -> Selection:
+    """-Y's first pass: the sessions the filter keeps, with the ids of what goes with them."""
+    from dmsniff.chain import addon_chain
+    from dmsniff.pipeline.runner import Pipeline
+    from dmsniff.progress import Progress
+    from dmsniff.report.select import Selector
+    from dmsniff.sessions.tls import TlsKeeper
+
+    keeper = TlsKeeper()
+    selector = Selector(args.display_filter, keeper)
+    last: list[Addon] = [selector]
+    progress = None
+    if Progress.wanted(args.quiet):
+        progress = Progress(_total_size(args.inputs), len(args.inputs))
+        last.append(progress)
+    # A verifier of its own: the second pass must start from the state the first one started from.
+    addons = addon_chain(verifier.again(), first=[keeper], last=last)
+    Pipeline(addons, max_body=args.max_body, jobs=jobs, tls_keys=tls, progress=progress, cluster=args.cluster,
+             input_format=args.input_format).run_files(args.inputs)
+    return selector.selection
+
+
 def _write_export(export: PcapngExport, args: argparse.Namespace) -> None:
     from dmsniff.export import ExportError
 
@@ -408,6 +456,8 @@ def cmd_report(args: argparse.Namespace) -> int:
     if problem is None and "-" in args.captures and not args.live and sys.stdin.isatty():
         problem = ("- reads standard input, and here it is the terminal: pipe a capture or a log into it "
                    "(tcpdump -U -w - ... | dmsniff report -)")
+    if problem is None and args.display_filter is not None:
+        problem = _filter_problem(args)
     if problem is None and args.format == "html" and args.http_only:
         problem = "--http-only builds no sessions, which the HTML report is made of: drop one of them"
     if problem is None and args.format == "parquet":
@@ -435,7 +485,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         except ImportError:
             raise CliError("--cluster needs dask distributed: pip install 'dmsniff[cluster]'") from None
     elif (args.inputs and args.inputs[0] not in logs and use_workers(args.inputs[0], jobs)
-          and not _wordlist_first(args)):  # a wordlist pass reads the captures first
+          and not _wordlist_first(args) and args.display_filter is None):  # (passes that read first)
         # Fork the decoding workers and start them on the first capture before the
         # imports in _report (decoders, writers, verifier), which take a tenth of a run
         # on a big capture.  The pipeline uses them only if it asks for this very job.
@@ -465,6 +515,7 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
     from dmsniff.report import FORMATS, JsonLinesReport
 
     verifier = _verifier(args, secrets, jobs, tls)
+    selection = _select(args, jobs, verifier, tls) if args.display_filter is not None else None
     fmt = args.format or ("jsonl" if args.live else "text")
     out = _open_output(None if fmt == "parquet" else args.output,  # parquet: -o is a folder of tables
                        for_terminal=fmt == "text")
@@ -478,11 +529,17 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
             writer = JsonLinesReport(out, flush=True) if (fmt == "jsonl" and args.live) else \
                 FORMATS[fmt](args.output if fmt == "parquet" else out)
         last: list[Addon] = [writer]
+        if selection is not None:
+            from dmsniff.report.select import Gate
+
+            last = [Gate(writer, selection)]
         export = None
-        if args.export_pcapng:
+        if args.export_pcapng and not (selection is not None and not selection.sessions):
             from dmsniff.export import PcapngExport
 
-            export = PcapngExport(args.export_session)  # collects sessions and TLS key log lines
+            # (with -Y, the sessions it keeps; none kept, no file: see below)
+            ids = args.export_session if selection is None else list(selection.sessions)
+            export = PcapngExport(ids)  # collects sessions and TLS key log lines
             last.append(export)
         if args.live and args.write and tls:  # its connections' key lines go into the saved file
             from dmsniff.export import PcapngExport
@@ -534,6 +591,11 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
         return EXIT_ALL_FAILED
     if failed:
         return EXIT_SOME_FAILED
+    if selection is not None:
+        kept = len(selection.sessions)
+        print(f"dmsniff: -Y kept {kept:,} of {selection.seen:,} session{'s' if selection.seen != 1 else ''}"
+              + (f"; nothing exported to {args.export_pcapng}" if args.export_pcapng and not kept else ""),
+              file=sys.stderr)
     if export is not None:
         _write_export(export, args)
     if fmt == "html":

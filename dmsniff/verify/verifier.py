@@ -145,6 +145,11 @@ class Verifier(Emitter):
         self.targets: dict[tuple[str, str | None], list[tuple[AuthResult, wl.Target, bool]]] = {}
         self.found: list[Crack] = []
 
+    def again(self) -> Verifier:
+        """A verifier with these secrets (and what an earlier wordlist pass found) and no state: for
+        another pass over the same captures.  Without the wordlist: its audit would find the same."""
+        return Verifier(self.secrets, show_secrets=self.show_secrets, jobs=self.jobs, cracked=self.cracked)
+
     # -- Addon hooks ------------------------------------------------------------------------
     def capture_start(self, index: int, info: object) -> None:
         self.capture = index

@@ -74,6 +74,16 @@ def test_large_captures_split_in_shards_give_the_same_report(big: list[Path], tm
     assert _report(["--cluster", "local:2", *inputs], tmp_path, "cluster.json") == serial
 
 
+def test_a_filtered_report_on_the_cluster_is_the_one_of_one_process(big: list[Path], tmp_path: Path) -> None:
+    """-Y reads the captures twice: both passes on the cluster give the -j 1 report."""
+    inputs = [str(big[2]), str(CAPTURES / "omadm_loopback.pcap"), str(big[0])]
+    opts = ["-Y", "status:4xx or fault:", *inputs]
+    serial = _report(["-j", "1", *opts], tmp_path, "serial.json")
+    assert _report(["--cluster", "local:2", *opts], tmp_path, "cluster.json") == serial
+    doc = json.loads(serial)
+    assert doc["sessions"] and all(s["id"].startswith(("S", "D")) for s in doc["sessions"])
+
+
 def test_shard_plan() -> None:
     mib = 1 << 20
     # Many captures of a size: one task each, whatever their size.

@@ -1,0 +1,131 @@
+"""``report -Y FILTER``: the sessions a filter keeps, and what of the rest of a report goes with them.
+
+The filter is the session filter of the terminal UI and the HTML page
+(:mod:`dmsniff.sessions.filter`).  A report is written while the captures are read, and whether a
+transaction belongs to a kept session is known only when that session ends; so, as tshark's
+two-pass analysis (``-2``) does, the captures are read twice.  The first pass builds the sessions
+and notes the ids of those the filter keeps and of what they are made of (:class:`Selector`);
+the second writes the report through a :class:`Gate` that lets only those through, in the order
+an unfiltered report has them: a filtered report is the unfiltered one less some records.
+Memory: the ids of what is kept.
+
+What goes with a kept session: the transactions and datagrams of its messages and connection
+requests, the verdicts on their credentials, the ends of its connections (their TLS), its
+device, the findings tied to it.  Kept whatever the filter: the records of the captures
+themselves (their summaries, a capture that could not be read), findings tied to no frame (of a
+whole capture), and the pipeline's own failures (``dmsniff.internal-error``), which no filter
+may hide.  Everything else (plain HTTP, connections no session took, the others' findings) is
+left out, as a display filter leaves out the packets it does not match.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
+
+from dmsniff.export import session_connections
+from dmsniff.pipeline.addons import Addon
+from dmsniff.sessions.filter import Predicate, SessionTls, compile_filter
+from dmsniff.sessions.tls import TlsKeeper
+
+if TYPE_CHECKING:
+    from dmsniff.capture import CaptureError, CaptureInfo
+    from dmsniff.model import ConnectionEnd, Datagram, Finding, Transaction
+    from dmsniff.pipeline.records import CaptureSummary
+    from dmsniff.sessions.model import Device, Session
+    from dmsniff.verify.model import AuthResult
+
+#: Findings no filter leaves out: the pipeline could not process a record.
+ALWAYS_KEPT = frozenset({"dmsniff.internal-error"})
+
+
+@dataclass(slots=True)
+class Selection:
+    """The ids of what a filtered report keeps (the first pass's result)."""
+
+    sessions: dict[str, None] = field(default_factory=dict)  # in the order they ended
+    messages: set[str] = field(default_factory=set)  # transaction and datagram ids
+    connections: set[str] = field(default_factory=set)
+    devices: set[str] = field(default_factory=set)
+    seen: int = 0  # sessions the first pass built, kept or not
+
+    def keep(self, session: Session) -> None:
+        self.sessions[session.id] = None
+        self.messages.update(m.transaction for m in session.messages)
+        self.messages.update(cr.id for cr in session.connection_requests)
+        self.connections.update(session_connections(session))
+        if session.device_id is not None:
+            self.devices.add(session.device_id)
+
+
+class Selector(Addon):
+    """The first pass's last addon: judges each session with the filter, as it ends.
+
+    ``tls`` must run first in the same chain (the ``tls:`` field reads what it kept): a session
+    is judged on the TLS of its connections as known when it ends, as the UI's filter judges a
+    session shown while a capture is still being read.
+    """
+
+    def __init__(self, text: str, tls: TlsKeeper) -> None:
+        self.tls = tls
+        self.predicate: Predicate = compile_filter(text, tls=self._session_tls)
+        self.selection = Selection()
+
+    def _session_tls(self, session: Session) -> SessionTls | None:
+        return self.tls.session_tls(session_connections(session))
+
+    def session(self, session: Session) -> None:
+        self.selection.seen += 1
+        if self.predicate(session):
+            self.selection.keep(session)
+
+
+class Gate(Addon):
+    """The second pass: hands ``inner`` (a report writer) only what ``selection`` keeps."""
+
+    def __init__(self, inner: Addon, selection: Selection) -> None:
+        self.inner = inner
+        self.selection = selection
+        self.needs_bodies = inner.needs_bodies
+        self.json_histories = inner.json_histories
+
+    def capture_start(self, index: int, info: CaptureInfo) -> None:
+        self.inner.capture_start(index, info)
+
+    def transaction(self, tx: Transaction) -> None:
+        if tx.id in self.selection.messages:
+            self.inner.transaction(tx)
+
+    def datagram(self, dg: Datagram) -> None:
+        if dg.id in self.selection.messages:
+            self.inner.datagram(dg)
+
+    def connection_end(self, end: ConnectionEnd) -> None:
+        if end.connection in self.selection.connections:
+            self.inner.connection_end(end)
+
+    def session(self, session: Session) -> None:
+        if session.id in self.selection.sessions:
+            self.inner.session(session)
+
+    def finding(self, finding: Finding) -> None:
+        if (finding.code in ALWAYS_KEPT or not finding.frames
+                or (finding.session is not None and finding.session in self.selection.sessions)):
+            self.inner.finding(finding)
+
+    def device(self, device: Device) -> None:
+        if device.id in self.selection.devices:
+            self.inner.device(device)
+
+    def auth(self, result: AuthResult) -> None:
+        if result.message in self.selection.messages:
+            self.inner.auth(result)
+
+    def capture_end(self, summary: CaptureSummary) -> None:
+        self.inner.capture_end(summary)
+
+    def capture_failed(self, path: str, error: CaptureError) -> None:
+        self.inner.capture_failed(path, error)
+
+    def done(self) -> None:
+        self.inner.done()
