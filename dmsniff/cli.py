@@ -18,7 +18,6 @@ import subprocess
 import sys
 import tempfile
 import time
-import traceback
 from collections.abc import Sequence
 from typing import IO, TYPE_CHECKING, TextIO
 
@@ -970,8 +969,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except SystemExit:
         raise
     except Exception as exc:  # the promise: never a traceback for the user
-        if os.environ.get("DMSNIFF_DEBUG"):
-            traceback.print_exc()
+        from dmsniff.pipeline.records import debug_traceback
+
+        debug_traceback(exc)
         print(
             f"dmsniff: internal error: {type(exc).__name__}: {exc} (set DMSNIFF_DEBUG=1 for details)",
             file=sys.stderr,

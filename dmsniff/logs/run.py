@@ -7,8 +7,6 @@ from a capture except by what the capture record says of it.
 
 from __future__ import annotations
 
-import os
-import traceback
 from typing import TYPE_CHECKING
 
 from dmsniff.capture import CaptureInfo
@@ -45,8 +43,6 @@ def run_log(pipeline: Pipeline, path: str, fmt: str) -> CaptureSummary:
                 elif isinstance(record, Datagram):
                     record.protocol = parse_datagram(record.payload, record.sport, record.dport)
             except Exception as exc:  # a parser bug costs this record's parsing, nothing more
-                if os.environ.get("DMSNIFF_DEBUG"):
-                    traceback.print_exception(exc)
                 faults += 1
                 if faults <= 100:
                     frame = record.frame if isinstance(record, Datagram) else \
@@ -61,8 +57,6 @@ def run_log(pipeline: Pipeline, path: str, fmt: str) -> CaptureSummary:
     except KeyboardInterrupt:
         info.errors.append("interrupted")
     except Exception as exc:  # a reader's bug costs the rest of this log, not the run
-        if os.environ.get("DMSNIFF_DEBUG"):
-            traceback.print_exception(exc)
         info.errors.append(f"the {fmt} reader failed here (a dmsniff bug: {type(exc).__name__}: {exc}); "
                            "what came before is reported")
         dispatch(_item(records.internal_error(f"reading the {fmt} log", exc, [], index)))

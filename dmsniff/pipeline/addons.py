@@ -19,8 +19,6 @@ returns its results there.
 from __future__ import annotations
 
 import contextlib
-import os
-import traceback
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any
 
@@ -223,8 +221,6 @@ class Dispatcher:
 
     def _failed(self, hook: Callable[..., None], obj: object, exc: Exception) -> None:
         """An addon failed on one record: say so to the others as a finding (see the class)."""
-        if os.environ.get("DMSNIFF_DEBUG"):
-            traceback.print_exc()
         addon = getattr(hook, "__self__", hook)
         name = f"{type(addon).__name__}.{getattr(hook, '__name__', 'hook')}"
         n = self._faults[name] = self._faults.get(name, 0) + 1

@@ -11,8 +11,6 @@ each cluster task.
 
 from __future__ import annotations
 
-import os
-import traceback
 from collections.abc import Callable, Iterable
 from operator import itemgetter
 from typing import TYPE_CHECKING
@@ -95,8 +93,6 @@ class FrameDriver:
 
     def _report(self, where: str, exc: Exception, frames: list[int], conn_frame: int) -> None:
         """A part of the decoding failed (a bug): say so as a finding, in canonical order."""
-        if os.environ.get("DMSNIFF_DEBUG"):
-            traceback.print_exception(exc)
         self._faults += 1
         if self._faults > MAX_INTERNAL_ERRORS:
             return

@@ -8,6 +8,8 @@ decoded the capture or several (see :mod:`dmsniff.pipeline.parallel`).
 
 from __future__ import annotations
 
+import os
+import traceback
 from dataclasses import dataclass, field
 
 from dmsniff.capture import CaptureInfo, link_type_name
@@ -74,8 +76,16 @@ RULES: dict[str, Rule] = {
 MAX_INTERNAL_ERRORS = 100  # per addon hook (and per capture for the decoding layers), then one summary
 
 
+def debug_traceback(exc: BaseException) -> None:
+    """``exc``'s traceback on stderr when DMSNIFF_DEBUG is set (for a bug report); else nothing."""
+    if os.environ.get("DMSNIFF_DEBUG"):
+        traceback.print_exception(exc)
+
+
 def internal_error(where: str, exc: BaseException, frames: list[int], capture: int) -> Finding:
-    """The finding that stands for a record one part of dmsniff failed on."""
+    """The finding that stands for a record one part of dmsniff failed on (and, with DMSNIFF_DEBUG
+    set, the failure's traceback on stderr)."""
+    debug_traceback(exc)
     text = str(exc).replace("\n", " ")[:200]
     return RULES[INTERNAL_ERROR].finding(INTERNAL_ERROR, f"{where}: {type(exc).__name__}: {text}", frames,
                                          None, capture)

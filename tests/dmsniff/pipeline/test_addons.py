@@ -133,3 +133,16 @@ def test_a_broken_pipe_ends_the_run() -> None:
     with pytest.raises(BrokenPipeError):
         d.done()
     assert log == [] and d.fault_lines() == []
+
+
+@pytest.mark.parametrize("debug", ["", "1"])
+def test_a_failure_traceback_goes_to_stderr_only_with_dmsniff_debug(
+        debug: str, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]) -> None:
+    monkeypatch.setenv("DMSNIFF_DEBUG", debug)
+    d = Dispatcher([Broken(), Log("a", [])])
+    for _ in range(MAX_INTERNAL_ERRORS + 5):
+        d.record(END)
+    err = capsys.readouterr().err
+    # One traceback per failure reported (the internal-error findings' limit bounds them too).
+    assert err.count("Traceback (most recent call last)") == (MAX_INTERNAL_ERRORS if debug else 0)
+    assert err.count("ValueError: boom") == (MAX_INTERNAL_ERRORS if debug else 0)
