@@ -194,6 +194,8 @@ def build_parser() -> argparse.ArgumentParser:
     live_ui.add_argument("-f", "--filter", metavar="BPF", help="capture filter, as in tcpdump")
     live_ui.add_argument("-w", "--write", metavar="FILE", help="also save the captured packets as pcapng")
     for p in (tui, live_ui):
+        p.add_argument("-Y", "--display-filter", metavar="FILTER", default="",
+                       help="open with this session filter applied, as if typed after f (see ?)")
         _tls_options(p)
         p.add_argument(
             "--secrets", metavar="FILE", action="append", default=[], help="TOML file of passwords"
@@ -680,8 +682,13 @@ def cmd_decode(args: argparse.Namespace) -> int:
 
 def cmd_tui(args: argparse.Namespace) -> int:
     from dmsniff.pipeline.policy import settle_heap
+    from dmsniff.sessions.filter import FilterError, compile_filter
     from dmsniff.tui.app import DmsniffApp
 
+    try:  # a bad filter is said before any capture starts, as report -Y says it
+        compile_filter(args.display_filter)
+    except FilterError as exc:
+        raise CliError(f"-Y {args.display_filter!r}: {exc.message} (at column {exc.position + 1})") from None
     secrets = _secrets(args)
     tls = _tls_spec(args, secrets, live=args.command == "live")
     import threading
@@ -721,7 +728,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
             raise CliError(f"{args.from_cmd!r}: {exc}; {_said(errors)}") from None
         if writer is not None:  # saved as pcapng, whatever the command writes
             frames = saving(frames, writer)
-        app = DmsniffApp(secrets=secrets, tls=tls, live=(f"cmd {args.from_cmd}", frames, stop))
+        app = DmsniffApp(secrets=secrets, tls=tls, display_filter=args.display_filter,
+                         live=(f"cmd {args.from_cmd}", frames, stop))
     elif args.command == "live":
         if not args.interface:
             raise CliError("live needs -i IFACE or --from-cmd COMMAND")
@@ -732,7 +740,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
             )
         except CaptureError as exc:
             raise CliError(str(exc)) from None
-        app = DmsniffApp(secrets=secrets, tls=tls, live=(args.interface, frames, stop))
+        app = DmsniffApp(secrets=secrets, tls=tls, display_filter=args.display_filter,
+                         live=(args.interface, frames, stop))
     elif "-" in args.captures:
         if getattr(args, "wordlist", None):
             raise CliError("--wordlist reads the captures twice: give files, not standard input")
@@ -750,7 +759,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
             frames, _info = stream_frames(fd, "<stdin>", stop)
         except CaptureError as exc:
             raise CliError(str(exc)) from None
-        app = DmsniffApp(secrets=secrets, tls=tls, live=("stdin", frames, stop))
+        app = DmsniffApp(secrets=secrets, tls=tls, display_filter=args.display_filter,
+                         live=("stdin", frames, stop))
     else:
         for path in args.captures:
             if not os.path.exists(path):
@@ -768,7 +778,8 @@ def cmd_tui(args: argparse.Namespace) -> int:
                 print(f"dmsniff: wordlist: {words:,} words × {targets} credentials, {checks:,} checks in "
                       f"{seconds:.1f} s; {found} password(s) found", file=sys.stderr)
         app = DmsniffApp(args.captures, secrets=secrets, tls=tls, cracked=cracked,
-                         show_secrets=getattr(args, "show_secrets", False))
+                         show_secrets=getattr(args, "show_secrets", False),
+                         display_filter=args.display_filter)
         app.loader.input_format = args.input_format  # logs read as captures (dmsniff.logs)
     settle_heap(tidy=False)  # the TUI keeps every record of its captures: full collections grow with them
     try:

@@ -232,9 +232,11 @@ class DmsniffApp(App[None]):
         export_dir: str | Path = ".",
         cracked: Cracked | None = None,
         show_secrets: bool = False,
+        display_filter: str = "",
     ) -> None:
         super().__init__()
         self.captures = list(captures)
+        self.initial_filter = display_filter  # (-Y: applied when the screen opens, as if typed)
         self.live = live
         self.export_dir = Path(export_dir)
         self.progress = Progress()
@@ -284,6 +286,9 @@ class DmsniffApp(App[None]):
         self.sub_title = title
         self.query_one("#timeline", OptionList).border_title = "timeline"
         self.query_one(SessionList).focus()
+        if self.initial_filter:
+            self.query_one("#filter", Input).value = self.initial_filter
+            self.apply_filter(self.initial_filter)
         self.set_interval(0.25, self._show_progress)
         # Decoding starts once the screen is painted: the worker holds the GIL most of the time, and
         # a shorter switch interval keeps keys and repaints prompt while it reads.

@@ -8,8 +8,11 @@ import time
 from collections.abc import Awaitable, Callable
 from pathlib import Path
 
+import pytest
 from rich.console import Console
+from textual.widgets import Input
 
+from dmsniff.cli import main
 from dmsniff.tui.app import SHOW_DELAY, DmsniffApp
 from dmsniff.tui.session_list import SessionList
 from dmsniff.verify.secrets import Secret, Secrets
@@ -114,6 +117,23 @@ def test_filter_narrows_the_list_and_reports_errors() -> None:
         assert lst.row_count == 1  # genieacs-sim's second session (TransferComplete without its events)
 
     drive(DmsniffApp([CWMP, GENIEACS]), steps)
+
+
+def test_the_screen_opens_with_the_filter_of_minus_y() -> None:
+    async def steps(app: DmsniffApp, pilot: object) -> None:
+        lst = app.query_one(SessionList)
+        assert lst.row_count == 3  # the Reboot refused with 9001, genieacs-sim's two refused with 9000
+        assert app.query_one("#filter", Input).value == "fault:900*" and app.filter_text == "fault:900*"
+        assert app.apply_filter("")
+        assert lst.row_count == 5
+
+    drive(DmsniffApp([CWMP, GENIEACS], display_filter="fault:900*"), steps)
+
+
+def test_a_bad_minus_y_filter_is_one_line_before_the_screen_opens(capsys: pytest.CaptureFixture[str]) -> None:
+    assert main(["tui", "-Y", "colour:red", str(CWMP)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dmsniff: error: -Y 'colour:red': unknown field 'colour'") and err.count("\n") == 1
 
 
 def test_omadm_packages_auth_and_findings_panel() -> None:
