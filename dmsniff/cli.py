@@ -75,10 +75,11 @@ def build_parser() -> argparse.ArgumentParser:
     _input_format_option(rep)
     rep.add_argument(
         "--format",
-        choices=("text", "json", "jsonl", "parquet", "html"),
+        choices=("text", "json", "jsonl", "parquet", "html", "har"),
         default=None,
         help="output format (default: text; jsonl with --live); parquet writes tables to -o DIR; html one "
-        "self-contained page (overview, sessions, sequence charts, devices)",
+        "self-contained page (overview, sessions, sequence charts, devices); har the HTTP exchanges, "
+        "decrypted, with their bodies, as an HTTP Archive for browser tools and HAR viewers",
     )
     rep.add_argument("-o", "--output", metavar="FILE",
                      help="write the report to FILE instead of stdout (parquet: a new or empty folder)")
@@ -492,7 +493,7 @@ def cmd_report(args: argparse.Namespace) -> int:
         # on a big capture.  The pipeline uses them only if it asks for this very job.
         pool = WorkerPool(jobs)
         keep_bodies = not args.http_only and (bool(args.secrets or args.secret or args.wordlist)
-                                              or args.format == "html")  # the page shows the XML
+                                              or args.format in ("html", "har"))  # (they show bodies)
         pool.start(args.inputs[0], 0, args.max_body, keep_bodies, not args.http_only, tls)
     from dmsniff.pipeline.cluster import ClusterError
 

@@ -1,9 +1,12 @@
-"""Sessions of our captures, read once for the report tests, and where test artefacts go."""
+"""Sessions of our captures, read once for the report tests, where test artefacts go, and the
+headless browser the HTML and HAR tests drive."""
 
 from __future__ import annotations
 
 import os
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -57,3 +60,28 @@ def our_sessions() -> Collect:
     plain.sessions.extend(tls.sessions)
     plain.tls |= tls.tls
     return plain
+
+
+CHROMIUM = "/usr/bin/chromium"
+# The flags a closed network needs (without them chromium waits on connections it tries to make).
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--disable-dev-shm-usage"]
+
+
+@pytest.fixture(scope="module")
+def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    """A headless chromium (a Playwright persistent context), or the test skipped without one."""
+    if not Path(CHROMIUM).exists():
+        pytest.skip(f"no browser: {CHROMIUM} is not installed (apt-get install chromium; .ci/run does)")
+    try:
+        from playwright.sync_api import sync_playwright
+    except ImportError:
+        pytest.skip("playwright is not installed (pip install -e '.[test]')")
+    with sync_playwright() as p:
+        # A persistent context gives chromium a fresh profile folder of its own.
+        context = p.chromium.launch_persistent_context(
+            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True,
+            args=ARGS, viewport={"width": 1400, "height": 900})
+        yield context
+        context.close()

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -27,30 +26,7 @@ from dmsniff.verify.verifier import Verifier
 from tests.conftest import CAPTURES, ROOT
 from tests.dmsniff.report.conftest import ARTIFACTS, SECRETS, Collect
 
-CHROMIUM = "/usr/bin/chromium"
 SHOTS = ARTIFACTS / "html"
-# The flags a closed network needs (without them chromium waits on connections it tries to make).
-ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-        "--disable-background-networking", "--disable-component-update", "--disable-sync",
-        "--disable-dev-shm-usage"]
-
-
-@pytest.fixture(scope="module")
-def browser(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        pytest.skip(f"no browser: {CHROMIUM} is not installed (apt-get install chromium; .ci/run does)")
-    try:
-        from playwright.sync_api import sync_playwright
-    except ImportError:
-        pytest.skip("playwright is not installed (pip install -e '.[test]')")
-    SHOTS.mkdir(parents=True, exist_ok=True)
-    with sync_playwright() as p:
-        # A persistent context gives chromium a fresh profile folder of its own.
-        context = p.chromium.launch_persistent_context(
-            str(tmp_path_factory.mktemp("chromium-profile")), executable_path=CHROMIUM, headless=True,
-            args=ARGS, viewport={"width": 1400, "height": 900})
-        yield context
-        context.close()
 
 
 class Page:
@@ -80,6 +56,7 @@ class Page:
         self.page.wait_for_timeout(150)
 
     def shot(self, name: str) -> Path:
+        SHOTS.mkdir(parents=True, exist_ok=True)
         out = SHOTS / f"{name}.png"
         self.page.screenshot(path=str(out))
         return out

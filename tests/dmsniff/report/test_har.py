@@ -1,0 +1,141 @@
+"""``report --format har``: the HTTP exchanges as an HTTP Archive 1.2.
+
+Two readers other than the writer judge it: Playwright's HAR replay (``route_from_har``, the HAR
+parser of the Node driver) serves every recorded response to the requests a page sends again,
+and dmsniff's own HAR reader, which must find the capture's sessions in it again.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from dmsniff.cli import main
+from tests.conftest import CAPTURES
+
+# HAR 1.2's required fields (http://www.softwareishard.com/blog/har-12-spec/).
+ENTRY = {"startedDateTime", "time", "request", "response", "cache", "timings"}
+REQUEST = {"method", "url", "httpVersion", "cookies", "headers", "queryString", "headersSize", "bodySize"}
+RESPONSE = {"status", "statusText", "httpVersion", "cookies", "headers", "content", "redirectURL",
+            "headersSize", "bodySize"}
+
+
+def _har(args: list[str], tmp: Path, name: str = "out.har") -> dict[str, Any]:
+    out = tmp / name
+    assert main(["report", "-q", "--format", "har", "-o", str(out), *args]) == 0
+    doc: dict[str, Any] = json.loads(out.read_text())
+    return doc
+
+
+def _sessions(path: Path, *args: str) -> list[tuple[str | None, str]]:
+    """(device, conversation) of each session dmsniff reports for ``path``."""
+    run = subprocess.run([sys.executable, "-m", "dmsniff", "report", "-q", "--format", "jsonl", *args,
+                          str(path)], capture_output=True, text=True, check=True)
+    recs = [json.loads(line) for line in run.stdout.splitlines()]
+    return [(r.get("device_id"), r["summary"].split("#1 ", 1)[-1]) for r in recs if r["type"] == "session"]
+
+
+def test_every_exchange_is_an_entry_with_the_fields_har_requires(tmp_path: Path) -> None:
+    doc = _har([str(CAPTURES / "http_loopback.pcap")], tmp_path)
+    log = doc["log"]
+    assert log["version"] == "1.2" and log["creator"]["name"] == "dmsniff" and log["pages"] == []
+    entries = log["entries"]
+    assert [e["_dmsniff"]["transaction"] for e in entries] == [
+        "C1.1", "C1.2", "C15.1", "C27.1", "C42.1", "C54.1", "C54.2", "C54.3", "C71.1"]
+    for e in entries:
+        assert set(e) >= ENTRY and set(e["request"]) >= REQUEST and set(e["response"]) >= RESPONSE
+        assert {"send", "wait", "receive"} <= set(e["timings"]) and e["time"] >= 0
+        assert e["startedDateTime"].endswith("Z") and e["serverIPAddress"] == "127.0.0.1"
+    gzip = entries[4]
+    assert gzip["request"]["url"] == "http://127.0.0.1:7547/gzip"
+    content = gzip["response"]["content"]
+    assert ("Content-Encoding", "gzip") in [(h["name"], h["value"]) for h in gzip["response"]["headers"]]
+    assert content["text"].startswith("<") and content["size"] == len(content["text"].encode())
+    assert content["compression"] == content["size"] - gzip["response"]["bodySize"] > 0
+    empty = entries[1]
+    assert "postData" not in empty["request"] and empty["response"]["status"] == 204
+    # (Set by the ACS in the first answer; this CPE never sends it back: cwmp.cookie-not-returned.)
+    assert [c["name"] for c in entries[0]["response"]["cookies"]] == ["session"]
+    assert empty["request"]["cookies"] == []
+    assert entries[8]["request"]["method"] == "GET" and entries[8]["connection"] == "C71"
+
+
+def test_binary_bodies_are_base64_and_decrypted_exchanges_are_https(tmp_path: Path) -> None:
+    doc = _har([str(CAPTURES / "omadm_loopback.pcap")], tmp_path)
+    wbxml = [e for e in doc["log"]["entries"]
+             if e["request"].get("postData", {}).get("mimeType") == "application/vnd.syncml.dm+wbxml"]
+    assert wbxml and all(e["request"]["postData"]["encoding"] == "base64" for e in wbxml)
+    assert base64.b64decode(wbxml[0]["request"]["postData"]["text"])[:1] in (b"\x01", b"\x02", b"\x03")
+    tls = _har(["--keylog", str(CAPTURES / "tls_cwmp_loopback.keys"),
+                str(CAPTURES / "tls_cwmp_loopback.pcap")], tmp_path, "tls.har")
+    urls = {e["request"]["url"].split("://")[0] for e in tls["log"]["entries"]}
+    assert urls == {"https"}
+    assert all("cwmp" in e["request"].get("postData", {}).get("text", "cwmp") for e in tls["log"]["entries"])
+
+
+@pytest.mark.parametrize(("capture", "keys"), [
+    ("cwmp_loopback.pcap", None), ("omadm_loopback.pcap", None),
+    ("tls_omadm_loopback.pcap", "tls_omadm_loopback.keys"),
+])
+def test_dmsniff_reads_its_har_back_to_the_same_sessions(capture: str, keys: str | None,
+                                                         tmp_path: Path) -> None:
+    opts = ["--keylog", str(CAPTURES / keys)] if keys else []
+    har = tmp_path / "back.har"
+    assert main(["report", "-q", "--format", "har", "-o", str(har), *opts, str(CAPTURES / capture)]) == 0
+    original = _sessions(CAPTURES / capture, *opts)
+    # (A HAR holds HTTP only: the Package #0 notifications sent on UDP are not in it.)
+    assert original and _sessions(har) == original
+
+
+def test_with_minus_y_the_har_holds_the_kept_sessions_exchanges(tmp_path: Path) -> None:
+    doc = _har(["-Y", "rpc:Reboot", str(CAPTURES / "cwmp_loopback.pcap")], tmp_path)
+    assert [e["_dmsniff"]["transaction"] for e in doc["log"]["entries"]] == [
+        "C42.1", "C52.1", "C52.2", "C52.3", "C52.4"]  # S55 and the connection request that caused it
+
+
+def test_playwright_replays_every_response_from_the_har(browser: Any, tmp_path: Path) -> None:
+    """A page at the capture's origin sends each request again; Playwright answers from our HAR."""
+    har = tmp_path / "replay.har"
+    assert main(["report", "-q", "--format", "har", "-o", str(har),
+                 str(CAPTURES / "http_loopback.pcap")]) == 0
+    entries = json.loads(har.read_text())["log"]["entries"]
+    page = browser.new_page()
+    try:
+        page.route_from_har(str(har), not_found="abort")
+        page.route("http://127.0.0.1:7547/__blank", lambda route: route.fulfill(
+            status=200, body="<html></html>", content_type="text/html"))
+        page.goto("http://127.0.0.1:7547/__blank")
+        seen: set[tuple[str, str]] = set()
+        checked = 0
+        for e in entries:
+            req = e["request"]
+            if not req["url"].startswith("http://127.0.0.1:7547/"):
+                continue  # (the connection request went to another port: another origin)
+            body = req.get("postData", {}).get("text")
+            key = (req["method"], req["url"])
+            if key in seen and not body:
+                # Playwright picks among the entries of one URL and method by their body, and for a
+                # request without one by its headers: the CWMP session's empty POST then looks like
+                # its Inform (same URL, same headers a page may send).
+                continue
+            seen.add(key)
+            status, text = page.evaluate(
+                """async ([url, method, body, headers]) => {
+                       const h = new Headers();
+                       for (const [n, v] of headers) { try { h.append(n, v); } catch (e) {} }
+                       const r = await fetch(url, {method, body, headers: h});
+                       return [r.status, await r.text()];
+                   }""",
+                [req["url"], req["method"], body, [[h["name"], h["value"]] for h in req["headers"]]])
+            assert status == e["response"]["status"], req["url"]
+            assert text == e["response"]["content"].get("text", ""), req["url"]
+            checked += 1
+        assert checked == 7  # the gzip'd answer too, served decoded with its Content-Encoding header
+    finally:
+        page.close()
