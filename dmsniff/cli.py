@@ -246,15 +246,16 @@ def build_parser() -> argparse.ArgumentParser:
 def _export_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
     exp = sub.add_parser(
         "export",
-        help="one session as a picture: Mermaid, PlantUML, SVG sequence chart, or its HTML page",
+        help="one session as a picture (Mermaid, PlantUML, SVG sequence chart), its HTML page or a HAR",
         description="Write one session's message sequence chart: a Mermaid sequenceDiagram or a PlantUML "
-        "sequence (to paste into Markdown and tickets), a standalone SVG, or the session's HTML page.",
+        "sequence (to paste into Markdown and tickets), a standalone SVG, the session's HTML page, or its "
+        "HTTP exchanges as an HTTP Archive (HAR 1.2, decrypted, with bodies).",
     )
     exp.add_argument("session", metavar="SESSION-ID",
                      help="the session's id, as the report shows it (S55, D5, S1-7)")
     exp.add_argument("captures", nargs="+", metavar="CAPTURE", help="the capture(s) it is in")
-    exp.add_argument("--as", dest="kind", required=True, choices=("mermaid", "plantuml", "svg", "html"),
-                     help="what to write")
+    exp.add_argument("--as", dest="kind", required=True,
+                     choices=("mermaid", "plantuml", "svg", "html", "har"), help="what to write")
     exp.add_argument("-o", "--output", metavar="FILE", help="write to FILE instead of stdout")
     exp.add_argument("--secrets", metavar="FILE", action="append", default=[], help="TOML file of passwords")
     exp.add_argument("--secret", metavar="USER:PASSWORD", action="append", default=[],

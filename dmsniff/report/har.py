@@ -27,7 +27,8 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
-from typing import Any, TextIO
+from collections.abc import Iterable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
 
 import orjson
@@ -35,6 +36,9 @@ import orjson
 from dmsniff import __version__
 from dmsniff.model import HttpMessage, Transaction, endpoint_host
 from dmsniff.pipeline.addons import Addon
+
+if TYPE_CHECKING:
+    from dmsniff.sessions.model import Session
 
 #: Control characters that make a body binary for HAR (a text body may hold tabs and line ends).
 _BINARY = bytes(c for c in range(32) if c not in (9, 10, 13))
@@ -64,6 +68,24 @@ class HarReport(Addon):
     def done(self) -> None:
         self.out.write("\n]}}\n")
         self.out.flush()
+
+
+def write_har(out: TextIO, transactions: Iterable[Transaction]) -> int:
+    """A HAR of these transactions (the UI's and ``dmsniff export``'s); returns how many entries."""
+    report = HarReport(out)
+    for tx in transactions:
+        report.transaction(tx)
+    report.done()
+    return report.entries
+
+
+def session_transactions(sessions: Sequence[Session], store: Mapping[str, object]) -> list[Transaction]:
+    """The HTTP transactions of these sessions' messages and connection requests, found in ``store``
+    (id -> transaction or datagram), in the order their requests began."""
+    ids = dict.fromkeys(m.transaction for s in sessions for m in s.messages)
+    ids.update(dict.fromkeys(cr.id for s in sessions for cr in s.connection_requests))
+    found = [tx for i in ids if isinstance(tx := store.get(i), Transaction)]
+    return sorted(found, key=lambda t: (t.capture, (t.request or t.response).first_time))  # type: ignore[union-attr]
 
 
 def har_entry(tx: Transaction) -> dict[str, Any] | None:

@@ -1,9 +1,12 @@
-"""``dmsniff export SESSION-ID CAPTURE... --as mermaid|plantuml|svg|html``: one session as a picture.
+"""``dmsniff export SESSION-ID CAPTURE... --as mermaid|plantuml|svg|html|har``: one session as a
+picture, a page or an HTTP Archive.
 
 Reads the captures through the same pipeline as ``dmsniff report`` (credentials checked, TLS
 decrypted with the keys given), keeps the one session asked for, and writes its sequence chart
-(:mod:`dmsniff.report.msc`) as Mermaid or PlantUML text, a standalone SVG, or its HTML page
-(:mod:`dmsniff.report.html`, the report's page with that session alone).
+(:mod:`dmsniff.report.msc`) as Mermaid or PlantUML text, a standalone SVG, its HTML page
+(:mod:`dmsniff.report.html`, the report's page with that session alone), or its HTTP exchanges
+as a HAR (:mod:`dmsniff.report.har`; the page and the HAR keep the capture's exchanges in memory
+until the session is known).
 """
 
 from __future__ import annotations
@@ -16,12 +19,13 @@ from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.pipeline.addons import Addon
 from dmsniff.pipeline.runner import Pipeline
 from dmsniff.report import msc
+from dmsniff.report.har import session_transactions, write_har
 from dmsniff.report.html import HtmlReport
 from dmsniff.sessions.model import Session
 from dmsniff.verify.secrets import Secrets
 
-FORMATS = ("mermaid", "plantuml", "svg", "html")
-SUFFIXES = {"mermaid": ".mmd", "plantuml": ".puml", "svg": ".svg", "html": ".html"}
+FORMATS = ("mermaid", "plantuml", "svg", "html", "har")
+SUFFIXES = {"mermaid": ".mmd", "plantuml": ".puml", "svg": ".svg", "html": ".html", "har": ".har"}
 
 
 class SessionNotFound(Exception):
@@ -31,15 +35,19 @@ class SessionNotFound(Exception):
 class _Catch(Addon):
     """Keeps one session, the ids of the others (for the error message) and which connections ran TLS."""
 
-    def __init__(self, wanted: str) -> None:
+    def __init__(self, wanted: str, keep: bool = False) -> None:
         self.wanted = wanted
         self.found: Session | None = None
         self.others: list[str] = []
         self.tls: set[str] = set()
+        self.needs_bodies = keep
+        self.transactions: dict[str, Transaction] | None = {} if keep else None  # (keep: for a HAR)
 
     def transaction(self, tx: Transaction) -> None:
         if tx.tls is not None:
             self.tls.add(tx.connection)
+        if self.transactions is not None:
+            self.transactions[tx.id] = tx
 
     def session(self, session: Session) -> None:
         if session.id == self.wanted:
@@ -67,7 +75,7 @@ def export_session(session_id: str, captures: Sequence[str], fmt: str, out: Text
     from dmsniff.chain import addon_chain
     from dmsniff.verify.verifier import Verifier
 
-    catch = _Catch(session_id)
+    catch = _Catch(session_id, keep=fmt == "har")
     page = HtmlReport(out, show_secrets=show_secrets, single=session_id) if fmt == "html" else None
     verifier = Verifier(secrets or Secrets(), show_secrets=show_secrets)
     last: list[Addon] = [catch]
@@ -81,6 +89,8 @@ def export_session(session_id: str, captures: Sequence[str], fmt: str, out: Text
         raise SessionNotFound(f"no session {session_id} in {', '.join(captures)} (sessions: {known})")
     if page is not None:
         HtmlReport.done(page)
+    elif catch.transactions is not None:
+        write_har(out, session_transactions([catch.found], catch.transactions))
     else:
         out.write(render(catch.found, fmt, catch.tls))
     out.flush()

@@ -164,6 +164,8 @@ class PicturesScreen(ModalScreen[str | None]):
         ("mermaid", "Mermaid sequence diagram of this session (also copied to the clipboard)"),
         ("plantuml", "PlantUML sequence of this session (also copied to the clipboard)"),
         ("svg", "SVG sequence chart of this session"),
+        ("session-har", "HAR of this session's HTTP exchanges (decrypted, with bodies)"),
+        ("listed-har", "HAR of the HTTP exchanges of the sessions listed (as filtered)"),
     )
     BINDINGS: ClassVar[list[BindingType]] = [Binding("escape,q", "dismiss_none", "close")]
     DEFAULT_CSS = """
@@ -176,7 +178,7 @@ class PicturesScreen(ModalScreen[str | None]):
         self.session = session
 
     def compose(self) -> ComposeResult:
-        whole = ("listed-html", "capture-html")  # the only ones that need no session
+        whole = ("listed-html", "capture-html", "listed-har")  # the only ones that need no session
         options = [Option(text, id=key, disabled=self.session is None and key not in whole)
                    for key, text in self.CHOICES]
         lst = VimOptionList(*options, id="pictures")
@@ -648,6 +650,9 @@ class DmsniffApp(App[None]):
             self.notify(f"writing {name} ({len(sessions):,} session{'s' if len(sessions) != 1 else ''}) …")
             self._write_html(sessions, single, self.export_dir / name)
             return
+        if choice.endswith("-har"):
+            self._write_har(choice)
+            return
         assert s is not None
         text = session_export.render(s, choice, set(self.feed.tls.info))
         out = self.export_dir / f"dmsniff-{s.id}{session_export.SUFFIXES[choice]}"
@@ -661,6 +666,24 @@ class DmsniffApp(App[None]):
             self.notify(f"wrote {out} (and copied it)")
         else:
             self.notify(f"wrote {out}")
+
+    def _write_har(self, choice: str) -> None:
+        from dmsniff.report.har import session_transactions, write_har
+
+        if choice == "session-har":
+            assert self.current is not None
+            sessions, out = [self.current], self.export_dir / f"dmsniff-{self.current.id}.har"
+        else:
+            lst = self.query_one(SessionList)
+            sessions = [self.by_id[lst.row_at(i).key] for i in range(lst.row_count)]
+            out = self.export_dir / "dmsniff-sessions.har"
+        try:
+            with out.open("w", encoding="utf-8") as fh:
+                n = write_har(fh, session_transactions(sessions, self.feed.transactions))
+        except OSError as exc:
+            self.notify(f"cannot write {out}: {exc.strerror}", severity="error")
+            return
+        self.notify(f"wrote {out}: {n:,} HTTP exchange{'s' if n != 1 else ''}")
 
     @work(thread=True, group="html")
     def _write_html(self, sessions: list[Session], single: str | None, out: Path) -> None:

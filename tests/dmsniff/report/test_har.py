@@ -139,3 +139,12 @@ def test_playwright_replays_every_response_from_the_har(browser: Any, tmp_path: 
         assert checked == 7  # the gzip'd answer too, served decoded with its Content-Encoding header
     finally:
         page.close()
+
+
+def test_export_as_har_writes_one_session_with_its_connection_request(tmp_path: Path) -> None:
+    out = tmp_path / "s55.har"
+    assert main(["export", "S55", str(CAPTURES / "cwmp_loopback.pcap"), "--as", "har", "-o", str(out)]) == 0
+    entries = json.loads(out.read_text())["log"]["entries"]
+    whole = _har(["-Y", "session:S55", str(CAPTURES / "cwmp_loopback.pcap")], tmp_path)["log"]["entries"]
+    assert entries == whole and entries[0]["_dmsniff"]["transaction"] == "C42.1"
+    assert "<cwmp:Reboot>" in entries[3]["response"]["content"]["text"]  # the ACS asks; then Fault 9001

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -60,7 +61,7 @@ def test_pictures_menu_writes_charts_and_pages(tmp_path: Path) -> None:
         await pilot.press("j")  # type: ignore[attr-defined]
         await settle(pilot)
         assert app.current is not None and app.current.id == "S55"
-        for down in range(6):  # each entry of the menu in turn
+        for down in range(8):  # each entry of the menu in turn
             await pilot.press("H")  # type: ignore[attr-defined]
             await pilot.pause()  # type: ignore[attr-defined]
             assert type(app.screen).__name__ == "PicturesScreen"
@@ -83,3 +84,10 @@ def test_pictures_menu_writes_charts_and_pages(tmp_path: Path) -> None:
     assert 'data-single="S55"' in page
     report = (tmp_path / "dmsniff-report.html").read_text(encoding="utf-8")
     assert len(re.findall(r'id="s:S\d+"', report)) == 3  # the whole capture (the last entry written)
+    har = json.loads((tmp_path / "dmsniff-S55.har").read_text(encoding="utf-8"))
+    assert [e["_dmsniff"]["transaction"] for e in har["log"]["entries"]] == [
+        "C42.1", "C52.1", "C52.2", "C52.3", "C52.4"]  # its connection request, then its own
+    listed = json.loads((tmp_path / "dmsniff-sessions.har").read_text(encoding="utf-8"))
+    # Every exchange of the sessions listed (all three): all the capture's but C30.1, the firmware
+    # download that S4's Download asked for, which is no session's message.
+    assert len(listed["log"]["entries"]) == 13
