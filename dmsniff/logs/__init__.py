@@ -13,7 +13,6 @@ runs it through a pipeline.
 
 from __future__ import annotations
 
-import gzip
 import os
 import zlib
 
@@ -41,24 +40,51 @@ def _capture_or_gzip(head: bytes) -> bool:
     return head[:4] in _CAPTURE_MAGICS or head[:2] == b"\x1f\x8b"
 
 
-def _head(path: str) -> bytes:
-    """The first bytes of a file (or of standard input, ``-``), gunzipped when it is gzip-compressed."""
-    if path == "-":
-        from dmsniff.capture.stdin import stdin_head
+def _gunzipped(raw: bytes, limit: int) -> bytes:
+    """What the start ``raw`` of a gzip stream holds (at most ``limit`` bytes; b"" if it is no gzip)."""
+    try:
+        return zlib.decompressobj(31).decompress(raw, limit)  # (a prefix is enough: no error for the rest)
+    except zlib.error:
+        return b""
 
-        head = stdin_head(4)  # a capture stream says so in 4 bytes: no waiting for more of it
-        return head if _capture_or_gzip(head) else stdin_head(_SNIFF)
+
+def _stdin_head() -> bytes:
+    """The first bytes of standard input, as :func:`_head` gives them.
+
+    A capture stream says so in 4 bytes, so no more is waited for (a live ``tcpdump -w -``); a gzip
+    stream is read ahead until its first 4 bytes inside are known, and, when they are not a
+    capture's, until enough of it is in to tell which log it is.
+    """
+    from dmsniff.capture.stdin import stdin_head
+
+    head = stdin_head(4)
+    if head[:4] in _CAPTURE_MAGICS:
+        return head
+    if head[:2] != b"\x1f\x8b":
+        return stdin_head(_SNIFF)
+    n = 64
+    while True:
+        raw = stdin_head(n)
+        inner = _gunzipped(raw, _SNIFF)
+        if inner[:4] in _CAPTURE_MAGICS:
+            return raw  # a gzip'd capture: the capture reader's
+        if len(inner) >= _SNIFF or len(raw) < n or n >= 4 * _SNIFF:  # enough, the end, or no text
+            return inner or raw
+        n *= 4
+
+
+def _head(path: str) -> bytes:
+    """The first bytes of a file (or of standard input, ``-``), gunzipped when it is gzip-compressed
+    (except a gzip'd capture's, which the capture reader reads)."""
+    if path == "-":
+        return _stdin_head()
     try:
         with open(path, "rb") as f:
             head = f.read(_SNIFF)
     except OSError:
         return b""  # the capture reader says why it cannot be read
     if head[:2] == b"\x1f\x8b":
-        try:
-            with gzip.open(path, "rb") as g:
-                return g.read(_SNIFF)
-        except (OSError, EOFError, zlib.error):
-            return head
+        return _gunzipped(head, _SNIFF) or head  # (a cut or damaged file: what its start holds)
     return head
 
 
@@ -107,35 +133,56 @@ def _binary(sample: bytes) -> bool:
     return b"\x00" in sample or sum(b < 9 or 13 < b < 32 for b in sample) > len(sample) // 100 + 1
 
 
-def read_text(path: str) -> bytes:
-    """A log's bytes (gunzipped if need be), or LogError with one clear line."""
-    if path == "-":  # (not gzip: a gzip stream on standard input is read as a capture)
+def _gunzip_all(data: bytes, where: str) -> tuple[bytes, str | None]:
+    """A whole gzip'd log gunzipped (the members of a multi-member file in turn), and where it was
+    damaged or cut short, if it was: what came before is kept, as a cut capture's frames are."""
+    out: list[bytes] = []
+    size = 0
+    while data:
+        d = zlib.decompressobj(31)
+        try:
+            chunk = d.decompress(data, MAX_LOG + 1 - size)
+        except zlib.error as exc:
+            return b"".join(out), f"gzip stream damaged ({exc}): the log before the damage is read"
+        out.append(chunk)
+        size += len(chunk)
+        if size > MAX_LOG:
+            raise LogError(f"{where}: more than {MAX_LOG >> 20} MiB once gunzipped")
+        if not d.eof:
+            return b"".join(out), "gzip stream cut short: the log before the cut is read"
+        data = d.unused_data
+    return b"".join(out), None
+
+
+def read_text(path: str) -> tuple[bytes, str | None]:
+    """A log's bytes (gunzipped if need be) and what went wrong with its gzip stream, if anything;
+    or LogError with one clear line."""
+    if path == "-":
         from dmsniff.capture.stdin import stdin_stream
 
         data = stdin_stream().read(MAX_LOG + 1)
+        if data[:2] == b"\x1f\x8b":  # (a gzip'd capture never comes here: see _stdin_head)
+            return _gunzip_all(data, "standard input")
         if len(data) > MAX_LOG:
             raise LogError(f"standard input: more than {MAX_LOG >> 20} MiB, more than a log read whole")
-        return data
+        return data, None
     try:
         size = os.path.getsize(path)
         if size > MAX_LOG:
             raise LogError(f"{path!r}: {size >> 20} MiB is more than a log read whole ({MAX_LOG >> 20} MiB)")
         with open(path, "rb") as f:
             data = f.read()
-        if data[:2] == b"\x1f\x8b":
-            with gzip.open(path, "rb") as g:
-                data = g.read(MAX_LOG + 1)
-            if len(data) > MAX_LOG:
-                raise LogError(f"{path!r}: more than {MAX_LOG >> 20} MiB once gunzipped")
     except FileNotFoundError:
         raise LogError(f"cannot open {path!r}: no such file") from None
     except IsADirectoryError:
         raise LogError(f"cannot open {path!r}: it is a directory") from None
     except PermissionError:
         raise LogError(f"cannot open {path!r}: permission denied") from None
-    except (OSError, EOFError, zlib.error) as exc:
+    except OSError as exc:
         raise LogError(f"cannot read {path!r}: {exc}") from None
-    return data
+    if data[:2] == b"\x1f\x8b":
+        return _gunzip_all(data, repr(path))
+    return data, None
 
 
 def check_text(path: str, data: bytes, fmt: str) -> None:
@@ -163,10 +210,12 @@ def open_log(path: str, fmt: str) -> LogSource:
         return folder.open_folder(path, info)
     if fmt not in (*FORMATS, UNKNOWN):
         raise LogError(f"unknown input format {fmt!r} (one of {', '.join(INPUT_FORMATS)})")
-    data = read_text(path)
+    data, damaged = read_text(path)
     compressed = _is_gzip(path)
     path = "<stdin>" if path == "-" else path  # (standard input named as the capture reader names it)
     info = CaptureInfo(path=path, format=fmt, compressed=compressed, frame_unit="line")
+    if damaged is not None:
+        info.errors.append(damaged)
     check_text(path, data, fmt)
     if fmt == UNKNOWN:
         raise unrecognised(path)
@@ -185,7 +234,9 @@ def open_log(path: str, fmt: str) -> LogSource:
 
 def _is_gzip(path: str) -> bool:
     if path == "-":
-        return False
+        from dmsniff.capture.stdin import stdin_head
+
+        return stdin_head(2) == b"\x1f\x8b"  # (read ahead already: no waiting)
     try:
         with open(path, "rb") as f:
             return f.read(2) == b"\x1f\x8b"
