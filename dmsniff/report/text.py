@@ -14,6 +14,7 @@ from dmsniff.net.tls_keys import explain
 from dmsniff.pipeline.addons import Addon
 from dmsniff.pipeline.records import CaptureSummary
 from dmsniff.report.records import session_auth, tls_traits
+from dmsniff.report.stats import ResponseTimes
 from dmsniff.sessions.labels import conversation, dm_facts
 from dmsniff.sessions.model import NAT_STEPS, Device, NatPath, Session
 from dmsniff.verify.model import AuthResult, badge
@@ -156,6 +157,7 @@ class TextReport(Addon):
         self.auth_unlisted = 0
         self.tls_lines: list[str] = []
         self.tls_decrypted = 0
+        self.response_times = ResponseTimes()
 
     def connection_end(self, end: ConnectionEnd) -> None:
         if end.tls is not None:
@@ -217,6 +219,7 @@ class TextReport(Addon):
         self.out.write(f"== {info.path} ({kind})\n")
 
     def transaction(self, tx: Transaction) -> None:
+        self.response_times.add(tx)
         req, resp = tx.request, tx.response
         base = self.info.first_time if self.info and self.info.first_time is not None else 0.0
         first = req if req is not None else resp
@@ -322,4 +325,7 @@ class TextReport(Addon):
                 where = f" [session {f.session}]" if f.session else ""
                 self.out.write(f"{finding_line(f)}{where}\n")
             self.out.write("\n")
+        times = self.response_times.lines()
+        if times:
+            self.out.write("\n".join(times) + "\n\n")
         self.out.flush()
