@@ -529,8 +529,13 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
 
             writer = HtmlReport(out, show_secrets=args.show_secrets)
         else:
-            writer = JsonLinesReport(out, flush=True) if (fmt == "jsonl" and args.live) else \
-                FORMATS[fmt](args.output if fmt == "parquet" else out)
+            if fmt == "har" and selection is not None:  # (-Y: the sessions are known, each is a page)
+                from dmsniff.report.har import HarReport
+
+                writer = HarReport(out, selection.sessions, selection.messages)
+            else:
+                writer = JsonLinesReport(out, flush=True) if (fmt == "jsonl" and args.live) else \
+                    FORMATS[fmt](args.output if fmt == "parquet" else out)
         last: list[Addon] = [writer]
         if selection is not None:
             from dmsniff.report.select import Gate

@@ -18,6 +18,9 @@ One entry per transaction that has a request, in report order, written as it com
   response's first, ``receive``: to its last), in milliseconds.
 - A request never answered gets status 0 and ``_error``, as browsers write a failed request.
 - ``_dmsniff`` says where the entry came from: transaction id, capture, the frames of each side.
+- Where the sessions are known before the entries are written (``-Y``, ``dmsniff export``, the
+  UI), each is a HAR page (titled with its id, device and conversation) and its entries name it
+  in ``pageref``, so a HAR viewer groups them by session; a plain report streams and has none.
 
 A response seen without its request (a capture that started mid-exchange) has no URL for a HAR
 entry and is left out.
@@ -49,18 +52,29 @@ class HarReport(Addon):
 
     needs_bodies = True  # a HAR holds the bodies
 
-    def __init__(self, out: TextIO) -> None:
+    def __init__(self, out: TextIO, pages: Mapping[str, tuple[float, str]] | None = None,
+                 pagerefs: Mapping[str, str] | None = None) -> None:
+        """``pages``: session id -> (start, title), when the sessions are known before the entries
+        (``-Y``, an export); ``pagerefs``: transaction id -> its session's id."""
         self.out = out
         self.entries = 0
         self.left_out = 0  # responses without their request
+        self.pagerefs = pagerefs or {}
         creator = orjson.dumps({"name": "dmsniff", "version": __version__}).decode()
-        out.write(f'{{"log":{{"version":"1.2","creator":{creator},"pages":[],"entries":[')
+        listed = orjson.dumps([
+            {"startedDateTime": _iso(start), "id": sid, "title": title,
+             "pageTimings": {"onContentLoad": -1, "onLoad": -1}}
+            for sid, (start, title) in (pages or {}).items()], option=orjson.OPT_INDENT_2).decode()
+        out.write(f'{{"log":{{"version":"1.2","creator":{creator},"pages":{listed},"entries":[')
 
     def transaction(self, tx: Transaction) -> None:
         entry = har_entry(tx)
         if entry is None:
             self.left_out += 1
             return
+        page = self.pagerefs.get(tx.id)
+        if page is not None:
+            entry = {"pageref": page, **entry}
         self.out.write(",\n" if self.entries else "\n")
         self.out.write(orjson.dumps(entry, option=orjson.OPT_INDENT_2).decode())
         self.entries += 1
@@ -70,9 +84,17 @@ class HarReport(Addon):
         self.out.flush()
 
 
-def write_har(out: TextIO, transactions: Iterable[Transaction]) -> int:
-    """A HAR of these transactions (the UI's and ``dmsniff export``'s); returns how many entries."""
-    report = HarReport(out)
+def write_har(out: TextIO, transactions: Iterable[Transaction], sessions: Sequence[Session] = ()) -> int:
+    """A HAR of these transactions (the UI's and ``dmsniff export``'s), a page for each of the
+    ``sessions`` they belong to; returns how many entries."""
+    from dmsniff.sessions.labels import session_title
+
+    pages = {s.id: (s.start, session_title(s)) for s in sessions}
+    pagerefs: dict[str, str] = {}
+    for s in sessions:
+        for ident in s.exchange_ids():
+            pagerefs.setdefault(ident, s.id)
+    report = HarReport(out, pages, pagerefs)
     for tx in transactions:
         report.transaction(tx)
     report.done()
@@ -82,8 +104,7 @@ def write_har(out: TextIO, transactions: Iterable[Transaction]) -> int:
 def session_transactions(sessions: Sequence[Session], store: Mapping[str, object]) -> list[Transaction]:
     """The HTTP transactions of these sessions' messages and connection requests, found in ``store``
     (id -> transaction or datagram), in the order their requests began."""
-    ids = dict.fromkeys(m.transaction for s in sessions for m in s.messages)
-    ids.update(dict.fromkeys(cr.id for s in sessions for cr in s.connection_requests))
+    ids = dict.fromkeys(i for s in sessions for i in s.exchange_ids())
     found = [tx for i in ids if isinstance(tx := store.get(i), Transaction)]
     return sorted(found, key=lambda t: (t.capture, (t.request or t.response).first_time))  # type: ignore[union-attr]
 

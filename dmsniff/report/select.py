@@ -26,6 +26,7 @@ from typing import TYPE_CHECKING
 from dmsniff.export import session_connections
 from dmsniff.pipeline.addons import Addon
 from dmsniff.sessions.filter import Predicate, SessionTls, compile_filter
+from dmsniff.sessions.labels import session_title
 from dmsniff.sessions.tls import TlsKeeper
 
 if TYPE_CHECKING:
@@ -43,16 +44,18 @@ ALWAYS_KEPT = frozenset({"dmsniff.internal-error"})
 class Selection:
     """The ids of what a filtered report keeps (the first pass's result)."""
 
-    sessions: dict[str, None] = field(default_factory=dict)  # in the order they ended
-    messages: set[str] = field(default_factory=set)  # transaction and datagram ids
+    #: Kept session id -> (its start, one line naming it), in the order they ended (for HAR pages).
+    sessions: dict[str, tuple[float, str]] = field(default_factory=dict)
+    #: Transaction and datagram ids -> the kept session they belong to (the first, if several).
+    messages: dict[str, str] = field(default_factory=dict)
     connections: set[str] = field(default_factory=set)
     devices: set[str] = field(default_factory=set)
     seen: int = 0  # sessions the first pass built, kept or not
 
     def keep(self, session: Session) -> None:
-        self.sessions[session.id] = None
-        self.messages.update(m.transaction for m in session.messages)
-        self.messages.update(cr.id for cr in session.connection_requests)
+        self.sessions[session.id] = (session.start, session_title(session))
+        for ident in session.exchange_ids():
+            self.messages.setdefault(ident, session.id)
         self.connections.update(session_connections(session))
         if session.device_id is not None:
             self.devices.add(session.device_id)

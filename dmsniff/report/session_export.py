@@ -90,7 +90,7 @@ def export_session(session_id: str, captures: Sequence[str], fmt: str, out: Text
     if page is not None:
         HtmlReport.done(page)
     elif catch.transactions is not None:
-        write_har(out, session_transactions([catch.found], catch.transactions))
+        write_har(out, session_transactions([catch.found], catch.transactions), [catch.found])
     else:
         out.write(render(catch.found, fmt, catch.tls))
     out.flush()

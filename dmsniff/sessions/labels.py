@@ -135,3 +135,9 @@ def dm_facts(session: Session) -> list[str]:
         data = f" {g.data!r}" if g.data else ""
         out.append(f"generic alert {g.type or '(no type)'}{data} (frame {g.frame})")
     return out
+
+
+def session_title(session: Session, limit: int = 300) -> str:
+    """One line naming a session: ``S55 cwmp 00D09E-HGW-SN0042: Inform(…) → … → 204`` (cut at ``limit``)."""
+    title = f"{session.id} {session.protocol} {session.device_id or '(no device)'}: {conversation(session)}"
+    return title if len(title) <= limit else title[: limit - 1] + "…"

@@ -111,6 +111,10 @@ class Session:
     large_objects: list[LargeObject] = field(default_factory=list)
     dm: DmFacts | None = None  # OMA DM: Windows MDM facts and Generic Alerts, when the session has any
 
+    def exchange_ids(self) -> list[str]:
+        """The transactions and datagrams it is made of: its messages' and its connection requests'."""
+        return [*(m.transaction for m in self.messages), *(cr.id for cr in self.connection_requests)]
+
     @classmethod
     def begin(cls, sid: str, protocol: str, tx: Transaction, *, device_id: str | None = None,
               session_id: str | None = None, version: str | None = None) -> Session:

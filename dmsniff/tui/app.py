@@ -679,7 +679,7 @@ class DmsniffApp(App[None]):
             out = self.export_dir / "dmsniff-sessions.har"
         try:
             with out.open("w", encoding="utf-8") as fh:
-                n = write_har(fh, session_transactions(sessions, self.feed.transactions))
+                n = write_har(fh, session_transactions(sessions, self.feed.transactions), sessions)
         except OSError as exc:
             self.notify(f"cannot write {out}: {exc.strerror}", severity="error")
             return

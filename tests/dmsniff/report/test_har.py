@@ -93,10 +93,18 @@ def test_dmsniff_reads_its_har_back_to_the_same_sessions(capture: str, keys: str
     assert original and _sessions(har) == original
 
 
-def test_with_minus_y_the_har_holds_the_kept_sessions_exchanges(tmp_path: Path) -> None:
+def test_with_minus_y_the_har_holds_the_kept_sessions_exchanges_a_page_each(tmp_path: Path) -> None:
     doc = _har(["-Y", "rpc:Reboot", str(CAPTURES / "cwmp_loopback.pcap")], tmp_path)
     assert [e["_dmsniff"]["transaction"] for e in doc["log"]["entries"]] == [
         "C42.1", "C52.1", "C52.2", "C52.3", "C52.4"]  # S55 and the connection request that caused it
+    [page] = doc["log"]["pages"]
+    assert page["id"] == "S55" and page["title"].startswith("S55 cwmp 00D09E-HGW-SN0042: Inform(6 CONNECTION")
+    assert {"startedDateTime", "id", "title", "pageTimings"} <= set(page)
+    assert {e["pageref"] for e in doc["log"]["entries"]} == {"S55"}
+    both = _har(["-Y", "proto:cwmp", str(CAPTURES / "cwmp_loopback.pcap"),
+                 str(CAPTURES / "omadm_loopback.pcap")], tmp_path, "both.har")["log"]
+    assert [p["id"] for p in both["pages"]] == ["S4", "S55", "S84"]
+    assert all(e["pageref"] in ("S4", "S55", "S84") for e in both["entries"]) and len(both["entries"]) == 13
 
 
 def test_playwright_replays_every_response_from_the_har(browser: Any, tmp_path: Path) -> None:
@@ -147,4 +155,5 @@ def test_export_as_har_writes_one_session_with_its_connection_request(tmp_path: 
     entries = json.loads(out.read_text())["log"]["entries"]
     whole = _har(["-Y", "session:S55", str(CAPTURES / "cwmp_loopback.pcap")], tmp_path)["log"]["entries"]
     assert entries == whole and entries[0]["_dmsniff"]["transaction"] == "C42.1"
+    assert [p["id"] for p in json.loads(out.read_text())["log"]["pages"]] == ["S55"]
     assert "<cwmp:Reboot>" in entries[3]["response"]["content"]["text"]  # the ACS asks; then Fault 9001
