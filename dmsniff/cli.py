@@ -32,6 +32,7 @@ if TYPE_CHECKING:
     from dmsniff.pipeline.records import Input
     from dmsniff.pipeline.runner import Pipeline
     from dmsniff.report.select import Selection
+    from dmsniff.sessions.filter import FilterError
     from dmsniff.verify.secrets import Secrets
     from dmsniff.verify.verifier import Verifier
 
@@ -368,8 +369,14 @@ def _filter_problem(args: argparse.Namespace) -> str | None:
     try:
         compile_filter(args.display_filter)
     except FilterError as exc:
-        return f"-Y {args.display_filter!r}: {exc.message} (at column {exc.position + 1})"
+        return _filter_error(args.display_filter, exc)
     return None
+
+
+def _filter_error(text: str, exc: FilterError) -> str:
+    """A bad -Y filter in one line of readable length (the filter shown up to 60 characters)."""
+    shown = text if len(text) <= 60 else text[:59] + "…"
+    return f"-Y {shown!r}: {exc.message} (at column {exc.position + 1})"
 
 
 def _select(args: argparse.Namespace, jobs: int, verifier: Verifier, tls: TlsKeySpec) -> Selection:
@@ -377,10 +384,10 @@ def _select(args: argparse.Namespace, jobs: int, verifier: Verifier, tls: TlsKey
     from dmsniff.chain import addon_chain
     from dmsniff.pipeline.runner import Pipeline
     from dmsniff.progress import Progress
-    from dmsniff.report.select import Selector
+    from dmsniff.report.select import Selector, needs_tls
     from dmsniff.sessions.tls import TlsKeeper
 
-    keeper = TlsKeeper()
+    keeper = TlsKeeper() if needs_tls(args.display_filter) else None
     selector = Selector(args.display_filter, keeper)
     last: list[Addon] = [selector]
     progress = None
@@ -388,7 +395,7 @@ def _select(args: argparse.Namespace, jobs: int, verifier: Verifier, tls: TlsKey
         progress = Progress(_total_size(args.inputs), len(args.inputs))
         last.append(progress)
     # A verifier of its own: the second pass must start from the state the first one started from.
-    addons = addon_chain(verifier.again(), first=[keeper], last=last)
+    addons = addon_chain(verifier.again(), first=[keeper] if keeper is not None else [], last=last)
     Pipeline(addons, max_body=args.max_body, jobs=jobs, tls_keys=tls, progress=progress, cluster=args.cluster,
              input_format=args.input_format).run_files(args.inputs)
     return selector.selection
@@ -582,6 +589,11 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
             f"{seconds:.1f} s{rate}; {found} password(s) found{judged}",
             file=sys.stderr,
         )
+    if selection is not None:
+        kept = len(selection.sessions)
+        print(f"dmsniff: -Y kept {kept:,} of {selection.seen:,} session{'s' if selection.seen != 1 else ''}"
+              + (f"; nothing exported to {args.export_pcapng}" if args.export_pcapng and not kept else ""),
+              file=sys.stderr)
     for line in pipeline.hooks.fault_lines():  # (each also a dmsniff.internal-error finding)
         print(f"dmsniff: warning: internal error: {line} (set DMSNIFF_DEBUG=1 for details)", file=sys.stderr)
     if getattr(writer, "failed", None):  # parquet: a write failed (disk full ...), already said on stderr
@@ -599,11 +611,6 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
         return EXIT_ALL_FAILED
     if failed:
         return EXIT_SOME_FAILED
-    if selection is not None:
-        kept = len(selection.sessions)
-        print(f"dmsniff: -Y kept {kept:,} of {selection.seen:,} session{'s' if selection.seen != 1 else ''}"
-              + (f"; nothing exported to {args.export_pcapng}" if args.export_pcapng and not kept else ""),
-              file=sys.stderr)
     if export is not None:
         _write_export(export, args)
     if fmt == "html":
@@ -695,7 +702,7 @@ def cmd_tui(args: argparse.Namespace) -> int:
     try:  # a bad filter is said before any capture starts, as report -Y says it
         compile_filter(args.display_filter)
     except FilterError as exc:
-        raise CliError(f"-Y {args.display_filter!r}: {exc.message} (at column {exc.position + 1})") from None
+        raise CliError(_filter_error(args.display_filter, exc)) from None
     secrets = _secrets(args)
     tls = _tls_spec(args, secrets, live=args.command == "live")
     import threading

@@ -7,7 +7,8 @@ two-pass analysis (``-2``) does, the captures are read twice.  The first pass bu
 and notes the ids of those the filter keeps and of what they are made of (:class:`Selector`);
 the second writes the report through a :class:`Gate` that lets only those through, in the order
 an unfiltered report has them: a filtered report is the unfiltered one less some records.
-Memory: the ids of what is kept.
+Memory: the ids of what is kept and a one-line title per kept session (and, for a ``tls:``
+term, what the UI keeps of each TLS connection).
 
 What goes with a kept session: the transactions and datagrams of its messages and connection
 requests, the verdicts on their credentials, the ends of its connections (their TLS), its
@@ -25,7 +26,7 @@ from typing import TYPE_CHECKING
 
 from dmsniff.export import session_connections
 from dmsniff.pipeline.addons import Addon
-from dmsniff.sessions.filter import Predicate, SessionTls, compile_filter
+from dmsniff.sessions.filter import Predicate, SessionTls, compile_filter, fields_used, parse_filter
 from dmsniff.sessions.labels import session_title
 from dmsniff.sessions.tls import TlsKeeper
 
@@ -66,21 +67,27 @@ class Selector(Addon):
 
     ``tls`` must run first in the same chain (the ``tls:`` field reads what it kept): a session
     is judged on the TLS of its connections as known when it ends, as the UI's filter judges a
-    session shown while a capture is still being read.
+    session shown while a capture is still being read.  :func:`needs_tls` says whether a filter
+    reads it at all (a keeper holds every TLS connection's facts).
     """
 
-    def __init__(self, text: str, tls: TlsKeeper) -> None:
+    def __init__(self, text: str, tls: TlsKeeper | None) -> None:
         self.tls = tls
         self.predicate: Predicate = compile_filter(text, tls=self._session_tls)
         self.selection = Selection()
 
     def _session_tls(self, session: Session) -> SessionTls | None:
-        return self.tls.session_tls(session_connections(session))
+        return self.tls.session_tls(session_connections(session)) if self.tls is not None else None
 
     def session(self, session: Session) -> None:
         self.selection.seen += 1
         if self.predicate(session):
             self.selection.keep(session)
+
+
+def needs_tls(text: str) -> bool:
+    """Whether the filter ``text`` has a ``tls:`` term (so the first pass must keep TLS facts)."""
+    return "tls" in fields_used(parse_filter(text))
 
 
 class Gate(Addon):

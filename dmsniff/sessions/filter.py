@@ -90,6 +90,7 @@ __all__ = [
     "TlsLookup",
     "clear_cache",
     "compile_filter",
+    "fields_used",
     "parse_filter",
 ]
 
@@ -276,12 +277,24 @@ _STARTS_TERM = frozenset({"(", "not", "term"})
 _SHOWN = {"(": "'('", ")": "')'", "or": "'or'", "and": "'and'", "not": "'not'", "end": "the end"}
 
 
+#: How deep parentheses and ``not`` may nest: the parser (and the compiler after it) recurse once a
+#: level, and a typed or pasted filter of thousands of "(" must be an error, not a crash.
+MAX_NESTING = 64
+
+
 class _Parser:
     """Recursive descent over the tokens, one method per grammar rule."""
 
     def __init__(self, text: str) -> None:
         self.tokens = _tokenize(text)
         self.index = 0
+        self.depth = 0  # parentheses and nots open around the current token
+
+    def enter(self, token: _Token) -> None:
+        self.depth += 1
+        if self.depth > MAX_NESTING:
+            raise FilterError(f"nested too deep (more than {MAX_NESTING} parentheses or nots)",
+                              token.position)
 
     def peek(self) -> _Token:
         return self.tokens[self.index]
@@ -321,8 +334,12 @@ class _Parser:
 
     def unary(self) -> Node:
         if self.peek().kind == "not":
-            self.expect_term_after(self.take(), "'not'")
-            return Not(self.unary())
+            token = self.take()
+            self.expect_term_after(token, "'not'")
+            self.enter(token)
+            node = Not(self.unary())
+            self.depth -= 1
+            return node
         return self.primary()
 
     def primary(self) -> Node:
@@ -333,10 +350,12 @@ class _Parser:
         if token.kind == "(":
             if self.peek().kind == ")":
                 raise FilterError("empty parentheses", self.peek().position)
+            self.enter(token)
             node = self.or_expr()
             if self.peek().kind != ")":
                 raise FilterError("unclosed '('", token.position)
             self.take()
+            self.depth -= 1
             return node
         if token.kind == ")":
             raise FilterError("unmatched ')'", token.position)
@@ -355,6 +374,22 @@ class _Parser:
 def parse_filter(text: str) -> Node:
     """The syntax tree of ``text`` (field names checked, values not); raises :class:`FilterError`."""
     return _Parser(text).parse()
+
+
+def fields_used(node: Node) -> set[str | None]:
+    """The fields a filter's terms name (None for free text): a caller can skip gathering what the
+    filter never reads (``report -Y`` keeps TLS facts only for a ``tls:`` term)."""
+    used: set[str | None] = set()
+    work: list[Node] = [node]
+    while work:  # (a loop, not recursion: a filter may nest deep)
+        n = work.pop()
+        if isinstance(n, Term):
+            used.add(n.field)
+        elif isinstance(n, Not):
+            work.append(n.operand)
+        elif isinstance(n, And | Or):
+            work.extend(n.operands)
+    return used
 
 
 # ---------------------------------------------------------------- field matchers

@@ -118,10 +118,16 @@
   }
   const SHOWN = { "(": "'('", ")": "')'", or: "'or'", and: "'and'", not: "'not'", end: "the end" };
   const STARTS = new Set(["(", "not", "term"]);
+  const MAX_NESTING = 64;  // as filter.py: deeper parentheses and nots are an error, not a stack overflow
   function parse(text) {
     const toks = tokenize(text);
-    let k = 0;
+    let k = 0, depth = 0;
     const peek = () => toks[k], take = () => toks[k++];
+    function enter(t) {
+      if (++depth > MAX_NESTING) {
+        throw new FilterError(`nested too deep (more than ${MAX_NESTING} parentheses or nots)`, t.pos);
+      }
+    }
     function expectAfter(op, shown) {
       const t = peek();
       if (STARTS.has(t.kind)) return;
@@ -144,7 +150,14 @@
       return ops.length === 1 ? ops[0] : { and: ops };
     }
     function unary() {
-      if (peek().kind === "not") { expectAfter(take(), "'not'"); return { not: unary() }; }
+      if (peek().kind === "not") {
+        const t = take();
+        expectAfter(t, "'not'");
+        enter(t);
+        const node = { not: unary() };
+        depth--;
+        return node;
+      }
       return primary();
     }
     function primary() {
@@ -152,9 +165,11 @@
       if (t.kind === "term") return { term: t };
       if (t.kind === "(") {
         if (peek().kind === ")") throw new FilterError("empty parentheses", peek().pos);
+        enter(t);
         const node = orExpr();
         if (peek().kind !== ")") throw new FilterError("unclosed '('", t.pos);
         take();
+        depth--;
         return node;
       }
       if (t.kind === ")") throw new FilterError("unmatched ')'", t.pos);

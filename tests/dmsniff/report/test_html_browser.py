@@ -168,6 +168,9 @@ def test_the_page_filter_is_the_tui_filter(browser: Any, ours: tuple[Path, Colle
     page.fill("#filter", "colour:red")
     page.press("#filter", "Enter")
     assert "filter error at column 1: unknown field 'colour'" in page.locator("#filter-error").inner_text()
+    page.fill("#filter", "(" * 5000 + "x")  # as the TUI: an error past 64 levels, no stack overflow
+    page.press("#filter", "Enter")
+    assert "filter error at column 65: nested too deep" in page.locator("#filter-error").inner_text()
     page.fill("#filter", "")
     page.press("#filter", "Enter")
     page.fill("#search", "imei")

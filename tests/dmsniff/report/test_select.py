@@ -165,3 +165,11 @@ def test_a_stream_cannot_be_read_twice() -> None:
     assert run.returncode == 2 and run.stdout == ""
     assert run.stderr.startswith("dmsniff: error: -Y reads the captures twice")
     assert run.stderr.count("\n") == 1
+
+
+def test_a_long_bad_filter_is_shown_short(capsys: pytest.CaptureFixture[str]) -> None:
+    text = "(" * 3000 + "x" + ")" * 3000
+    assert main(["report", "-Y", text, str(CAPTURES / "cwmp_loopback.pcap")]) == 2
+    err = capsys.readouterr().err
+    assert err == (f"dmsniff: error: -Y '{'(' * 59}…': nested too deep (more than 64 parentheses or nots) "
+                   "(at column 65)\n")

@@ -613,3 +613,21 @@ def test_tls_field_errors(text: str) -> None:
         compile_filter(text)
     assert info.value.position == text.index("tls:") + 4
     assert "tls: needs one of yes, any, no" in info.value.message and "1.0 ... 1.3" in info.value.message
+
+
+def test_fields_used_lists_the_terms_fields() -> None:
+    from dmsniff.sessions.filter import MAX_NESTING, fields_used, parse_filter
+
+    assert fields_used(parse_filter("proto:cwmp (tls:1.3 or not fault:) free")) == {
+        "proto", "tls", "fault", None}
+    assert fields_used(parse_filter("")) == set()
+    deep = "(" * MAX_NESTING + "tls:yes" + ")" * MAX_NESTING
+    assert fields_used(parse_filter(deep)) == {"tls"}
+
+
+@pytest.mark.parametrize("text", ["(" * 65 + "x" + ")" * 65, "!" * 65 + "x", "not " * 65 + "x",
+                                  "(" * 100_000, "(not " * 40 + "x" + ")" * 40])
+def test_a_filter_nested_too_deep_is_an_error_not_a_crash(text: str) -> None:
+    with pytest.raises(FilterError, match="nested too deep") as err:
+        compile_filter(text)
+    assert 0 < err.value.position < len(text)

@@ -111,6 +111,9 @@ def test_filter_narrows_the_list_and_reports_errors() -> None:
         assert not app.apply_filter("colour:red")
         status = text_of(app.query_one("#status").content)  # type: ignore[attr-defined]
         assert "filter error" in status
+        assert not app.apply_filter("(" * 100_000)  # pasted, say: an error, not a crash of the screen
+        status = text_of(app.query_one("#status").content)  # type: ignore[attr-defined]
+        assert "filter error at column 65: nested too deep" in status
         await pilot.press("f")  # type: ignore[attr-defined]
         await pilot.press(*"finding:error", "enter")  # type: ignore[attr-defined]
         await pilot.pause()  # type: ignore[attr-defined]
