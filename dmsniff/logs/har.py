@@ -153,7 +153,10 @@ def _messages(entry: dict[str, Any], where: dict[str, int], named: bool, errors:
         port = default
     address = entry.get("serverIPAddress")
     server = endpoint(address if isinstance(address, str) and address else url.hostname, port)
-    uri = (url.path or "/") + (f"?{url.query}" if url.query else "")
+    # The request target as sent: what follows the host in the URL, an empty query ("/x?") too,
+    # without a fragment (a browser never sends one).
+    rest = req["url"].split("#", 1)[0][len(f"{url.scheme}://{url.netloc}"):] if url.netloc else ""
+    uri = rest if rest.startswith("/") else (url.path or "/") + (f"?{url.query}" if url.query else "")
     key = f"{entry['connection']}" if named and entry.get("connection") is not None else server
     start = _time(entry.get("startedDateTime"))
     problems: list[str] = []

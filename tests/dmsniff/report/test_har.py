@@ -8,15 +8,22 @@ and dmsniff's own HAR reader, which must find the capture's sessions in it again
 from __future__ import annotations
 
 import base64
+import io
 import json
+import string
 import subprocess
 import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from decoders.tls import TlsInfo
 from dmsniff.cli import main
+from dmsniff.model import HttpMessage, Transaction
+from dmsniff.report.har import write_har
 from tests.conftest import CAPTURES
 
 # HAR 1.2's required fields (http://www.softwareishard.com/blog/har-12-spec/).
@@ -157,3 +164,70 @@ def test_export_as_har_writes_one_session_with_its_connection_request(tmp_path: 
     assert entries == whole and entries[0]["_dmsniff"]["transaction"] == "C42.1"
     assert [p["id"] for p in json.loads(out.read_text())["log"]["pages"]] == ["S55"]
     assert "<cwmp:Reboot>" in entries[3]["response"]["content"]["text"]  # the ACS asks; then Fault 9001
+
+
+# -- the writer against dmsniff's HAR reader, on made-up exchanges --------------------------------
+
+_TOKEN = st.text(alphabet=string.ascii_letters + string.digits + "-", min_size=1, max_size=12)
+_PATH = st.text(alphabet=string.ascii_letters + string.digits + "/-._~%!$&'()*+,;=:@?", max_size=40)
+_VALUE = st.text(alphabet=st.characters(min_codepoint=32, max_codepoint=0x2FF, exclude_characters="\x7f"),
+                 max_size=30)
+
+
+TLS_INFO = TlsInfo(version=0x0303, cipher_suite=0xC02F, sni=None, alpn=None, client_random=None, resumed=None,
+                   decrypting=True, key_source="test", client_direction=0)
+
+
+@st.composite
+def _exchange(draw: st.DrawFn) -> Transaction:
+    v6 = draw(st.booleans())
+    server = ("[2001:db8::2]:7547" if v6
+              else f"192.0.2.{draw(st.integers(1, 254))}:{draw(st.integers(1, 65535))}")
+    host = draw(st.one_of(st.none(), st.just("acs.example.net"), st.just("acs.example.net:8443"),
+                          st.just("[2001:db8::2]:7547"), st.just("")))
+    headers = [(draw(_TOKEN), draw(_VALUE)) for _ in range(draw(st.integers(0, 3)))]
+    headers = [(n, v) for n, v in headers if n.lower() not in ("host", "content-encoding")]
+    if host is not None:
+        headers.insert(0, ("Host", host))
+    body = draw(st.one_of(st.binary(max_size=64), st.text(max_size=64).map(lambda t: t.encode())))
+    path = "/" + draw(_PATH)
+    req = HttpMessage(frame=3, frames=[2, 3], time=10.25, first_time=10.0, version="HTTP/1.1",
+                      headers=headers, method=draw(_TOKEN).upper(), uri=path, body=body,
+                      body_length=len(body))
+    resp = None
+    if draw(st.booleans()):
+        rbody = draw(st.binary(max_size=64))
+        resp = HttpMessage(frame=5, frames=[5], time=10.5, first_time=10.5, version="HTTP/1.1",
+                           headers=[("Content-Type", "application/octet-stream")],
+                           status=draw(st.integers(100, 599)), reason=draw(_VALUE).strip(), body=rbody,
+                           body_length=len(rbody))
+    return Transaction("C2.1", 0, "C2", "192.0.2.9:40000", server, req, resp)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_exchange(), st.booleans())
+def test_dmsniffs_har_reader_reads_each_entry_back(tx: Transaction, tls: bool) -> None:
+    from dmsniff.capture import CaptureInfo
+    from dmsniff.logs import har as har_reader
+
+    if tls:
+        tx.tls = TLS_INFO
+    out = io.StringIO()
+    assert write_har(out, [tx]) == 1
+    doc = json.loads(out.getvalue())  # valid JSON whatever the bytes and text
+    assert doc["log"]["entries"][0]["request"]["url"].startswith("https://" if tls else "http://")
+    errors: list[str] = []
+    info = CaptureInfo(path="x.har", format="har", compressed=False)
+    got = list(har_reader.parse(out.getvalue().encode(), errors, info))
+    assert errors == []
+    req, resp = tx.request, tx.response
+    assert req is not None
+    back = got[0]
+    assert (back.method, back.uri, back.body) == (req.method, req.uri, req.body)
+    assert back.server == tx.server and back.connection == "C2" and back.time == pytest.approx(10.0)
+    assert [(n, v) for n, v in back.headers] == req.headers
+    if resp is None:
+        assert len(got) == 1 and "no response" in back.problems[0]
+    else:
+        assert len(got) == 2
+        assert (got[1].status, got[1].reason, got[1].body) == (resp.status, resp.reason, resp.body)
