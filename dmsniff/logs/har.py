@@ -145,7 +145,11 @@ def _messages(entry: dict[str, Any], where: dict[str, int], named: bool, errors:
     if not isinstance(req, dict) or not isinstance(req.get("url"), str):
         errors.append(f"entry {no}: no request URL: skipped")
         return
-    url = urlsplit(req["url"])
+    try:
+        url = urlsplit(req["url"])
+    except ValueError as exc:  # "http://[::1/x": a bracket never closed
+        errors.append(f"entry {no}: the request URL {req['url'][:80]!r} does not parse ({exc}): skipped")
+        return
     default = 443 if url.scheme == "https" else 80
     try:
         port = url.port or default

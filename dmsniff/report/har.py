@@ -30,6 +30,7 @@ from __future__ import annotations
 
 import base64
 import datetime as _dt
+import re
 from collections.abc import Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Any, TextIO
 from urllib.parse import parse_qsl, urlsplit
@@ -119,11 +120,12 @@ def har_entry(tx: Transaction) -> dict[str, Any] | None:
     port = tx.server.rsplit(":", 1)[1]
     address = endpoint_host(tx.server)
     uri = req.uri or "/"
-    if urlsplit(uri).scheme in ("http", "https"):
+    if uri[:8].lower().startswith(("http://", "https://")) and _parses(uri):
         url = uri  # absolute-form, as sent to a proxy
     else:
-        host = (req.header("Host") or "").strip()
-        name = _host_name(host) or (f"[{address}]" if ":" in address else address)
+        name = _host_name((req.header("Host") or "").strip())
+        if not name:
+            name = f"[{address}]" if ":" in address else address
         url = f"{scheme}://{name}:{port}{uri if uri.startswith('/') else '/' + uri}"
     request: dict[str, Any] = {
         "method": req.method or "",
@@ -230,11 +232,25 @@ def _cookies(headers: list[tuple[str, str]], which: str) -> list[dict[str, str]]
     return out
 
 
+#: What a Host header's name may hold to stand in a URL (RFC 3986 reg-name and IP literals).
+_HOST_NAME = re.compile(r"\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9._~%!$&'()*+,;=-]+")
+
+
 def _host_name(host: str) -> str:
-    """The name part of a Host header (``[v6]`` kept bracketed), "" when it has none."""
-    if host.startswith("["):
-        return host[: host.find("]") + 1] if "]" in host else ""
-    return host.split(":", 1)[0]
+    """The name part of a Host header (``[v6]`` kept bracketed); "" when it has none, or one no URL
+    could carry (then the server's address stands in)."""
+    m = _HOST_NAME.match(host)
+    if m is None or (m.end() < len(host) and host[m.end()] != ":"):
+        return ""
+    return m.group()
+
+
+def _parses(url: str) -> bool:
+    try:
+        urlsplit(url)
+    except ValueError:  # a bracket never closed in the host
+        return False
+    return True
 
 
 def _iso(t: float) -> str:

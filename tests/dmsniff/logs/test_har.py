@@ -9,7 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from dmsniff.logs import log_format
+from dmsniff.capture import CaptureInfo
+from dmsniff.logs import har, log_format
 from tests.dmsniff.logs.data.record_har import CHROMIUM, PASSWORD, USER, record
 from tests.dmsniff.logs.helpers import DATA, kinds, run
 
@@ -106,3 +107,17 @@ def test_a_reader_bug_costs_the_rest_of_that_log_only(monkeypatch: pytest.Monkey
     assert [s.info.errors for s in out.summaries] == [[said], [said]]
     assert len(out.transactions) == 2 * 2  # entries 1 and 2 of each log
     assert sum(f.code == "dmsniff.internal-error" for f in out.findings) == 2
+
+
+def test_an_entry_whose_url_does_not_parse_costs_that_entry(tmp_path: Path) -> None:
+    bad = {"request": {"method": "GET", "url": "http://[::1/x", "headers": []},
+           "response": {"status": 200, "headers": [], "content": {}}}
+    good = {"request": {"method": "GET", "url": "http://192.0.2.1:7547/ok", "headers": []},
+            "response": {"status": 204, "headers": [], "content": {}}}
+    path = tmp_path / "bad-url.har"
+    path.write_text(json.dumps({"log": {"version": "1.2", "entries": [bad, good]}}))
+    errors: list[str] = []
+    info = CaptureInfo(path=str(path), format="har", compressed=False)
+    got = list(har.parse(path.read_bytes(), errors, info))
+    assert [m.uri for m in got if m.request] == ["/ok"]
+    assert errors == ["entry 1: the request URL 'http://[::1/x' does not parse (Invalid IPv6 URL): skipped"]
