@@ -396,8 +396,15 @@ def _select(args: argparse.Namespace, jobs: int, verifier: Verifier, tls: TlsKey
         last.append(progress)
     # A verifier of its own: the second pass must start from the state the first one started from.
     addons = addon_chain(verifier.again(), first=[keeper] if keeper is not None else [], last=last)
-    Pipeline(addons, max_body=args.max_body, jobs=jobs, tls_keys=tls, progress=progress, cluster=args.cluster,
-             input_format=args.input_format).run_files(args.inputs)
+    pipeline = Pipeline(addons, max_body=args.max_body, jobs=jobs, tls_keys=tls, progress=progress,
+                        cluster=args.cluster, input_format=args.input_format)
+    pipeline.run_files(args.inputs)
+    # The other addons fail again in the second pass, which says so; the filter's own failures (a
+    # session it could not judge is left out) would be said nowhere else.
+    for line in pipeline.hooks.fault_lines():
+        if line.startswith("Selector."):
+            print(f"dmsniff: warning: internal error in -Y: {line}; those sessions are left out "
+                  "(set DMSNIFF_DEBUG=1 for details)", file=sys.stderr)
     return selector.selection
 
 
@@ -589,7 +596,7 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
             f"{seconds:.1f} s{rate}; {found} password(s) found{judged}",
             file=sys.stderr,
         )
-    if selection is not None:
+    if selection is not None and not all(isinstance(r, CaptureError) for r in results):
         kept = len(selection.sessions)
         print(f"dmsniff: -Y kept {kept:,} of {selection.seen:,} session{'s' if selection.seen != 1 else ''}"
               + (f"; nothing exported to {args.export_pcapng}" if args.export_pcapng and not kept else ""),

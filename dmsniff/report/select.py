@@ -26,7 +26,14 @@ from typing import TYPE_CHECKING
 
 from dmsniff.export import session_connections
 from dmsniff.pipeline.addons import Addon
-from dmsniff.sessions.filter import Predicate, SessionTls, compile_filter, fields_used, parse_filter
+from dmsniff.sessions.filter import (
+    Predicate,
+    SessionTls,
+    clear_cache,
+    compile_filter,
+    fields_used,
+    parse_filter,
+)
 from dmsniff.sessions.labels import session_title
 from dmsniff.sessions.tls import TlsKeeper
 
@@ -81,8 +88,13 @@ class Selector(Addon):
 
     def session(self, session: Session) -> None:
         self.selection.seen += 1
-        if self.predicate(session):
-            self.selection.keep(session)
+        try:
+            if self.predicate(session):
+                self.selection.keep(session)
+        finally:
+            # Judged once: the free-text terms' cache of conversation lines would hold every
+            # session of the capture alive (the UI keeps its sessions anyway; this pass does not).
+            clear_cache()
 
 
 def needs_tls(text: str) -> bool:

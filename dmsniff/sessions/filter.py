@@ -467,10 +467,23 @@ def _rpc(value: str, position: int) -> Predicate:
     return match
 
 
+#: Digits a number of a term may have: no status, fault code or package number is longer, and
+#: Python refuses to read a number of over 4,300 digits.
+_MAX_DIGITS = 9
+
+
+def _number(field: str, digits: str, position: int) -> int:
+    """``digits`` as an int, or FilterError when no code or number could be that long."""
+    if len(digits) > _MAX_DIGITS:
+        raise FilterError(f"{field}: {digits[:12]}… is longer than any {field} "
+                          f"({_MAX_DIGITS} digits at most)", position)
+    return int(digits)
+
+
 def _status(value: str, position: int) -> Predicate:
     text = _required("status", value, position)
     if _INT.fullmatch(text):
-        low = int(text)
+        low = _number("status", text, position)
         high = low + 1
     elif m := _STATUS_CLASS.fullmatch(text):
         low = int(m.group(1)) * 100
@@ -501,7 +514,7 @@ def _fault(value: str, position: int) -> Predicate:
     elif star:
         test = lambda code: code is not None and str(code).startswith(digits)  # noqa: E731
     else:
-        number = int(digits)
+        number = _number("fault", digits, position)
         test = lambda code: code == number  # noqa: E731
 
     def match(s: Session) -> bool:
@@ -576,7 +589,7 @@ def _event(value: str, position: int) -> Predicate:
 def _pkg(value: str, position: int) -> Predicate:
     if not _INT.fullmatch(value):
         raise FilterError(f"pkg: needs a package number (0..), not {value!r}", position)
-    number = int(value)
+    number = _number("pkg", value, position)
     return lambda s: any(m.package == number for m in s.messages)
 
 

@@ -173,3 +173,35 @@ def test_a_long_bad_filter_is_shown_short(capsys: pytest.CaptureFixture[str]) ->
     err = capsys.readouterr().err
     assert err == (f"dmsniff: error: -Y '{'(' * 59}…': nested too deep (more than 64 parentheses or nots) "
                    "(at column 65)\n")
+
+
+def test_the_first_pass_keeps_no_session_alive_for_free_text(tmp_path: Path) -> None:
+    import dmsniff.sessions.filter as filter_module
+
+    filter_module.clear_cache()
+    _jsonl(["-Y", "zzzz", str(CAPTURES / "cwmp_loopback.pcap")], tmp_path, "none.jsonl")
+    assert filter_module._CONVERSATIONS == {}
+
+
+def test_a_session_the_filter_fails_on_is_left_out_and_said(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+                                                           capsys: pytest.CaptureFixture[str]) -> None:
+    from dmsniff.report import select
+
+    def broken(self: select.Selection, session: object) -> None:
+        raise ValueError("boom")
+
+    monkeypatch.setattr(select.Selection, "keep", broken)
+    lines = _jsonl(["-Y", "proto:cwmp", str(CAPTURES / "cwmp_loopback.pcap")], tmp_path, "out.jsonl")
+    assert [json.loads(line)["type"] for line in lines] == ["capture"]
+    err = capsys.readouterr().err
+    assert "dmsniff: warning: internal error in -Y: Selector.session failed on 3 record(s)" in err
+    assert "ValueError: boom" in err and "kept 0 of 3 sessions" in err
+
+
+def test_no_kept_line_when_no_capture_could_be_read(tmp_path: Path,
+                                                    capsys: pytest.CaptureFixture[str]) -> None:
+    junk = tmp_path / "junk.txt"
+    junk.write_text("hello world\n")
+    assert main(["report", "-q", "-Y", "proto:cwmp", str(junk)]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dmsniff: error: ") and err.count("\n") == 1

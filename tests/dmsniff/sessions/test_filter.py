@@ -631,3 +631,10 @@ def test_a_filter_nested_too_deep_is_an_error_not_a_crash(text: str) -> None:
     with pytest.raises(FilterError, match="nested too deep") as err:
         compile_filter(text)
     assert 0 < err.value.position < len(text)
+
+
+@pytest.mark.parametrize("field", ["status", "fault", "pkg"])
+def test_a_number_longer_than_any_code_is_an_error(field: str) -> None:
+    with pytest.raises(FilterError, match="9 digits at most"):
+        compile_filter(f"{field}:{'9' * 4301}")  # (int() refuses over 4,300 digits)
+    compile_filter(f"{field}:{'9' * 9}")
