@@ -88,14 +88,12 @@ class HarReport(Addon):
 def write_har(out: TextIO, transactions: Iterable[Transaction], sessions: Sequence[Session] = ()) -> int:
     """A HAR of these transactions (the UI's and ``dmsniff export``'s), a page for each of the
     ``sessions`` they belong to; returns how many entries."""
-    from dmsniff.sessions.labels import session_title
+    from dmsniff.report.select import Selection  # (what -Y keeps of a session names the pages too)
 
-    pages = {s.id: (s.start, session_title(s)) for s in sessions}
-    pagerefs: dict[str, str] = {}
+    kept = Selection()
     for s in sessions:
-        for ident in s.exchange_ids():
-            pagerefs.setdefault(ident, s.id)
-    report = HarReport(out, pages, pagerefs)
+        kept.keep(s)
+    report = HarReport(out, kept.sessions, kept.messages)
     for tx in transactions:
         report.transaction(tx)
     report.done()
