@@ -86,6 +86,14 @@ def test_a_filtered_report_keeps_the_matching_sessions_and_what_they_are_made_of
         messages = {m["transaction"] for s in kept for m in s["messages"]}
         messages |= {cr["id"] for s in kept for cr in s.get("connection_requests", [])}
         devices = {s["device_id"] for s in kept if s.get("device_id")}
+        # With them, the exchanges no session took on a kept session's connection.
+        conns = {c for s in kept for c in s["connections"]}
+        conns |= {cr["id"].rpartition(".")[0] for s in kept for cr in s.get("connection_requests", [])
+                  if cr["kind"] == "http"}
+        taken = {m["transaction"] for s in sessions.values() for m in s["messages"]}
+        taken |= {cr["id"] for s in sessions.values() for cr in s.get("connection_requests", [])}
+        messages |= {r["id"] for r in whole_recs
+                     if r["type"] == "transaction" and r["connection"] in conns and r["id"] not in taken}
         wanted_tx = [r["id"] for r in whole_recs if r["type"] == "transaction" and r["id"] in messages]
         assert [r["id"] for r in recs if r["type"] == "transaction"] == wanted_tx, text
         assert {r["message"] for r in recs if r["type"] == "auth"} <= messages
@@ -99,6 +107,25 @@ def test_a_filtered_report_keeps_the_matching_sessions_and_what_they_are_made_of
         captures_said = [r for r in whole_recs if r["type"] == "capture"]
         assert [r for r in recs if r["type"] == "capture"] == captures_said
     assert kept_some and left_some  # the cases do select
+
+
+def test_the_exchanges_no_session_took_go_with_the_kept_session_on_their_connection(tmp_path: Path) -> None:
+    """The empty POST answered 401 before S12's Inform (C1.1) goes with S12; C29.1 goes with S40, not
+    kept; a lone 401 on a connection no session used (C108.1) goes with none."""
+    opts = [*TLS_KEYS[:2], str(CAPTURES / "tls_cwmp_loopback.pcap")]
+    recs = [json.loads(line) for line in _jsonl(["-Y", "S12 or S132", *opts], tmp_path, "part.jsonl")]
+    assert [r["id"] for r in recs if r["type"] == "session"] == ["S12", "S132"]
+    txs = [r["id"] for r in recs if r["type"] == "transaction"]
+    assert txs == ["C1.1", "C1.2", "C1.3", "C1.4", "C1.5", "C1.6", "C124.1", "C144.1", "C144.2", "C144.3",
+                   "C144.4"]
+    first = next(r for r in recs if r["type"] == "transaction")
+    assert first["response"]["status"] == 401
+    # HAR: such an exchange is on the page of the session it goes with.
+    har = tmp_path / "part.har"
+    assert main(["report", "--format", "har", "-q", "-o", str(har), "-Y", "S12", *opts]) == 0
+    entries = json.loads(har.read_text())["log"]["entries"]
+    assert [e["_dmsniff"]["transaction"] for e in entries] == ["C1.1", "C1.2", "C1.3", "C1.4", "C1.5", "C1.6"]
+    assert {e["pageref"] for e in entries} == {"S12"}
 
 
 def test_workers_give_the_filtered_report_of_one_process(tmp_path: Path, generated: Path) -> None:
