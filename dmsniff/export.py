@@ -29,7 +29,7 @@ from decoders.cwmp import CwmpMessage
 from decoders.syncml import SyncMLMessage
 from dmsniff.capture import CaptureError, CaptureInfo, Frame, open_capture
 from dmsniff.capture.writer import FrameWriter
-from dmsniff.model import ConnectionEnd, Datagram, Finding, HttpMessage, TlsFacts, Transaction
+from dmsniff.model import ConnectionEnd, Datagram, Finding, HttpMessage, TlsFacts, Transaction, connection_of
 from dmsniff.net.packet import FRAGMENT_TIMEOUT, Dissector, TcpHandler, UdpHandler
 from dmsniff.net.tcp import ACK, FIN, RST, SYN
 from dmsniff.pipeline.addons import Addon
@@ -83,14 +83,16 @@ def session_connections(session: Session) -> list[str]:
     Its own connections, and those of its HTTP connection requests (the device's answer
     alone does not make a readable pcap: the whole connection is taken).
     """
-    ids = dict.fromkeys(session.connections)
+    ids: dict[str, None] = dict.fromkeys(session.connections)
     for m in session.messages:
-        if m.transaction.startswith("C"):
+        conn = connection_of(m.transaction)
+        if conn is not None:
             # Already in ``connections`` when the builder did its job; cheap insurance if not.
-            ids[m.transaction.split(".", 1)[0]] = None
+            ids[conn] = None
     for cr in session.connection_requests:
-        if cr.kind == "http":
-            ids[cr.id.split(".", 1)[0]] = None
+        conn = connection_of(cr.id)
+        if cr.kind == "http" and conn is not None:
+            ids[conn] = None
     return sorted(ids, key=_id_frame)
 
 

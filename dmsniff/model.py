@@ -36,6 +36,11 @@ class Direction(StrEnum):
         return Direction.TO_CLIENT if self is Direction.TO_SERVER else Direction.TO_SERVER
 
 
+def connection_of(ident: str) -> str | None:
+    """The TCP connection of a transaction id (``C7.2`` -> ``C7``); None for a datagram (``U12``)."""
+    return ident.split(".", 1)[0] if ident.startswith("C") else None
+
+
 def format_ip(raw: bytes) -> str:
     """4 or 16 raw address bytes as text (IPv6 compressed, as Wireshark shows it)."""
     if len(raw) == 4:

@@ -50,7 +50,7 @@ from decoders import wbxml
 from decoders.syncml import SyncMLMessage
 from dmsniff import __version__
 from dmsniff.capture import CaptureError, CaptureInfo
-from dmsniff.model import ConnectionEnd, Datagram, Finding, HttpMessage, TlsFacts, Transaction
+from dmsniff.model import ConnectionEnd, Datagram, Finding, HttpMessage, TlsFacts, Transaction, connection_of
 from dmsniff.pipeline.addons import Addon
 from dmsniff.pipeline.records import CaptureSummary
 from dmsniff.report import msc
@@ -665,7 +665,7 @@ class HtmlReport(Addon):
                 faults.update(pf.code for pf in fault.parameter_faults if pf.code is not None)
         results = [a for a in session_auth(s) if isinstance(a, AuthResult)]
         worst = min((f.severity for f in s.findings), key=lambda x: msc.SEVERITY_ORDER.get(x, 9), default="")
-        conns = sorted({m.transaction.split(".", 1)[0] for m in s.messages if m.transaction.startswith("C")})
+        conns = sorted({conn for m in s.messages if (conn := connection_of(m.transaction)) is not None})
         self.session_conns[s.id] = conns
         return {
             "id": s.id, "proto": s.protocol, "cap": s.capture, "start": s.start, "end": s.end,

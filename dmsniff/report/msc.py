@@ -21,6 +21,7 @@ from collections.abc import Callable, Container
 from dataclasses import dataclass
 from xml.sax.saxutils import escape, quoteattr
 
+from dmsniff.model import connection_of
 from dmsniff.sessions.labels import message_label
 from dmsniff.sessions.model import ConnectionRequest, Session, SessionMessage
 from dmsniff.verify.model import AuthResult, badge
@@ -203,7 +204,7 @@ def chart(session: Session, tls: Container[str] | Callable[[str], bool] = ()) ->
                 source, target = "server", "device"
         frame = step_frame(st)
         tx = _transaction(st)
-        conn = tx.split(".", 1)[0] if tx.startswith("C") else None
+        conn = connection_of(tx)
         arrows.append(Arrow(
             index=i, offset=st.time - session.start, source=source, target=target, label=step_label(st),
             style=style, frame=frame, transaction=tx,

@@ -30,6 +30,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
 from dmsniff.export import session_connections
+from dmsniff.model import connection_of
 from dmsniff.pipeline.addons import Addon
 from dmsniff.sessions.filter import (
     Predicate,
@@ -112,8 +113,9 @@ _MAX_EXCHANGE = 1 << 16
 
 def _exchange(ident: str) -> tuple[str | None, int]:
     """(connection, exchange number) of a transaction id ``C7.2``; (None, 0) for anything else."""
-    conn, dot, num = ident.rpartition(".")
-    if not dot or not ident.startswith("C") or not num.isdigit() or len(num) > 5 or int(num) > _MAX_EXCHANGE:
+    conn = connection_of(ident)
+    num = ident.partition(".")[2]
+    if conn is None or not num.isdigit() or len(num) > 5 or int(num) > _MAX_EXCHANGE:
         return None, 0
     return conn, int(num)
 

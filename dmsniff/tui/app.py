@@ -41,7 +41,7 @@ from textual.widgets.option_list import Option
 from decoders.tls import TlsInfo
 from dmsniff.capture import Frame
 from dmsniff.export import keylog_lines, session_connections
-from dmsniff.model import TlsFacts
+from dmsniff.model import TlsFacts, connection_of
 from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.sessions.filter import HELP as FILTER_HELP
 from dmsniff.sessions.filter import FilterError, SessionTls, compile_filter
@@ -367,7 +367,7 @@ class DmsniffApp(App[None]):
     def over_tls(self, s: Session) -> bool:
         """Whether the session's messages were decrypted from TLS."""
         info = self.feed.tls.info
-        return any(views.connection_of(m.transaction) in info for m in s.messages)
+        return any(connection_of(m.transaction) in info for m in s.messages)
 
     def session_tls(self, s: Session) -> SessionTls | None:
         """What the filter's ``tls:`` field knows of a session; None when it was plaintext."""
@@ -491,7 +491,7 @@ class DmsniffApp(App[None]):
         self._timeline_width = timeline.size.width
         marks = views.finding_frames(s)
         info = self.feed.tls.info
-        locked = [views.connection_of(views.step_transaction(st)) in info for st in self.current_steps]
+        locked = [connection_of(views.step_transaction(st)) in info for st in self.current_steps]
         highlighted = timeline.highlighted
         timeline.clear_options()
         timeline.add_options(
@@ -516,7 +516,7 @@ class DmsniffApp(App[None]):
         msg = views.http_of(step, self.feed.transactions)
         keeper = self.feed.tls
         tls = views.tls_of(step, self.feed.transactions, keeper.info)
-        conn = views.connection_of(views.step_transaction(step))
+        conn = connection_of(views.step_transaction(step))
         facts = keeper.facts.get(conn) if conn is not None and tls is not None else None
         self.query_one("#view-decoded", Static).update(views.decoded_view(step))
         self.query_one("#view-xml", Static).update(views.xml_view(step, msg))

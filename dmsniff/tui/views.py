@@ -21,7 +21,7 @@ from decoders.notification import Notification
 from decoders.syncml import SyncMLMessage
 from decoders.tls import TlsInfo
 from dmsniff.decode import DecodeError, pretty_xml
-from dmsniff.model import Datagram, Finding, HttpMessage, TlsFacts, Transaction
+from dmsniff.model import Datagram, Finding, HttpMessage, TlsFacts, Transaction, connection_of
 from dmsniff.net.tls_keys import explain
 from dmsniff.report import msc
 from dmsniff.report.records import plain, session_auth, tls_traits
@@ -111,11 +111,6 @@ def step_transaction(step: Step) -> str:
     if step.request is not None:
         return step.request.id
     return step.message.transaction if step.message is not None else ""
-
-
-def connection_of(ident: str) -> str | None:
-    """The TCP connection of a transaction id (``C7.2`` -> ``C7``); None for a datagram."""
-    return ident.split(".", 1)[0] if ident.startswith("C") else None
 
 
 def tls_of(step: Step, store: Mapping[str, Transaction | Datagram],
