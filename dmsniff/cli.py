@@ -867,10 +867,12 @@ def _tls_spec(args: argparse.Namespace, secrets: Secrets, live: bool = False) ->
 
 def _wordlist_first(args: argparse.Namespace) -> bool:
     """Whether the wordlist audit runs as a pass of its own before the report (files only)."""
-    from dmsniff.verify.audit import rereadable
-
     if not getattr(args, "wordlist", None) or getattr(args, "live", False):
         return False
+    # Imported only now: report asks this before it forks its decoding workers, and the audit's
+    # imports (verifier, decoders) held the fork back a tenth of a second on every run.
+    from dmsniff.verify.audit import rereadable
+
     return rereadable(args.inputs)
 
 

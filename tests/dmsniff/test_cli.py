@@ -477,3 +477,16 @@ def test_standard_input_that_is_the_terminal_is_one_line() -> None:
     assert res.returncode == 2
     assert res.stderr == ("dmsniff: error: - reads standard input, and here it is the terminal: pipe a "
                           "capture or a log into it (tcpdump -U -w - ... | dmsniff report -)\n")
+
+
+def test_report_forks_its_workers_before_the_verifiers_imports() -> None:
+    # cmd_report asks whether a wordlist pass comes first before it forks the decoding workers:
+    # without --wordlist the answer must not cost the audit's imports (the verifier, the decoders),
+    # which held every -j run's workers back a tenth of a second.
+    code = (
+        "import argparse, sys; from dmsniff.cli import _wordlist_first; "
+        "print(_wordlist_first(argparse.Namespace(wordlist=None, live=False, inputs=['x.pcap'])), "
+        "'dmsniff.verify.audit' in sys.modules, 'dmsniff.verify.verifier' in sys.modules)"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.split() == ["False", "False", "False"]
