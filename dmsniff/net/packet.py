@@ -43,6 +43,8 @@ _ipv6 = Struct("!4xHBB16s16s").unpack_from  # payload len, next header, hop limi
 # ethertype, vhl, total length, flags+fragment, protocol, src, dst, sport, dport, seq, ack,
 # data offset, flags.
 _eth_ipv4_tcp = Struct("!12xHBxH2xHxB2x4s4sHHIIBB").unpack_from
+# The same frame's IPv4 addresses as integers, at offset 26: for the shard test of a worker.
+_ipv4_pair = Struct("!II").unpack_from
 
 TcpHandler = Callable[[int, float, bytes, int, bytes, int, int, int, int, bytes], None]
 UdpHandler = Callable[[int, float, bytes, int, bytes, int, bytes], None]
@@ -118,8 +120,8 @@ class Dissector:
         The hot path: Ethernet + IPv4 without options + TCP, unfragmented, is decoded
         here with a single struct call; everything else goes through :meth:`frame`.
         """
-        # The fast path tests the shard itself (shard_of(), inlined), so a
-        # worker skips the other shards' segments without a call or a payload copy.
+        # The fast path tests the shard itself (shard_of()'s test on the unpacked addresses), so a
+        # worker passes over the other shards' segments without a payload copy.
         on_tcp = self._on_any_tcp
         shard, nshards, port_mask = self._shard, self._nshards, self._port_mask
         slow = self.frame
@@ -137,13 +139,13 @@ class Dissector:
                             start = 34 + (doff >> 4) * 4
                             if doff >= 0x50 and start <= end <= len(data):
                                 fast += 1
-                                if nshards == 1 or (
-                                        (((hash(src) ^ hash(dst) ^ ((sport ^ dport) & port_mask))
-                                          & 0xFFFFFFFF) * 0x9E3779B1 & 0xFFFFFFFF) * nshards >> 32) == shard:
-                                    on_tcp(number, ts, src, sport, dst, dport, seq, ack, flags,
-                                           data[start:end])
-                                    if pending:
-                                        flush()
+                                if nshards > 1:
+                                    a, b = _ipv4_pair(data, 26)
+                                    if _spread(_fold(a, b, sport ^ dport, port_mask), nshards) != shard:
+                                        continue
+                                on_tcp(number, ts, src, sport, dst, dport, seq, ack, flags, data[start:end])
+                                if pending:
+                                    flush()
                                 continue
                     slow(number, ts, linktype, data)
                     if pending:
@@ -412,10 +414,29 @@ def shard_of(src: bytes, sport: int, dst: bytes, dport: int, nshards: int, by_ho
 
     A symmetric function of the 4-tuple, so both directions and every reuse of a tuple
     land in the same shard; ``by_hosts`` leaves the ports out, so every connection between
-    two hosts lands in the same shard.  ``hash`` of bytes is the same in forked workers (they
-    share the parent's hash seed).  :meth:`Dissector.run` has this test inline.
+    two hosts lands in the same shard.  Made of the addresses' bytes alone, not of ``hash()``,
+    whose seed differs between processes that were not forked from one another: the tasks of
+    one capture on a Dask cluster run in such processes (a worker started without a nanny keeps
+    its own seed), and each must follow exactly the connections the others leave.
+    :meth:`Dissector.run` takes the same test for the frames of its fast path (IPv4).
     """
-    h = (hash(src) ^ hash(dst) ^ (0 if by_hosts else sport ^ dport)) & 0xFFFFFFFF
+    return _spread(_fold(int.from_bytes(src, "big"), int.from_bytes(dst, "big"), sport ^ dport,
+                         0 if by_hosts else 0xFFFF), nshards)
+
+
+def _fold(src: int, dst: int, ports: int, port_mask: int) -> int:
+    """The addresses (as integers) and the ports' XOR folded into 32 bits, symmetric in the two ends:
+    every 32-bit word of the addresses (one each for IPv4, four for IPv6), and the ports unless
+    ``port_mask`` is 0 (connections split by host pair)."""
+    h = src ^ dst
+    h ^= h >> 64
+    h ^= h >> 32
+    return (h ^ (ports & port_mask)) & 0xFFFFFFFF
+
+
+def _spread(h: int, nshards: int) -> int:
+    """The shard of a connection whose 4-tuple folds to ``h`` (Fibonacci hashing: the top bits of
+    ``h`` times 2**32 / phi)."""
     return (h * 0x9E3779B1 & 0xFFFFFFFF) * nshards >> 32
 
 

@@ -239,3 +239,37 @@ def test_shards_split_connections_the_same_on_fast_and_slow_paths() -> None:
     assert len(seen) == 200
     assert all(len(shards) == 4 and len(set(shards)) == 1 for shards in seen.values())  # 2 dirs x 2 paths
     assert {s[0] for s in seen.values()} == {0, 1, 2}
+
+
+def test_a_connections_shard_does_not_depend_on_the_interpreters_hash_seed() -> None:
+    # The tasks of one capture on a Dask cluster run in processes that were not forked from one
+    # another; each must follow exactly the connections the others leave, whatever its seed.
+    import os
+    import subprocess
+    import sys
+
+    code = (
+        "import random; from dmsniff.net.packet import shard_of; r = random.Random(3); "
+        "print([shard_of(r.randbytes(n), r.randrange(65536), r.randbytes(n), r.randrange(65536), k, h) "
+        "for n in (4, 16) for k in (2, 3, 8) for h in (False, True) for _ in range(50)])"
+    )
+    out = {
+        subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
+                       env={**os.environ, "PYTHONHASHSEED": seed}).stdout
+        for seed in ("1", "2", "random")
+    }
+    assert len(out) == 1
+    shards = eval(out.pop())  # a list of ints, printed by the code above
+    assert set(shards) == set(range(8))  # (every shard of 8 is used)
+
+
+def test_shards_share_out_many_connections_evenly() -> None:
+    # Clients of one subnet to one server, as behind an ACS: both halves get about half of them.
+    rng = random.Random(11)
+    for by_hosts in (False, True):
+        counts = [0, 0]
+        for i in range(4000):
+            client = bytes([10, 0, i >> 8, i & 0xFF])
+            port = rng.randrange(1024, 65536)
+            counts[shard_of(client, port, bytes([192, 0, 2, 1]), 7547, 2, by_hosts)] += 1
+        assert min(counts) > 1800, counts
