@@ -441,7 +441,7 @@ def _notification_text(value: int | None) -> str:
     return f"{value} ({cwmp.codes.NOTIFICATION_VALUES.get(value, 'not a Notification value')})"
 
 
-def _parameters(title: str, params: tuple[cwmp.ParameterValue, ...]) -> list[str]:
+def _parameters(title: str, params: cwmp.ParameterValues) -> list[str]:
     lines = [f"  {title} ({len(params)}): name / value / type"]
     if not params:
         return lines

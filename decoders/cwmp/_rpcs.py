@@ -37,7 +37,7 @@ from ._records import (
     InformResponse,
     ParameterAttribute,
     ParameterInfo,
-    ParameterValue,
+    ParameterValues,
     Reboot,
     RebootResponse,
     Rpc,
@@ -108,10 +108,11 @@ def _strings(el: Element | None, what: str, ctx: Ctx) -> tuple[str, ...]:
     return tuple(share(text_of(c)) for c in _array(el, None, what, ctx))
 
 
-def _parameter_values(el: Element | None, ctx: Ctx) -> tuple[ParameterValue, ...]:
-    out: list[ParameterValue] = []
-    append = out.append
-    # The hot loop of Informs and big GetParameterValuesResponses.
+def _parameter_values(el: Element | None, ctx: Ctx) -> ParameterValues:
+    names: list[str] = []
+    values: list[str] = []
+    types: list[str | None] = []
+    # The hot loop of Informs and big GetParameterValuesResponses: columns, no record per value.
     for s in _array(el, "ParameterValueStruct", "ParameterList", ctx):
         if len(s) == 2:
             # What nearly every CPE sends: <Name>text</Name><Value xsi:type=..>text</Value>,
@@ -126,7 +127,9 @@ def _parameter_values(el: Element | None, ctx: Ctx) -> tuple[ParameterValue, ...
                     xsi_type = strip_prefix(raw)
                     if len(_XSI_TYPES) < 1024:  # a handful in practice; bounded against hostile input
                         _XSI_TYPES[raw] = xsi_type
-                append(ParameterValue(share(n.text or ""), v.text or "", xsi_type))
+                names.append(share(n.text or ""))
+                values.append(v.text or "")
+                types.append(xsi_type)
                 continue
         name = value = None
         for c in children(s):
@@ -140,8 +143,10 @@ def _parameter_values(el: Element | None, ctx: Ctx) -> tuple[ParameterValue, ...
         if value is not None:
             raw = value.get(_XSI_TYPE)
             xsi_type = strip_prefix(raw if raw is not None else attr_local(value, "type"))
-        append(ParameterValue(share(text_of(name)), text_of(value), xsi_type))
-    return tuple(out)
+        names.append(share(text_of(name)))
+        values.append(text_of(value))
+        types.append(xsi_type)
+    return ParameterValues(tuple(names), tuple(values), tuple(types))
 
 
 _XSI_TYPE = "{http://www.w3.org/2001/XMLSchema-instance}type"

@@ -20,7 +20,7 @@ from datetime import datetime
 from operator import attrgetter
 from typing import Any
 
-from decoders.cwmp import CwmpMessage, ParameterValue
+from decoders.cwmp import CwmpMessage, ParameterValues
 from decoders.notification import Notification
 from decoders.syncml import SyncMLMessage
 from decoders.tls import (
@@ -235,6 +235,8 @@ def plain(value: Any) -> Any:
         return conv(value)
     if isinstance(value, tuple | list):
         return [v if type(v) in _SCALARS else plain(v) for v in value]
+    if t is ParameterValues:  # (not a dataclass: orjson hands it here, to become a list)
+        return parameter_values(value)
     if isinstance(value, History):  # a device_record's parameters
         return observations(value)
     if isinstance(value, dict):
@@ -273,9 +275,10 @@ def _converter(cls: type) -> Callable[[Any], dict[str, Any]]:
 _CONVERTERS: dict[type, Callable[[Any], dict[str, Any]]] = {}
 
 
-def parameter_values(values: tuple[ParameterValue, ...]) -> list[dict[str, Any]]:
-    """CWMP parameter values as dicts (see the module's docstring for why)."""
-    return [{"name": p.name, "value": p.value, "type": p.type} for p in values]
+def parameter_values(values: ParameterValues) -> list[dict[str, Any]]:
+    """CWMP parameter values as dicts (see the module's docstring for why), from their columns."""
+    return [{"name": name, "value": value, "type": type_}
+            for name, value, type_ in zip(values.names, values.values, values.types, strict=True)]
 
 
 def observations(rows: Sequence[ParameterObservation]) -> list[dict[str, Any]]:
@@ -297,7 +300,7 @@ def rpc_fields(rpc: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
     for name in names:
         value = getattr(rpc, name)
-        if type(value) is tuple and value and type(value[0]) is ParameterValue:
+        if type(value) is ParameterValues:
             value = parameter_values(value)
         out[name] = value
     return out

@@ -43,7 +43,7 @@ from decoders.cwmp import (
     DownloadResponse,
     GetParameterValuesResponse,
     Inform,
-    ParameterValue,
+    ParameterValues,
     SetParameterValues,
     TransferComplete,
 )
@@ -917,7 +917,7 @@ class CwmpSessions(SessionBuilder):
     def _learn_addresses(
         self,
         state: _DeviceState,
-        params: tuple[ParameterValue, ...],
+        params: ParameterValues,
         frame: int,
         time: float,
         sid: str,
@@ -926,21 +926,21 @@ class CwmpSessions(SessionBuilder):
         """Where connection requests reach the device, from an Inform or a GetParameterValuesResponse."""
         udp: str | None = None
         nat_detected: str | None = None
-        for p in params:
-            if p.name.endswith(_CR_URL_SUFFIX) and p.value:
-                state.device.connection_request_url = p.value
+        for name, value in zip(params.names, params.values, strict=True):
+            if name.endswith(_CR_URL_SUFFIX) and value:
+                state.device.connection_request_url = value
                 try:
-                    u = urlsplit(p.value.strip())
+                    u = urlsplit(value.strip())
                     port = u.port or (443 if u.scheme == "https" else 80)
                 except ValueError:
                     continue
                 # The URL may name the CPE by host name; then only port and path can match.
                 host = u.hostname if u.hostname and _is_ip(u.hostname) else "*"
                 self.cr_urls[(host, port, u.path or "/")] = state.device.id
-            elif p.name.endswith(_UDP_CR_SUFFIX) and p.value and p.value.strip():
-                udp = p.value.strip()
-            elif p.name.endswith(_NAT_DETECTED_SUFFIX) and p.value:
-                nat_detected = p.value.strip()
+            elif name.endswith(_UDP_CR_SUFFIX) and value and value.strip():
+                udp = value.strip()
+            elif name.endswith(_NAT_DETECTED_SUFFIX) and value:
+                nat_detected = value.strip()
         if udp is None:
             return
         address = _norm_address(udp)
@@ -967,13 +967,14 @@ class CwmpSessions(SessionBuilder):
         if s.device_id is None:
             return
         rpc = rec.rpc
-        params = (
-            rpc.parameters
-            if isinstance(rpc, Inform | GetParameterValuesResponse | SetParameterValues)
-            else ()
-        )
+        if not isinstance(rpc, Inform | GetParameterValuesResponse | SetParameterValues):
+            return
+        p = rpc.parameters
+        kind, frame, time, sid = rec.kind, msg.frame, msg.time, s.id
         self.parameters.add(
-            s.device_id, [(p.name, p.value, p.type, rec.kind, msg.frame, msg.time, s.id) for p in params]
+            s.device_id,
+            [(name, value, type_, kind, frame, time, sid)
+             for name, value, type_ in zip(p.names, p.values, p.types, strict=True)],
         )
 
     def _observe_answer(self, live: _Live, request: SessionMessage, answer: SessionMessage) -> None:

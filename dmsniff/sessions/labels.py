@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from decoders.cwmp import CwmpMessage, GenericRpc, Inform
+from decoders.cwmp import CwmpMessage, GenericRpc, Inform, ParameterValues
 from decoders.notification import Notification
 from dmsniff.model import Direction
 from dmsniff.sessions.model import Session, SessionMessage
@@ -38,7 +38,7 @@ def message_label(msg: SessionMessage) -> str:
         return rpc.name
     for name in _COUNTED:
         value = getattr(rpc, name, None)
-        if isinstance(value, tuple):
+        if isinstance(value, tuple | ParameterValues):
             return f"{msg.kind}[{len(value)}]"
     label = msg.kind
     if msg.status is not None and msg.status != 200:

@@ -209,12 +209,19 @@ def test_tuples_of_records_cross_as_columns() -> None:
 
 
 def test_parameter_lists_cross_as_columns() -> None:
-    from decoders.cwmp import ParameterValue
-    from decoders.cwmp._records import GetParameterValuesResponse
-    from dmsniff.pipeline.parallel import _CODECS
+    # A CWMP ParameterList is held as columns (ParameterValues): its three tuples of strings
+    # cross as they are, with no record per value to reduce or to rebuild.
+    import pickletools
 
-    rpc = GetParameterValuesResponse(tuple(ParameterValue(f"Device.X.{i}", str(i), "string")
-                                           for i in range(10)))
-    assert pickle.loads(dumps(rpc)) == rpc
-    codec = _CODECS[GetParameterValuesResponse]
-    assert codec is not None and [sub.cls for sub in codec.columns.values()] == [ParameterValue]
+    from decoders.cwmp import ParameterValue, ParameterValues
+    from decoders.cwmp._records import GetParameterValuesResponse
+
+    rpc = GetParameterValuesResponse(ParameterValues.of(ParameterValue(f"Device.X.{i}", str(i), "string")
+                                                        for i in range(10)))
+    data = dumps(rpc)
+    again = pickle.loads(data)
+    assert again == rpc and type(again.parameters) is ParameterValues
+    assert again.parameters.names == tuple(f"Device.X.{i}" for i in range(10))
+    # The class names pickle writes (SHORT_BINUNICODE, a length byte, the name): the list's, no value's.
+    names = {arg for op, arg, _ in pickletools.genops(data) if op.name == "SHORT_BINUNICODE"}
+    assert "ParameterValues" in names and "ParameterValue" not in names

@@ -7,7 +7,7 @@ import json
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
-from decoders.cwmp import DeviceId, Inform, ParameterValue
+from decoders.cwmp import DeviceId, Inform, ParameterValue, ParameterValues
 from dmsniff.report.json import JsonLinesReport, dumps, dumps_line
 from dmsniff.report.records import plain
 
@@ -18,7 +18,9 @@ INFORM = Inform(
     current_time="2026-01-01T00:00:00+05:30",
     current_datetime=datetime(2026, 1, 1, tzinfo=timezone(timedelta(hours=5, minutes=30))),
     retry_count=0,
-    parameters=(ParameterValue("Device.A", "é \u2028 \"q\"", "string"), ParameterValue("Device.B", "", None)),
+    parameters=ParameterValues.of(
+        (ParameterValue("Device.A", "é \u2028 \"q\"", "string"), ParameterValue("Device.B", "", None))
+    ),
 )
 
 
@@ -58,7 +60,7 @@ def test_rpcs_and_parameter_histories_made_dicts_encode_as_the_dataclasses_do() 
     from dmsniff.report.records import observations, rpc_fields
     from dmsniff.sessions.model import ParameterObservation
 
-    rpcs = [INFORM, GetRPCMethods(), GetParameterValuesResponse(parameters=()),
+    rpcs = [INFORM, GetRPCMethods(), GetParameterValuesResponse(parameters=ParameterValues()),
             SetParameterValues(parameters=INFORM.parameters, parameter_key="k")]
     for rpc in rpcs:
         assert dumps({"fields": rpc_fields(rpc)}) == dumps({"fields": rpc}) == _reference({"fields": rpc})
