@@ -8,11 +8,11 @@ one-line strings starting with a severity: ``"error: "``, ``"warning: "`` or ``"
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import FrozenInstanceError, dataclass
+from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, TypeAlias, overload
+from typing import TypeAlias
 
+from .._columns import Columns
 from .._frozen import quick_init
 
 __all__ = [
@@ -104,18 +104,15 @@ class ParameterValue:
     type: str | None  #: xsi:type local name ("string", "unsignedInt", ...), None if absent
 
 
-class ParameterValues(Sequence[ParameterValue]):
-    """A ParameterList of ParameterValueStructs, kept as three columns: names, values, types.
+class ParameterValues(Columns[ParameterValue]):
+    """A ParameterList of ParameterValueStructs, as columns (see :mod:`decoders._columns`).
 
-    It reads as the tuple of :class:`ParameterValue` records it stands for (index, iterate,
-    ``len``, ``==`` with such a tuple), each record made only when asked for.  Why columns:
-    Informs and GetParameterValuesResponses carry hundreds of values, and a record apiece cost
-    more than the rest of the message.  On the 200k-packet CWMP benchmark capture (420,000
-    values) the records took 0.4 s to build in the decoder, 0.3 s to turn into columns for
-    the pipe to the merging process and 0.4 s to build again there; three tuples of strings
-    cross as they are.  Immutable, like the records that hold it.
+    Informs and GetParameterValuesResponses carry hundreds of values: on the 200k-packet CWMP
+    benchmark capture, 420,000 of them.
     """
 
+    RECORD = ParameterValue
+    COLUMNS = ("names", "values", "types")
     __slots__ = ("names", "types", "values")
     names: tuple[str, ...]
     values: tuple[str, ...]
@@ -123,55 +120,7 @@ class ParameterValues(Sequence[ParameterValue]):
 
     def __init__(self, names: tuple[str, ...] = (), values: tuple[str, ...] = (),
                  types: tuple[str | None, ...] = ()) -> None:
-        if not len(names) == len(values) == len(types):
-            raise ValueError(f"ParameterValues: {len(names)} names, {len(values)} values, {len(types)} types")
-        setter = object.__setattr__
-        setter(self, "names", names)
-        setter(self, "values", values)
-        setter(self, "types", types)
-
-    @classmethod
-    def of(cls, records: Iterable[ParameterValue]) -> ParameterValues:
-        """The columns of ``records``."""
-        rows = [(p.name, p.value, p.type) for p in records]
-        return cls(tuple(r[0] for r in rows), tuple(r[1] for r in rows), tuple(r[2] for r in rows))
-
-    def __setattr__(self, name: str, value: object) -> None:
-        raise FrozenInstanceError(f"cannot assign to field {name!r}")
-
-    def __delattr__(self, name: str) -> None:
-        raise FrozenInstanceError(f"cannot delete field {name!r}")
-
-    def __len__(self) -> int:
-        return len(self.names)
-
-    @overload
-    def __getitem__(self, index: int) -> ParameterValue: ...
-    @overload
-    def __getitem__(self, index: slice) -> ParameterValues: ...
-    def __getitem__(self, index: int | slice) -> ParameterValue | ParameterValues:
-        if isinstance(index, slice):
-            return ParameterValues(self.names[index], self.values[index], self.types[index])
-        return ParameterValue(self.names[index], self.values[index], self.types[index])
-
-    def __iter__(self) -> Iterator[ParameterValue]:
-        return map(ParameterValue, self.names, self.values, self.types)
-
-    def __eq__(self, other: object) -> bool:
-        if type(other) is ParameterValues:
-            return (self.names, self.values, self.types) == (other.names, other.values, other.types)
-        if isinstance(other, tuple):
-            return tuple(self) == other
-        return NotImplemented
-
-    def __hash__(self) -> int:
-        return hash(tuple(self))  # as the tuple it equals
-
-    def __repr__(self) -> str:
-        return f"ParameterValues({tuple(self)!r})"
-
-    def __reduce__(self) -> tuple[Any, ...]:
-        return ParameterValues, (self.names, self.values, self.types)
+        self._set(names, values, types)
 
 
 @quick_init

@@ -1,9 +1,9 @@
-"""ParameterValues: a ParameterList kept as columns, read as the tuple of records it stands for."""
+"""ParameterValues: a ParameterList kept as columns, read as the tuple of records it stands for
+(what every Columns class does: tests/decoders/test_columns.py)."""
 
 from __future__ import annotations
 
 import copy
-import dataclasses
 import operator
 import pickle
 
@@ -45,18 +45,6 @@ def test_equality_and_hash_agree_with_the_tuple() -> None:
     assert pickle.loads(pickle.dumps(a)) == a
     assert copy.deepcopy(a) == a
     assert repr(p) == f"ParameterValues({RECORDS!r})"
-
-
-def test_immutable_and_columns_of_equal_length() -> None:
-    p = ParameterValues.of(RECORDS)
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        p.names = ()  # type: ignore[misc]
-    with pytest.raises(dataclasses.FrozenInstanceError):
-        del p.values  # type: ignore[misc]
-    with pytest.raises(AttributeError):
-        p.other = 1  # type: ignore[attr-defined]
-    with pytest.raises(ValueError, match="2 names, 1 values"):
-        ParameterValues(("a", "b"), ("1",), (None, None))
 
 
 def test_the_decoder_fills_the_columns() -> None:
