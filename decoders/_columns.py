@@ -32,6 +32,8 @@ C = TypeVar("C", bound="Columns[Any]")
 
 
 class Columns(Sequence[R], Generic[R]):
+    """A tuple of ``RECORD`` records, kept as one tuple per field (``COLUMNS``)."""
+
     RECORD: ClassVar[type]
     COLUMNS: ClassVar[tuple[str, ...]]
     __slots__ = ()

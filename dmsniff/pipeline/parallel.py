@@ -68,12 +68,14 @@ class _Reducers(dict[type, Callable[[Any], tuple[Any, ...]]]):
     several times faster.  Filled in lazily, one reducer per class met; a class whose
     ``__init__`` does not take every field in order keeps pickle's own way.
 
-    A field typed ``tuple[X, ...]`` of such dataclasses (a CWMP parameter list, a SyncML
-    command's items) crosses as columns, one tuple per field of X, and is rebuilt with
+    A field typed ``tuple[X, ...]`` of such dataclasses (a SyncML command's items, an Inform's
+    events) crosses as columns, one tuple per field of X, and is rebuilt with
     ``map(X, *columns)``: pickle then handles a few tuples of strings in C instead of calling
     a reducer, memoising and emitting an opcode per record.  On the CWMP benchmark capture
     (420,000 parameter values in 200,000 packets) that took a fifth off the CPU the records
-    cost to cross (pickling in the worker, unpickling here).
+    cost to cross (pickling in the worker, unpickling here).  A CWMP parameter list no longer
+    needs it: the decoder keeps it as columns itself (``decoders/_columns.py``), which cross
+    as they are and are never rebuilt as records.
     """
 
     def __missing__(self, cls: type) -> Callable[[Any], tuple[Any, ...]]:
