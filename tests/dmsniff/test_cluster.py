@@ -7,6 +7,7 @@ cluster of machines sharing a file system.
 
 from __future__ import annotations
 
+import asyncio
 import io
 import json
 import os
@@ -238,11 +239,24 @@ def _worker_profiling(dask_worker: Any) -> tuple[bool, bool]:
 
 
 class _SeededNanny(distributed.Nanny):
-    """A nanny that starts its worker with a hash seed of its own (a nanny's default is one seed for all)."""
+    """A nanny that starts its worker with a hash seed of its own (a nanny's default is one seed for all).
+
+    A nanny puts its ``pre_spawn_env`` into this process's ``os.environ`` and then awaits the
+    worker's start: two nannies starting at once (a SpecCluster starts them together) race, and
+    both workers may get the seed written last.  So these start their workers one at a time.
+    """
+
+    _starting: asyncio.Lock | None = None  # (made in the cluster's event loop, by the first nanny)
 
     def __init__(self, *args: Any, seed: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.pre_spawn_env = {**self.pre_spawn_env, "PYTHONHASHSEED": seed}  # read when the worker starts
+
+    async def instantiate(self) -> Any:
+        if _SeededNanny._starting is None:
+            _SeededNanny._starting = asyncio.Lock()
+        async with _SeededNanny._starting:
+            return await super().instantiate()
 
 
 def test_shard_tasks_on_workers_with_other_hash_seeds_follow_every_connection_once(big: list[Path]) -> None:
@@ -257,6 +271,7 @@ def test_shard_tasks_on_workers_with_other_hash_seeds_follow_every_connection_on
     _pipeline(serial).run_files(inputs)
     workers = {f"seed{seed}": {"cls": _SeededNanny, "options": {"nthreads": 1, "seed": seed}}
                for seed in "12"}
+    _SeededNanny._starting = None  # (a lock of this cluster's event loop)
     cluster = distributed.SpecCluster(
         scheduler={"cls": distributed.Scheduler, "options": {"dashboard_address": None}}, workers=workers)
     client = distributed.Client(cluster)
