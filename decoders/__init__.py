@@ -4,3 +4,7 @@ Bytes in, typed immutable records out.  Nothing in this package does I/O or impo
 scapy or textual, so every decoder can be fed from a capture, a socket, a file or a
 fuzzer alike.
 """
+
+from decoders._columns import Columns
+
+__all__ = ["Columns"]

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from decoders.cwmp import CwmpMessage, GenericRpc, Inform, ParameterValues
+from decoders import Columns
+from decoders.cwmp import CwmpMessage, GenericRpc, Inform
 from decoders.notification import Notification
 from dmsniff.model import Direction
 from dmsniff.sessions.model import Session, SessionMessage
@@ -38,7 +39,7 @@ def message_label(msg: SessionMessage) -> str:
         return rpc.name
     for name in _COUNTED:
         value = getattr(rpc, name, None)
-        if isinstance(value, tuple | ParameterValues):
+        if isinstance(value, tuple | Columns):  # (a list of records kept as columns counts too)
             return f"{msg.kind}[{len(value)}]"
     label = msg.kind
     if msg.status is not None and msg.status != 200:
