@@ -24,12 +24,18 @@ class SessionBuilder(Emitter):
         super().__init__()
         self.capture = 0
         self._tag = ""  # session ids of captures after the first carry their index
-        self.now = 0.0  # the latest capture time seen: timeouts count in capture time
+        self.now = 0.0  # the latest time seen in this capture: timeouts count in capture time
         self._next_sweep = 0.0
 
     def capture_start(self, index: int, info: object) -> None:
         self.capture = index
         self._tag = "" if index == 0 else f"{index}-"
+        # Each capture keeps its own clock (its sessions all end with it).  Captures given together
+        # may cover the same hours (two sniffers, a capture given twice); a clock carried over from
+        # one that ended later held off this one's timeouts until its time caught up, so an idle
+        # session ended as "capture-end" instead of "timeout".
+        self.now = 0.0
+        self._next_sweep = 0.0
 
     def _sweep_due(self, now: float) -> bool:
         """Advance the capture clock; True every SWEEP_EVERY seconds, when timeouts are checked."""

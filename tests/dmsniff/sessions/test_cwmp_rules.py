@@ -572,3 +572,26 @@ def test_well_formed_messages_are_no_decode_error() -> None:
     pb.post(inform(cwmp_id="2"), answer=INFORM_RESP, conn="C2")
     pb.post(b"", status=204, conn="C2")
     assert "cwmp.decode-error" not in codes(pb.end())
+
+
+def test_each_capture_keeps_its_own_clock() -> None:
+    """Captures given together may cover the same hours (two sniffers, the same capture twice).
+    A clock carried over from a capture that ended later would hold off the next one's timeouts
+    until its time caught up: the same traffic must end its sessions the same way in each."""
+    from dmsniff.capture import CaptureInfo
+    from dmsniff.pipeline import CaptureSummary
+
+    pb = Playbook()
+    reasons = []
+    for index in range(2):
+        pb.builder.capture_start(index, None)
+        pb.time = 1000.0
+        pb.post(inform(), answer=INFORM_RESP)
+        pb.post(inform(serial="OTHER"), answer=INFORM_RESP, conn="C9", advance=SESSION_IDLE + 10)
+        info = CaptureInfo(path="-", format="pcap", compressed=False, packets=0, link_types=[],
+                           first_time=None, last_time=None, errors=[])
+        pb.builder.capture_end(CaptureSummary(index, info))
+        reasons.append([s.end_reason for s in pb.out.sessions])
+        pb.out.sessions.clear()
+    assert reasons[0] == ["timeout", "capture-end"]
+    assert reasons[1] == reasons[0]
