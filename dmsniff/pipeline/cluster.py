@@ -171,8 +171,15 @@ def connect(address: str) -> Any:
             raise ClusterError("--cluster local:N wants at least one worker")
         import dask
 
-        with dask.config.set(LOCAL_WORKER_CONFIG):  # (each nanny hands its worker the config of now)
-            cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True, dashboard_address=None)
+        try:
+            with dask.config.set(LOCAL_WORKER_CONFIG):  # (each nanny hands its worker the config of now)
+                cluster = LocalCluster(n_workers=n, threads_per_worker=1, processes=True,
+                                       dashboard_address=None)
+        except Exception as exc:  # a worker process that cannot start (Dask logs why, above this line)
+            # The likeliest cause: a script that runs dmsniff.cli.main without the __main__ guard, which
+            # the workers' spawned processes import again.
+            raise ClusterError(f"cannot start a local cluster of {n} worker processes ({exc}); a script that "
+                               "runs dmsniff must call it under 'if __name__ == \"__main__\":'") from None
         client = Client(cluster)
         client.run(lower_priority, WORKER_NICE)  # our own processes: the merge here comes first
         return client

@@ -289,3 +289,24 @@ def test_shard_tasks_on_workers_with_other_hash_seeds_follow_every_connection_on
     first = next((i for i, (a, b) in enumerate(zip(got, want, strict=False)) if a != b),
                  min(len(got), len(want)))
     assert same, f"{len(got)} lines against {len(want)} in one process; the first difference at line {first}"
+
+
+def test_a_cluster_that_cannot_be_used_is_one_line_and_exit_2(monkeypatch: pytest.MonkeyPatch,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    capture = str(CAPTURES / "cwmp_loopback.pcap")
+    for address, says in (("local:x", "wants a number of workers, not 'x'"),
+                          ("local:0", "wants at least one worker")):
+        assert main(["report", "--cluster", address, capture]) == 2
+        err = capsys.readouterr().err
+        assert says in err and err.count("\n") == 1
+
+    def refuse(*args: Any, **kwargs: Any) -> Any:
+        raise RuntimeError("Nanny failed to start.")
+
+    # What a script without the __main__ guard meets: its workers' processes fail to start.
+    monkeypatch.setattr(distributed, "LocalCluster", refuse)
+    assert main(["report", "--cluster", "local:2", capture]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("dmsniff: error: cannot start a local cluster of 2 worker processes "
+                          "(Nanny failed to start.)")
+    assert "__main__" in err and err.count("\n") == 1 and "internal error" not in err
