@@ -188,6 +188,13 @@ def main(argv: Sequence[str] | None = None) -> int:
               f"{c_client:.1f} s ({c_client / s_cpu:.0%} of the one-process CPU) + workers {c_workers:.1f} s")
         print(f"per-task overhead (empty tasks): {overhead * 1000:.1f} ms of a worker; "
               f"{tasks} decode tasks here cost ~{tasks * overhead / args.workers:.2f} s of wall in overhead")
+        # More machines share the workers' CPU; the client's (merge, sessions, verification,
+        # writing: in input order, one process) does not shrink.
+        scale = ", ".join(f"{n}: {s / (max(c_workers / n, c_client) + tasks * overhead / n):.1f}×"
+                          for n in (args.workers, 4, 8, 16))
+        print(f"N workers with a core each, the client on its own (wall ≈ max(workers' CPU / N, client CPU) "
+              f"+ tasks × overhead / N, from this run): {scale}; at most {s / c_client:.1f}× however many, "
+              "set by the client")
         return 0 if same else 1
     finally:
         if not args.keep and args.workdir is None:
