@@ -252,7 +252,8 @@ class Playbook:
         self.builder.datagram(dg)
         return dg
 
-    def end(self) -> Collector:
+    def end_capture(self, index: int = 0) -> None:
+        """The capture ``index`` ends (its open sessions end with it)."""
         from dmsniff.capture import CaptureInfo
         from dmsniff.pipeline import CaptureSummary
 
@@ -266,7 +267,10 @@ class Playbook:
             last_time=None,
             errors=[],
         )
-        self.builder.capture_end(CaptureSummary(0, info))
+        self.builder.capture_end(CaptureSummary(index, info))
+
+    def end(self) -> Collector:
+        self.end_capture()
         self.builder.done()
         return self.out
 

@@ -578,9 +578,6 @@ def test_each_capture_keeps_its_own_clock() -> None:
     """Captures given together may cover the same hours (two sniffers, the same capture twice).
     A clock carried over from a capture that ended later would hold off the next one's timeouts
     until its time caught up: the same traffic must end its sessions the same way in each."""
-    from dmsniff.capture import CaptureInfo
-    from dmsniff.pipeline import CaptureSummary
-
     pb = Playbook()
     reasons = []
     for index in range(2):
@@ -588,9 +585,7 @@ def test_each_capture_keeps_its_own_clock() -> None:
         pb.time = 1000.0
         pb.post(inform(), answer=INFORM_RESP)
         pb.post(inform(serial="OTHER"), answer=INFORM_RESP, conn="C9", advance=SESSION_IDLE + 10)
-        info = CaptureInfo(path="-", format="pcap", compressed=False, packets=0, link_types=[],
-                           first_time=None, last_time=None, errors=[])
-        pb.builder.capture_end(CaptureSummary(index, info))
+        pb.end_capture(index)
         reasons.append([s.end_reason for s in pb.out.sessions])
         pb.out.sessions.clear()
     assert reasons[0] == ["timeout", "capture-end"]
