@@ -59,6 +59,7 @@ def _segments(tcp: TcpReassembler, ops: Ops) -> None:
         ts += ops.u16() / 1000
         frame += 1
         tcp.segment(frame, ts, src, sport, dst, dport, seq, ack, flags, ops.chunk())
+        tcp.tick(ts)  # as the frame decoder does after every segment (idle sweeps)
     tcp.finish()
 
 

@@ -98,9 +98,12 @@ class Dissector:
     """
 
     def __init__(self, on_tcp: TcpHandler, on_udp: UdpHandler, *, shard: int = 0, nshards: int = 1,
-                 by_hosts: bool = False) -> None:
+                 by_hosts: bool = False, tick: Callable[[float], None] | None = None) -> None:
         self.on_tcp = on_tcp if nshards == 1 else _shard_filter(on_tcp, shard, nshards, by_hosts)
         self._on_any_tcp = on_tcp
+        #: Called with the time of every TCP segment, once the shard's own are handed to ``on_tcp``
+        #: (the reassembler's idle sweeps: ``TcpReassembler.tick``).
+        self.tick: Callable[[float], None] = tick if tick is not None else _no_tick
         self.on_udp = on_udp
         self.stats = DecodeStats()
         self.current_frame = 0  # the frame being decoded (set by run)
@@ -123,6 +126,7 @@ class Dissector:
         # The fast path tests the shard itself (shard_of()'s test on the unpacked addresses), so a
         # worker passes over the other shards' segments without a payload copy.
         on_tcp = self._on_any_tcp
+        tick = self.tick
         shard, nshards, port_mask = self._shard, self._nshards, self._port_mask
         slow = self.frame
         fast = 0
@@ -142,8 +146,10 @@ class Dissector:
                                 if nshards > 1:
                                     a, b = _ipv4_pair(data, 26)
                                     if _spread(_fold(a, b, sport ^ dport, port_mask), nshards) != shard:
+                                        tick(ts)
                                         continue
                                 on_tcp(number, ts, src, sport, dst, dport, seq, ack, flags, data[start:end])
+                                tick(ts)
                                 if pending:
                                     flush()
                                 continue
@@ -262,6 +268,7 @@ class Dissector:
                 return
             self.stats.tcp_segments += 1
             self.on_tcp(number, ts, src, sport, dst, dport, seq, ack, flags, data[start + hl:end])
+            self.tick(ts)
         elif proto == 17:
             self._udp(number, ts, src, dst, data[start:end])
         elif proto in BY_IP_PROTOCOL:
@@ -327,6 +334,7 @@ class Dissector:
                 return
             self.stats.tcp_segments += 1
             self.on_tcp(number, ts, src, sport, dst, dport, seq, ack, flags, seg[hl:])
+            self.tick(ts)
         elif proto == _UDP:
             self._udp(number, ts, src, dst, seg)
         elif proto in BY_IP_PROTOCOL:
@@ -438,6 +446,10 @@ def _spread(h: int, nshards: int) -> int:
     """The shard of a connection whose 4-tuple folds to ``h`` (Fibonacci hashing: the top bits of
     ``h`` times 2**32 / phi)."""
     return (h * 0x9E3779B1 & 0xFFFFFFFF) * nshards >> 32
+
+
+def _no_tick(ts: float) -> None:
+    pass
 
 
 def _shard_filter(on_tcp: TcpHandler, shard: int, nshards: int, by_hosts: bool) -> TcpHandler:

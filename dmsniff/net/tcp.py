@@ -37,7 +37,7 @@ MAX_OOO_BYTES = 4 * 1024 * 1024
 MAX_OOO_SEGMENTS = 512
 RECENT_SEGMENTS = 16  # delivered segments kept to check retransmissions against
 IDLE_TIMEOUT = 600.0  # capture seconds without a packet before a connection is closed
-SWEEP_EVERY = 20000  # segments between idle sweeps
+SWEEP_EVERY = 20000  # TCP segments of the capture between idle sweeps (TcpReassembler.tick)
 # Closed connections are remembered briefly so their stragglers (last ACKs, retransmitted
 # FINs) are not taken for new connections; briefly, so memory does not grow with the capture.
 CLOSED_REMEMBERED_FOR = 30.0
@@ -129,7 +129,8 @@ Fault = Callable[[Connection, Exception], None]
 
 
 class TcpReassembler:
-    """Tracks every TCP connection; call :meth:`segment` for each segment in capture order."""
+    """Tracks every TCP connection; call :meth:`segment` for each of its segments in capture order,
+    then :meth:`tick` (for every TCP segment of the capture, whoever follows it)."""
 
     def __init__(self, classify: Classifier, id_prefix: str = "C") -> None:
         self.classify = classify
@@ -159,9 +160,6 @@ class TcpReassembler:
             conn, direction = entry
             conn.last_ts = ts
             half = conn.halves[direction]
-            self._since_sweep += 1
-            if self._since_sweep >= SWEEP_EVERY:
-                self._sweep(ts)  # counted here: the early returns below must not skip it
 
             if flags & SYN:
                 if half.nxt < 0 or not half.seen_payload:
@@ -373,6 +371,21 @@ class TcpReassembler:
         # every connection became a cycle of ~37 objects left to the garbage collector (310,000 in the
         # 200k-packet OMA DM benchmark capture), holding its buffers until a collection came round.
         conn.sink = None
+
+    def tick(self, ts: float) -> None:
+        """Count one TCP segment of the capture, after :meth:`segment` has taken it if it is this
+        reassembler's; every ``SWEEP_EVERY`` segments, close the connections idle for
+        ``IDLE_TIMEOUT``.
+
+        Counted by the frame decoder for every segment, the other shards' too: each shard of a
+        sharded decode (:mod:`dmsniff.pipeline.parallel`) reads every frame, so all of them sweep
+        after the same frames as one process does, and the records of a swept connection sort
+        where they sort in a one-process run.  (Counted here, of this shard's connections only,
+        the shards swept at other frames than one process, and such records moved.)
+        """
+        self._since_sweep += 1
+        if self._since_sweep >= SWEEP_EVERY:
+            self._sweep(ts)
 
     def _sweep(self, now: float) -> None:
         self._since_sweep = 0

@@ -69,7 +69,7 @@ class FrameDriver:
         # With TLS keys, connections are split between workers by host pair, not by 4-tuple: a
         # resumed TLS session then meets the full handshake whose master secret it reuses.
         self.dissector = Dissector(self.tcp.segment, self._on_udp, shard=shard, nshards=nshards,
-                                   by_hosts=by_hosts)
+                                   by_hosts=by_hosts, tick=self.tcp.tick)
         self._faults = 0
         self.dissector.on_fault = self._frame_fault
         self.tcp.on_fault = self._connection_fault

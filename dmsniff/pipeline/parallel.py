@@ -6,9 +6,9 @@ connection, so each worker process reads the whole file, decodes link and IP hea
 where a connection starts, so no worker needs to know about the others.  Workers send
 their records, already in canonical order, through a pipe; this process merges the
 streams by the canonical key and runs the addons, which therefore see what a
-single-process run would give them.  (One exception: connections closed for being
-idle over 10 minutes of capture time are flushed when a worker sweeps, which may put
-their records at a different place in the order; the records themselves are equal.)
+single-process run would give them.  That holds for connections closed for being idle
+too: every worker sweeps them after the same frames as one process does (the sweeps
+count every TCP segment of the capture, ``TcpReassembler.tick``).
 
 The workers are a :class:`WorkerPool`; ``dmsniff report`` forks it, and starts it on
 the first capture, before loading the decoders and writers (see :meth:`WorkerPool.claim`

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import heapq
 import os
 import pickle
 from dataclasses import dataclass
+from operator import itemgetter
 from pathlib import Path
 from typing import Any
 
@@ -225,3 +227,58 @@ def test_parameter_lists_cross_as_columns() -> None:
     # The class names pickle writes (SHORT_BINUNICODE, a length byte, the name): the list's, no value's.
     names = {arg for op, arg, _ in pickletools.genops(data) if op.name == "SHORT_BINUNICODE"}
     assert "ParameterValues" in names and "ParameterValue" not in names
+
+
+def _idle_capture(path: Path) -> Path:
+    """Connections left open at the start, then 800 s of short exchanges: the first ones go idle
+    for longer than IDLE_TIMEOUT and are closed by a sweep, mid-capture."""
+    from scapy.utils import wrpcap
+
+    from tests.builders import Conversation, request, response
+
+    timed: list[tuple[float, Any]] = []
+    for i in range(8):  # (eight client ports: both shards get some)
+        c = Conversation(client=f"192.0.2.{10 + i}", cport=41000 + i)
+        c.send(True, request(body=b"<x/>"))
+        c.send(False, response(body=b"ok"))
+        timed += [(0.01 * k, p) for k, p in enumerate(c.packets)]
+    for i in range(40):
+        c = Conversation(client=f"192.0.2.{100 + i}", cport=42000 + i)
+        c.send(True, request(body=b"<y/>"))
+        c.send(False, response(body=b"ok"))
+        c.close()
+        timed += [(1.0 + 20.0 * i + 0.001 * k, p) for k, p in enumerate(c.packets)]
+    timed.sort(key=lambda tp: tp[0])
+    for t, p in timed:
+        p.time = 1_700_000_000 + t
+    wrpcap(str(path), [p for _, p in timed])
+    return path
+
+
+def test_shards_sweep_idle_connections_where_one_process_does(tmp_path: Path,
+                                                              monkeypatch: pytest.MonkeyPatch) -> None:
+    # A sweep closes the connections idle for over IDLE_TIMEOUT, and their records sort at the frame
+    # of the sweep.  Sweeps come every SWEEP_EVERY TCP segments of the capture, counted alike by
+    # every shard (each reads every frame), so a sharded decode puts them where one process does.
+    from dmsniff.model import ConnectionEnd
+    from dmsniff.net import tcp
+
+    monkeypatch.setattr(tcp, "SWEEP_EVERY", 7)
+    path = _idle_capture(tmp_path / "idle.pcap")
+
+    def decode(shard: int, nshards: int) -> list[Item]:
+        items: list[Item] = []
+        with open_capture(str(path)) as cap:
+            FrameDriver(0, items.append, shard=shard, nshards=nshards, info=cap.info).run(cap, cap.info)
+        return items
+
+    one = decode(0, 1)
+    ends = [rec for _, rec in one if isinstance(rec, ConnectionEnd)]
+    swept = [e for e in ends if e.time < 1_700_000_001 and not e.at_capture_end]
+    assert len(swept) == 8 and len(ends) == 48  # the idle eight were closed mid-capture, by sweeps
+    for nshards in (2, 3):
+        shards = [decode(s, nshards) for s in range(nshards)]
+        assert all(shards)
+        merged = list(heapq.merge(*shards, key=itemgetter(0)))
+        assert [key for key, _ in merged] == [key for key, _ in one]
+        assert [rec for _, rec in merged] == [rec for _, rec in one]
