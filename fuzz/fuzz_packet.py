@@ -18,7 +18,7 @@ from fuzz._common import Ops, instrumented, main
 with instrumented(__name__ == "__main__"):
     from dmsniff.net.packet import Dissector
 
-LINKTYPES = (1, 0, 101, 108, 113, 228, 229, 276, 12, 14, 147, 9, 50, 51, 104)  # (new ones at the end)
+LINKTYPES = (1, 0, 101, 108, 113, 228, 229, 276, 12, 14, 147, 9, 50, 51, 104, 239)  # (new ones at the end)
 
 
 def _frames(ops: Ops) -> Iterator[tuple[int, float, int, bytes]]:

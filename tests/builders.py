@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import struct
 from collections.abc import Sequence
 from pathlib import Path
 
@@ -91,3 +92,16 @@ def response(status: int = 200, reason: str = "OK", body: bytes = b"", headers: 
     if status not in (204, 304) and not 100 <= status < 200:
         head += f"Content-Length: {len(body)}\r\n"
     return (head + "\r\n").encode() + body
+
+
+def nflog(packet: bytes, family: int = 2, order: str = "<", payload_type: int = 9) -> bytes:
+    """A Linux NFLOG frame (LINKTYPE_NFLOG) as the kernel hands it to tcpdump -i nflog:N: the header,
+    then TLVs (length and type in the writer's byte order, values padded to 4 bytes): the packet
+    header (hardware protocol, hook), a prefix, the packet itself and a uid after it."""
+    def tlv(kind: int, value: bytes) -> bytes:
+        head = struct.pack(order + "HH", 4 + len(value), kind)
+        return head + value + b"\0" * (-len(value) % 4)
+
+    hw = 0x0800 if family == 2 else 0x86DD
+    return (bytes([family, 0]) + struct.pack("!H", 5) + tlv(1, struct.pack("!HBB", hw, 1, 0))
+            + tlv(10, b"cwmp \0") + tlv(payload_type, packet) + tlv(11, struct.pack("!I", 0)))

@@ -111,6 +111,47 @@ def _loop(data: bytes) -> Header:  # OpenBSD loopback: NULL, big-endian
     return (ETH_IPV4 if family == 2 else ETH_IPV6 if family in _NULL_IPV6 else 0), 4
 
 
+# Linux NFLOG (iptables/nftables "log group" packets, captured as tcpdump -i nflog:N): a 4-byte
+# header (address family, version, resource id), then TLVs whose length and type are in the byte
+# order of the host that wrote them; the packet is the value of the NFULA_PAYLOAD TLV.
+_NFLOG_PAYLOAD = 9
+_NFLOG_FAMILIES: Final[dict[int, int]] = {2: ETH_IPV4, 10: ETH_IPV6}  # AF_INET, AF_INET6 (Linux)
+_u16_le = Struct("<H").unpack_from
+
+
+def _nflog(data: bytes) -> Header:
+    if len(data) < 4:
+        return None
+    # Whichever byte order makes the TLVs tile the frame exactly (little-endian first: the order
+    # of the x86 and ARM hosts that write nearly all of them).
+    for u16 in (_u16_le, _u16):
+        payload = _nflog_payload(data, u16)
+        if payload is not None:
+            if payload < 0:  # logged without the packet (nflog's copy range 0): nothing to decode
+                return 0, len(data)
+            return _NFLOG_FAMILIES.get(data[0], 0), payload
+    return None
+
+
+def _nflog_payload(data: bytes, u16: Callable[[bytes, int], tuple[int]]) -> int | None:
+    """Where the NFULA_PAYLOAD value starts (-1: no such TLV), if the TLVs read with ``u16`` tile
+    the frame (the payload may run past its end: a snapshot length cut it); else None."""
+    off = 4
+    payload = -1
+    while off < len(data):
+        if off + 4 > len(data):
+            return None
+        length, kind = u16(data, off)[0], u16(data, off + 2)[0] & 0x7FFF  # (top bit: nested)
+        if length < 4:
+            return None
+        if kind == _NFLOG_PAYLOAD and payload < 0:
+            payload = off + 4
+        elif off + length > len(data):
+            return None
+        off += (length + 3) & ~3
+    return payload
+
+
 #: LINKTYPE number (https://www.tcpdump.org/linktypes.html) -> how to read it.
 LINK_TYPES: Final[dict[int, LinkType]] = {
     0: LinkType("NULL", _null),
@@ -126,6 +167,7 @@ LINK_TYPES: Final[dict[int, LinkType]] = {
     113: LinkType("LINUX_SLL", _sll),
     228: LinkType("IPV4", _raw),
     229: LinkType("IPV6", _raw),
+    239: LinkType("NFLOG", _nflog),
     276: LinkType("LINUX_SLL2", _sll2),
 }
 LINKTYPE_ETHERNET: Final = 1

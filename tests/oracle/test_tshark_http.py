@@ -11,15 +11,18 @@ from __future__ import annotations
 import io
 import json
 import shutil
+import struct
 import subprocess
 from pathlib import Path
 
 import pytest
 
 from benchmarks.gencap import main as gencap
+from dmsniff.capture import open_capture
 from dmsniff.net.tls_keys import TlsKeySpec
 from dmsniff.pipeline import Pipeline
 from dmsniff.report import JsonLinesReport
+from tests.builders import nflog
 from tests.conftest import CAPTURES, CORPUS
 
 pytestmark = pytest.mark.skipif(shutil.which("tshark") is None, reason="tshark is not installed")
@@ -103,3 +106,23 @@ def test_generated_mixed_capture_matches_tshark(tmp_path: Path) -> None:
     ours, theirs = dmsniff_http(cap), tshark_http(cap)
     assert len(ours[0]) > 300
     assert ours == theirs
+
+
+def test_nflog_capture_matches_tshark(tmp_path: Path) -> None:
+    """A capture made with tcpdump -i nflog:N (LINKTYPE_NFLOG, e.g. behind an iptables NFLOG rule
+    on port 7547): our loopback CWMP session, each IP packet wrapped as the kernel logs it."""
+    src = CAPTURES / "cwmp_loopback.pcap"
+    out = tmp_path / "nflog.pcap"
+    records = [struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 239)]  # LINKTYPE_NFLOG
+    with open_capture(str(src)) as cap:
+        for _number, ts, linktype, data in cap:
+            assert linktype == 1 and data[12:14] == b"\x08\x00"  # Ethernet, IPv4
+            frame = nflog(data[14:])
+            usec = round(ts * 1_000_000)
+            records.append(struct.pack("<IIII", usec // 1_000_000, usec % 1_000_000, len(frame), len(frame)))
+            records.append(frame)
+    out.write_bytes(b"".join(records))
+    ours, theirs = dmsniff_http(out), tshark_http(out)
+    assert len(ours[0]) > 5
+    assert ours == theirs
+    assert ours == dmsniff_http(src)  # the same exchanges as in the Ethernet original

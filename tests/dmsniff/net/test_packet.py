@@ -6,6 +6,8 @@ from __future__ import annotations
 import random
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from scapy.layers.inet import IP, TCP, UDP, fragment
 from scapy.layers.inet6 import (
     IPv6,
@@ -20,6 +22,7 @@ from scapy.packet import Packet, Raw
 
 from dmsniff.net.linktypes import LINK_TYPES
 from dmsniff.net.packet import Dissector, shard_of
+from tests.builders import nflog
 
 # Explicit addresses: with none, scapy resolves the destination MAC by ARP, with a timeout,
 # for every frame it builds.
@@ -82,6 +85,7 @@ LINK_FRAMES = [
         (50, lambda: b"\xff\x03\x00\x21" + bytes(ip4_tcp())),
         (51, lambda: bytes.fromhex("110000070000") + b"\x00\x21" + bytes(ip4_tcp())),  # PPPoE session
         (104, lambda: b"\x0f\x00\x08\x00" + bytes(ip4_tcp())),  # Cisco HDLC: an EtherType
+        (239, lambda: nflog(bytes(ip4_tcp()))),  # Linux NFLOG, written on a little-endian host
 ]
 
 
@@ -94,12 +98,41 @@ def test_every_link_type_has_a_frame_here() -> None:
     ("linktype", "build"),
     LINK_FRAMES,
     ids=["ether", "vlan", "qinq", "sll", "sll2", "raw", "ipv4", "null", "loop", "raw12", "raw14", "ipv6link",
-         "ppp", "ppp-hdlc", "ppp-ether", "c-hdlc"],
+         "ppp", "ppp-hdlc", "ppp-ether", "c-hdlc", "nflog"],
 )
 def test_ipv4_tcp_on_every_link_type(linktype: int, build: object) -> None:
     rec = Recorder()
     rec.d.frame(1, 0.0, linktype, bytes(build()))  # type: ignore[operator]
     check_tcp(rec)
+
+
+def test_nflog_in_either_byte_order_and_without_its_packet() -> None:
+    big_endian = Recorder()
+    big_endian.d.frame(1, 0.0, 239, nflog(bytes(ip4_tcp()), order=">"))
+    check_tcp(big_endian)
+    v6 = Recorder()
+    v6.d.frame(1, 0.0, 239, nflog(bytes(ip6_tcp()), family=10))
+    check_tcp(v6, v6=True)
+    cut = Recorder()  # a snapshot length cut the packet: what there is of it is read (here, the headers)
+    frame = nflog(bytes(ip4_tcp()))
+    cut.d.frame(1, 0.0, 239, frame[:frame.index(PAYLOAD) + 4])
+    assert cut.d.stats.tcp_segments == 1 and cut.d.stats.malformed == 0
+    no_packet = Recorder()  # logged without a copy of the packet: counted, not malformed
+    no_packet.d.frame(1, 0.0, 239, nflog(b"", payload_type=12))
+    no_packet.d.frame(2, 0.0, 239, b"\x02\x00\x00\x05\x50\x00")  # TLVs that do not add up
+    assert not no_packet.tcp
+    assert (no_packet.d.stats.other, no_packet.d.stats.malformed) == (1, 1)
+
+
+@given(st.binary(max_size=64), st.data())
+def test_any_nflog_frame_decodes_or_is_counted(tail: bytes, data: st.DataObject) -> None:
+    frame = data.draw(st.sampled_from([nflog(bytes(ip4_tcp())), nflog(bytes(ip4_tcp()), order=">"),
+                                        b"\x02\x00\x00\x05"]))
+    cut = data.draw(st.integers(0, len(frame)))
+    header = LINK_TYPES[239].header(frame[:cut] + tail)
+    assert header is None or 4 <= header[1] <= cut + len(tail)
+    rec = Recorder()
+    rec.d.frame(1, 0.0, 239, frame[:cut] + tail)  # never raises
 
 
 def test_ethernet_padding_is_not_payload() -> None:
