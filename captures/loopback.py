@@ -20,19 +20,25 @@ TIMEOUT = 10.0  # seconds, for any one step
 
 
 class Tcpdump:
-    """tcpdump -i lo writing OUT; the constructor returns once it is listening, or raises."""
+    """tcpdump -i lo writing OUT; the constructor returns once it is listening, or raises.
 
-    def __init__(self, out: Path, ports: list[int]) -> None:
-        flt = f"host {HOST} and (" + " or ".join(f"port {p}" for p in ports) + ")"
+    ``interface="nflog:N"`` captures netfilter log group N instead, which takes no capture filter
+    (libpcap cannot filter NFLOG frames): the iptables rule that logs to the group chooses.
+    """
+
+    def __init__(self, out: Path, ports: list[int], interface: str = "lo") -> None:
+        flt = [] if interface.startswith("nflog") else [
+            f"host {HOST} and (" + " or ".join(f"port {p}" for p in ports) + ")"]
         # -B: an 8 MiB kernel buffer, so a loaded machine (tests in parallel, fuzzers) drops nothing
-        cmd = ["tcpdump", "-i", "lo", "-n", "-U", "--immediate-mode", "-B", "8192", "-s", "0", "-w", str(out)]
+        cmd = ["tcpdump", "-i", interface, "-n", "-U", "--immediate-mode", "-B", "8192", "-s", "0",
+               "-w", str(out)]
         if os.geteuid() == 0:
             cmd += ["-Z", "root"]  # else tcpdump drops to its own user before opening OUT
         self.lines: list[str] = []
         self.listening = threading.Event()
         try:
             self.proc = subprocess.Popen(
-                [*cmd, flt],
+                [*cmd, *flt],
                 stdin=subprocess.DEVNULL,
                 stdout=subprocess.DEVNULL,
                 stderr=subprocess.PIPE,
