@@ -302,7 +302,7 @@ def _input_format_option(p: argparse.ArgumentParser) -> None:
         default="auto",
         help="what the inputs are (default: recognised by content; a directory is a folder of messages): "
         "capture, http-dump (raw HTTP conversation), genieacs-log (GENIEACS_DEBUG_FILE), curl (-v, --trace, "
-        "--trace-ascii), har, folder",
+        "--trace-ascii), har, saz (Fiddler session archive), folder",
     )
 
 

@@ -1,4 +1,5 @@
-"""Logs read as captures: HTTP dumps, GenieACS debug logs, curl traces, HAR files, message folders.
+"""Logs read as captures: HTTP dumps, GenieACS debug logs, curl traces, HAR files, Fiddler archives,
+message folders.
 
 Often there is no capture, but there is the ACS's debug log, a ``curl -v`` trace, the HTTP
 conversation a test suite recorded, or a folder of saved messages.  Each is turned into the
@@ -22,12 +23,12 @@ from dmsniff.logs.source import LogError, LogSource
 __all__ = ["FORMATS", "INPUT_FORMATS", "LogError", "LogSource", "log_format", "open_log"]
 
 #: The log formats, as ``--input-format`` names them and capture records report them.
-FORMATS = ("http-dump", "genieacs-log", "curl", "har", "folder")
+FORMATS = ("http-dump", "genieacs-log", "curl", "har", "saz", "folder")
 #: What ``--input-format`` accepts: ``auto`` (by content) and ``capture`` besides the logs.
 INPUT_FORMATS = ("auto", "capture", *FORMATS)
 
 UNKNOWN = "unknown"  # a text file in no known format: open_log says so
-_LOG_SUFFIXES = (".log", ".txt", ".yaml", ".yml", ".json", ".har", ".dump", ".trace", ".http")
+_LOG_SUFFIXES = (".log", ".txt", ".yaml", ".yml", ".json", ".har", ".saz", ".dump", ".trace", ".http")
 _SNIFF = 64 << 10  # bytes looked at to recognise a file
 MAX_LOG = 2 << 30  # a log is read into memory (HAR, dumps): refuse what would not fit
 _CAPTURE_MAGICS = (b"\xd4\xc3\xb2\xa1", b"\xa1\xb2\xc3\xd4", b"\x4d\x3c\xb2\xa1", b"\xa1\xb2\x3c\x4d",
@@ -90,10 +91,12 @@ def _head(path: str) -> bytes:
 
 def sniff(head: bytes) -> str | None:
     """Which log format the first bytes of a file are, if any."""
-    from dmsniff.logs import curl, genieacs, har, httpdump
+    from dmsniff.logs import curl, genieacs, har, httpdump, saz
 
     if not head or head[:4] in _CAPTURE_MAGICS:
         return None
+    if saz.looks_like(head):
+        return "saz"
     text = head.lstrip(b"\xef\xbb\xbf")
     if genieacs.looks_like(text):
         return "genieacs-log"
@@ -201,7 +204,7 @@ def check_text(path: str, data: bytes, fmt: str) -> None:
 
 def open_log(path: str, fmt: str) -> LogSource:
     """Open ``path`` as a log of format ``fmt``; LogError when it cannot be read at all."""
-    from dmsniff.logs import curl, folder, genieacs, har, httpdump
+    from dmsniff.logs import curl, folder, genieacs, har, httpdump, saz
 
     if fmt == "folder":
         if path == "-":
@@ -216,6 +219,10 @@ def open_log(path: str, fmt: str) -> LogSource:
     info = CaptureInfo(path=path, format=fmt, compressed=compressed, frame_unit="line")
     if damaged is not None:
         info.errors.append(damaged)
+    if fmt == "saz":  # (a zip: binary)
+        info.frame_unit = "session"
+        archive = saz.open_archive(data, repr(path))
+        return LogSource(path, fmt, info, lambda errors: saz.parse(archive, errors, info))
     check_text(path, data, fmt)
     if fmt == UNKNOWN:
         raise unrecognised(path)
@@ -247,5 +254,5 @@ def _is_gzip(path: str) -> bool:
 def unrecognised(path: str) -> CaptureError:
     """The error for a file that is neither a capture nor a log of a known kind."""
     return LogError(f"{path!r} is not a pcap or pcapng capture, nor a log dmsniff reads (an HTTP dump, a "
-                    "GenieACS debug log, a curl -v or --trace trace, a HAR file, or a folder of messages); "
-                    "--input-format forces one")
+                    "GenieACS debug log, a curl -v or --trace trace, a HAR file, a Fiddler .saz archive, "
+                    "or a folder of messages); --input-format forces one")

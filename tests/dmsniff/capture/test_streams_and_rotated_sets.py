@@ -107,7 +107,8 @@ def test_standard_input_in_no_known_format_is_one_line() -> None:
     assert code == 2 and [r["type"] for r in recs] == ["capture"]  # (its error in the record too)
     assert err.strip() == ("dmsniff: error: '<stdin>' is not a pcap or pcapng capture, nor a log dmsniff "
                            "reads (an HTTP dump, a GenieACS debug log, a curl -v or --trace trace, a HAR "
-                           "file, or a folder of messages); --input-format forces one")
+                           "file, a Fiddler .saz archive, or a folder of messages); --input-format forces "
+                           "one")
     code, _recs, err = _report("--input-format", "folder", "-", stdin=b"")
     assert code == 2
     assert err.strip() == "dmsniff: error: a folder of messages is a directory, not standard input"

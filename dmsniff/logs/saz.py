@@ -1,0 +1,206 @@
+"""Fiddler session archives (``.saz``): what Fiddler and Fiddler Everywhere save, and what a Windows
+MDM or ACS developer often has instead of a capture (Fiddler decrypts the device's HTTPS as its proxy).
+
+A SAZ file is a zip.  Each session ``N`` (Fiddler's session number) is up to three members:
+``raw/N_c.txt`` the request as the client sent it to the proxy (start line in absolute form,
+``POST https://host/path HTTP/1.1``), ``raw/N_s.txt`` the response as the server sent it (bodies as
+on the wire: chunked, gzip), and ``raw/N_m.xml`` the metadata: ``SessionTimers``
+(``ClientDoneRequest``, ``ClientDoneResponse`` …, ISO times with the recording machine's offset)
+and ``SessionFlags`` (``x-clientip``, ``x-clientport``: the client's connection to the proxy;
+``x-hostip``: the server's address).  ``raw/N_w.txt`` (WebSocket messages) and the index page are
+not read.
+
+Frames are the session numbers (a request and its response share one); sessions from one client
+connection (its ``x-clientport``) are one connection, as keep-alive had them.  A member too big, a
+damaged one or a session without its request costs that session, with one line saying so.
+"""
+
+from __future__ import annotations
+
+import datetime as _dt
+import io
+import re
+import zipfile
+from collections.abc import Iterator
+from urllib.parse import urlsplit
+
+from lxml import etree
+
+from dmsniff.capture import CaptureInfo
+from dmsniff.logs.httpdump import RawHttp, parse_raw
+from dmsniff.logs.source import LogError, LogMessage, endpoint
+
+__all__ = ["looks_like", "open_archive", "parse"]
+
+MAX_MEMBER = 64 << 20  # one message: larger is refused (the zip's own sizes may lie: read is bounded)
+MAX_TOTAL = 2 << 30  # every member read, uncompressed
+_MEMBER = re.compile(r"raw/(\d{1,9})_([csm])\.(?:txt|xml)", re.IGNORECASE)
+_UNSET = 1900  # Fiddler writes an unset timer as 0001-01-01T00:00:00
+# The times of a request and of its response: when each was complete, as a capture's completing frame
+# would show it (the first present of each list).
+_REQUEST_TIMES = ("ClientDoneRequest", "GotRequestHeaders", "ClientBeginRequest")
+_RESPONSE_TIMES = ("ClientDoneResponse", "ServerDoneResponse", "ClientBeginResponse", "GotResponseHeaders")
+_MEMBERS_SEEN = (b"raw/", b"[Content_Types].xml", b"_index.htm")  # names in an archive's first members
+_PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
+
+
+def looks_like(head: bytes) -> bool:
+    """A zip whose first members are a session archive's."""
+    return head[:4] == b"PK\x03\x04" and any(m in head for m in _MEMBERS_SEEN)
+
+
+def _time(value: str | None) -> float | None:
+    if not value:
+        return None
+    try:
+        t = _dt.datetime.fromisoformat(value.strip().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    if t.year < _UNSET:
+        return None
+    if t.tzinfo is None:  # (Fiddler writes the offset; without one, UTC)
+        t = t.replace(tzinfo=_dt.UTC)
+    return t.timestamp()
+
+
+def _meta(data: bytes) -> tuple[dict[str, str], dict[str, str]]:
+    """(SessionTimers' attributes, SessionFlags' N -> V) of an ``N_m.xml``; empty when it does not parse."""
+    try:
+        root = etree.fromstring(data, _PARSER)
+    except etree.XMLSyntaxError:
+        return {}, {}
+    timers: dict[str, str] = {}
+    flags: dict[str, str] = {}
+    for el in root.iter("SessionTimers"):
+        timers.update((str(k), str(v)) for k, v in el.attrib.items())
+    for el in root.iter("SessionFlag"):
+        name, value = el.get("N"), el.get("V")
+        if name is not None and value is not None:
+            flags[name.lower()] = value
+    return timers, flags
+
+
+def _first_time(timers: dict[str, str], names: tuple[str, ...]) -> float | None:
+    for name in names:
+        t = _time(timers.get(name))
+        if t is not None:
+            return t
+    return None
+
+
+def _origin_form(method: str | None, uri: str, host_ip: str | None) -> tuple[str, str | None]:
+    """(request target, server endpoint) of a request as a proxy receives it: an absolute-form
+    target in origin form (``https://acs.example:7547/cwmp?x`` -> ``/cwmp?x``), a CONNECT's as it is."""
+    if method == "CONNECT":
+        host, _, tcp_port = uri.rpartition(":")
+        return uri, endpoint(host_ip or host, tcp_port) if host else None
+    if not uri.lower().startswith(("http://", "https://")):
+        return uri, None
+    try:
+        url = urlsplit(uri)
+        port = url.port or (443 if url.scheme.lower() == "https" else 80)
+    except ValueError:  # "http://[::1/x": a bracket never closed
+        return uri, None
+    rest = uri.split("#", 1)[0][len(f"{url.scheme}://{url.netloc}"):]
+    if not rest.startswith("/"):
+        rest = "/" + rest  # ("" or "?query": the path is /)
+    return rest, endpoint(host_ip or url.hostname, port)
+
+
+class _Archive:
+    """The members of the zip, read one at a time within the size bounds."""
+
+    def __init__(self, data: bytes, where: str) -> None:
+        try:
+            self.zip = zipfile.ZipFile(io.BytesIO(data))
+        except (zipfile.BadZipFile, ValueError, OSError) as exc:  # (a cut file loses its directory)
+            raise LogError(f"{where} is not a readable Fiddler session archive (zip): {exc}") from None
+        self.errors: list[str] = []
+        self.total = 0
+        #: session number -> member kind ("c", "s", "m") -> member
+        self.sessions: dict[int, dict[str, zipfile.ZipInfo]] = {}
+        for zi in self.zip.infolist():
+            m = _MEMBER.fullmatch(zi.filename)
+            if m is not None:
+                self.sessions.setdefault(int(m[1]), {})[m[2].lower()] = zi
+
+    def read(self, zi: zipfile.ZipInfo) -> bytes | None:
+        if self.total > MAX_TOTAL:
+            return None
+        try:
+            with self.zip.open(zi) as f:
+                data = f.read(MAX_MEMBER + 1)
+        except Exception as exc:  # untrusted compressed data: whatever its decompressor raises
+            # (BadZipFile: a damaged member or CRC; RuntimeError: a password-protected archive;
+            # NotImplementedError: an unknown compression; zlib.error, lzma.LZMAError, EOFError ...)
+            self.errors.append(f"{zi.filename}: cannot be read ({exc}): its session is skipped")
+            return None
+        if len(data) > MAX_MEMBER:
+            self.errors.append(f"{zi.filename}: larger than {MAX_MEMBER >> 20} MiB: its session is skipped")
+            return None
+        self.total += len(data)
+        if self.total > MAX_TOTAL:
+            self.errors.append(f"more than {MAX_TOTAL >> 20} MiB in all, once unpacked: the sessions after "
+                               f"{zi.filename} are not read")
+            return None
+        return data
+
+
+def open_archive(data: bytes, where: str) -> _Archive:
+    """The archive in ``data``; LogError (one line) when it is no zip or holds no session."""
+    archive = _Archive(data, where)
+    if not archive.sessions:
+        raise LogError(f"{where} is a zip with no Fiddler sessions in it (no raw/N_c.txt)")
+    return archive
+
+
+def parse(archive: _Archive, errors: list[str], info: CaptureInfo) -> Iterator[LogMessage]:
+    archive.errors = errors
+    sessions = archive.sessions
+    info.frame_unit = "session"
+    info.packets = len(sessions)
+    info.notes.append("frames are Fiddler's session numbers; the client is each session's connection to "
+                      "the proxy (x-clientip, x-clientport), the server the address Fiddler reached")
+    for no in sorted(sessions):
+        parts = sessions[no]
+        if "c" not in parts:
+            errors.append(f"session {no}: no request (raw/{no}_c.txt): skipped")
+            continue
+        yield from _session(archive, no, parts, errors)
+
+
+def _session(archive: _Archive, no: int, parts: dict[str, zipfile.ZipInfo],
+             errors: list[str]) -> Iterator[LogMessage]:
+    raw_meta = archive.read(parts["m"]) if "m" in parts else None
+    timers, flags = _meta(raw_meta) if raw_meta else ({}, {})
+    raw_request = archive.read(parts["c"])
+    if raw_request is None:
+        return
+    request = parse_raw(raw_request, 0, len(raw_request))
+    if request is None or not request.request:
+        errors.append(f"session {no}: raw/{no}_c.txt is not an HTTP request: skipped")
+        return
+    uri, server = _origin_form(request.method, request.uri or "/", flags.get("x-hostip"))
+    client_ip, client_port = flags.get("x-clientip"), flags.get("x-clientport")
+    client = endpoint(client_ip, client_port) if client_ip else None
+    # One client connection to the proxy: one connection here (keep-alive); else one per session.
+    key = f"{client_ip}:{client_port}" if client_ip and client_port else f"s{no}"
+    yield _message(no, request, _first_time(timers, _REQUEST_TIMES), key, client, server, uri=uri)
+    if "s" not in parts:
+        return
+    raw_response = archive.read(parts["s"])
+    if raw_response is None:
+        return
+    response = parse_raw(raw_response, 0, len(raw_response), request.method)
+    if response is None or response.request:
+        errors.append(f"session {no}: raw/{no}_s.txt is not an HTTP response: left out")
+        return
+    yield _message(no, response, _first_time(timers, _RESPONSE_TIMES), key, client, server)
+
+
+def _message(no: int, raw: RawHttp, t: float | None, key: str, client: str | None, server: str | None,
+             uri: str | None = None) -> LogMessage:
+    return LogMessage(line=no, request=raw.request, headers=raw.headers, body=raw.body, method=raw.method,
+                      uri=uri if uri is not None else raw.uri, status=raw.status, reason=raw.reason,
+                      version=raw.version, time=t, connection=key, client=client,
+                      server=server if raw.request else None, complete=raw.complete, problems=raw.problems)
