@@ -20,8 +20,11 @@ from __future__ import annotations
 import datetime as _dt
 import io
 import re
+import struct
 import zipfile
+import zlib
 from collections.abc import Iterator
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -107,43 +110,131 @@ def _origin_form(method: str | None, uri: str, host_ip: str | None) -> tuple[str
     return rest, endpoint(host_ip or url.hostname, port)
 
 
+@dataclass(frozen=True, slots=True)
+class _Member:
+    """A member of the archive: its name, and where its bytes are when the zip's directory is lost
+    (``method``: 0 stored, 8 deflated; ``end`` -1 until found)."""
+
+    name: str
+    info: zipfile.ZipInfo | None = None  # from the zip's directory
+    method: int = 0
+    start: int = 0
+    end: int = -1
+
+
+_LOCAL = struct.Struct("<4sHHHHHIIIHH")  # a local file header (APPNOTE 4.3.7)
+
+
 class _Archive:
-    """The members of the zip, read one at a time within the size bounds."""
+    """The members of the zip, read one at a time within the size bounds.
+
+    A cut archive (an interrupted download or upload) has lost the directory at its end: its
+    members are then found from their own headers, in order, as far as the file goes.
+    """
 
     def __init__(self, data: bytes, where: str) -> None:
-        try:
-            self.zip = zipfile.ZipFile(io.BytesIO(data))
-        except (zipfile.BadZipFile, ValueError, OSError) as exc:  # (a cut file loses its directory)
-            raise LogError(f"{where} is not a readable Fiddler session archive (zip): {exc}") from None
+        self.data = data
         self.errors: list[str] = []
         self.total = 0
+        self.recovered = False
+        members: list[_Member]
+        try:
+            self.zip: zipfile.ZipFile | None = zipfile.ZipFile(io.BytesIO(data))
+            members = [_Member(zi.filename, zi) for zi in self.zip.infolist()]
+        except Exception as exc:  # (a cut file loses its directory; a damaged one raises what it may:
+            # BadZipFile, NotImplementedError for a "version needed" it does not know, ValueError ...)
+            self.zip = None
+            members = _scan(data)
+            if not any(_MEMBER.fullmatch(m.name) for m in members):
+                raise LogError(f"{where} is not a readable Fiddler session archive (zip): {exc}") from None
+            self.recovered = True
         #: session number -> member kind ("c", "s", "m") -> member
-        self.sessions: dict[int, dict[str, zipfile.ZipInfo]] = {}
-        for zi in self.zip.infolist():
-            m = _MEMBER.fullmatch(zi.filename)
+        self.sessions: dict[int, dict[str, _Member]] = {}
+        for member in members:
+            m = _MEMBER.fullmatch(member.name)
             if m is not None:
-                self.sessions.setdefault(int(m[1]), {})[m[2].lower()] = zi
+                self.sessions.setdefault(int(m[1]), {})[m[2].lower()] = member
 
-    def read(self, zi: zipfile.ZipInfo) -> bytes | None:
+    def read(self, member: _Member) -> bytes | None:
         if self.total > MAX_TOTAL:
             return None
         try:
-            with self.zip.open(zi) as f:
-                data = f.read(MAX_MEMBER + 1)
+            data = self._read(member)
         except Exception as exc:  # untrusted compressed data: whatever its decompressor raises
             # (BadZipFile: a damaged member or CRC; RuntimeError: a password-protected archive;
             # NotImplementedError: an unknown compression; zlib.error, lzma.LZMAError, EOFError ...)
-            self.errors.append(f"{zi.filename}: cannot be read ({exc}): its session is skipped")
+            self.errors.append(f"{member.name}: cannot be read ({exc}): {_lost(member.name)}")
             return None
-        if len(data) > MAX_MEMBER:
-            self.errors.append(f"{zi.filename}: larger than {MAX_MEMBER >> 20} MiB: its session is skipped")
+        if data is None or len(data) > MAX_MEMBER:
+            what = "cut short by the end of the file" if data is None else f"over {MAX_MEMBER >> 20} MiB"
+            self.errors.append(f"{member.name}: {what}: {_lost(member.name)}")
             return None
         self.total += len(data)
         if self.total > MAX_TOTAL:
             self.errors.append(f"more than {MAX_TOTAL >> 20} MiB in all, once unpacked: the sessions after "
-                               f"{zi.filename} are not read")
+                               f"{member.name} are not read")
             return None
         return data
+
+    def _read(self, member: _Member) -> bytes | None:
+        if member.info is not None and self.zip is not None:
+            with self.zip.open(member.info) as f:
+                return f.read(MAX_MEMBER + 1)
+        if member.method == 0:
+            return self.data[member.start:member.end] if member.end >= 0 else None
+        inflate = zlib.decompressobj(-15)
+        out = inflate.decompress(self.data[member.start:member.end if member.end >= 0 else None],
+                                 MAX_MEMBER + 1)
+        return out if inflate.eof or len(out) > MAX_MEMBER else None
+
+
+def _lost(name: str) -> str:
+    """What an unreadable member costs."""
+    kind = name[-5:-4].lower()  # raw/N_c.txt -> "c"
+    if kind == "s":
+        return "the session's response is left out"
+    if kind == "m":
+        return "the session's times and addresses are not known"
+    return "its session is skipped"
+
+
+def _scan(data: bytes) -> list[_Member]:
+    """The members of a zip whose directory is lost, from their local headers: stored or deflated
+    ones, with their sizes in the header or (a data descriptor follows) found by inflating."""
+    members: list[_Member] = []
+    pos = data.find(b"PK\x03\x04")
+    while pos >= 0 and pos + _LOCAL.size <= len(data):
+        _sig, _ver, flags, method, _t, _d, _crc, csize, _usize, nlen, xlen = _LOCAL.unpack_from(data, pos)
+        start = pos + _LOCAL.size + nlen + xlen
+        raw_name = data[pos + _LOCAL.size:pos + _LOCAL.size + nlen]
+        name = raw_name.decode("utf-8" if flags & 0x800 else "cp437", "replace")
+        end = -1
+        if method in (0, 8):
+            if not flags & 0x08 and csize != 0xFFFFFFFF:  # the size is in the header
+                end = start + csize if start + csize <= len(data) else -1
+            elif method == 8:  # after the data: the deflate stream says where it ends
+                end = _inflated_end(data, start)
+            members.append(_Member(name, None, method, start, end))
+        nxt = data.find(b"PK\x03\x04", max(end, pos + 4))
+        pos = nxt
+    return members
+
+
+def _inflated_end(data: bytes, start: int) -> int:
+    """Where the raw deflate stream at ``start`` ends (-1: it does not, before the end of ``data``),
+    inflated in pieces that are thrown away, so a member's size costs no memory."""
+    inflate = zlib.decompressobj(-15)
+    pos = start
+    try:
+        while pos < len(data) and not inflate.eof:
+            chunk = data[pos:pos + (1 << 16)]
+            inflate.decompress(chunk, 1 << 20)  # (at most 1 MiB out at a time: a bomb costs no memory)
+            while inflate.unconsumed_tail and not inflate.eof:
+                inflate.decompress(inflate.unconsumed_tail, 1 << 20)
+            pos += len(chunk)
+    except zlib.error:
+        return -1
+    return pos - len(inflate.unused_data) if inflate.eof else -1
 
 
 def open_archive(data: bytes, where: str) -> _Archive:
@@ -156,23 +247,36 @@ def open_archive(data: bytes, where: str) -> _Archive:
 
 def parse(archive: _Archive, errors: list[str], info: CaptureInfo) -> Iterator[LogMessage]:
     archive.errors = errors
+    if archive.recovered:
+        errors.append("the archive is cut short or damaged (its zip directory is lost): the sessions are "
+                      "read from the members' own headers, as far as the file goes")
     sessions = archive.sessions
     info.frame_unit = "session"
     info.packets = len(sessions)
     info.notes.append("frames are Fiddler's session numbers; the client is each session's connection to "
                       "the proxy (x-clientip, x-clientport), the server the address Fiddler reached")
+    last: list[float | None] = [None]  # the time of the session before
     for no in sorted(sessions):
         parts = sessions[no]
         if "c" not in parts:
             errors.append(f"session {no}: no request (raw/{no}_c.txt): skipped")
             continue
-        yield from _session(archive, no, parts, errors)
+        yield from _session(archive, no, parts, errors, last)
 
 
-def _session(archive: _Archive, no: int, parts: dict[str, zipfile.ZipInfo],
-             errors: list[str]) -> Iterator[LogMessage]:
+def _session(archive: _Archive, no: int, parts: dict[str, _Member], errors: list[str],
+             last: list[float | None]) -> Iterator[LogMessage]:
     raw_meta = archive.read(parts["m"]) if "m" in parts else None
     timers, flags = _meta(raw_meta) if raw_meta else ({}, {})
+    request_time = _first_time(timers, _REQUEST_TIMES)
+    if request_time is None and last[0] is not None:
+        # No times (metadata cut off, or never written): the session before's keeps the order, where
+        # a log's made-up times (from 1970, for logs without any) would stand among real ones.
+        errors.append(f"session {no}: no times (raw/{no}_m.xml missing or unreadable): given the time of "
+                      "the session before")
+        request_time = last[0]
+    response_time = _first_time(timers, _RESPONSE_TIMES) or request_time
+    last[0] = response_time
     raw_request = archive.read(parts["c"])
     if raw_request is None:
         return
@@ -185,7 +289,7 @@ def _session(archive: _Archive, no: int, parts: dict[str, zipfile.ZipInfo],
     client = endpoint(client_ip, client_port) if client_ip else None
     # One client connection to the proxy: one connection here (keep-alive); else one per session.
     key = f"{client_ip}:{client_port}" if client_ip and client_port else f"s{no}"
-    yield _message(no, request, _first_time(timers, _REQUEST_TIMES), key, client, server, uri=uri)
+    yield _message(no, request, request_time, key, client, server, uri=uri)
     if "s" not in parts:
         return
     raw_response = archive.read(parts["s"])
@@ -195,7 +299,7 @@ def _session(archive: _Archive, no: int, parts: dict[str, zipfile.ZipInfo],
     if response is None or response.request:
         errors.append(f"session {no}: raw/{no}_s.txt is not an HTTP response: left out")
         return
-    yield _message(no, response, _first_time(timers, _RESPONSE_TIMES), key, client, server)
+    yield _message(no, response, response_time, key, client, server)
 
 
 def _message(no: int, raw: RawHttp, t: float | None, key: str, client: str | None, server: str | None,

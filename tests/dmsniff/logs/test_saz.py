@@ -10,6 +10,8 @@ import zipfile
 from pathlib import Path
 
 import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 
 from dmsniff.logs import log_format
 from dmsniff.model import HttpMessage, Transaction
@@ -172,4 +174,75 @@ def test_a_member_past_the_size_bound_costs_its_session(tmp_path: Path,
     path.write_bytes(_with({"raw/1_c.txt": big, "raw/2_c.txt": REQUEST, "raw/2_s.txt": RESPONSE}))
     out = run(path)
     assert [t.request.frame for t in out.transactions if t.request] == [2]
-    assert any("raw/1_c.txt: larger than" in e for e in out.summaries[0].info.errors)
+    assert any("raw/1_c.txt: over 0 MiB" in e for e in out.summaries[0].info.errors)
+
+
+class _Stream(io.RawIOBase):
+    """A file that cannot seek: zipfile then writes each member's sizes after its data (a data
+    descriptor), as Fiddler Everywhere does."""
+
+    def __init__(self) -> None:
+        self.chunks: list[bytes] = []
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b) -> int:  # type: ignore[no-untyped-def,override]
+        self.chunks.append(bytes(b))
+        return len(b)
+
+
+@pytest.mark.parametrize("descriptors", [False, True], ids=["sizes-in-headers", "data-descriptors"])
+def test_a_cut_archive_keeps_the_sessions_before_the_cut(tmp_path: Path, descriptors: bool) -> None:
+    data, txs = saz_of(CAPTURES / "cwmp_loopback.pcap")
+    if descriptors:
+        stream = _Stream()
+        src = zipfile.ZipFile(io.BytesIO(data))
+        with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as zo:
+            for info in src.infolist():
+                zo.writestr(info.filename, src.read(info))
+        data = b"".join(stream.chunks)
+        assert zipfile.ZipFile(io.BytesIO(data)).infolist()[1].flag_bits & 0x08
+    path = tmp_path / "cut.saz"
+    path.write_bytes(data[: len(data) * 2 // 3])  # an interrupted download: no zip directory
+    out = run(path)
+    [error] = out.summaries[0].info.errors[:1]
+    assert "cut short or damaged" in error
+    (tmp_path / "whole.saz").write_bytes(data)
+    whole = run(tmp_path / "whole.saz")
+    assert len(whole.transactions) == len(txs)
+    kept = [(t.request.frame, t.request.uri) for t in out.transactions if t.request is not None]
+    assert 0 < len(kept) < len(txs)
+    assert kept == [(t.request.frame, t.request.uri) for t in whole.transactions if t.request][: len(kept)]
+
+
+_SMALL: list[bytes] = []
+
+
+def _small_archive() -> bytes:
+    if not _SMALL:
+        _SMALL.append(saz_of(CAPTURES / "cwmp_loopback.pcap")[0])
+    return _SMALL[0]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=st.data())
+def test_a_mangled_archive_costs_what_it_breaks_never_the_run(tmp_path: Path, data: st.DataObject,
+                                                              capsys: pytest.CaptureFixture[str]) -> None:
+    """Bytes flipped, cut or inserted anywhere (in the zip's headers, its deflate streams, its
+    directory): the report is one line (exit 2) or what could be read, never a traceback."""
+    raw = bytearray(_small_archive())
+    for _ in range(data.draw(st.integers(1, 4))):
+        at = data.draw(st.integers(0, len(raw) - 1))
+        op = data.draw(st.sampled_from(["flip", "cut", "insert"]))
+        if op == "flip":
+            raw[at] ^= data.draw(st.integers(1, 255))
+        elif op == "cut":
+            del raw[at:at + data.draw(st.integers(1, 64))]
+        else:
+            raw[at:at] = data.draw(st.binary(min_size=1, max_size=16))
+    path = tmp_path / "mangled.saz"
+    path.write_bytes(bytes(raw))
+    code, _doc = report_json(tmp_path, "--input-format", "saz", str(path))
+    assert code in (0, 1, 2)
+    assert "internal error" not in capsys.readouterr().err
