@@ -304,3 +304,21 @@ def test_vim_keys_move_in_the_timeline() -> None:
         assert app.focused is app.query_one(SessionList)
 
     drive(DmsniffApp([CWMP]), steps)
+
+
+def test_a_fiddler_archive_opens_as_its_capture_does(tmp_path: Path) -> None:
+    from tests.dmsniff.logs.test_saz import saz_of
+
+    path = tmp_path / "cpe.saz"
+    path.write_bytes(saz_of(Path(CWMP))[0])
+
+    async def steps(app: DmsniffApp, pilot: object) -> None:
+        lst = app.query_one(SessionList)
+        assert lst.row_count == 3  # as the capture's
+        await pilot.press("j")  # type: ignore[attr-defined]
+        await settle(pilot)
+        lines = timeline_lines(app)
+        assert any("Inform(6 CONNECTION REQUEST, 7 TRANSFER" in line for line in lines)
+        assert any("Fault 9001" in line for line in lines)
+
+    drive(DmsniffApp([str(path)]), steps)
