@@ -120,6 +120,7 @@ class _Member:
     method: int = 0
     start: int = 0
     end: int = -1
+    encrypted: bool = False
 
 
 _LOCAL = struct.Struct("<4sHHHHHIIIHH")  # a local file header (APPNOTE 4.3.7)
@@ -140,7 +141,8 @@ class _Archive:
         members: list[_Member]
         try:
             self.zip: zipfile.ZipFile | None = zipfile.ZipFile(io.BytesIO(data))
-            members = [_Member(zi.filename, zi) for zi in self.zip.infolist()]
+            members = [_Member(zi.filename, zi, encrypted=bool(zi.flag_bits & 0x01))
+                       for zi in self.zip.infolist()]
         except Exception as exc:  # (a cut file loses its directory; a damaged one raises what it may:
             # BadZipFile, NotImplementedError for a "version needed" it does not know, ValueError ...)
             self.zip = None
@@ -148,6 +150,12 @@ class _Archive:
             if not any(_MEMBER.fullmatch(m.name) for m in members):
                 raise LogError(f"{where} is not a readable Fiddler session archive (zip): {exc}") from None
             self.recovered = True
+        sessions = [m for m in members if _MEMBER.fullmatch(m.name)]
+        if sessions and all(m.encrypted for m in sessions):
+            # Fiddler's "Password-protected SAZ": every member would fail alike, one line each.  (One
+            # member marked so, among others that are not, is a damaged one: it costs its session.)
+            raise LogError(f"{where} is a password-protected Fiddler archive; dmsniff takes no archive "
+                           "password: save the sessions again without one")
         #: session number -> member kind ("c", "s", "m") -> member
         self.sessions: dict[int, dict[str, _Member]] = {}
         for member in members:
@@ -214,7 +222,7 @@ def _scan(data: bytes) -> list[_Member]:
                 end = start + csize if start + csize <= len(data) else -1
             elif method == 8:  # after the data: the deflate stream says where it ends
                 end = _inflated_end(data, start)
-            members.append(_Member(name, None, method, start, end))
+            members.append(_Member(name, None, method, start, end, encrypted=bool(flags & 0x01)))
         nxt = data.find(b"PK\x03\x04", max(end, pos + 4))
         pos = nxt
     return members

@@ -246,3 +246,19 @@ def test_a_mangled_archive_costs_what_it_breaks_never_the_run(tmp_path: Path, da
     code, _doc = report_json(tmp_path, "--input-format", "saz", str(path))
     assert code in (0, 1, 2)
     assert "internal error" not in capsys.readouterr().err
+
+
+def test_a_password_protected_archive_is_one_line(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+    raw = bytearray(_with({"raw/1_c.txt": REQUEST, "raw/1_s.txt": RESPONSE}))
+    # Mark every member encrypted, as Fiddler's "Password-protected SAZ" does (general purpose flag
+    # bit 0, in each local header and each directory entry).
+    for sig, flags_at in ((b"PK\x03\x04", 6), (b"PK\x01\x02", 8)):
+        at = raw.find(sig)
+        while at >= 0:
+            raw[at + flags_at] |= 0x01
+            at = raw.find(sig, at + 4)
+    path = tmp_path / "locked.saz"
+    path.write_bytes(bytes(raw))
+    code, _doc = report_json(tmp_path, str(path))
+    err = capsys.readouterr().err.strip().splitlines()
+    assert code == 2 and len(err) == 1 and "password-protected Fiddler archive" in err[0]
