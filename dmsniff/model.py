@@ -138,6 +138,15 @@ class Transaction:
         return (Transaction, (self.id, self.capture, self.connection, self.client, self.server, self.request,
                               self.response, self.interim, self.tls))
 
+    @property
+    def response_time(self) -> float | None:
+        """Seconds from the request's last frame to the response's first (the peer's think time and
+        one network trip; Wireshark's http.time runs to the response's last frame); None without both.
+        A response captured before its request was complete counts 0."""
+        if self.request is None or self.response is None:
+            return None
+        return max(self.response.first_time - self.request.time, 0.0)
+
 
 @dataclass(slots=True)
 class Datagram:

@@ -167,7 +167,7 @@ def har_entry(tx: Transaction) -> dict[str, Any] | None:
             "headersSize": -1,
             "bodySize": resp.body_length,
         }
-        send, wait, receive = req.time - start, resp.first_time - req.time, resp.time - resp.first_time
+        send, wait, receive = req.time - start, tx.response_time or 0.0, resp.time - resp.first_time
         entry["timings"] = {"send": _ms(send), "wait": _ms(wait), "receive": _ms(receive)}
         entry["time"] = _ms(resp.time - start)
     entry["cache"] = {}

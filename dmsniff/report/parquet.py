@@ -105,8 +105,8 @@ TABLES: dict[str, tuple[tuple[str, str], ...]] = {
         id:str capture:int connection:str client:str server:str
         {_message("request", "method:str", "uri:str")}
         {_message("response", "status:int", "reason:str")}
-        interim:json tls_version:str tls_cipher_suite:str tls_sni:str tls_alpn:str tls_resumed:str
-        tls_key_source:str"""),
+        wait:float interim:json tls_version:str tls_cipher_suite:str tls_sni:str tls_alpn:str
+        tls_resumed:str tls_key_source:str"""),
     "sessions": _columns("""
         id:str protocol:str capture:int device:json device_id:str client:str server:str start:time end:time
         end_reason:str version:str events:list<str> connections:list<str> summary:str messages:int
@@ -189,7 +189,7 @@ def _arrow_type(kind: str) -> pa.DataType:
 
     string, int64 = pa.string(), pa.int64()
     simple: dict[str, pa.DataType] = {
-        "str": string, "json": string, "int": int64, "bool": pa.bool_(),
+        "str": string, "json": string, "int": int64, "float": pa.float64(), "bool": pa.bool_(),
         "time": pa.timestamp("us", tz="UTC"), "list<str>": pa.list_(string), "list<int>": pa.list_(int64),
     }
     if kind in simple:
@@ -254,7 +254,7 @@ def transaction_row(rec: dict[str, Any]) -> Row:
     return (
         rec["id"], rec["capture"], rec["connection"], rec["client"], rec["server"],
         *_message_columns(rec["request"], True), *_message_columns(rec["response"], False),
-        _json(rec.get("interim")),
+        rec["wait"], _json(rec.get("interim")),
         *((tls["version"], tls["cipher_suite"], tls["sni"], tls["alpn"], tls["resumed"], tls["key_source"])
           if tls is not None else _NO_TLS),
     )

@@ -90,6 +90,10 @@ def transaction_record(tx: Transaction) -> dict[str, Any]:
         "request": message_record(tx.request) if tx.request is not None else None,
         "response": message_record(tx.response) if tx.response is not None else None,
     }
+    waited = tx.response_time
+    # HAR's name for it (timings.wait).  To the µs, as the times: their difference carries float
+    # noise below it.
+    rec["wait"] = round(waited, 6) if waited is not None else None
     if tx.interim:
         rec["interim"] = [message_record(m) for m in tx.interim]
     if tx.tls is not None:

@@ -74,7 +74,7 @@ class ResponseTimes:
         if resp is None:
             row.unanswered += 1
             return
-        t = max(resp.first_time - req.time, 0.0)
+        t = tx.response_time or 0.0
         row.low = min(row.low, t)
         if t > row.high:
             row.high, row.slowest = t, tx.id

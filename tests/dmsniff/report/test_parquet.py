@@ -44,7 +44,8 @@ COLUMNS = {
         "response_reason", "response_version", "response_headers", "response_body_length",
         "response_decoded_length", "response_complete", "response_problems", "response_protocol_name",
         "response_protocol_kind", "response_protocol_encoding",
-        "interim", "tls_version", "tls_cipher_suite", "tls_sni", "tls_alpn", "tls_resumed", "tls_key_source",
+        "wait", "interim", "tls_version", "tls_cipher_suite", "tls_sni", "tls_alpn", "tls_resumed",
+        "tls_key_source",
     ],
     "sessions": [
         "id", "protocol", "capture", "device", "device_id", "client", "server", "start", "end", "end_reason",

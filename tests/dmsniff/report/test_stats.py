@@ -10,6 +10,7 @@ import pytest
 from dmsniff.chain import addon_chain
 from dmsniff.model import HttpMessage, Transaction
 from dmsniff.pipeline import Addon, Pipeline
+from dmsniff.report.records import transaction_record
 from dmsniff.report.stats import MAX_ROWS, OTHER, SAMPLES, ResponseTimes, request_kind
 from dmsniff.verify.secrets import Secrets
 from dmsniff.verify.verifier import Verifier
@@ -95,6 +96,14 @@ def test_each_time_is_the_one_tshark_measures_between_those_frames() -> None:
         key = (tx.request.frames[0], tx.response.frames[0])  # type: ignore[union-attr]
         ours = tx.response.first_time - tx.request.time  # type: ignore[union-attr]
         assert ours == pytest.approx(http_time[key], abs=2e-6), tx.id
+    # The JSON's wait is the same time, to the µs.
+    for tx in answered:
+        rec = transaction_record(tx)
+        want_one = epoch[tx.response.frames[0]] - epoch[tx.request.frames[-1]]  # type: ignore[union-attr]
+        assert rec["wait"] == pytest.approx(want_one, abs=2e-6), tx.id
+        assert rec["wait"] == round(rec["wait"], 6)
+    unanswered = Transaction("C9.1", 0, "C9", "a:1", "b:2", _msg(1.0, 1.1, method="GET"), None)
+    assert transaction_record(unanswered)["wait"] is None
 
 
 def test_what_the_rows_are_named_after() -> None:
