@@ -11,8 +11,10 @@ and ``SessionFlags`` (``x-clientip``, ``x-clientport``: the client's connection 
 not read.
 
 Frames are the session numbers (a request and its response share one); sessions from one client
-connection (its ``x-clientport``) are one connection, as keep-alive had them.  A member too big, a
-damaged one or a session without its request costs that session, with one line saying so.
+connection (its ``x-clientport``) are one connection, as keep-alive had them.  A member too big or
+damaged costs what it holds (the session, its response, or its times), a session without its
+request costs itself, each with one line saying so; an archive cut short is read up to the cut; a
+password-protected one, or a zip with no sessions, is one line.
 """
 
 from __future__ import annotations
