@@ -45,6 +45,8 @@ _UNSET = 1900  # Fiddler writes an unset timer as 0001-01-01T00:00:00
 # would show it (the first present of each list).
 _REQUEST_TIMES = ("ClientDoneRequest", "GotRequestHeaders", "ClientBeginRequest")
 _RESPONSE_TIMES = ("ClientDoneResponse", "ServerDoneResponse", "ClientBeginResponse", "GotResponseHeaders")
+# ... and when the response's first bytes came (the proxy had its headers): where its wait ends.
+_RESPONSE_STARTS = ("GotResponseHeaders", "ServerBeginResponse")
 _MEMBERS_SEEN = (b"raw/", b"[Content_Types].xml", b"_index.htm")  # names in an archive's first members
 _PARSER = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False, huge_tree=False)
 
@@ -309,7 +311,9 @@ def _session(archive: _Archive, no: int, parts: dict[str, _Member], errors: list
     if response is None or response.request:
         errors.append(f"session {no}: raw/{no}_s.txt is not an HTTP response: left out")
         return
-    yield _message(no, response, response_time, key, client, server)
+    out = _message(no, response, response_time, key, client, server)
+    out.first_time = _first_time(timers, _RESPONSE_STARTS)
+    yield out
 
 
 def _message(no: int, raw: RawHttp, t: float | None, key: str, client: str | None, server: str | None,

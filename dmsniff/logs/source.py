@@ -93,6 +93,8 @@ class LogMessage:
     reason: str | None = None
     version: str = "HTTP/1.1"
     time: float | None = None  # None: the log gives no time for it
+    # When its first byte came, if the log says and it differs from ``time`` (when it was complete).
+    first_time: float | None = None
     # The log's own name for the connection (None: one connection per log, or per run of
     # messages the parser saw as one); messages with the same key are on one connection.
     connection: str | None = None
@@ -305,9 +307,11 @@ class Assembler:
             body = body[: self.max_body]
             problems.append(f"body of {len(m.body)} bytes: only the first {self.max_body} kept (--max-body)")
             complete = False
-        msg = HttpMessage(frame=m.line, frames=m.frames or [m.line], time=t, first_time=t, version=m.version,
-                          headers=m.headers, method=m.method, uri=m.uri, status=m.status, reason=m.reason,
-                          body=body, body_length=length, complete=complete, problems=problems)
+        first = m.first_time if m.first_time is not None and m.first_time <= t else t
+        msg = HttpMessage(frame=m.line, frames=m.frames or [m.line], time=t, first_time=first,
+                          version=m.version, headers=m.headers, method=m.method, uri=m.uri, status=m.status,
+                          reason=m.reason, body=body, body_length=length, complete=complete,
+                          problems=problems)
         coding = msg.header("Content-Encoding") if body else None
         if coding and coding.strip().lower() != "identity" and m.wire_body:
             decoded, problem = decode_content(body, coding, self.max_body)

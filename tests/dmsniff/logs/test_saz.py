@@ -38,6 +38,7 @@ def _meta(no: int, tx: Transaction) -> bytes:
     client_ip, client_port = tx.client.rsplit(":", 1)
     server_ip = tx.server.rsplit(":", 1)[0]
     done = _iso(resp.time) if resp is not None else "0001-01-01T00:00:00"
+    began = _iso(resp.first_time) if resp is not None else "0001-01-01T00:00:00"
     return (
         '\ufeff<?xml version="1.0" encoding="utf-8"?>\r\n'
         f'<Session SID="{no}" BitFlags="9">\r\n'
@@ -45,7 +46,8 @@ def _meta(no: int, tx: Transaction) -> bytes:
         f'ClientBeginRequest="{_iso(req.first_time)}" '
         f'GotRequestHeaders="{_iso(req.first_time)}" ClientDoneRequest="{_iso(req.time)}" GatewayTime="0" '
         f'DNSTime="0" TCPConnectTime="0" HTTPSHandshakeTime="0" ServerConnected="{_iso(req.time)}" '
-        f'ServerGotRequest="{_iso(req.time)}" ServerBeginResponse="{done}" ServerDoneResponse="{done}" '
+        f'ServerGotRequest="{_iso(req.time)}" ServerBeginResponse="{began}" GotResponseHeaders="{began}" '
+        f'ServerDoneResponse="{done}" '
         f'ClientBeginResponse="{done}" ClientDoneResponse="{done}" />\r\n'
         '  <PipeInfo CltReuse="true" />\r\n  <SessionFlags>\r\n'
         f'    <SessionFlag N="x-clientport" V="{client_port}" />\r\n'
@@ -92,6 +94,7 @@ def test_archive_reports_what_the_capture_reports(tmp_path: Path) -> None:
         if b.response is not None:
             assert a.response is not None
             assert (a.response.status, a.response.body) == (b.response.status, b.response.body)
+            assert a.response_time == pytest.approx(b.response_time, abs=1e-5)  # the JSON's wait
     assert [kinds(s) for s in ours.sessions] == [kinds(s) for s in theirs.sessions]
     assert [s.device_id for s in ours.sessions] == [s.device_id for s in theirs.sessions]
     verdicts = sorted((r.scheme, r.identity, r.result) for r in ours.auth_results)
