@@ -1,8 +1,10 @@
 """HAR files (HTTP Archive 1.2): what browsers' developer tools, Playwright, mitmproxy and many
 proxies save.
 
-Each entry holds a request and its response, with ``startedDateTime`` and ``time`` (so the
-times are real), the server's address (``serverIPAddress``) and, from Chromium, the socket's
+Each entry holds a request and its response, with ``startedDateTime``, ``time`` and ``timings``
+(so the times are real: the request is taken as complete once sent, after ``blocked``, ``dns``,
+``connect`` and ``send``; the response as begun ``wait`` later, and complete at the entry's end),
+the server's address (``serverIPAddress``) and, from Chromium, the socket's
 id (``connection``).  Bodies are as the browser saw them: the request's ``postData.text`` and
 the response's ``content.text`` (base64 when ``encoding`` says so) after any Content-Encoding
 was undone.  A HAR names no client address.
@@ -76,6 +78,22 @@ def _text(obj: dict[str, Any], problems: list[str]) -> bytes | None:
         except (binascii.Error, ValueError):
             problems.append("the body is marked base64 but is not: taken as text")
     return str(text).encode("utf-8", "surrogatepass")
+
+
+# The phases of an entry's timings before its request is sent whole (HAR 1.2: -1 when not known;
+# "ssl" is part of "connect", so not added again).
+_BEFORE_SENT = ("blocked", "dns", "connect", "send")
+
+
+def _phases(start: float | None, timings: object) -> tuple[float | None, float | None]:
+    """(when the request was sent whole, when the response's first byte came) from an entry's start
+    and its timings (phases they do not give count 0; no first byte without a wait)."""
+    if start is None or not isinstance(timings, dict):
+        return start, None
+    ms = {k: float(v) for k, v in timings.items()
+          if isinstance(v, int | float) and not isinstance(v, bool) and v >= 0}
+    sent = start + sum(ms.get(k, 0.0) for k in _BEFORE_SENT) / 1000
+    return sent, sent + ms["wait"] / 1000 if "wait" in ms else None
 
 
 def _entries(text: str, errors: list[str]) -> Iterator[tuple[dict[str, Any], int, int]]:
@@ -163,6 +181,7 @@ def _messages(entry: dict[str, Any], where: dict[str, int], named: bool, errors:
     uri = rest if rest.startswith("/") else (url.path or "/") + (f"?{url.query}" if url.query else "")
     key = f"{entry['connection']}" if named and entry.get("connection") is not None else server
     start = _time(entry.get("startedDateTime"))
+    sent, answered = _phases(start, entry.get("timings"))
     problems: list[str] = []
     post = req.get("postData") if isinstance(req.get("postData"), dict) else None
     body = b""
@@ -176,7 +195,7 @@ def _messages(entry: dict[str, Any], where: dict[str, int], named: bool, errors:
     msg = LogMessage(line=where["request"], request=True, headers=_headers(req.get("headers")), body=body,
                      method=str(req.get("method") or "GET"), uri=uri,
                      version=_version(req.get("httpVersion")),
-                     time=start, connection=key, server=server, wire_body=False, problems=problems)
+                     time=sent, connection=key, server=server, wire_body=False, problems=problems)
     if type(size) is int and size > 0 and not body:  # (type: a JSON true is no size)
         msg.body_length, msg.complete = size, False
         msg.problems.append(f"the HAR does not hold the request body ({size} bytes)")
@@ -196,7 +215,8 @@ def _messages(entry: dict[str, Any], where: dict[str, int], named: bool, errors:
     rbody = _text(content, rproblems)
     out = LogMessage(line=where["response"], request=False, headers=_headers(resp.get("headers")),
                      body=rbody or b"", status=status, reason=str(resp.get("statusText") or ""),
-                     version=_version(resp.get("httpVersion")), time=end_time, connection=key,
+                     version=_version(resp.get("httpVersion")), time=end_time, first_time=answered,
+                     connection=key,
                      wire_body=False, problems=rproblems)
     size = content.get("size")
     if rbody is None and type(size) is int and size > 0:

@@ -121,3 +121,14 @@ def test_an_entry_whose_url_does_not_parse_costs_that_entry(tmp_path: Path) -> N
     got = list(har.parse(path.read_bytes(), errors, info))
     assert [m.uri for m in got if m.request] == ["/ok"]
     assert errors == ["entry 1: the request URL 'http://[::1/x' does not parse (Invalid IPv6 URL): skipped"]
+
+
+def test_each_exchange_waits_what_the_browser_timed() -> None:
+    # The request is complete once sent (after blocked, dns, connect, send), the response begins
+    # timings.wait later: the exchange's wait (the JSON's) is the browser's own.
+    entries = json.loads(HAR.read_text())["log"]["entries"]
+    out = run(HAR, secrets=(f"{USER}:{PASSWORD}",))
+    assert len(out.transactions) == len(entries) == 5
+    by_start = sorted(out.transactions, key=lambda t: t.request.time if t.request else 0.0)
+    for tx, entry in zip(by_start, entries, strict=True):
+        assert tx.response_time == pytest.approx(entry["timings"]["wait"] / 1000, abs=1e-6)

@@ -228,7 +228,7 @@ def test_dmsniffs_har_reader_reads_each_entry_back(tx: Transaction, tls: bool) -
     assert req is not None
     back = got[0]
     assert (back.method, back.body) == (req.method, req.body) and back.connection == "C2"
-    assert back.time == pytest.approx(10.0)
+    assert back.time == pytest.approx(req.time)  # sent whole: startedDateTime + timings.send
     if req.uri is not None and req.uri.startswith("/"):  # (a target in absolute form names the server itself)
         assert back.uri == req.uri and back.server == tx.server
     assert [(n, v) for n, v in back.headers] == req.headers
@@ -237,3 +237,7 @@ def test_dmsniffs_har_reader_reads_each_entry_back(tx: Transaction, tls: bool) -
     else:
         assert len(got) == 2
         assert (got[1].status, got[1].reason, got[1].body) == (resp.status, resp.reason, resp.body)
+        # Its first byte wait (timings.wait) after the request, complete at the entry's end: the
+        # times, and so the exchange's wait, come back as they were.
+        assert got[1].first_time == pytest.approx(resp.first_time)
+        assert got[1].time == pytest.approx(resp.time)
