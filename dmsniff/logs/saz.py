@@ -214,8 +214,11 @@ def _scan(data: bytes) -> list[_Member]:
     """The members of a zip whose directory is lost, from their local headers: stored or deflated
     ones, with their sizes in the header or (a data descriptor follows) found by inflating."""
     members: list[_Member] = []
+    # Bytes the search may inflate in all: a signature inside compressed data starts a false member
+    # whose stream can run on, and a crafted file full of them would cost time by its size squared.
+    budget = [2 * len(data) + (1 << 20)]
     pos = data.find(b"PK\x03\x04")
-    while pos >= 0 and pos + _LOCAL.size <= len(data):
+    while pos >= 0 and pos + _LOCAL.size <= len(data) and budget[0] > 0:
         _sig, _ver, flags, method, _t, _d, _crc, csize, _usize, nlen, xlen = _LOCAL.unpack_from(data, pos)
         start = pos + _LOCAL.size + nlen + xlen
         raw_name = data[pos + _LOCAL.size:pos + _LOCAL.size + nlen]
@@ -225,21 +228,23 @@ def _scan(data: bytes) -> list[_Member]:
             if not flags & 0x08 and csize != 0xFFFFFFFF:  # the size is in the header
                 end = start + csize if start + csize <= len(data) else -1
             elif method == 8:  # after the data: the deflate stream says where it ends
-                end = _inflated_end(data, start)
+                end = _inflated_end(data, start, budget)
             members.append(_Member(name, None, method, start, end, encrypted=bool(flags & 0x01)))
         nxt = data.find(b"PK\x03\x04", max(end, pos + 4))
         pos = nxt
     return members
 
 
-def _inflated_end(data: bytes, start: int) -> int:
-    """Where the raw deflate stream at ``start`` ends (-1: it does not, before the end of ``data``),
-    inflated in pieces that are thrown away, so a member's size costs no memory."""
+def _inflated_end(data: bytes, start: int, budget: list[int]) -> int:
+    """Where the raw deflate stream at ``start`` ends (-1: it does not, before the end of ``data`` or
+    of ``budget``, the bytes left to inflate), inflated in pieces that are thrown away, so a member's
+    size costs no memory."""
     inflate = zlib.decompressobj(-15)
     pos = start
     try:
-        while pos < len(data) and not inflate.eof:
+        while pos < len(data) and not inflate.eof and budget[0] > 0:
             chunk = data[pos:pos + (1 << 16)]
+            budget[0] -= len(chunk)
             inflate.decompress(chunk, 1 << 20)  # (at most 1 MiB out at a time: a bomb costs no memory)
             while inflate.unconsumed_tail and not inflate.eof:
                 inflate.decompress(inflate.unconsumed_tail, 1 << 20)
