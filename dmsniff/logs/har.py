@@ -26,7 +26,7 @@ from typing import Any
 from urllib.parse import urlencode, urlsplit
 
 from dmsniff.capture import CaptureInfo
-from dmsniff.logs.source import LogMessage, endpoint
+from dmsniff.logs.source import LogMessage, endpoint, origin_target
 
 __all__ = ["looks_like", "parse"]
 
@@ -168,17 +168,9 @@ def _messages(entry: dict[str, Any], where: dict[str, int], named: bool, errors:
     except ValueError as exc:  # "http://[::1/x": a bracket never closed
         errors.append(f"entry {no}: the request URL {req['url'][:80]!r} does not parse ({exc}): skipped")
         return
-    default = 443 if url.scheme == "https" else 80
-    try:
-        port = url.port or default
-    except ValueError:
-        port = default
+    uri, port = origin_target(req["url"], url)
     address = entry.get("serverIPAddress")
     server = endpoint(address if isinstance(address, str) and address else url.hostname, port)
-    # The request target as sent: what follows the host in the URL, an empty query ("/x?") too,
-    # without a fragment (a browser never sends one).
-    rest = req["url"].split("#", 1)[0][len(f"{url.scheme}://{url.netloc}"):] if url.netloc else ""
-    uri = rest if rest.startswith("/") else (url.path or "/") + (f"?{url.query}" if url.query else "")
     key = f"{entry['connection']}" if named and entry.get("connection") is not None else server
     start = _time(entry.get("startedDateTime"))
     sent, answered = _phases(start, entry.get("timings"))

@@ -33,7 +33,7 @@ from lxml import etree
 
 from dmsniff.capture import CaptureInfo
 from dmsniff.logs.httpdump import RawHttp, parse_raw
-from dmsniff.logs.source import LogError, LogMessage, endpoint
+from dmsniff.logs.source import LogError, LogMessage, endpoint, origin_target
 
 __all__ = ["looks_like", "open_archive", "parse"]
 
@@ -105,13 +105,10 @@ def _origin_form(method: str | None, uri: str, host_ip: str | None) -> tuple[str
         return uri, None
     try:
         url = urlsplit(uri)
-        port = url.port or (443 if url.scheme.lower() == "https" else 80)
     except ValueError:  # "http://[::1/x": a bracket never closed
         return uri, None
-    rest = uri.split("#", 1)[0][len(f"{url.scheme}://{url.netloc}"):]
-    if not rest.startswith("/"):
-        rest = "/" + rest  # ("" or "?query": the path is /)
-    return rest, endpoint(host_ip or url.hostname, port)
+    target, port = origin_target(uri, url)
+    return target, endpoint(host_ip or url.hostname, port)
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,18 +151,18 @@ class _Archive:
             if not any(_MEMBER.fullmatch(m.name) for m in members):
                 raise LogError(f"{where} is not a readable Fiddler session archive (zip): {exc}") from None
             self.recovered = True
-        sessions = [m for m in members if _MEMBER.fullmatch(m.name)]
-        if sessions and all(m.encrypted for m in sessions):
-            # Fiddler's "Password-protected SAZ": every member would fail alike, one line each.  (One
-            # member marked so, among others that are not, is a damaged one: it costs its session.)
-            raise LogError(f"{where} is a password-protected Fiddler archive; dmsniff takes no archive "
-                           "password: save the sessions again without one")
         #: session number -> member kind ("c", "s", "m") -> member
         self.sessions: dict[int, dict[str, _Member]] = {}
         for member in members:
             m = _MEMBER.fullmatch(member.name)
             if m is not None:
                 self.sessions.setdefault(int(m[1]), {})[m[2].lower()] = member
+        parts = [member for kinds in self.sessions.values() for member in kinds.values()]
+        if parts and all(member.encrypted for member in parts):
+            # Fiddler's "Password-protected SAZ": every member would fail alike, one line each.  (One
+            # member marked so, among others that are not, is a damaged one: it costs its session.)
+            raise LogError(f"{where} is a password-protected Fiddler archive; dmsniff takes no archive "
+                           "password: save the sessions again without one")
 
     def read(self, member: _Member) -> bytes | None:
         if self.total > MAX_TOTAL:

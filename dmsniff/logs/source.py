@@ -24,6 +24,7 @@ from bisect import bisect_right
 from collections import deque
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from urllib.parse import SplitResult
 
 from decoders.http import decode_content
 from dmsniff.capture import CaptureError, CaptureInfo
@@ -77,6 +78,20 @@ def host_endpoint(host_header: str | None, default_port: int = 80) -> str | None
     if not name or any(c.isspace() for c in name):
         return None
     return endpoint(name, int(port) if port.isdigit() else default_port)
+
+
+def origin_target(raw: str, url: SplitResult) -> tuple[str, int]:
+    """(the request target as sent, the server's port) of an absolute URL ``raw`` (``url`` its
+    urlsplit): what follows the host, an empty query ("/x?") too, without a fragment (no client
+    sends one); the scheme's default port when the URL gives none, or one that does not parse."""
+    default = 443 if url.scheme == "https" else 80
+    try:
+        port = url.port or default
+    except ValueError:
+        port = default
+    rest = raw.split("#", 1)[0][len(f"{url.scheme}://{url.netloc}"):] if url.netloc else ""
+    target = rest if rest.startswith("/") else (url.path or "/") + (f"?{url.query}" if url.query else "")
+    return target, port
 
 
 @dataclass(slots=True)
