@@ -43,17 +43,8 @@ to the server's address) decrypting the ClientKeyExchange, with RFC 7627's sessi
 from __future__ import annotations
 
 import enum
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from ._crypto import (
-    Protection,
-    Transcript,
-    master_secret,
-    next_traffic_secret,
-    protection_13,
-    protections_12,
-    rsa_premaster,
-)
 from ._handshake import (
     Malformed,
     parse_certificate,
@@ -91,6 +82,13 @@ from ._tables import (
     suite,
     version_name,
 )
+
+if TYPE_CHECKING:
+    from ._crypto import Protection, Transcript
+
+# ._crypto (and cryptography under it, 40 ms to import) is imported where keys are first derived
+# or a handshake is first hashed: a capture whose TLS stays encrypted for want of keys, and has no
+# handshake in it, never loads it.
 
 __all__ = ["REASONS", "TRANSITIONS", "Input", "Phase", "TlsConnection"]
 
@@ -246,7 +244,7 @@ class _Handshake:
     def __init__(self, client_hello: ClientHello | None) -> None:
         self.client_hello = client_hello
         self.server_hello: ServerHello | None = None
-        self.transcript = Transcript()
+        self.transcript: Transcript | None = None  # made with the first handshake message
         self.transcript_done = False
         self.full = False  # Certificate/ServerKeyExchange/ServerHelloDone/ClientKeyExchange seen
         self.abbreviated = False
@@ -538,6 +536,7 @@ class TlsConnection:
             return False
         for sid in ch.cipher_suites:
             s = suite(sid)
+            from ._crypto import protection_13
             prot = protection_13(s, entry.secret) if s.tls13 else None
             if prot is None:
                 continue
@@ -746,6 +745,9 @@ class TlsConnection:
         record = handler(self, d, body, raw) if handler is not None else None
         hs = self._hs
         if not hs.transcript_done and mtype != HandshakeType.HELLO_REQUEST:
+            if hs.transcript is None:
+                from ._crypto import Transcript
+                hs.transcript = Transcript()
             hs.transcript.add(raw)
             if mtype == HandshakeType.CLIENT_KEY_EXCHANGE:
                 hs.transcript_done = True
@@ -801,7 +803,8 @@ class TlsConnection:
             self._setup_13()
         else:
             self._input(Input.SERVER_HELLO)
-            hs.transcript.start(self.version, self.suite.prf)
+            if hs.transcript is not None:  # (None: the capture began after the ClientHello)
+                hs.transcript.start(self.version, self.suite.prf)
             if ch is not None and ch.session_id and sh.session_id == ch.session_id:
                 self.resumed = "ticket" if ch.session_ticket else "session-id"
             else:
@@ -892,6 +895,7 @@ class TlsConnection:
         if current.secret is None:
             self._opaque(d, "no-keylog-entry", "a KeyUpdate under a secret the key log does not hold")
             return
+        from ._crypto import next_traffic_secret, protection_13
         secret = next_traffic_secret(self.suite.prf, current.secret)
         d.ladder.append(_Stage(f"KeyUpdate {d.key_updates}", secret, protection_13(self.suite, secret),
                                current.where))
@@ -951,6 +955,7 @@ class TlsConnection:
         if found is None:
             return
         master, where = found
+        from ._crypto import protections_12
         prots = protections_12(s, version, master, ch.random, sh.random, sh.encrypt_then_mac)
         if prots is None:
             self.reason = Undecrypted("unsupported-cipher", f"{s.name} cannot be decrypted")
@@ -1020,6 +1025,7 @@ class TlsConnection:
                 self.reason = Undecrypted(code, text)
                 return None
             for rk in candidates:
+                from ._crypto import rsa_premaster
                 premaster = rsa_premaster(rk.key, hs.cke, ch.version)
                 if premaster is not None:
                     where = f"RSA key {rk.source}" if rk.source else "RSA key"
@@ -1029,7 +1035,8 @@ class TlsConnection:
                 return None
         session_hash = None
         if ch.extended_master_secret and sh.extended_master_secret:
-            session_hash = hs.transcript.digest()
+            session_hash = hs.transcript.digest() if hs.transcript is not None else None
+        from ._crypto import master_secret
         return master_secret(version, s.prf, premaster, ch.random, sh.random, session_hash), where
 
     def _rsa_candidates(self) -> list[RsaKey]:
@@ -1080,6 +1087,7 @@ class TlsConnection:
                     missing.append(label)
                     ladder.append(_Stage(label, None, None, ""))
                     continue
+                from ._crypto import protection_13
                 prot = protection_13(s, entry.secret)
                 if prot is None:
                     self._problem(f"warning: {entry.where}: a {len(entry.secret)}-byte {label} does not fit "

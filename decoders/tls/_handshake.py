@@ -10,14 +10,13 @@ from __future__ import annotations
 import datetime
 import hashlib
 from dataclasses import dataclass
-from typing import Final
-
-from cryptography import x509
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+from typing import TYPE_CHECKING, Final
 
 from ._records import CertificateInfo, ClientHello, ServerHello
 from ._tables import HELLO_RETRY_RANDOM
+
+if TYPE_CHECKING:
+    from cryptography import x509
 
 __all__ = [
     "Malformed",
@@ -248,6 +247,9 @@ def parse_key_update(body: bytes) -> bool | Malformed:
 
 def _public_key(cert: x509.Certificate) -> tuple[str, str]:
     """('RSA 2048', SPKI SHA-256 hex), as far as the key type is known."""
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import dsa, ec, ed448, ed25519, rsa
+
     try:
         key = cert.public_key()
     except Exception:  # any failure on untrusted DER
@@ -293,6 +295,10 @@ def certificate_info(der: bytes, chain_length: int) -> CertificateInfo | Malform
 
 def _certificate_info(der: bytes, chain_length: int) -> CertificateInfo | Malformed:
     """The facts of one DER certificate, via ``cryptography.x509``."""
+    # Imported on the first certificate, not with this module: cryptography's X.509 costs 60 ms to
+    # import, and a capture whose TLS connections show no handshake never needs it.
+    from cryptography import x509
+
     problems: list[str] = []
     try:
         cert = x509.load_der_x509_certificate(der)

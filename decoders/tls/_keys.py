@@ -22,11 +22,10 @@ from __future__ import annotations
 import hashlib
 import re
 from dataclasses import dataclass
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from cryptography.hazmat.primitives import serialization
-from cryptography.hazmat.primitives.asymmetric import rsa
-from cryptography.hazmat.primitives.serialization import pkcs12
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.asymmetric import rsa
 
 __all__ = [
     "KEYLOG_LABELS",
@@ -150,6 +149,11 @@ _PEM_KEY: Final = re.compile(rb"-----BEGIN ([A-Z0-9 ]*PRIVATE KEY)-----.*?-----E
 def load_rsa_key(data: bytes, password: bytes | None = None, source: str = "",
                  server: tuple[str, int] | None = None) -> RsaKey | KeyLoadError:
     """An RSA private key from PEM (PKCS#1 or PKCS#8, encrypted or not), DER or PKCS#12."""
+    # (cryptography's key loading costs 50 ms to import: only a run given a key pays it)
+    from cryptography.hazmat.primitives import serialization
+    from cryptography.hazmat.primitives.asymmetric import rsa
+    from cryptography.hazmat.primitives.serialization import pkcs12
+
     key: object = None
     errors: list[str] = []
     pem = _PEM_KEY.search(data)

@@ -7,6 +7,9 @@ from __future__ import annotations
 
 import functools
 import ssl
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 from cryptography.hazmat.primitives import serialization
@@ -47,6 +50,8 @@ from .helpers import (
     sent,
     transcript,
 )
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @functools.cache
@@ -532,3 +537,22 @@ def test_data_lost_is_reported_when_a_chained_cipher_cannot_resume() -> None:
     (lost,) = [e for e in r.events if isinstance(e, DataLost)]
     assert lost.length is None
     assert r.summary.reason is not None and r.summary.reason.code == "lost-sync"
+
+
+def test_encrypted_traffic_without_a_handshake_does_not_load_cryptography() -> None:
+    # A connection caught after its handshake, with no keys: records are framed and counted, and
+    # nothing needs cryptography, whose import (about 0.1 s) every -j worker that met such a
+    # connection used to pay.  The first handshake message, certificate or key loads it.
+    code = (
+        "import sys\n"
+        "from decoders.tls import TlsConnection\n"
+        "conn = TlsConnection()\n"
+        "record = bytes([23, 3, 3, 0, 5]) + b'hello'\n"
+        "events = conn.receive_data(0, record * 2) + conn.receive_data(1, record)\n"
+        "print(sorted({type(e).__name__ for e in events}), 'cryptography' in sys.modules)\n"
+        "conn = TlsConnection()\n"
+        "conn.receive_data(0, bytes([22, 3, 1, 0, 4]) + bytes([1, 0, 0, 0]))\n"
+        "print('cryptography' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT)
+    assert out.stdout.splitlines() == ["['OpaqueData'] False", "True"]
