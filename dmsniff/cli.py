@@ -361,9 +361,9 @@ def _filter_problem(args: argparse.Namespace) -> str | None:
 
     if args.http_only:
         return "--http-only builds no sessions, which -Y selects: drop one of them"
-    if args.live or "-" in args.captures:
-        return ("-Y reads the captures twice, and a stream (--live, -) can be read once: save it to a file "
-                "first, or filter the JSON Lines (the UI filters live sessions as they come)")
+    if args.live:
+        return ("-Y reads the captures twice, and a live capture can be read once: save it with -w first, or "
+                "filter the JSON Lines (the UI filters live sessions as they come)")
     if args.export_session:
         return "give either -Y or --export-session: -Y already chooses the sessions --export-pcapng writes"
     try:
@@ -399,6 +399,7 @@ def _select(args: argparse.Namespace, jobs: int, verifier: Verifier, tls: TlsKey
     pipeline = Pipeline(addons, max_body=args.max_body, jobs=jobs, tls_keys=tls, progress=progress,
                         cluster=args.cluster, input_format=args.input_format)
     pipeline.run_files(args.inputs)
+    _read_again(args.inputs)
     # The other addons fail again in the second pass, which says so; the filter's own failures (a
     # session it could not judge is left out) would be said nowhere else.
     for line in pipeline.hooks.fault_lines():
@@ -408,9 +409,21 @@ def _select(args: argparse.Namespace, jobs: int, verifier: Verifier, tls: TlsKey
     return selector.selection
 
 
+def _read_again(inputs: Sequence[Input]) -> None:
+    """Before a pass that reads the inputs again: standard input, if one of them, from its copy."""
+    if "-" in inputs:
+        from dmsniff.capture.stdin import StdinCopyError, rewind
+
+        try:
+            rewind()
+        except StdinCopyError as exc:
+            raise CliError(str(exc)) from None
+
+
 def _write_export(export: PcapngExport, args: argparse.Namespace) -> None:
     from dmsniff.export import ExportError
 
+    _read_again(args.captures)
     try:
         frames, lines = export.write(args.captures[0], args.export_pcapng)
     except ExportError as exc:
@@ -484,6 +497,12 @@ def cmd_report(args: argparse.Namespace) -> int:
     if problem is not None:
         print(f"dmsniff: error: {problem}", file=sys.stderr)
         return EXIT_ALL_FAILED
+    if "-" in args.captures and not args.live and (args.display_filter is not None or args.wordlist
+                                                    or args.export_pcapng):
+        # Read twice (or three times): standard input is kept in a temporary file as it is read.
+        from dmsniff.capture.stdin import keep_copy
+
+        keep_copy()
     secrets = _secrets(args)
     tls = _tls_spec(args, secrets, live=args.live)
     args.inputs = _inputs(args)
@@ -879,9 +898,9 @@ def _wordlist_first(args: argparse.Namespace) -> bool:
 def _verifier(args: argparse.Namespace, secrets: Secrets, jobs: int, tls: TlsKeySpec | None) -> Verifier:
     """The verification addon, from --secrets/--secret/--wordlist; warnings go to stderr now.
 
-    With a wordlist and files, the audit runs first (dmsniff.verify.audit), so that the report
-    judges every credential of an identity whose password it found; on a stream it runs at the end
-    and only its findings say what it found."""
+    With a wordlist, the audit runs first (dmsniff.verify.audit), so that the report judges every
+    credential of an identity whose password it found (standard input is read again from its copy:
+    dmsniff.capture.stdin); on a live capture it runs at the end and only its findings say what it found."""
     from dmsniff.verify.verifier import Verifier
     from dmsniff.verify.wordlist import load_wordlist
 
@@ -900,6 +919,7 @@ def _verifier(args: argparse.Namespace, secrets: Secrets, jobs: int, tls: TlsKey
             progress = Progress(_total_size(args.inputs), len(args.inputs))
         cracked = first_pass(args.inputs, secrets, words, jobs=jobs, max_body=args.max_body, tls=tls,
                              input_format=getattr(args, "input_format", None), progress=progress)
+        _read_again(args.inputs)
         return Verifier(with_cracked(secrets, cracked), show_secrets=args.show_secrets, jobs=args.jobs,
                         cracked=cracked)
     return Verifier(secrets, show_secrets=args.show_secrets, wordlist=words, jobs=args.jobs)

@@ -27,7 +27,7 @@ from pathlib import Path
 
 from decoders.cwmp import CwmpMessage
 from decoders.syncml import SyncMLMessage
-from dmsniff.capture import CaptureError, CaptureInfo, Frame, open_capture
+from dmsniff.capture import CaptureError, CaptureInfo, Frame, open_input
 from dmsniff.capture.writer import FrameWriter
 from dmsniff.model import ConnectionEnd, Datagram, Finding, HttpMessage, TlsFacts, Transaction, connection_of
 from dmsniff.net.packet import FRAGMENT_TIMEOUT, Dissector, TcpHandler, UdpHandler
@@ -330,7 +330,7 @@ def _scan(sessions: Sequence[Session], capture_path: str | Path,
 
     path = str(capture_path)
     try:
-        with open_capture(path) as cap:
+        with open_input(path) as cap:  # ("-": standard input, read again from its copy)
             if sessions:
                 _Selector(conns, frames, check).run(iter(cap))
             else:

@@ -3,25 +3,42 @@
 Its first bytes are read ahead and kept, so that what it holds can be recognised before the
 reader that wants it reads it: the capture reader or a log reader then gets the whole of it,
 those bytes included.  Standard input is read once; this module is the one place that reads it.
+
+A command that reads its input twice (``report -Y``, the wordlist audit's pass, ``--export-pcapng``)
+calls :func:`keep_copy` first: what the first reader reads is then also written to an anonymous
+temporary file, and after :func:`rewind` the next reader reads that copy.  Disk, not memory, holds
+it: a capture piped from ``ssh host tcpdump -w -`` can be as long as a file.
 """
 
 from __future__ import annotations
 
 import sys
+import tempfile
 from typing import BinaryIO
 
-__all__ = ["stdin_head", "stdin_stream"]
+__all__ = ["StdinCopyError", "keep_copy", "kept", "rewind", "stdin_head", "stdin_stream"]
+
+
+class StdinCopyError(OSError):
+    """The copy of standard input could not be written (a full disk ...): no second reading."""
 
 
 class _Stdin:
     """Standard input with the bytes read ahead in front (a binary stream for one reader)."""
 
-    def __init__(self, stream: BinaryIO) -> None:
-        self.stream = stream
+    def __init__(self, origin: BinaryIO, source: BinaryIO | None = None) -> None:
+        self.origin = origin  # the standard input this stands for
+        #: What is read: standard input, or the copy of it read again (rewind).
+        self.stream = source if source is not None else origin
+        self.replay = source is not None
         self.name = "<stdin>"
         self.head = b""
         self._pos = 0  # how much of ``head`` was read through ``read``
         self._eof = False
+        #: Where what ``read`` hands out is also written (keep_copy), and why that stopped, if it did.
+        self.copy: BinaryIO | None = None
+        self.copy_error: str | None = None
+        self.started = False  # whether read() handed out anything yet
 
     def ahead(self, n: int) -> bytes:
         """The first ``n`` bytes (fewer at the end of the stream), read ahead if need be.
@@ -36,6 +53,18 @@ class _Stdin:
         return self.head[:n]
 
     def read(self, size: int = -1) -> bytes:
+        data = self._read(size)
+        self.started = self.started or bool(data)
+        if self.copy is not None and data and not self.replay:
+            try:
+                self.copy.write(data)
+            except OSError as exc:  # this reading goes on; a second one is refused (rewind)
+                self.copy_error = exc.strerror or str(exc)
+                self.copy.close()
+                self.copy = None
+        return data
+
+    def _read(self, size: int) -> bytes:
         if self._pos < len(self.head):
             if size < 0:
                 data = self.head[self._pos:] + (b"" if self._eof else self.stream.read())
@@ -57,9 +86,42 @@ _current: _Stdin | None = None
 def _stdin() -> _Stdin:
     global _current
     buffer: BinaryIO = sys.stdin.buffer
-    if _current is None or _current.stream is not buffer:  # (a test may have replaced sys.stdin)
+    if _current is None or _current.origin is not buffer:  # (a test may have replaced sys.stdin)
         _current = _Stdin(buffer)
     return _current
+
+
+def keep_copy() -> None:
+    """Keep what standard input's reader reads, for :func:`rewind` (call before it is read)."""
+    current = _stdin()
+    if current.copy is None and current.copy_error is None and not current.started and not current.replay:
+        # (lives as long as the run; the system deletes it when it is closed, or at exit)
+        current.copy = tempfile.TemporaryFile(prefix="dmsniff-stdin-")  # noqa: SIM115
+
+
+def kept() -> bool:
+    """Whether standard input is being kept for a second reading (keep_copy)."""
+    return _current is not None and _current.copy is not None
+
+
+def rewind() -> None:
+    """Have the next reader of standard input read again what the first one read, from the copy
+    :func:`keep_copy` kept; StdinCopyError if it could not be kept."""
+    global _current
+    current = _stdin()
+    copy = current.copy
+    if copy is None:
+        why = current.copy_error or "it was not kept"
+        raise StdinCopyError(f"standard input cannot be read a second time: its copy failed ({why})")
+    try:
+        copy.flush()
+        copy.seek(0)
+    except OSError as exc:
+        raise StdinCopyError(f"standard input cannot be read a second time: its copy failed "
+                             f"({exc.strerror or exc})") from None
+    again = _Stdin(current.origin, source=copy)
+    again.copy = copy  # (not written to: a replay only reads; kept for the next rewind)
+    _current = again
 
 
 def stdin_head(n: int) -> bytes:

@@ -27,8 +27,11 @@ WORDLIST_LABEL = "wordlist"
 
 
 def rereadable(inputs: Sequence[Input]) -> bool:
-    """Inputs a second pass can read again: files, not standard input."""
-    return all(p != "-" for i in inputs for p in ((i,) if isinstance(i, str) else i))
+    """Inputs a second pass can read again: files, and standard input once its copy is kept
+    (:func:`dmsniff.capture.stdin.keep_copy`)."""
+    from dmsniff.capture.stdin import kept
+
+    return all(p != "-" or kept() for i in inputs for p in ((i,) if isinstance(i, str) else i))
 
 
 def first_pass(inputs: Sequence[Input], secrets: Secrets, wordlist: list[bytes], *, jobs: int,

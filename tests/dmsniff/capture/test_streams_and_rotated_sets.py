@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -83,6 +84,51 @@ def test_a_stream_cut_short_ends_cleanly(tmp_path: Path) -> None:
     assert code == 0
     assert "truncated: capture ends inside frame" in err and "Traceback" not in err
     assert any(r["type"] == "transaction" for r in recs)
+
+
+@pytest.mark.parametrize("options", [
+    ("-Y", "proto:cwmp rpc:Inform"),  # the filter's pass, then the report's
+    ("--wordlist", "WORDS"),  # the audit's pass first: every credential judged with what it found
+    ("-Y", "proto:cwmp", "--wordlist", "WORDS"),  # three passes
+])
+def test_a_stream_read_twice_equals_the_file(tmp_path: Path, options: tuple[str, ...]) -> None:
+    # ssh acs tcpdump -U -w - | dmsniff report -Y ... -: standard input is kept in a temporary
+    # file as the first pass reads it, and the later passes read that copy.
+    words = tmp_path / "words"
+    words.write_text("nope\nalice-pass\nbob-pass\n")
+    capture = CAPTURES / "digest_loopback.pcap" if "--wordlist" in options and "-Y" not in options else CWMP
+    opts = [str(words) if o == "WORDS" else o for o in options]
+    code, piped, err = _report(*opts, "-", stdin=capture.read_bytes(), chunk=997)
+    assert code == 0, err
+    code, whole, err_file = _report(*opts, str(capture))
+    assert _without_capture(piped) == _without_capture(whole) and len(whole) > 1
+    def notes(text: str) -> list[str]:
+        # "-Y kept ...", "wordlist: ...", but not how many checks ran, nor their rate: the audit's
+        # workers stop at a password found, each after however many checks it had made by then.
+        checks = r", [\d,]+ checks in .* s, ([\d,.]+ checks/s)?"
+        return [re.sub(checks, "", line) for line in text.splitlines()]
+
+    assert notes(err) == notes(err_file)
+    if capture != CWMP:  # the passwords found judged every credential of their identities
+        assert sum(a.get("matched") == "wordlist" for a in whole if a["type"] == "auth") > 0
+
+
+def test_export_reads_standard_input_again(tmp_path: Path) -> None:
+    # --export-pcapng writes the frames of the sessions read: from standard input, it read "-" as a
+    # file name, after the whole report ("cannot open '-': no such file").
+    piped, whole = tmp_path / "piped.pcapng", tmp_path / "whole.pcapng"
+    code, _, err = _report("--export-pcapng", str(piped), "-", stdin=CWMP.read_bytes())
+    assert code == 0, err
+    code, _, _ = _report("--export-pcapng", str(whole), str(CWMP))
+    assert piped.read_bytes() == whole.read_bytes()
+
+
+def test_a_live_capture_is_not_read_twice() -> None:
+    cmd = [sys.executable, "-m", "dmsniff", "report", "--live", "-i", "lo", "-Y", "proto:cwmp"]
+    res = subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+    assert res.returncode == 2
+    assert res.stderr.startswith("dmsniff: error: -Y reads the captures twice, and a live capture can be "
+                                 "read once")
 
 
 LOGS = Path(__file__).resolve().parents[1] / "logs" / "data"
