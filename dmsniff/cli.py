@@ -609,7 +609,7 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
         if found and verifier.cracked is not None:
             judged = "; every credential of those identities judged with them (matched \"wordlist\")"
         elif found and args.wordlist:
-            judged = "; credentials not judged with them: a stream cannot be read a second time"
+            judged = "; credentials not judged with them: a live capture cannot be read a second time"
         print(
             f"dmsniff: wordlist: {words:,} words × {identities} credentials, {checks:,} checks in "
             f"{seconds:.1f} s{rate}; {found} password(s) found{judged}",
