@@ -72,7 +72,8 @@ def build_parser() -> argparse.ArgumentParser:
     )
     rep.add_argument("captures", nargs="*", metavar="CAPTURE",
                      help="pcap or pcapng file(s), may be .gz; - reads a capture stream from standard input; "
-                     "also logs: HTTP dumps, GenieACS debug logs, curl traces, HAR files, message folders")
+                     "also logs: HTTP dumps, GenieACS debug logs, curl traces, HAR files, "
+                     "Fiddler .saz archives, message folders")
     _input_format_option(rep)
     rep.add_argument(
         "--format",
