@@ -114,6 +114,10 @@ def rewind() -> None:
         why = current.copy_error or "it was not kept"
         raise StdinCopyError(f"standard input cannot be read a second time: its copy failed ({why})")
     try:
+        if not current.replay:
+            # What was read ahead but never taken (a reader that gave up on the first bytes) was
+            # read from standard input all the same: the next reader sees it too.
+            copy.write(current.head[current._pos:])
         copy.flush()
         copy.seek(0)
     except OSError as exc:

@@ -71,6 +71,17 @@ def test_what_the_first_reader_left_is_not_read_again(monkeypatch: pytest.Monkey
     assert stdin_stream().read() == b"abc"
 
 
+def test_what_was_only_read_ahead_is_read_again(monkeypatch: pytest.MonkeyPatch) -> None:
+    # The first pass looked at the first bytes, did not like them and read no further.
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(Trickle(b"hello, no capture", 3))))
+    monkeypatch.setattr(stdin_module, "_current", None)
+    keep_copy()
+    assert stdin_head(8) == b"hello, n"
+    rewind()
+    assert stdin_head(4) == b"hell"
+    assert stdin_stream().read() == b"hello, n"  # (what the first pass read of standard input)
+
+
 def test_without_a_copy_there_is_no_second_reading(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(Trickle(b"abc", 1))))
     monkeypatch.setattr(stdin_module, "_current", None)
