@@ -501,9 +501,13 @@ def cmd_report(args: argparse.Namespace) -> int:
     if "-" in args.captures and not args.live and (args.display_filter is not None or args.wordlist
                                                     or args.export_pcapng):
         # Read twice (or three times): standard input is kept in a temporary file as it is read.
-        from dmsniff.capture.stdin import keep_copy
+        from dmsniff.capture.stdin import StdinCopyError, keep_copy
 
-        keep_copy()
+        try:
+            keep_copy()
+        except StdinCopyError as exc:
+            print(f"dmsniff: error: {exc}", file=sys.stderr)
+            return EXIT_ALL_FAILED
     secrets = _secrets(args)
     tls = _tls_spec(args, secrets, live=args.live)
     args.inputs = _inputs(args)

@@ -92,11 +92,16 @@ def _stdin() -> _Stdin:
 
 
 def keep_copy() -> None:
-    """Keep what standard input's reader reads, for :func:`rewind` (call before it is read)."""
+    """Keep what standard input's reader reads, for :func:`rewind` (call before it is read);
+    StdinCopyError, before anything is read, when no temporary file can be made."""
     current = _stdin()
     if current.copy is None and current.copy_error is None and not current.started and not current.replay:
-        # (lives as long as the run; the system deletes it when it is closed, or at exit)
-        current.copy = tempfile.TemporaryFile(prefix="dmsniff-stdin-")  # noqa: SIM115
+        try:
+            # (lives as long as the run; the system deletes it when it is closed, or at exit)
+            current.copy = tempfile.TemporaryFile(prefix="dmsniff-stdin-")  # noqa: SIM115
+        except OSError as exc:
+            raise StdinCopyError(f"standard input is read twice here, and no temporary file can hold it "
+                                 f"({exc.strerror or exc}; TMPDIR chooses the folder)") from None
 
 
 def kept() -> bool:

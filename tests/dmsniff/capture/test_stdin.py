@@ -104,3 +104,16 @@ def test_a_copy_that_cannot_be_written_refuses_the_second_reading(monkeypatch: p
     assert stdin_stream().read() == b"abcdef"  # the first reading goes on
     with pytest.raises(StdinCopyError, match=r"its copy failed \(No space left on device\)"):
         rewind()
+
+
+def test_no_temporary_file_is_said_before_anything_is_read(monkeypatch: pytest.MonkeyPatch) -> None:
+    def nowhere(**_: object) -> object:
+        raise FileNotFoundError(2, "No usable temporary directory found")
+
+    monkeypatch.setattr(sys, "stdin", io.TextIOWrapper(io.BufferedReader(Trickle(b"abc", 1))))
+    monkeypatch.setattr(stdin_module, "_current", None)
+    monkeypatch.setattr(stdin_module.tempfile, "TemporaryFile", nowhere)
+    with pytest.raises(StdinCopyError, match=r"no temporary file can hold it \(No usable temporary directory "
+                                             r"found; TMPDIR chooses the folder\)"):
+        keep_copy()
+    assert stdin_stream().read() == b"abc"  # (nothing was read)
