@@ -283,6 +283,25 @@ def test_load_rsa_key(make: Callable[[], bytes]) -> None:
     assert (key.source, key.server, key.bits) == ("server.key", None, 2048)
 
 
+@pytest.mark.parametrize("kind", ["encrypted PEM PKCS#1", "encrypted PEM PKCS#8", "encrypted DER PKCS#8"])
+def test_a_wrong_password_that_decrypts_to_garbage_is_still_a_wrong_password(
+        kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    # One wrong password in ~256 passes the padding check, and OpenSSL then fails to parse the
+    # garbage: "Could not deserialize key data" (seen once in CI).  Made to happen every time here.
+    from cryptography.hazmat.primitives import serialization
+
+    def garbled(data: bytes, password: bytes | None, *args: object) -> object:
+        raise ValueError("Could not deserialize key data. The data may be in an incorrect format, ...")
+
+    data = ENCRYPTED_FORMATS[kind]()
+    monkeypatch.setattr(serialization, "load_pem_private_key", garbled)
+    monkeypatch.setattr(serialization, "load_der_private_key", garbled)
+    wrong = load_rsa_key(data, b"not the password")
+    assert isinstance(wrong, KeyLoadError) and wrong.message == "cannot decrypt the key: wrong password?"
+    plain = load_rsa_key(rsa_key().private_bytes(PEM, PKCS8, PLAIN), b"a password")  # (not encrypted)
+    assert isinstance(plain, KeyLoadError) and "wrong password" not in plain.message
+
+
 @pytest.mark.parametrize("make", ENCRYPTED_FORMATS.values(), ids=ENCRYPTED_FORMATS.keys())
 def test_load_encrypted_rsa_key(make: Callable[[], bytes]) -> None:
     data = make()
