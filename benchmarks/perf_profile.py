@@ -65,16 +65,24 @@ def _frame_name(symbol: str, dso: str) -> str | None:
     return None
 
 
-def parse_script(lines: Iterable[str]) -> Iterator[list[tuple[str, str]]]:
-    """The samples of ``perf script -F ip,sym,dso`` output: each a list of (symbol, shared object)
-    from the innermost frame out."""
+def parse_script(lines: Iterable[str], process: str = "all") -> Iterator[list[tuple[str, str]]]:
+    """The samples of ``perf script -F pid,ip,sym,dso`` output: each a list of (symbol, shared
+    object) from the innermost frame out.  ``process``: "all", "main" (the first process seen,
+    the one perf started) or "workers" (every other: the ``-j`` workers)."""
     stack: list[tuple[str, str]] = []
+    main_pid = ""
+    keep = True
     for raw in lines:
         line = raw.strip()
         if not line:
-            if stack:
+            if stack and keep:
                 yield stack
-                stack = []
+            stack = []
+            continue
+        if not raw[:1].isspace():  # a sample's first line: the pid (the frames are indented)
+            pid = line.split(None, 1)[0]
+            main_pid = main_pid or pid
+            keep = process == "all" or (pid == main_pid) == (process == "main")
             continue
         # "7f12ab34 symbol+0x1a (/path/lib.so)": the address, the symbol, the object in brackets.
         parts = line.split(None, 1)
@@ -85,7 +93,7 @@ def parse_script(lines: Iterable[str]) -> Iterator[list[tuple[str, str]]]:
             dso = dso[:-1]
         symbol = rest.split("+0x", 1)[0]
         stack.append((symbol, dso))
-    if stack:
+    if stack and keep:
         yield stack
 
 
@@ -137,6 +145,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--top", type=int, default=40, help="functions shown (default 40)")
     p.add_argument("--freq", type=int, default=200, help="samples a second (default 200)")
     p.add_argument("--keep", metavar="FILE", help="keep perf's data file here")
+    p.add_argument("--process", choices=("all", "main", "workers"), default="all",
+                   help="whose samples: every process's (default), the main process's, or the -j workers'")
     args = p.parse_args(argv)
     if shutil.which("perf") is None:
         print("perf_profile: perf is not installed (linux-tools / linux-perf)", file=sys.stderr)
@@ -149,10 +159,11 @@ def main(argv: list[str] | None = None) -> int:
         if rec.returncode != 0:
             print(f"perf_profile: perf record exited {rec.returncode}", file=sys.stderr)
             return 2
-        script = subprocess.Popen(["perf", "script", "-i", data, "-F", "ip,sym,dso"], stdout=subprocess.PIPE,
-                                  stderr=subprocess.DEVNULL, text=True, errors="replace")
+        script = subprocess.Popen(["perf", "script", "-i", data, "-F", "pid,ip,sym,dso"],
+                                  stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True,
+                                  errors="replace")
         assert script.stdout is not None
-        profile = attribute(parse_script(script.stdout))
+        profile = attribute(parse_script(script.stdout, args.process))
         if script.wait() != 0:  # (its stderr is perf's noise about unwinding; the code is what counts)
             print(f"perf_profile: perf script exited {script.returncode}", file=sys.stderr)
             return 2

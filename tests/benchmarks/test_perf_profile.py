@@ -1,7 +1,7 @@
 """benchmarks/perf_profile.py: perf's samples given to the compiled functions that spent them.
 
 The parsing and the attribution are checked on a perf script text written as ``perf script -F
-ip,sym,dso`` prints it; running perf itself is left to the person profiling (it needs the
+pid,ip,sym,dso`` prints it; running perf itself is left to the person profiling (it needs the
 permission to sample), so no test here needs it.
 """
 
@@ -67,3 +67,19 @@ def test_attribution_self_and_total() -> None:
     assert "4 samples" in text
     assert "   25.0     75.0  packet.Dissector.run" not in text  # self 0: listed by total only
     assert "    75.0  packet.Dissector.run" in text
+
+
+def test_samples_split_between_the_main_process_and_the_workers() -> None:
+    # Each sample opens with its pid, flush left; the first pid seen is the process perf started.
+    text = "".join(
+        f"{pid} \n\t  1a2b {sym} ({COMPILED})\n\n"
+        for pid, sym in [(100, "CPyDef_sessions___cwmp___CwmpSessions___transaction"),
+                         (101, "CPyDef_tcp___TcpReassembler___segment"),
+                         (100, "CPyDef_verify___verifier___Verifier___transaction"),
+                         (102, "CPyDef_tcp___TcpReassembler___segment")]
+    )
+    def names(process: str) -> list[str | None]:
+        return [perf_profile.demangle(s[0][0]) for s in perf_profile.parse_script(text.splitlines(), process)]
+    assert names("main") == ["sessions.cwmp.CwmpSessions.transaction", "verify.verifier.Verifier.transaction"]
+    assert names("workers") == ["tcp.TcpReassembler.segment"] * 2
+    assert len(names("all")) == 4
