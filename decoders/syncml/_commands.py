@@ -314,26 +314,12 @@ class Walker:
             else:
                 ctx.limited("warning", "repeated element", f"repeated <{tag}> in {name}; the first counts")
 
-        cmd = Command(
-            name=name,
-            cmd_id=f.text.get("CmdID"),
-            no_resp=f.no_resp,
-            meta=f.meta,
-            cred=f.cred,
-            items=tuple(f.items),
-            children=tuple(children),
-            data=f.text.get("Data"),
-            correlator=f.text.get("Correlator"),
-            msg_ref=f.text.get("MsgRef"),
-            cmd_ref=f.text.get("CmdRef"),
-            cmd=f.text.get("Cmd"),
-            target_refs=tuple(f.target_refs),
-            source_refs=tuple(f.source_refs),
-            chal=f.chal,
-            target=f.text.get("Target"),
-            source=f.text.get("Source"),
-            number_of_changes=f.number_of_changes,
-        )
+        text = f.text
+        # Positional, in field order, as Item in item() below (and held to the class the same way).
+        cmd = Command(name, text.get("CmdID"), f.no_resp, f.meta, f.cred, tuple(f.items), tuple(children),
+                      text.get("Data"), text.get("Correlator"), text.get("MsgRef"), text.get("CmdRef"),
+                      text.get("Cmd"), tuple(f.target_refs), tuple(f.source_refs), f.chal, text.get("Target"),
+                      text.get("Source"), f.number_of_changes)
         if spec is not None:
             self._check(cmd, spec, seen)
         return cmd
@@ -428,15 +414,8 @@ class Walker:
             if uri is not None and uri.startswith("/"):
                 # Windows rejects such URIs; the session layer decides whether that is a finding.
                 self.ctx.limited("info", "LocURI starting with /", f"LocURI starts with '/': {uri[:80]!r}")
-        return Item(
-            target=target,
-            target_name=target_name,
-            source=source,
-            source_name=source_name,
-            source_parent=source_parent,
-            target_parent=target_parent,
-            meta=meta,
-            data=data,
-            embedded=embedded,
-            more_data=more_data,
-        )
+        # Positional, in field order (tests/decoders/syncml/test_commands.py holds the order to the
+        # class): a record built with keywords goes through a keyword dict in type.__call__, 0.8 µs
+        # an Item against 0.4, and the OMA DM benchmark capture has half a million Items.
+        return Item(target, target_name, source, source_name, source_parent, target_parent, meta, data,
+                    embedded, more_data)
