@@ -30,7 +30,6 @@ class _Stdin:
         self.origin = origin  # the standard input this stands for
         #: What is read: standard input, or the copy of it read again (rewind).
         self.stream = source if source is not None else origin
-        self.replay = source is not None
         self.name = "<stdin>"
         self.head = b""
         self._pos = 0  # how much of ``head`` was read through ``read``
@@ -39,6 +38,11 @@ class _Stdin:
         self.copy: BinaryIO | None = None
         self.copy_error: str | None = None
         self.started = False  # whether read() handed out anything yet
+
+    @property
+    def replay(self) -> bool:
+        """Whether this reads the copy again (rewind), not standard input."""
+        return self.stream is not self.origin
 
     def ahead(self, n: int) -> bytes:
         """The first ``n`` bytes (fewer at the end of the stream), read ahead if need be.
@@ -116,8 +120,7 @@ def rewind() -> None:
     current = _stdin()
     copy = current.copy
     if copy is None:
-        why = current.copy_error or "it was not kept"
-        raise StdinCopyError(f"standard input cannot be read a second time: its copy failed ({why})")
+        raise _not_again(current.copy_error or "it was not kept")
     try:
         if not current.replay:
             # What was read ahead but never taken (a reader that gave up on the first bytes) was
@@ -126,11 +129,14 @@ def rewind() -> None:
         copy.flush()
         copy.seek(0)
     except OSError as exc:
-        raise StdinCopyError(f"standard input cannot be read a second time: its copy failed "
-                             f"({exc.strerror or exc})") from None
+        raise _not_again(exc.strerror or str(exc)) from None
     again = _Stdin(current.origin, source=copy)
     again.copy = copy  # (not written to: a replay only reads; kept for the next rewind)
     _current = again
+
+
+def _not_again(why: str) -> StdinCopyError:
+    return StdinCopyError(f"standard input cannot be read a second time: its copy failed ({why})")
 
 
 def stdin_head(n: int) -> bytes:
