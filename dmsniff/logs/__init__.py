@@ -91,10 +91,12 @@ def _head(path: str) -> bytes:
 
 def sniff(head: bytes) -> str | None:
     """Which log format the first bytes of a file are, if any."""
-    from dmsniff.logs import curl, genieacs, har, httpdump, saz
-
     if not head or head[:4] in _CAPTURE_MAGICS:
         return None
+    # Only now: a capture (every run of a capture asks, before the decoding workers are forked)
+    # needs none of the log readers, zipfile and the rest they import (12 ms).
+    from dmsniff.logs import curl, genieacs, har, httpdump, saz
+
     if saz.looks_like(head):
         return "saz"
     text = head.lstrip(b"\xef\xbb\xbf")
