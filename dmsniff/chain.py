@@ -17,10 +17,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from dmsniff.sessions.cwmp import CwmpSessions
-from dmsniff.sessions.omadm import DmSessions
-from dmsniff.sessions.tls import TlsChecks
-
 if TYPE_CHECKING:
     from dmsniff.pipeline.addons import Addon
     from dmsniff.verify.verifier import Verifier
@@ -30,7 +26,15 @@ def addon_chain(verifier: Verifier | None, *, sessions: bool = True, first: Sequ
                 last: Sequence[Addon] = ()) -> list[Addon]:
     """The addons of a run in order (see the module docstring).  ``verifier=None, sessions=False``:
     an HTTP-only report; ``sessions=False`` alone: the wordlist audit's first pass."""
-    as_json = any(a.json_histories for a in last)  # (how the builders keep parameter histories)
-    builders: list[Addon] = [CwmpSessions(json_histories=as_json), DmSessions(json_histories=as_json),
-                             TlsChecks()] if sessions else []
+    builders: list[Addon] = []
+    if sessions:
+        # Imported here: an HTTP-only report builds no sessions, and the builders bring in every
+        # decoder and the session model (a tenth of a second its merging process would spend while
+        # the decoding workers want both cores).
+        from dmsniff.sessions.cwmp import CwmpSessions
+        from dmsniff.sessions.omadm import DmSessions
+        from dmsniff.sessions.tls import TlsChecks
+
+        as_json = any(a.json_histories for a in last)  # (how the builders keep parameter histories)
+        builders = [CwmpSessions(json_histories=as_json), DmSessions(json_histories=as_json), TlsChecks()]
     return [*first, *([verifier] if verifier is not None else []), *builders, *last]

@@ -560,8 +560,12 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
     from dmsniff.progress import Progress
     from dmsniff.report import FORMATS, JsonLinesReport
 
-    verifier = _verifier(args, secrets, jobs, tls)
-    selection = _select(args, jobs, verifier, tls) if args.display_filter is not None else None
+    # (--http-only verifies nothing: no verifier, and none of its imports)
+    verifier = None if args.http_only else _verifier(args, secrets, jobs, tls)
+    selection = None
+    if args.display_filter is not None:
+        assert verifier is not None  # (-Y is refused with --http-only: _filter_problem)
+        selection = _select(args, jobs, verifier, tls)
     fmt = args.format or ("jsonl" if args.live else "text")
     out = _open_output(None if fmt == "parquet" else args.output,  # parquet: -o is a folder of tables
                        for_terminal=fmt == "text")
@@ -601,7 +605,7 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
         if not args.live and Progress.wanted(args.quiet):
             progress = Progress(_total_size(args.inputs), len(args.inputs))
             last.append(progress)
-        addons = addon_chain(None if args.http_only else verifier, sessions=not args.http_only, last=last)
+        addons = addon_chain(verifier, sessions=not args.http_only, last=last)
         pipeline = Pipeline(addons, max_body=args.max_body, jobs=jobs, parse_protocols=not args.http_only,
                             pool=pool, tls_keys=tls, progress=progress, cluster=args.cluster,
                             input_format=args.input_format)
@@ -612,7 +616,7 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
     finally:
         if out is not sys.stdout:
             out.close()
-    if verifier.audit_summary is not None:
+    if verifier is not None and verifier.audit_summary is not None:
         words, identities, checks, seconds, found = verifier.audit_summary
         rate = f", {checks / seconds:,.0f} checks/s" if seconds > 0 else ""
         judged = ""
@@ -654,7 +658,7 @@ def _report(args: argparse.Namespace, jobs: int, pool: WorkerPool | None, secret
 
         assert isinstance(writer, HtmlReport)
         print_summary(writer, args.output)
-    if args.fail_on_invalid and verifier.counts.get("invalid"):
+    if args.fail_on_invalid and verifier is not None and verifier.counts.get("invalid"):
         n = verifier.counts["invalid"]
         print(f"dmsniff: {n} invalid credential(s) (--fail-on-invalid)", file=sys.stderr)
         return EXIT_SOME_FAILED

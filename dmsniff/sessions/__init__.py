@@ -6,11 +6,31 @@ TLS connections they ran over (and those no session claimed).  The records they 
 ``model.py``; where they stand in a run's addons, :mod:`dmsniff.chain`.
 """
 
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
 from dmsniff.model import Finding
-from dmsniff.sessions.cwmp import CwmpSessions
 from dmsniff.sessions.model import ConnectionRequest, Device, Session, SessionMessage
-from dmsniff.sessions.omadm import DmSessions
-from dmsniff.sessions.tls import TlsChecks
+
+if TYPE_CHECKING:
+    from dmsniff.sessions.cwmp import CwmpSessions
+    from dmsniff.sessions.omadm import DmSessions
+    from dmsniff.sessions.tls import TlsChecks
+
+# The builders are imported when first asked for (PEP 562): what needs only the model or the
+# labels (the report writers) does not load every decoder with them (an HTTP-only report, whose
+# merging process shares two cores with its decoding workers).
+_BUILDERS = {"CwmpSessions": "cwmp", "DmSessions": "omadm", "TlsChecks": "tls"}
+
+
+def __getattr__(name: str) -> Any:
+    module = _BUILDERS.get(name)
+    if module is None:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(importlib.import_module(f"{__name__}.{module}"), name)
+
 
 __all__ = [
     "ConnectionRequest",
