@@ -159,6 +159,16 @@ def _encrypted(data: bytes, pem: re.Match[bytes] | None) -> bool:
     return data[:1] == b"\x30" and any(oid in data[:40] for oid in _PBE_OIDS)
 
 
+def _gist(text: str) -> str:
+    """The first sentence of a cryptography error, and its "Details:" if it has some.  Its loaders
+    explain every failure in the same paragraph of possible causes: left whole, two of them made a
+    line that had to be cut mid-sentence, and the one fact that differs (the details) was lost."""
+    text = " ".join(text.split())
+    head = text.split(". ", 1)[0].rstrip(".")[:120]
+    _, found, details = text.partition("Details: ")
+    return f"{head} ({details.rstrip('.')[:120]})" if found and details else head
+
+
 def load_rsa_key(data: bytes, password: bytes | None = None, source: str = "",
                  server: tuple[str, int] | None = None) -> RsaKey | KeyLoadError:
     """An RSA private key from PEM (PKCS#1 or PKCS#8, encrypted or not), DER or PKCS#12."""
@@ -197,7 +207,7 @@ def load_rsa_key(data: bytes, password: bytes | None = None, source: str = "",
                 if password is None:
                     return KeyLoadError("the key is encrypted: give its password")
                 return KeyLoadError("cannot decrypt the key: wrong password?")
-            errors.append(f"{kind}: {text.splitlines()[0] if text else type(exc).__name__}")
+            errors.append(f"{kind}: {_gist(text) if text else type(exc).__name__}")
             continue
         if key is not None:
             break
@@ -206,7 +216,7 @@ def load_rsa_key(data: bytes, password: bytes | None = None, source: str = "",
     if key is None:
         if not errors:
             return KeyLoadError("no private key found")
-        return KeyLoadError("not a PEM, DER or PKCS#12 private key (" + "; ".join(errors)[:200] + ")")
+        return KeyLoadError("not a PEM, DER or PKCS#12 private key (" + "; ".join(errors) + ")")
     if not isinstance(key, rsa.RSAPrivateKey):
         kind_name = type(key).__name__.removesuffix("PrivateKey").lstrip("_") or "non-RSA"
         article = "an" if kind_name[:1] in "AEIOUX" else "a"

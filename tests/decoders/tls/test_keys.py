@@ -386,6 +386,16 @@ def test_what_is_not_a_private_key_is_refused(make: Callable[[], bytes], message
     assert "\n" not in result.message and len(result.message) < 300
 
 
+def test_a_file_that_no_loader_reads_says_why_for_each_whole() -> None:
+    # cryptography explains each failure with the same long paragraph; kept whole, two of them ran
+    # past a cut and the PKCS#12 reason, and the closing parenthesis, were lost.
+    message = load_rsa_key(rsa_key().private_bytes(DER, PKCS8, PLAIN)[:200]).message  # type: ignore[union-attr]
+    assert message.startswith("not a PEM, DER or PKCS#12 private key (DER: Could not deserialize key data (")
+    assert "PKCS#12: Could not deserialize PKCS12 data" in message and message.endswith(")")
+    assert "may be" not in message  # the paragraph of possible causes is left out
+    assert "ASN.1" in message  # cryptography's details are kept: what differs from one file to another
+
+
 def test_a_pkcs12_file_without_a_key() -> None:
     result = load_rsa_key(p12(None), PASSWORD)
     assert isinstance(result, KeyLoadError)
