@@ -976,12 +976,14 @@ class TlsConnection:
         self._changed()
 
     def _no_entry(self, client_random: bytes) -> str:
-        """Why no key log entry opens this connection: none for its client random, or no key log
-        at all (then the user's fix is to give one, not to look for a line in it)."""
+        """Why no key log entry opens this connection: none for its client random, or no entry at
+        all (then the user's fix is to give a key log, not to look for a line in it).  The key store
+        holds entries, not files: a key log given with no usable line reads as none given (the
+        command warns about that file itself), so the text names entries."""
         short = client_random[:4].hex()
         if self.keys.has_keylog() or self.keys.growing:  # (live: the entry may still come)
             return f"no key log entry for client random {short}…"
-        return f"no key log given, and none in the capture (client random {short}…)"
+        return f"no key log entries, given or in the capture (client random {short}…)"
 
     def _master_12(self, hs: _Handshake, s: CipherSuite, version: int) -> tuple[bytes, str] | None:
         ch, sh = hs.client_hello, hs.server_hello

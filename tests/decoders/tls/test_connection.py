@@ -284,7 +284,7 @@ def test_no_key(profile: str, code: str) -> None:
     # One line for people: no key log at all is said as such (the fix is to give one), with the
     # client random still there to look it up by.
     short = client_random(t)[:4].hex()
-    assert s.reason.text.startswith(f"no key log given, and none in the capture (client random {short}…); ")
+    assert s.reason.text.startswith(f"no key log entries, given or in the capture (client random {short}…); ")
     assert "\n" not in s.reason.text
     assert not s.decrypted and not s.info.decrypting and s.info.key_source is None
     assert r.data == {CLIENT: b"", SERVER: b""}

@@ -154,7 +154,7 @@ def test_connections_that_stayed_encrypted_are_shown_with_why() -> None:
                    if lines[i].startswith("✗ ")}  # fmt: skip
         assert len(by_conn) == 20
         c1, c91 = by_conn["C1"], by_conn["C91"]
-        assert c1.startswith("NOT decrypted, 2631 B opaque: no key log given, and none in the capture "
+        assert c1.startswith("NOT decrypted, 2631 B opaque: no key log entries, given or in the capture "
                              "(client random a33da08b…)")
         assert c1.endswith("(give its key log with --keylog, or a pcapng with the keys inside)")
         assert c91.endswith("(give the server's private key with --tls-key, or a key log with --keylog)")
