@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import enum
 import heapq
 import os
 import pickle
@@ -227,6 +228,42 @@ def test_parameter_lists_cross_as_columns() -> None:
     # The class names pickle writes (SHORT_BINUNICODE, a length byte, the name): the list's, no value's.
     names = {arg for op, arg, _ in pickletools.genops(data) if op.name == "SHORT_BINUNICODE"}
     assert "ParameterValues" in names and "ParameterValue" not in names
+
+
+class _Colour(enum.Enum):
+    RED = 1
+
+
+def _pickled_with_empty_table(obj: object) -> bytes:
+    import io
+
+    buf = io.BytesIO()
+    pickler = pickle.Pickler(buf, protocol=pickle.HIGHEST_PROTOCOL)
+    pickler.dispatch_table = {}
+    pickler.dump(obj)
+    return buf.getvalue()
+
+
+def test_what_has_no_reducer_pickles_as_pickle_itself_does() -> None:
+    # The table keeps pickle's own reduction for such classes (so no KeyError per object): the
+    # bytes must be those pickle writes when its table has no entry (then it does not look in
+    # copyreg's either: complex), and a class object still goes by name.
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from decoders.cwmp import ParameterValue, ParameterValues
+
+    values = ParameterValues.of([ParameterValue("A", "1", "string")])
+    things: list[Any] = [datetime(2026, 1, 2, 3, 4, 5, 6, tzinfo=UTC), timezone(timedelta(hours=2)),
+                         timedelta(seconds=7), values, _Colour.RED, _Colour, enum.Enum, complex(1, 2), len,
+                         pickle.dumps]
+    for _ in range(2):  # the first time fills the table; the second reads what it kept
+        for thing in things:
+            data = dumps(thing)
+            assert data == _pickled_with_empty_table(thing), thing
+            assert pickle.loads(data) == thing
+    # ... and each class has its entry now (a class object's metaclass has none: it goes by name)
+    assert all(type(t) in parallel._REDUCERS for t in things if not isinstance(t, type))
+    assert type(_Colour) not in parallel._REDUCERS
 
 
 def _idle_capture(path: Path) -> Path:
