@@ -217,6 +217,23 @@ def history_block(rows: list[ObservationRow], as_json: bool) -> bytes:
     return data[1:-1] if data is not None else pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
 
 
+def values_block(names: Sequence[str], values: Sequence[str], types: Sequence[str | None], source: str,
+                 frame: int, time: float, session: str, as_json: bool) -> bytes:
+    """:func:`history_block` of the rows of one message's parameter values, made from their columns
+    (a CWMP ParameterList) without a row for each: the same bytes.  The merging process of a
+    CWMP report spent an eighth of its CPU making these blocks; the rows were a fifth of that."""
+    if as_json:
+        try:
+            return orjson.dumps([{"name": name, "value": value, "type": type_, "source": source,
+                                  "frame": frame, "time": time, "session": session}
+                                 for name, value, type_ in zip(names, values, types, strict=True)])[1:-1]
+        except orjson.JSONEncodeError:
+            pass
+    rows = [(name, value, type_, source, frame, time, session)
+            for name, value, type_ in zip(names, values, types, strict=True)]
+    return pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
+
+
 def _block_rows(block: bytes) -> list[ObservationRow]:
     if block[:1] == b"{":  # JSON: the objects of observations_json's array, without the brackets
         return [tuple(obs.values()) for obs in orjson.loads(b"[" + block + b"]")]
