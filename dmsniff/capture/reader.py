@@ -16,7 +16,10 @@ import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from types import TracebackType
-from typing import BinaryIO, Final
+from typing import TYPE_CHECKING, BinaryIO, Final
+
+if TYPE_CHECKING:
+    from dmsniff.net.packet import Dissector
 
 Frame = tuple[int, float, int, bytes]
 """(number, timestamp_seconds, linktype, data); number is 1-based like Wireshark."""
@@ -319,6 +322,13 @@ class CaptureFile:
         self._src: _Source | None = src
         self._head: bytes | None = head
         self._pcap_header = pcap_header
+        #: The dissector of a shard's worker, asked about each packet record before it becomes a
+        #: frame (``Dissector.passes_over``): the records it takes are counted (frame numbers,
+        #: packets, times) but not yielded.  A ``-j`` worker reads every frame and follows one
+        #: connection in N: the others' frames were copied, made tuples, handed over and their
+        #: headers unpacked again, only to be passed over.  (Typed as the class, not as a callable:
+        #: the compiled build then calls it natively, with no argument made an object.)
+        self.pass_over: Dissector | None = None
 
     def __enter__(self) -> CaptureFile:
         return self
@@ -377,6 +387,7 @@ class CaptureFile:
         divisor = hdr.divisor
         linktype = hdr.linktype
         limit = MAX_PCAP_RECORD
+        pass_over = self.pass_over
         if hdr.snaplen > 0:
             limit = min(limit, hdr.snaplen + SNAPLEN_SLACK)
         num = 0
@@ -400,7 +411,8 @@ class CaptureFile:
                 if num == 1:
                     info.first_time = ts
                     info.link_types.append(linktype)
-                yield (num, ts, linktype, buf[pos + 16 : end])
+                if pass_over is None or not pass_over.passes_over(buf, pos + 16, incl, linktype, num, ts):
+                    yield (num, ts, linktype, buf[pos + 16 : end])
                 pos = end
             more = src.read()
             if not more:
@@ -424,6 +436,7 @@ class CaptureFile:
         pb = struct.Struct("<HHIIII").unpack_from
         # Per interface: (linktype, ticks per second, offset seconds, snaplen)
         max_block = MAX_BLOCK
+        pass_over = self.pass_over
         # Block types are literals below (SHB 0x0A0D0D0A, IDB 1, PB 2, SPB 3, EPB 6): cheaper than globals.
         ifaces: list[tuple[int, int, int, int] | None] = []
         num = 0
@@ -544,7 +557,8 @@ class CaptureFile:
                     info.last_time = last_ts
                     if num == 1:
                         info.first_time = last_ts
-                    yield (num, last_ts, lt, buf[data_at : data_at + caplen])
+                    if pass_over is None or not pass_over.passes_over(buf, data_at, caplen, lt, num, last_ts):
+                        yield (num, last_ts, lt, buf[data_at : data_at + caplen])
                 pos = end
             more = src.read()
             if not more:

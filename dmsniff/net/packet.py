@@ -165,6 +165,42 @@ class Dissector:
         finally:
             self.stats.tcp_segments += fast
 
+    @property
+    def sharded(self) -> bool:
+        """Whether this dissector follows one shard of several (and passes over the others')."""
+        return self._nshards > 1
+
+    def passes_over(self, buf: bytes, off: int, size: int, linktype: int, number: int, ts: float) -> bool:
+        """Whether the frame ``buf[off:off + size]`` is one :meth:`run` would pass over: a TCP
+        segment on the fast path of another shard's connection.  If so it is counted and ticked
+        here as run() would, and the reader need not make it a frame (``CaptureFile.pass_over``).
+
+        The same tests as run()'s, on the buffer's bytes: indexing a bytes object is native code in
+        the compiled build, where unpacking a struct makes an object of each field."""
+        if self._nshards == 1 or linktype != 1 or size < 54:
+            return False
+        # EtherType IPv4, version 4 without options, TCP, not a fragment (flags+offset & 0x3FFF),
+        # a data offset of 5 words or more
+        if (buf[off + 12] != 8 or buf[off + 13] or buf[off + 14] != 0x45 or buf[off + 23] != _TCP
+                or buf[off + 20] & 0x3F or buf[off + 21] or buf[off + 46] < 0x50):
+            return False
+        if not 34 + (buf[off + 46] >> 4) * 4 <= 14 + ((buf[off + 16] << 8) | buf[off + 17]) <= size:
+            return False
+        a = (buf[off + 26] << 24) | (buf[off + 27] << 16) | (buf[off + 28] << 8) | buf[off + 29]
+        b = (buf[off + 30] << 24) | (buf[off + 31] << 16) | (buf[off + 32] << 8) | buf[off + 33]
+        ports = ((buf[off + 34] ^ buf[off + 36]) << 8) | (buf[off + 35] ^ buf[off + 37])  # sport ^ dport
+        if _spread(_fold(a, b, ports, self._port_mask), self._nshards) == self._shard:
+            return False
+        self.current_frame = number
+        self.stats.tcp_segments += 1
+        try:
+            self.tick(ts)
+        except Exception as exc:  # as in run(): a sweep's failure costs that frame's work
+            if self.on_fault is None:
+                raise
+            self.on_fault(number, exc)
+        return True
+
     def frame(self, number: int, ts: float, linktype: int, data: bytes) -> None:
         """Decode one captured frame."""
         if linktype == 1:
@@ -445,7 +481,12 @@ def _fold(src: int, dst: int, ports: int, port_mask: int) -> int:
 def _spread(h: int, nshards: int) -> int:
     """The shard of a connection whose 4-tuple folds to ``h`` (Fibonacci hashing: the top bits of
     ``h`` times 2**32 / phi)."""
-    return (h * 0x9E3779B1 & 0xFFFFFFFF) * nshards >> 32
+    # That is (h * 0x9E3779B1 & 0xFFFFFFFF) * nshards >> 32, computed from 16-bit halves: the
+    # compiled build multiplies natively only factors under 2**30 (mypyc's overflow test is
+    # conservative), else with Python's long integers, objects made for every frame.
+    hl, hh = h & 0xFFFF, h >> 16
+    low = (hl * 0x79B1 + (((hl * 0x9E37 + hh * 0x79B1) & 0xFFFF) << 16)) & 0xFFFFFFFF
+    return ((low >> 16) * nshards + ((low & 0xFFFF) * nshards >> 16)) >> 16
 
 
 def _no_tick(ts: float) -> None:

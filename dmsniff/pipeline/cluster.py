@@ -29,7 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 from dmsniff.capture import CaptureError, open_input
 from dmsniff.pipeline.frames import FrameDriver
-from dmsniff.pipeline.parallel import _combine, _key_store, drop_bodies, dumps
+from dmsniff.pipeline.parallel import _combine, _key_store, drop_bodies, dumps, pass_others_over
 from dmsniff.pipeline.policy import PARALLEL_MIN_BYTES, settle_heap
 from dmsniff.pipeline.records import CaptureSummary, Input, Item
 
@@ -116,6 +116,7 @@ def decode_task(source: Input, index: int, shard: int, nshards: int, max_body: i
         if not _settled:  # the worker's first task: its decoders are imported now
             settle_heap()
             _settled = True
+        pass_others_over(cap, driver)
         driver.run(cap, cap.info)
         summary = driver.summary(cap.info)
     if items:

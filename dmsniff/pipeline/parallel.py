@@ -357,6 +357,7 @@ def _drive_shard(path: Input, index: int, shard: int, nshards: int, max_body: in
                                  parse_protocols=parse_protocols, keys=_key_store(tls) if tls else None,
                                  by_hosts=bool(tls), info=cap.info)
             settle_heap()  # after the driver has imported what it needs
+            pass_others_over(cap, driver)
             driver.run(_reporting(cap, pipe) if shard == 0 else cap, cap.info)
             summary = driver.summary(cap.info)
         if batch:
@@ -367,20 +368,27 @@ def _drive_shard(path: Input, index: int, shard: int, nshards: int, max_body: in
             pipe.send_bytes(pickle.dumps(("error", f"{type(exc).__name__}: {exc}")))
 
 
+def pass_others_over(cap: CaptureFile | MergedCapture, driver: FrameDriver) -> None:
+    """Have the reader of a shard's worker pass over the frames its driver would pass over (the
+    other shards' TCP segments on the fast path) without making frames of them."""
+    if driver.dissector.sharded and isinstance(cap, CaptureFile):
+        cap.pass_over = driver.dissector
+
+
 def _reporting(cap: CaptureFile | MergedCapture, pipe: Connection) -> Iterator[Frame]:
     """The frames of ``cap``, telling the parent how far the file has been read (for its progress
     display) a few times a second."""
-    n = 0
     next_report = 0.0
-    for frame in cap:
+    info = cap.info
+    for n, frame in enumerate(cap, 1):
         yield frame
-        n += 1
         if not n & 1023:
             now = time.monotonic()
             if now >= next_report:
                 next_report = now + 0.25
-                pipe.send_bytes(pickle.dumps(("progress", (cap.position, n))))
-    pipe.send_bytes(pickle.dumps(("progress", (cap.position, n))))
+                # (the packets read, not the frames seen here: the reader passes over some)
+                pipe.send_bytes(pickle.dumps(("progress", (cap.position, info.packets))))
+    pipe.send_bytes(pickle.dumps(("progress", (cap.position, info.packets))))
 
 
 def _key_store(tls: TlsKeySpec) -> Callable[[], CaptureKeys]:

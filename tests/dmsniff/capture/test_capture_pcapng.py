@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from dmsniff.capture import CaptureError, open_capture
+from dmsniff.capture import CaptureError, Frame, open_capture
 
 from .capbuild import PcapngBuilder, eth_frame, tshark_available, tshark_frames
 from .test_capture_pcap import check_frames, read_all
@@ -229,3 +229,37 @@ def test_matches_tshark(tmp_path: Path, endian: str) -> None:
         if ts is not None:  # Wireshark shows no time for a simple packet block
             assert abs(Fraction(frame[1]) - Fraction(ts)) < Fraction(1, 10**6)
     check_frames(frames, b.expected)
+
+
+@pytest.mark.parametrize("fmt", ["pcap", "pcapng"])
+def test_frames_passed_over_are_counted_not_yielded(tmp_path: Path, fmt: str) -> None:
+    # A -j worker's reader asks about each record before making it a frame (CaptureFile.pass_over):
+    # it must be asked with the frame as it would be yielded, in frame order, and what it takes
+    # keeps its number (the frames after it are numbered as before) and is counted.
+    from .capbuild import pcap_bytes
+
+    if fmt == "pcap":
+        data, expected = pcap_bytes([(T0 + i, i, eth_frame(i, 60 + i)) for i in range(1, 40)])
+        path = tmp_path / "t.pcap"
+        path.write_bytes(data)
+    else:
+        b = mixed()
+        for i in range(5, 40):
+            b.epb(i % 2, T0 * 10**9 + i, eth_frame(i, 60 + i))
+        path, expected = write(tmp_path, b), b.expected
+    from dmsniff.net.packet import Dissector
+
+    everything, _ = read_all(path)
+    asked: list[Frame] = []
+
+    class Even(Dissector):
+        def passes_over(self, buf: bytes, off: int, size: int, linktype: int, number: int, ts: float) -> bool:
+            asked.append((number, ts, linktype, buf[off:off + size]))
+            return number % 2 == 0
+
+    with open_capture(str(path)) as cap:
+        cap.pass_over = Even(lambda *a: None, lambda *a: None)
+        kept = list(cap)
+        assert cap.info.packets == len(expected) and cap.info.errors == []
+    assert asked == everything  # asked about every frame, as the frame it is
+    assert kept == [f for f in everything if f[0] % 2] and len(kept) < len(everything)
