@@ -206,7 +206,8 @@ def observations_json(rows: Iterable[ObservationRow]) -> bytes | None:
 
 
 # A history block: one message's observations of one device, as ParameterLog keeps them.  Written
-# by history_block and read by _block_rows and History.json, here and nowhere else.
+# by history_block (and values_block, from columns) and read by _block_rows and History.json, here
+# and nowhere else.
 
 
 def history_block(rows: list[ObservationRow], as_json: bool) -> bytes:
@@ -221,7 +222,8 @@ def values_block(names: Sequence[str], values: Sequence[str], types: Sequence[st
                  frame: int, time: float, session: str, as_json: bool) -> bytes:
     """:func:`history_block` of the rows of one message's parameter values, made from their columns
     (a CWMP ParameterList) without a row for each: the same bytes.  The merging process of a
-    CWMP report spent an eighth of its CPU making these blocks; the rows were a fifth of that."""
+    ``-j 2`` CWMP report spent an eighth of its CPU making these blocks, and making the rows first
+    was about a tenth of that (perf: 15.7% of that process before, 14.7% after)."""
     if as_json:
         try:
             return orjson.dumps([{"name": name, "value": value, "type": type_, "source": source,
