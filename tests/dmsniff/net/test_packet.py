@@ -311,7 +311,7 @@ def test_shards_share_out_many_connections_evenly() -> None:
 
 def _mixed_frames(rng: random.Random) -> list[bytes]:
     """TCP segments of many connections on the fast path and off it (VLAN, IP options, fragments,
-    IPv6, a header cut short, a length past the frame), with UDP and ARP-like filler between."""
+    IPv6, a header cut short, a length past the frame), with UDP datagrams between."""
     frames: list[bytes] = []
     for i in range(300):
         a, b = f"10.{rng.randrange(256)}.0.{rng.randrange(1, 255)}", f"192.0.2.{rng.randrange(1, 255)}"
@@ -383,8 +383,8 @@ def test_only_a_shard_s_dissector_passes_over_frames_and_only_ethernet_ones() ->
 
 @given(st.integers(0, 2**32 - 1), st.integers(1, 64))
 def test_a_shard_is_the_top_of_the_fibonacci_product(h: int, nshards: int) -> None:
-    # _spread computes the product's low 32 bits from h's halves (the whole product needs 64 bits,
-    # past the compiled build's native integers): the same shard as the plain formula.
+    # _spread computes this from 16-bit halves (the compiled build multiplies natively only factors
+    # under 2**30): the same shard as the plain formula, for every 32-bit h.
     from dmsniff.net.packet import _spread
 
     assert _spread(h, nshards) == (h * 0x9E3779B1 & 0xFFFFFFFF) * nshards >> 32
