@@ -969,7 +969,13 @@ class CwmpSessions(SessionBuilder):
         rpc = rec.rpc
         if not isinstance(rpc, Inform | GetParameterValuesResponse | SetParameterValues):
             return
-        self.parameters.add_values(s.device_id, rpc.parameters, rec.kind, msg.frame, msg.time, s.id)
+        p = rpc.parameters
+        kind, frame, time, sid = rec.kind, msg.frame, msg.time, s.id
+        self.parameters.add(
+            s.device_id,
+            [(name, value, type_, kind, frame, time, sid)
+             for name, value, type_ in zip(p.names, p.values, p.types, strict=True)],
+        )
 
     def _observe_answer(self, live: _Live, request: SessionMessage, answer: SessionMessage) -> None:
         rec = answer.record

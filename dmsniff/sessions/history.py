@@ -24,12 +24,9 @@ from __future__ import annotations
 
 import struct
 import tempfile
-from typing import IO, TYPE_CHECKING
+from typing import IO
 
-from dmsniff.sessions.model import History, ObservationRow, history_block, values_block
-
-if TYPE_CHECKING:
-    from decoders.cwmp import ParameterValues
+from dmsniff.sessions.model import History, ObservationRow, history_block
 
 _HEAD = struct.Struct("<qqq")  # a block's header: the offset of the device's previous block (-1:
 # none), the length of the block that follows, its rows
@@ -46,23 +43,15 @@ class ParameterLog:
         self._last: dict[str, int] = {}  # device -> offset of its newest block
 
     def add(self, device: str, rows: list[ObservationRow]) -> None:
-        if rows:
-            self._append(device, history_block(rows, self._json), len(rows))
-
-    def add_values(self, device: str, values: ParameterValues, source: str, frame: int, time: float,
-                   session: str) -> None:
-        """:meth:`add` for the rows of one message's parameter values, without making them."""
-        if values.names:
-            self._append(device, values_block(values.names, values.values, values.types, source, frame, time,
-                                              session, self._json), len(values.names))
-
-    def _append(self, device: str, data: bytes, rows: int) -> None:
+        if not rows:
+            return
         if self._file is None:
             self._file = tempfile.TemporaryFile()  # noqa: SIM115 - closed by close()
+        data = history_block(rows, self._json)
         if not self._at_end:
             self._file.seek(self._end)
             self._at_end = True
-        self._file.write(_HEAD.pack(self._last.get(device, -1), len(data), rows))
+        self._file.write(_HEAD.pack(self._last.get(device, -1), len(data), len(rows)))
         self._file.write(data)
         self._last[device] = self._end
         self._end += _HEAD.size + len(data)

@@ -206,8 +206,7 @@ def observations_json(rows: Iterable[ObservationRow]) -> bytes | None:
 
 
 # A history block: one message's observations of one device, as ParameterLog keeps them.  Written
-# by history_block (and values_block, from columns) and read by _block_rows and History.json, here
-# and nowhere else.
+# by history_block and read by _block_rows and History.json, here and nowhere else.
 
 
 def history_block(rows: list[ObservationRow], as_json: bool) -> bytes:
@@ -216,24 +215,6 @@ def history_block(rows: list[ObservationRow], as_json: bool) -> bytes:
     commas); else, or if orjson refuses a value, the rows pickled (pickle's PROTO byte, never ``{``)."""
     data = observations_json(rows) if as_json else None
     return data[1:-1] if data is not None else pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
-
-
-def values_block(names: Sequence[str], values: Sequence[str], types: Sequence[str | None], source: str,
-                 frame: int, time: float, session: str, as_json: bool) -> bytes:
-    """:func:`history_block` of the rows of one message's parameter values, made from their columns
-    (a CWMP ParameterList) without a row for each: the same bytes.  The merging process of a
-    ``-j 2`` CWMP report spent an eighth of its CPU making these blocks, and making the rows first
-    was about a tenth of that (perf: 15.7% of that process before, 14.7% after)."""
-    if as_json:
-        try:
-            return orjson.dumps([{"name": name, "value": value, "type": type_, "source": source,
-                                  "frame": frame, "time": time, "session": session}
-                                 for name, value, type_ in zip(names, values, types, strict=True)])[1:-1]
-        except orjson.JSONEncodeError:
-            pass
-    rows = [(name, value, type_, source, frame, time, session)
-            for name, value, type_ in zip(names, values, types, strict=True)]
-    return pickle.dumps(rows, protocol=pickle.HIGHEST_PROTOCOL)
 
 
 def _block_rows(block: bytes) -> list[ObservationRow]:

@@ -164,29 +164,3 @@ def test_the_session_builders_keep_json_histories_only_for_a_json_report() -> No
     assert logs([TextReport(out), JsonReport(out)]) == [True, True]
     assert logs([TextReport(out)]) == [False, False]
     assert logs([]) == [False, False]
-
-
-@pytest.mark.parametrize("value", ["42", "a\udc80b"], ids=["encodable", "refused by orjson"])
-def test_a_message_s_values_make_the_block_their_rows_make(as_json: bool, value: str) -> None:
-    # add_values is add without a row per value: the same block, JSON or pickled (what orjson
-    # refuses is pickled both ways), so the report cannot tell which one wrote it.
-    from decoders.cwmp import ParameterValue, ParameterValues
-    from dmsniff.sessions.model import history_block, values_block
-
-    values = ParameterValues.of([ParameterValue("Device.A", "1", "xsd:string"),
-                                 ParameterValue("Device.B", value, None),
-                                 ParameterValue("Device.C", "", "int")])
-    rows: list[ObservationRow] = [(n, v, t, "Inform", 9, 1700000000.25, "S3")
-                                  for n, v, t in zip(values.names, values.values, values.types, strict=True)]
-    block = values_block(values.names, values.values, values.types, "Inform", 9, 1700000000.25, "S3", as_json)
-    assert block == history_block(rows, as_json)
-    one, other = ParameterLog(json=as_json), ParameterLog(json=as_json)
-    one.add("d", rows)
-    other.add_values("d", values, "Inform", 9, 1700000000.25, "S3")
-    other.add_values("d", ParameterValues.of([]), "Inform", 10, 1700000001.0, "S3")  # nothing: no block
-    try:
-        assert one.read("d")._blocks == other.read("d")._blocks
-        assert list(other.read("d").rows()) == rows
-    finally:
-        one.close()
-        other.close()
