@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import io
+import os
+import tempfile
+from typing import Any
 
 import orjson
 import pytest
 
+from dmsniff.sessions import history
 from dmsniff.sessions.history import ParameterLog
 from dmsniff.sessions.model import ObservationRow, ParameterObservation
 
@@ -53,8 +57,8 @@ def test_empty_blocks_and_an_unused_log(as_json: bool) -> None:
 
 
 def test_blocks_added_after_a_read_land_at_the_end(as_json: bool) -> None:
-    """A read moves the file's position; the next block must still go after the last one (the
-    log seeks back only then, not for every block)."""
+    """Blocks added after a read chain onto those before it (a read writes out the blocks kept
+    in memory, and where there is no pread moves the file's position)."""
     log = ParameterLog(json=as_json)
     first, second, third = _rows("a", 4, 0), _rows("b", 2, 10), _rows("a", 3, 20)
     try:
@@ -85,6 +89,75 @@ def test_long_chains_of_blocks_read_back_whole_and_in_order(as_json: bool) -> No
                 assert log.read("d1") == [ParameterObservation(*row) for row in added["d1"]]
         for device, rows in added.items():
             assert log.read(device) == [ParameterObservation(*row) for row in rows]
+    finally:
+        log.close()
+
+
+def _interleaved(log: ParameterLog, blocks: int, rows_each: int) -> dict[str, list[ObservationRow]]:
+    """Add ``blocks`` blocks for 5 devices in turn, reading one device back every 7 blocks; check
+    every device's history at the end and return what was added."""
+    added: dict[str, list[ObservationRow]] = {f"d{i}": [] for i in range(5)}
+    for k in range(blocks):
+        device = f"d{(k * 3) % 5}"
+        rows = _rows(device, rows_each + k % 3, start=1000 * k)
+        log.add(device, rows)
+        added[device].extend(rows)
+        if k % 7 == 6:
+            assert log.read(device) == [ParameterObservation(*row) for row in added[device]]
+    for device, rows in added.items():
+        assert log.read(device) == [ParameterObservation(*row) for row in rows]
+    return added
+
+
+def test_blocks_are_written_in_batches_and_read_back_from_the_file_and_from_memory(as_json: bool) -> None:
+    """The log keeps blocks in memory until they make ``_WRITE_AT`` bytes: a read meets some in the
+    file and some not yet written, and the blocks after it still go at the file's end."""
+    log = ParameterLog(json=as_json)
+    try:
+        added = _interleaved(log, blocks=60, rows_each=200)  # ~15 KB a block: a write every ~17
+        assert log._file is not None
+        size = os.fstat(log._file.fileno()).st_size
+        assert size > history._WRITE_AT  # (written more than once)
+        assert size + log._pending_size == log._end
+        assert sum(map(len, added.values())) == sum(len(log.read(d)) for d in added)
+    finally:
+        log.close()
+
+
+def test_a_write_that_takes_part_of_the_blocks_is_carried_on(
+    as_json: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """An unbuffered write may take less than it was given: the rest is written after it."""
+
+    class Grudging(io.FileIO):
+        def write(self, data: Any) -> int:
+            return super().write(bytes(data)[:1000])
+
+    unlinked = tempfile.TemporaryFile
+
+    def temporary(buffering: int = -1) -> io.FileIO:
+        assert buffering == 0
+        with unlinked() as f:  # (a file without a name: the copy of its descriptor keeps it)
+            return Grudging(os.dup(f.fileno()), "r+b")
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", temporary)
+    monkeypatch.setattr(history, "_WRITE_AT", 3000)
+    log = ParameterLog(json=as_json)
+    try:
+        _interleaved(log, blocks=40, rows_each=20)
+        assert isinstance(log._file, Grudging)
+    finally:
+        log.close()
+
+
+def test_where_there_is_no_pread_the_log_seeks_and_reads(
+    as_json: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(history, "_PREAD", None)  # (Windows)
+    monkeypatch.setattr(history, "_WRITE_AT", 3000)
+    log = ParameterLog(json=as_json)
+    try:
+        _interleaved(log, blocks=40, rows_each=20)
     finally:
         log.close()
 
