@@ -26,7 +26,8 @@ from dmsniff.report.records import (
     tls_record,
     transaction_record,
 )
-from dmsniff.sessions.model import Device, History, Session, observations_json
+from dmsniff.sessions.history import History, observations_json
+from dmsniff.sessions.model import Device, Session
 from dmsniff.verify.model import AuthResult
 
 _json_dumps = json.JSONEncoder(ensure_ascii=False, separators=(",", ":")).encode

@@ -66,7 +66,8 @@ from dmsniff.report.records import (
     tls_record,
     transaction_record,
 )
-from dmsniff.sessions.model import Device, History, Session
+from dmsniff.sessions.history import History
+from dmsniff.sessions.model import Device, Session
 from dmsniff.verify.model import AuthResult
 
 if TYPE_CHECKING:

@@ -36,12 +36,12 @@ from decoders.tls import (
 )
 from dmsniff.model import Finding, HttpMessage, TlsFacts, Transaction
 from dmsniff.net.tls_keys import explain
+from dmsniff.sessions.history import History
 from dmsniff.sessions.labels import conversation, message_label
 from dmsniff.sessions.model import (
     CommandSummary,
     ConnectionRequest,
     Device,
-    History,
     ParameterObservation,
     Session,
     SessionMessage,
