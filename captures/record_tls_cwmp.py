@@ -689,12 +689,13 @@ def cwmp_bodies() -> tuple[dict[str, bytes], dict[str, bytes], list[list[tuple[s
 
 
 def record(
-    out_path: str | Path, twin_path: str | Path | None = None
+    out_path: str | Path, twin_path: str | Path | None = None, keep: Path | None = None
 ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Records the module docstring's TLS capture into out_path (key log, server key and certificate
     beside it) and its plaintext twin into twin_path (default: the twin_name() of out_path); returns
-    both ground truths, each {"connections": [...], "digest": [...]}."""
-    truth, twin, _ = record_counted(out_path, twin_path)
+    both ground truths, each {"connections": [...], "digest": [...]}.  With ``keep``, the work
+    files the truth is read from are copied there too, even when the recording fails."""
+    truth, twin, _ = record_counted(out_path, twin_path, keep)
     return truth, twin
 
 
@@ -708,8 +709,18 @@ def twin_name(pcap: Path) -> Path:
     return pcap.with_name(stem + pcap.suffix)
 
 
+def keep_work_files(tmp: Path, keep: Path) -> None:
+    """Copies curl's traces and cookie jars, Apache's logs and both key logs from the recording's
+    temporary folder to ``keep``: what a failed check of a fresh recording is traced back with."""
+    keep.mkdir(parents=True, exist_ok=True)
+    for pattern in ("trace-*", "jar-*", "*.keys", "httpd/*.log"):
+        for path in tmp.glob(pattern):
+            if path.is_file():
+                shutil.copyfile(path, keep / path.name)
+
+
 def record_counted(
-    out_path: str | Path, twin_path: str | Path | None = None
+    out_path: str | Path, twin_path: str | Path | None = None, keep: Path | None = None
 ) -> tuple[dict[str, Any], dict[str, Any], list[int]]:
     """record(), and the numbers of packets tcpdump captured."""
     out = Path(out_path)
@@ -726,64 +737,68 @@ def record_counted(
     with tempfile.TemporaryDirectory(prefix="record_tls_cwmp-") as name:
         tmp = Path(name)
         tmp.chmod(0o711)  # Apache's children (nobody) must reach root, not read the rest
-        root = tmp / "httpd"
-        root.mkdir()
-        make_cert(paths["server.key"], paths["server.crt"], tmp)
-        server_keys, client_keys = tmp / "server.keys", tmp / "client.keys"
-        srv = cw.serve(cw.acs_handler(acs))
-        dumped = []
         try:
-            acs_port = int(srv.server_address[1])
-            tls_port, plain_port = web.free_port(), web.free_port()
-            conf = acs_conf(
-                root, moddir, tls_port, plain_port, acs_port, paths["server.key"], paths["server.crt"]
-            )
-            apache = web.Apache(
-                binary, root, plain_port, conf, env={**os.environ, "SSLKEYLOGFILE": str(server_keys)}
-            )
+            root = tmp / "httpd"
+            root.mkdir()
+            make_cert(paths["server.key"], paths["server.crt"], tmp)
+            server_keys, client_keys = tmp / "server.keys", tmp / "client.keys"
+            srv = cw.serve(cw.acs_handler(acs))
+            dumped = []
             try:
-                env = {**os.environ, "SSLKEYLOGFILE": str(client_keys)}
-                runs: dict[int, list[Run]] = {tls_port: [], plain_port: []}
-                for port, plan, pcap in ((tls_port, PLAN, out), (plain_port, TWIN, twin_out)):
-                    scheme = "https" if port == tls_port else "http"
-                    url = f"{scheme}://{SERVER_NAME}:{port}/acs"
-                    common = ["--noproxy", "*", "--resolve", f"{SERVER_NAME}:{port}:{HOST}"]
-                    if scheme == "https":
-                        common += ["--cacert", str(paths["server.crt"])]
-                    dump = Tcpdump(pcap, [port])
-                    try:
-                        for session in plan:
-                            runs[port].append(run_session(session, url, tmp, posts, common, env))
-                    except RuntimeError as exc:  # say what the ACS and Apache saw too
-                        raise RuntimeError(
-                            "; ".join([str(exc), *acs.errors, f"apache2: {apache.said()}"])
-                        ) from exc
-                    else:
-                        time.sleep(0.5)  # let the last FIN/ACKs reach tcpdump
-                    finally:
-                        dumped.append(dump.stop())
+                acs_port = int(srv.server_address[1])
+                tls_port, plain_port = web.free_port(), web.free_port()
+                conf = acs_conf(
+                    root, moddir, tls_port, plain_port, acs_port, paths["server.key"], paths["server.crt"]
+                )
+                apache = web.Apache(
+                    binary, root, plain_port, conf, env={**os.environ, "SSLKEYLOGFILE": str(server_keys)}
+                )
+                try:
+                    env = {**os.environ, "SSLKEYLOGFILE": str(client_keys)}
+                    runs: dict[int, list[Run]] = {tls_port: [], plain_port: []}
+                    for port, plan, pcap in ((tls_port, PLAN, out), (plain_port, TWIN, twin_out)):
+                        scheme = "https" if port == tls_port else "http"
+                        url = f"{scheme}://{SERVER_NAME}:{port}/acs"
+                        common = ["--noproxy", "*", "--resolve", f"{SERVER_NAME}:{port}:{HOST}"]
+                        if scheme == "https":
+                            common += ["--cacert", str(paths["server.crt"])]
+                        dump = Tcpdump(pcap, [port])
+                        try:
+                            for session in plan:
+                                runs[port].append(run_session(session, url, tmp, posts, common, env))
+                        except RuntimeError as exc:  # say what the ACS and Apache saw too
+                            raise RuntimeError(
+                                "; ".join([str(exc), *acs.errors, f"apache2: {apache.said()}"])
+                            ) from exc
+                        else:
+                            time.sleep(0.5)  # let the last FIN/ACKs reach tcpdump
+                        finally:
+                            dumped.append(dump.stop())
+                finally:
+                    apache.stop()
             finally:
-                apache.stop()
+                srv.shutdown()
+                srv.server_close()
+            if acs.scripts or not all(s.done for s in acs.sessions.values()) or len(acs.sessions) != 5:
+                acs.errors.append("ACS: sessions did not all run to their 204")
+            if acs.errors:
+                raise RuntimeError("; ".join(acs.errors))
+            logged = access_log(root)
+            fill_unread(runs[tls_port] + runs[plain_port])
+            truths = []
+            for port in (tls_port, plain_port):
+                mine = [g for g in logged if g.server_port == port]
+                at = 0
+                for run in runs[port]:
+                    check_run(run, mine[at : at + len(run.exchanges)], answers)
+                    at += len(run.exchanges)
+                connections = connections_truth(runs[port], logged, port)
+                truths.append({"connections": connections, "digest": digest_truth(connections, runs[port])})
+            check_keys(server_keys, client_keys, truths[0])
+            shutil.copyfile(client_keys, paths["keys"])
         finally:
-            srv.shutdown()
-            srv.server_close()
-        if acs.scripts or not all(s.done for s in acs.sessions.values()) or len(acs.sessions) != 5:
-            acs.errors.append("ACS: sessions did not all run to their 204")
-        if acs.errors:
-            raise RuntimeError("; ".join(acs.errors))
-        logged = access_log(root)
-        fill_unread(runs[tls_port] + runs[plain_port])
-        truths = []
-        for port in (tls_port, plain_port):
-            mine = [g for g in logged if g.server_port == port]
-            at = 0
-            for run in runs[port]:
-                check_run(run, mine[at : at + len(run.exchanges)], answers)
-                at += len(run.exchanges)
-            connections = connections_truth(runs[port], logged, port)
-            truths.append({"connections": connections, "digest": digest_truth(connections, runs[port])})
-        check_keys(server_keys, client_keys, truths[0])
-        shutil.copyfile(client_keys, paths["keys"])
+            if keep is not None:
+                keep_work_files(tmp, keep)
     counts = []
     for said in dumped:
         counts.append(packets_captured(said))
