@@ -319,3 +319,32 @@ def test_shards_sweep_idle_connections_where_one_process_does(tmp_path: Path,
         merged = list(heapq.merge(*shards, key=itemgetter(0)))
         assert [key for key, _ in merged] == [key for key, _ in one]
         assert [rec for _, rec in merged] == [rec for _, rec in one]
+
+
+def test_datagrams_are_spread_over_the_shards_like_connections(tmp_path: Path) -> None:
+    # Each shard reports the datagrams whose 4-tuple hashes to it (not shard 0 all of them), and the
+    # shards' records merged are one process's, datagrams in their frames' places.
+    from benchmarks.gendm import main as gendm
+    from dmsniff.model import Datagram
+
+    path = tmp_path / "dm.pcap"
+    gendm([str(path), "--packets", "6000", "--seed", "2"])
+
+    def decode(shard: int, nshards: int) -> list[Item]:
+        items: list[Item] = []
+        with open_capture(str(path)) as cap:
+            FrameDriver(0, items.append, shard=shard, nshards=nshards, info=cap.info).run(cap, cap.info)
+        return items
+
+    one = decode(0, 1)
+    datagrams = [rec for _, rec in one if isinstance(rec, Datagram)]
+    assert len(datagrams) > 50 and all(dg.protocol is not None for dg in datagrams)  # Pkg#0s, decoded
+    ids = sorted(dg.id for dg in datagrams)
+    for nshards in (2, 3):
+        shards = [decode(s, nshards) for s in range(nshards)]
+        mine = [[rec.id for _, rec in items if isinstance(rec, Datagram)] for items in shards]
+        assert all(len(got) >= len(ids) // (2 * nshards) for got in mine), [len(got) for got in mine]
+        assert sorted(i for got in mine for i in got) == ids
+        merged = list(heapq.merge(*shards, key=itemgetter(0)))
+        assert [key for key, _ in merged] == [key for key, _ in one]
+        assert [rec for _, rec in merged] == [rec for _, rec in one]
