@@ -1121,7 +1121,7 @@ class TlsConnection:
         if self.cache is not None:
             where = self.key_source or ""
             label = f"the session of {self.name}" if self.name else "an earlier session"
-            self.cache.store(kind, key, master, f"{label} ({where})" if where else label)
+            self.cache.store(kind, key, master, f"{label}, {where}" if where else label)
 
     # -- small helpers ---------------------------------------------------------------------------------
     def _input(self, event: Input) -> None:

@@ -22,16 +22,20 @@ HINTS: dict[str, str] = {
     "rsa-key-needed": "give the server's private key with --tls-key, or a key log with --keylog",
     "rsa-key-mismatch": "the --tls-key given belongs to another server",
     "rsa-decrypt-failed": "the --tls-key given is probably not this server's",
-    "rsa-key-not-rsa-kex": "--tls-key cannot open it: give a key log with --keylog",
-    "resumed-unknown": "its full handshake is not in this capture: give a key log with --keylog",
+    "rsa-key-not-rsa-kex": "the --tls-key given cannot open it: give a key log with --keylog",
+    # (The decoder's text says why the master secret is unknown.)
+    "resumed-unknown": "give a key log with --keylog",
     "bad-record-mac": "the key log is probably from another capture or another run",
 }
 
 
 def explain(reason: Undecrypted) -> str:
-    """The decoder's reason with the option that would help, for people."""
+    """The decoder's reason with the option that would help, for people.
+
+    After a dash, not in parentheses: the decoder's texts end in a parenthesised client random or
+    cause of their own."""
     hint = HINTS.get(reason.code)
-    return f"{reason.text} ({hint})" if hint else reason.text
+    return f"{reason.text} \N{EM DASH} {hint}" if hint else reason.text
 
 
 class KeyMaterialError(Exception):

@@ -156,8 +156,9 @@ def test_connections_that_stayed_encrypted_are_shown_with_why() -> None:
         c1, c91 = by_conn["C1"], by_conn["C91"]
         assert c1.startswith("NOT decrypted, 2631 B opaque: no key log entries, given or in the capture "
                              "(client random a33da08b…)")
-        assert c1.endswith("(give its key log with --keylog, or a pcapng with the keys inside)")
-        assert c91.endswith("(give the server's private key with --tls-key, or a key log with --keylog)")
+        assert c1.endswith(" \N{EM DASH} give its key log with --keylog, or a pcapng with the keys inside")
+        assert c91.endswith(" \N{EM DASH} give the server's private key with --tls-key, or a key log with "
+                            "--keylog")
         # Those that sent nothing to decrypt, apart, then the findings no session holds.
         start = lines.index("No application data")
         assert [line.split()[1] for line in lines[start + 1 :: 2][:2]] == ["C352", "C362"]
