@@ -154,6 +154,9 @@ class Input(enum.Enum):
     FATAL_ALERT = "a fatal alert"
 
 
+#: How a key source from the session cache begins: "resumed session: the session of C5, RSA key ...".
+_RESUMED: Final = "resumed session: "
+
 P, I = Phase, Input  # noqa: E741 - short names keep the table readable
 _STAYS: Final = ((I.APPLICATION_DATA, None), (I.POST_HANDSHAKE, None), (I.FINISHED, None))
 
@@ -999,7 +1002,7 @@ class TlsConnection:
                 if cached is None:
                     cached = self.cache.lookup("id", sh.session_id)
             if cached is not None:
-                return cached[0], f"resumed session: {cached[1]}"
+                return cached[0], f"{_RESUMED}{cached[1]}"
             self.reason = Undecrypted("resumed-unknown", f"{REASONS['resumed-unknown']}; "
                                       f"{self._no_entry(ch.random)}")
             return None
@@ -1120,6 +1123,11 @@ class TlsConnection:
     def _cache_store(self, kind: str, key: bytes, master: bytes) -> None:
         if self.cache is not None:
             where = self.key_source or ""
+            if where.startswith(_RESUMED):
+                # Resumed again: the same TLS 1.2 session (the cache holds no TLS 1.3 ones) and the
+                # same master secret, so it keeps the name of the connection whose handshake made it.
+                self.cache.store(kind, key, master, where[len(_RESUMED):])
+                return
             label = f"the session of {self.name}" if self.name else "an earlier session"
             self.cache.store(kind, key, master, f"{label}, {where}" if where else label)
 

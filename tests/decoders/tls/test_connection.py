@@ -231,7 +231,15 @@ def test_tls12_resumption_from_the_session_cache(profile: str, tickets: bool, ho
     assert s.info.key_source is not None
     # Where the first connection's keys came from follows after a comma (one level of parentheses
     # around the whole in the reports).
-    assert s.info.key_source == f"resumed session: the session of conn-1, {first.summary.info.key_source}"
+    origin = f"resumed session: the session of conn-1, {first.summary.info.key_source}"
+    assert s.info.key_source == origin
+    # Resumed again after a connection that resumed it (which stored it in the cache again): still
+    # the session whose full handshake made it, not "the session of conn-2, resumed session: ...".
+    run(resumed, keystore(full.keylog), cache, name="conn-2")
+    again = gentls.transcript(config(profile, tickets=tickets, exchanges=exchanges(2, 500),
+                                     session=resumed.session or full.session))
+    r = run(again, keystore(full.keylog), cache, name="conn-3")
+    assert r.summary.decrypted and r.summary.info.key_source == origin
     # Without the cache: the reason says so.
     s = run(resumed, keystore(full.keylog), SessionCache()).summary
     assert s.info.resumed == how
