@@ -519,8 +519,6 @@ def cmd_report(args: argparse.Namespace) -> int:
     if args.cluster is not None:
         if args.live or "-" in args.captures:
             raise CliError("--cluster reads capture files the workers share, not --live or standard input")
-        if logs:
-            raise CliError(f"--cluster reads captures, not logs ({logs[0]}): drop --cluster")
         try:
             import distributed  # noqa: F401 - checked before any work: a missing extra is one line
         except ImportError:

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from dmsniff.capture import CaptureInfo
-from dmsniff.logs.source import SYNTHETIC_STEP, Assembler
+from dmsniff.logs.source import SYNTHETIC_STEP, Assembler, LogSource
 from dmsniff.model import ConnectionEnd, Datagram, Finding, Transaction
 from dmsniff.pipeline import records
 from dmsniff.pipeline.records import CaptureSummary, Item
@@ -21,11 +21,13 @@ if TYPE_CHECKING:
 NO_TCP = "a log holds no TCP: no packets, segments, ports or connection set-up; frames are {units}"
 
 
-def run_log(pipeline: Pipeline, path: str, fmt: str) -> CaptureSummary:
-    """Read one log (or message folder) of format ``fmt`` and feed the pipeline's addons."""
+def run_log(pipeline: Pipeline, path: str, fmt: str, source: LogSource | None = None) -> CaptureSummary:
+    """Read one log (or message folder) of format ``fmt`` and feed the pipeline's addons; ``source``
+    is the log already opened (a cluster run opens its logs first, to number the inputs)."""
     from dmsniff.logs import open_log
 
-    source = open_log(path, fmt)  # raises LogError (a CaptureError) when unusable
+    if source is None:
+        source = open_log(path, fmt)  # raises LogError (a CaptureError) when unusable
     info = source.info
     index = pipeline.begin_capture(info)
     dispatch = pipeline.hooks.record

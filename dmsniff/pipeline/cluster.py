@@ -10,6 +10,10 @@ This process then merges the shards of each capture in the order the captures we
 addons (sessions, verification, writers), so the report is the one a single process writes: the
 same ids, the same order, byte for byte.
 
+Logs and message folders (:mod:`dmsniff.logs`) given among the captures are read here, in their
+turn: they are opened when the run starts (so that every input is numbered as one process numbers
+it, a log that cannot be read taking no number) and held until the captures before them are merged.
+
 Failures: a task that raises is retried (twice); a worker that dies has its tasks rerun
 elsewhere by the scheduler; a capture whose task fails on every try is reported like a file
 that cannot be read, and nothing else is lost.  Needs the ``cluster`` extra (``pip install
@@ -34,6 +38,7 @@ from dmsniff.pipeline.policy import PARALLEL_MIN_BYTES, settle_heap
 from dmsniff.pipeline.records import CaptureSummary, Input, Item
 
 if TYPE_CHECKING:
+    from dmsniff.logs.source import LogSource
     from dmsniff.net.tls_keys import TlsKeySpec
     from dmsniff.pipeline.runner import Pipeline
 
@@ -135,6 +140,7 @@ class _Capture:
     results: dict[int, list[bytes]] = field(default_factory=dict)
     unreadable: CaptureError | None = None  # could not even be opened: no task
     error: str | None = None  # its task failed on every try
+    log: LogSource | None = None  # a log, opened, read here in its turn (no task)
 
 
 def _size(source: Input) -> int:
@@ -195,6 +201,8 @@ def run_on_cluster(pipeline: Pipeline, inputs: Sequence[Input], address: str,
     """Decode ``inputs`` on the cluster and feed ``pipeline``'s addons, capture after capture."""
     from distributed import as_completed
 
+    from dmsniff.logs import log_format, open_log
+
     own = client is None
     if own:
         client = connect(address)
@@ -209,30 +217,38 @@ def run_on_cluster(pipeline: Pipeline, inputs: Sequence[Input], address: str,
             c = _Capture(source, source if isinstance(source, str) else " + ".join(source))
             captures.append(c)
             try:  # opened here first, so an unreadable file costs no task and the indexes stay right
+                if isinstance(source, str) and (fmt := log_format(source, pipeline.input_format)) is not None:
+                    c.log = open_log(source, fmt)
+                    continue
                 with open_input(source):
                     pass
             except CaptureError as exc:
                 c.unreadable = exc
                 continue
             c.size = _size(source)
-        readable = [pos for pos, c in enumerate(captures) if c.unreadable is None]
-        plan = shard_plan([captures[pos].size for pos in readable], workers)
-        for pos, nshards in zip(readable, plan, strict=True):
-            c = captures[pos]
-            c.nshards = nshards
-            for shard in range(nshards):
-                fut = client.submit(decode_task, c.source, index, shard, nshards, pipeline.max_body,
-                                    keep_bodies, pipeline.parse_protocols, pipeline.tls_keys, retries=RETRIES,
-                                    pure=False)
-                c.futures.append(fut)
-                submitted[fut.key] = (pos, shard)
-            index += 1
+        decoded = [pos for pos, c in enumerate(captures) if c.unreadable is None and c.log is None]
+        plan = dict(zip(decoded, shard_plan([captures[pos].size for pos in decoded], workers), strict=True))
+        for pos, c in enumerate(captures):
+            if c.unreadable is not None:
+                continue
+            if c.log is None:
+                c.nshards = plan[pos]
+                for shard in range(c.nshards):
+                    fut = client.submit(decode_task, c.source, index, shard, c.nshards, pipeline.max_body,
+                                        keep_bodies, pipeline.parse_protocols, pipeline.tls_keys,
+                                        retries=RETRIES, pure=False)
+                    c.futures.append(fut)
+                    submitted[fut.key] = (pos, shard)
+            index += 1  # a log takes its number when it is read, as in one process
         results: list[CaptureSummary | CaptureError] = []
         total = sum(c.size for c in captures)
         if progress is not None:
             progress.start_file(f"{len(captures)} inputs on {workers} workers", total)
         done_bytes = 0
         nxt = 0
+        while nxt < len(captures) and _ready(captures[nxt]):  # (logs before the first capture)
+            results.append(_deliver(pipeline, captures[nxt]))
+            nxt += 1
         for fut in as_completed([f for c in captures for f in c.futures]):
             pos, shard = submitted[fut.key]
             c = captures[pos]
@@ -295,6 +311,11 @@ def _deliver(pipeline: Pipeline, c: _Capture) -> CaptureSummary | CaptureError:
     if c.unreadable is not None:
         pipeline.report_failure(c.name, c.unreadable)
         return c.unreadable
+    if c.log is not None:
+        from dmsniff.logs.run import run_log
+
+        source, c.log = c.log, None  # (its text let go once read)
+        return run_log(pipeline, c.name, source.format, source)
     if c.error is not None:
         exc = CaptureError(f"cannot decode {c.name}: its cluster task failed on every try ({c.error})")
         pipeline.report_failure(c.name, exc)

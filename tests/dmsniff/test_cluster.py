@@ -29,7 +29,7 @@ from dmsniff.pipeline.cluster import _shards, run_on_cluster, shard_plan  # noqa
 from dmsniff.report import JsonLinesReport  # noqa: E402
 from dmsniff.verify.secrets import Secrets  # noqa: E402
 from dmsniff.verify.verifier import Verifier  # noqa: E402
-from tests.conftest import CAPTURES  # noqa: E402
+from tests.conftest import CAPTURES, CORPUS  # noqa: E402
 
 
 @pytest.fixture(scope="module")
@@ -83,6 +83,19 @@ def test_a_filtered_report_on_the_cluster_is_the_one_of_one_process(big: list[Pa
     assert _report(["--cluster", "local:2", *opts], tmp_path, "cluster.json") == serial
     doc = json.loads(serial)
     assert doc["sessions"] and all(s["id"].startswith(("S", "D")) for s in doc["sessions"])
+
+
+def test_logs_among_the_captures_are_read_here_in_their_turn(big: list[Path], tmp_path: Path) -> None:
+    """A HAR, a GenieACS debug log and a folder of messages between captures: numbered and read in
+    the order given, as one process reads them (a log first, before any task is done, too)."""
+    logs = Path(__file__).parent / "logs" / "data"
+    inputs = [str(logs / "chromium.har"), str(CAPTURES / "cwmp_loopback.pcap"), str(big[2]),
+              str(logs / "genieacs-debug.jsonl"), str(CORPUS / "cwmp" / "sessions" / "freeacs-discover"),
+              str(CAPTURES / "omadm_loopback.pcap")]
+    serial = _report(["-j", "1", *inputs], tmp_path, "serial.json")
+    assert _report(["--cluster", "local:2", *inputs], tmp_path, "cluster.json") == serial
+    doc = json.loads(serial)
+    assert [c["format"] for c in doc["captures"]] == ["har", "pcap", "pcap", "genieacs-log", "folder", "pcap"]
 
 
 def test_shard_plan() -> None:
