@@ -55,8 +55,8 @@ class FrameDriver:
         self._pending: list[Item] = []
         # Ids name the frame where a thing starts, so every shard (and every run) agrees.
         self._tag = "" if index == 0 else f"{index}-"
-        # Datagrams are spread like connections: with shard 0 reporting them all, the OMA DM
-        # benchmark's 3,237 Package #0 datagrams made that shard the slowest.
+        # Datagrams are spread like connections.  Shard 0 used to report them all: on the OMA DM
+        # benchmark capture its 3,237 Package #0 datagrams, in the shard that already ran longest.
         self._shard, self._nshards, self._by_hosts = shard, nshards, by_hosts
         self._finishing = False
         self.http_stats = HttpStats()
