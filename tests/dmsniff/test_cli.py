@@ -349,8 +349,10 @@ def test_live_capture_over_tls_saves_the_keys_that_opened_it(tmp_path: Path) -> 
     used = [line for line in lines if not line.startswith("EXPORTER_SECRET")]  # (TLS 1.3: not needed)
     assert f"{saved}: {len(used)} TLS key log lines in a Decryption Secrets Block" in err
     if shutil.which("tshark"):  # (CI has it)
-        tshark = subprocess.run(["tshark", "-n", "-r", str(saved), "-Y", "http.request", "-T", "fields",
-                                 "-e", "http.request.uri"], capture_output=True, text=True, check=True)
+        # -d: the client's ephemeral port may be one tshark gives another protocol (34980 is EtherCAT's).
+        tshark = subprocess.run(["tshark", "-n", "-r", str(saved), "-d", f"tcp.port=={port},tls",
+                                 "-Y", "http.request", "-T", "fields", "-e", "http.request.uri"],
+                                capture_output=True, text=True, check=True)
         assert sorted(tshark.stdout.split()) == uris
     doc = json.loads(run_cli("report", "--format", "json", str(saved)).stdout)  # no --keylog
     assert sorted(t["request"]["uri"] for t in doc["transactions"]) == uris
