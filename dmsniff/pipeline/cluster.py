@@ -245,10 +245,13 @@ def run_on_cluster(pipeline: Pipeline, inputs: Sequence[Input], address: str,
         if progress is not None:
             progress.start_file(f"{len(captures)} inputs on {workers} workers", total)
         done_bytes = 0
-        nxt = 0
-        while nxt < len(captures) and _ready(captures[nxt]):  # (logs before the first capture)
-            results.append(_deliver(pipeline, captures[nxt]))
-            nxt += 1
+
+        def deliver_ready() -> None:
+            """Hand on, in input order, every input whose turn has come and whose records are all here."""
+            while len(results) < len(captures) and _ready(captures[len(results)]):
+                results.append(_deliver(pipeline, captures[len(results)]))
+
+        deliver_ready()  # (logs and unreadable inputs before the first capture)
         for fut in as_completed([f for c in captures for f in c.futures]):
             pos, shard = submitted[fut.key]
             c = captures[pos]
@@ -261,12 +264,9 @@ def run_on_cluster(pipeline: Pipeline, inputs: Sequence[Input], address: str,
             if progress is not None:
                 done_bytes += c.size // max(c.nshards, 1)
                 progress.advance(done_bytes, 0, force=True)
-            while nxt < len(captures) and _ready(captures[nxt]):
-                results.append(_deliver(pipeline, captures[nxt]))
-                nxt += 1
-        while nxt < len(captures):  # (inputs that could not be opened, after the last task)
-            results.append(_deliver(pipeline, captures[nxt]))
-            nxt += 1
+            deliver_ready()
+        for c in captures[len(results):]:  # (every task done: the inputs after the last one)
+            results.append(_deliver(pipeline, c))
         if progress is not None:
             progress.end_file(total)
     finally:

@@ -292,6 +292,14 @@ def _idle_capture(path: Path) -> Path:
     return path
 
 
+def _decode_shard(path: Path, shard: int, nshards: int) -> list[Item]:
+    """The records one FrameDriver following ``shard`` of ``nshards`` makes of the capture."""
+    items: list[Item] = []
+    with open_capture(str(path)) as cap:
+        FrameDriver(0, items.append, shard=shard, nshards=nshards, info=cap.info).run(cap, cap.info)
+    return items
+
+
 def test_shards_sweep_idle_connections_where_one_process_does(tmp_path: Path,
                                                               monkeypatch: pytest.MonkeyPatch) -> None:
     # A sweep closes the connections idle for over IDLE_TIMEOUT, and their records sort at the frame
@@ -303,18 +311,12 @@ def test_shards_sweep_idle_connections_where_one_process_does(tmp_path: Path,
     monkeypatch.setattr(tcp, "SWEEP_EVERY", 7)
     path = _idle_capture(tmp_path / "idle.pcap")
 
-    def decode(shard: int, nshards: int) -> list[Item]:
-        items: list[Item] = []
-        with open_capture(str(path)) as cap:
-            FrameDriver(0, items.append, shard=shard, nshards=nshards, info=cap.info).run(cap, cap.info)
-        return items
-
-    one = decode(0, 1)
+    one = _decode_shard(path, 0, 1)
     ends = [rec for _, rec in one if isinstance(rec, ConnectionEnd)]
     swept = [e for e in ends if e.time < 1_700_000_001 and not e.at_capture_end]
     assert len(swept) == 8 and len(ends) == 48  # the idle eight were closed mid-capture, by sweeps
     for nshards in (2, 3):
-        shards = [decode(s, nshards) for s in range(nshards)]
+        shards = [_decode_shard(path, s, nshards) for s in range(nshards)]
         assert all(shards)
         merged = list(heapq.merge(*shards, key=itemgetter(0)))
         assert [key for key, _ in merged] == [key for key, _ in one]
@@ -330,18 +332,12 @@ def test_datagrams_are_spread_over_the_shards_like_connections(tmp_path: Path) -
     path = tmp_path / "dm.pcap"
     gendm([str(path), "--packets", "6000", "--seed", "2"])
 
-    def decode(shard: int, nshards: int) -> list[Item]:
-        items: list[Item] = []
-        with open_capture(str(path)) as cap:
-            FrameDriver(0, items.append, shard=shard, nshards=nshards, info=cap.info).run(cap, cap.info)
-        return items
-
-    one = decode(0, 1)
+    one = _decode_shard(path, 0, 1)
     datagrams = [rec for _, rec in one if isinstance(rec, Datagram)]
     assert len(datagrams) > 50 and all(dg.protocol is not None for dg in datagrams)  # Pkg#0s, decoded
     ids = sorted(dg.id for dg in datagrams)
     for nshards in (2, 3):
-        shards = [decode(s, nshards) for s in range(nshards)]
+        shards = [_decode_shard(path, s, nshards) for s in range(nshards)]
         mine = [[rec.id for _, rec in items if isinstance(rec, Datagram)] for items in shards]
         assert all(len(got) >= len(ids) // (2 * nshards) for got in mine), [len(got) for got in mine]
         assert sorted(i for got in mine for i in got) == ids
