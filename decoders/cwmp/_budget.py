@@ -38,9 +38,11 @@ def markup_cut(body: bytes, limit: int = MAX_MARKUP) -> int | None:
     """The offset of the markup item that exceeds ``limit`` in ``body``, or None when there is
     no such item.  (A match that straddles two counting blocks may go uncounted: the budget is
     a bound on memory, not a measure of the document.)"""
+    if len(body) <= limit:  # (every real message ends here: each item takes two bytes at least)
+        return None
     count = body.count
     if count(b"<") + count(b"=") + count(b"&") <= limit or _upper_bound(body) <= limit:
-        return None  # (every real message ends at the first test)
+        return None
     seen = 0
     view = memoryview(body)
     try:

@@ -462,6 +462,9 @@ def test_markup_budget_cuts_at_the_item_past_it() -> None:
     cut = markup_cut(body, 10)  # <r>, then <a, b=", &c; three times, then the fourth <a
     assert cut == 3 + 3 * len(b'<a b="1">&c;</a>')
     assert markup_cut(body, 31) is None
+    # A body no longer than the budget cannot exceed it (every item takes two bytes at least).
+    assert markup_cut(b"<a" * 5, 10) is None
+    assert markup_cut(b"<a" * 11, 10) == 20  # the eleventh
 
 
 def test_no_corpus_message_meets_the_markup_budget(corpus: Path) -> None:
