@@ -27,8 +27,8 @@ _CODING_FAILED = "Content-Encoding "
 #: record (frozen) given to the retry too.  Per client host (a CPE may resend on a new connection):
 #: the challenged request's body, its Content-Type and its record, until the host's next exchange.
 #: Only equal bytes share a record, so the key decides what is compared, never what a body means.
-#: A challenge is answered within one round trip, so this holds a few entries; it is bounded
-#: anyway, and keeps no big body.
+#: A challenge is answered within one round trip, so this holds a few entries; it is emptied when
+#: 64 hosts wait (as decoders._strings' table when full), and keeps no big body.
 _CHALLENGED: dict[tuple[int, str], tuple[bytes, str | None, object]] = {}
 _CHALLENGED_MAX = 64
 _CHALLENGED_BODY_MAX = 64 << 10
@@ -50,8 +50,8 @@ def parse_bodies(tx: Transaction) -> None:
         parse_auth_headers(response)
         if (response.status in (401, 407) and request is not None and request.protocol is not None
                 and len(request.content) <= _CHALLENGED_BODY_MAX):
-            if len(_CHALLENGED) >= _CHALLENGED_MAX:  # the oldest goes (dicts keep insertion order)
-                del _CHALLENGED[next(iter(_CHALLENGED))]
+            if len(_CHALLENGED) >= _CHALLENGED_MAX:  # hosts that never came back: start again
+                _CHALLENGED.clear()
             _CHALLENGED[key] = (request.content, request.header("Content-Type"), request.protocol)
 
 
