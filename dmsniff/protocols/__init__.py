@@ -12,7 +12,7 @@ call here, and a session builder under :mod:`dmsniff.sessions`.
 
 from __future__ import annotations
 
-from dmsniff.model import HttpMessage, Transaction
+from dmsniff.model import HttpMessage, Transaction, endpoint_host
 from dmsniff.protocols import cwmp, omadm, udp
 from dmsniff.protocols.auth import parse_auth_headers
 
@@ -37,8 +37,7 @@ _CHALLENGED_BODY_MAX = 64 << 10
 def parse_bodies(tx: Transaction) -> None:
     """Parse the bodies of a transaction's request and response, and attach what a parser made of
     each (``msg.protocol``); parse their credentials and challenges (:mod:`dmsniff.protocols.auth`)."""
-    key = (tx.capture, tx.client.rpartition(":")[0])  # (ip:port, [v6]:port)
-    challenged = _CHALLENGED.pop(key, None) if _CHALLENGED else None
+    challenged = _CHALLENGED.pop((tx.capture, endpoint_host(tx.client)), None) if _CHALLENGED else None
     request, response = tx.request, tx.response
     if request is not None:
         if request.body_length:
@@ -52,7 +51,8 @@ def parse_bodies(tx: Transaction) -> None:
                 and len(request.content) <= _CHALLENGED_BODY_MAX):
             if len(_CHALLENGED) >= _CHALLENGED_MAX:  # hosts that never came back: start again
                 _CHALLENGED.clear()
-            _CHALLENGED[key] = (request.content, request.header("Content-Type"), request.protocol)
+            _CHALLENGED[(tx.capture, endpoint_host(tx.client))] = (
+                request.content, request.header("Content-Type"), request.protocol)
 
 
 def parse_body(msg: HttpMessage, challenged: tuple[bytes, str | None, object] | None = None) -> object:
