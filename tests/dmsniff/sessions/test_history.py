@@ -209,10 +209,14 @@ def test_a_json_log_keeps_the_json_the_report_writes_and_pickles_what_orjson_ref
     log.add("a", plain_rows[2:])
     log.add("b", plain_rows[:1])
     log.add("b", refused)
+    log.add("c", plain_rows[1:2])
     try:
         a, b = log.read("a"), log.read("b")
         assert a._blocks[0][:1] == b"{" and b._blocks[1][:1] == b"\x80"  # JSON; the refused one pickled
         assert a.json() == orjson.dumps(observations([ParameterObservation(*r) for r in plain_rows]))
+        # (one block, and none: the brackets are put on the end blocks)
+        assert log.read("c").json() == orjson.dumps(observations([ParameterObservation(*plain_rows[1])]))
+        assert log.read("nothing").json() == b"[]"
         assert list(a.rows()) == plain_rows  # (the JSON reads back to the same values and types)
         assert b.json() is None  # not all JSON: the report encodes its rows (the slow way here)
         assert list(b.rows()) == plain_rows[:1] + refused
