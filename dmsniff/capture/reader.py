@@ -383,7 +383,9 @@ class CaptureFile:
 
     def _iter_pcap(self, src: _Source, buf: bytes, hdr: _PcapHeader) -> Iterator[Frame]:
         info = self.info
-        unpack = struct.Struct(hdr.endian + "IIII").unpack_from
+        # The record header's fields are read byte by byte: indexing bytes is native code in the
+        # compiled build, where struct's unpack_from made a tuple and four ints of every record.
+        little = hdr.endian == "<"
         divisor = hdr.divisor
         linktype = hdr.linktype
         limit = MAX_PCAP_RECORD
@@ -395,9 +397,12 @@ class CaptureFile:
         base = 0  # file offset of buf[0]
         while True:
             n = len(buf)
-            # Hot loop: keep it to one unpack, one slice and one tuple per record.
+            # Hot loop: keep it to one slice and one tuple per record.
             while pos + 16 <= n:
-                sec, frac, incl, _orig = unpack(buf, pos)
+                if little:
+                    incl = buf[pos + 8] | buf[pos + 9] << 8 | buf[pos + 10] << 16 | buf[pos + 11] << 24
+                else:
+                    incl = buf[pos + 8] << 24 | buf[pos + 9] << 16 | buf[pos + 10] << 8 | buf[pos + 11]
                 if incl > limit:
                     _add_error(info, f"corrupt packet record at offset {base + pos} (after frame {num})")
                     return
@@ -405,6 +410,12 @@ class CaptureFile:
                 if end > n:
                     break
                 num += 1
+                if little:
+                    sec = buf[pos] | buf[pos + 1] << 8 | buf[pos + 2] << 16 | buf[pos + 3] << 24
+                    frac = buf[pos + 4] | buf[pos + 5] << 8 | buf[pos + 6] << 16 | buf[pos + 7] << 24
+                else:
+                    sec = buf[pos] << 24 | buf[pos + 1] << 16 | buf[pos + 2] << 8 | buf[pos + 3]
+                    frac = buf[pos + 4] << 24 | buf[pos + 5] << 16 | buf[pos + 6] << 8 | buf[pos + 7]
                 ts = sec + frac / divisor
                 info.packets = num
                 info.last_time = ts
