@@ -79,7 +79,7 @@ def parse_script(lines: Iterable[str], process: str = "all") -> Iterator[list[tu
                 yield stack
             stack = []
             continue
-        if not raw[:1].isspace():  # a sample's first line: the pid (the frames are indented)
+        if not raw.startswith("\t"):  # a sample's first line: the pid, right-aligned (frames: a tab)
             pid = line.split(None, 1)[0]
             main_pid = main_pid or pid
             keep = process == "all" or (pid == main_pid) == (process == "main")

@@ -70,9 +70,10 @@ def test_attribution_self_and_total() -> None:
 
 
 def test_samples_split_between_the_main_process_and_the_workers() -> None:
-    # Each sample opens with its pid, flush left; the first pid seen is the process perf started.
+    # Each sample opens with its pid (perf pads it to the right: " 5210 "), its frames indented by
+    # a tab; the first pid seen is the process perf started.
     text = "".join(
-        f"{pid} \n\t  1a2b {sym} ({COMPILED})\n\n"
+        f"{pid:>6} \n\t  1a2b {sym} ({COMPILED})\n\n"
         for pid, sym in [(100, "CPyDef_sessions___cwmp___CwmpSessions___transaction"),
                          (101, "CPyDef_tcp___TcpReassembler___segment"),
                          (100, "CPyDef_verify___verifier___Verifier___transaction"),
