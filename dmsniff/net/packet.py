@@ -114,9 +114,8 @@ class Dissector:
             flush: Callable[[], None]) -> None:
         """Decode every frame; after each, call ``flush`` if ``pending`` is not empty.
 
-        The hot path: Ethernet + IPv4 without options + TCP, unfragmented, is decoded here
-        from the frame's bytes (indexing bytes is native code in the compiled build, where a
-        struct call made an object of each of 13 fields); everything else goes through :meth:`frame`.
+        The hot path: Ethernet + IPv4 without options + TCP, unfragmented (:func:`_fast_tcp`), is
+        decoded here from the frame's bytes; everything else goes through :meth:`frame`.
         """
         # The fast path tests the shard itself (shard_of()'s test on the unpacked addresses), so a
         # worker passes over the other shards' segments without a payload copy.
@@ -130,28 +129,18 @@ class Dissector:
             for number, ts, linktype, data in frames:
                 self.current_frame = number
                 try:  # one frame's failure costs that frame (and its connection), not the capture
-                    # EtherType IPv4, version 4 without options, TCP (6: a literal, not a module
-                    # global, for the compiled build), not a fragment (flags+offset & 0x3FFF).
-                    if (linktype == 1 and len(data) >= 54 and data[12] == 8 and not data[13]
-                            and data[14] == 0x45 and data[23] == 6 and not data[20] & 0x3F
-                            and not data[21]):
-                        doff = data[46]
-                        end = 14 + ((data[16] << 8) | data[17])
-                        start = 34 + (doff >> 4) * 4
-                        if doff >= 0x50 and start <= end <= len(data):
+                    if linktype == 1:
+                        start, end = _fast_tcp(data, 0, len(data))
+                        if end:
                             fast += 1
                             sport = (data[34] << 8) | data[35]
                             dport = (data[36] << 8) | data[37]
-                            if nshards > 1:
-                                a = (data[26] << 24) | (data[27] << 16) | (data[28] << 8) | data[29]
-                                b = (data[30] << 24) | (data[31] << 16) | (data[32] << 8) | data[33]
-                                if _spread(_fold(a, b, sport ^ dport, port_mask), nshards) != shard:
-                                    tick(ts)
-                                    continue
-                            seq = (data[38] << 24) | (data[39] << 16) | (data[40] << 8) | data[41]
-                            ack = (data[42] << 24) | (data[43] << 16) | (data[44] << 8) | data[45]
-                            on_tcp(number, ts, data[26:30], sport, data[30:34], dport, seq, ack, data[47],
-                                   data[start:end])
+                            if nshards > 1 and _spread(_fold(_u32_at(data, 26), _u32_at(data, 30),
+                                                             sport ^ dport, port_mask), nshards) != shard:
+                                tick(ts)
+                                continue
+                            on_tcp(number, ts, data[26:30], sport, data[30:34], dport, _u32_at(data, 38),
+                                   _u32_at(data, 42), data[47], data[start:end])
                             tick(ts)
                             if pending:
                                 flush()
@@ -178,21 +167,12 @@ class Dissector:
         segment on the fast path of another shard's connection.  If so it is counted and ticked
         here as run() would, and the reader need not make it a frame (``CaptureFile.pass_over``).
 
-        The same tests as run()'s, on the buffer's bytes: indexing a bytes object is native code in
-        the compiled build, where unpacking a struct makes an object of each field."""
-        if self._nshards == 1 or linktype != 1 or size < 54:
+        The same test as run()'s (:func:`_fast_tcp`), on the reader's buffer: no frame is made of it."""
+        if self._nshards == 1 or linktype != 1 or not _fast_tcp(buf, off, size)[1]:
             return False
-        # EtherType IPv4, version 4 without options, TCP, not a fragment (flags+offset & 0x3FFF),
-        # a data offset of 5 words or more
-        if (buf[off + 12] != 8 or buf[off + 13] or buf[off + 14] != 0x45 or buf[off + 23] != _TCP
-                or buf[off + 20] & 0x3F or buf[off + 21] or buf[off + 46] < 0x50):
-            return False
-        if not 34 + (buf[off + 46] >> 4) * 4 <= 14 + ((buf[off + 16] << 8) | buf[off + 17]) <= size:
-            return False
-        a = (buf[off + 26] << 24) | (buf[off + 27] << 16) | (buf[off + 28] << 8) | buf[off + 29]
-        b = (buf[off + 30] << 24) | (buf[off + 31] << 16) | (buf[off + 32] << 8) | buf[off + 33]
         ports = ((buf[off + 34] ^ buf[off + 36]) << 8) | (buf[off + 35] ^ buf[off + 37])  # sport ^ dport
-        if _spread(_fold(a, b, ports, self._port_mask), self._nshards) == self._shard:
+        if _spread(_fold(_u32_at(buf, off + 26), _u32_at(buf, off + 30), ports, self._port_mask),
+                   self._nshards) == self._shard:
             return False
         self.current_frame = number
         self.stats.tcp_segments += 1
@@ -469,6 +449,29 @@ def shard_of(src: bytes, sport: int, dst: bytes, dport: int, nshards: int, by_ho
     """
     return _spread(_fold(int.from_bytes(src, "big"), int.from_bytes(dst, "big"), sport ^ dport,
                          0 if by_hosts else 0xFFFF), nshards)
+
+
+def _fast_tcp(buf: bytes, off: int, size: int) -> tuple[int, int]:
+    """Where the TCP payload of the Ethernet frame ``buf[off:off + size]`` starts and ends (offsets
+    in the frame) when the frame is on the fast path, else (0, 0): IPv4 without options (EtherType
+    0x0800, version/IHL 0x45), TCP (6, a literal: a module global is a dict lookup in the compiled
+    build), not a fragment (flags+offset & 0x3FFF), a data offset of 5 words or more, and lengths
+    that fit the frame.  Read byte by byte: indexing bytes is native code in the compiled build
+    (where a struct call made an object of each field), and this tuple is a C struct there.  The
+    one test of Dissector.run and of passes_over(), which must agree on every frame."""
+    if (size < 54 or buf[off + 12] != 8 or buf[off + 13] or buf[off + 14] != 0x45 or buf[off + 23] != 6
+            or buf[off + 20] & 0x3F or buf[off + 21] or buf[off + 46] < 0x50):
+        return 0, 0
+    start = 34 + (buf[off + 46] >> 4) * 4
+    end = 14 + ((buf[off + 16] << 8) | buf[off + 17])
+    if not start <= end <= size:
+        return 0, 0
+    return start, end
+
+
+def _u32_at(buf: bytes, at: int) -> int:
+    """The big-endian unsigned 32-bit integer at ``buf[at:at + 4]``."""
+    return (buf[at] << 24) | (buf[at + 1] << 16) | (buf[at + 2] << 8) | buf[at + 3]
 
 
 def _fold(src: int, dst: int, ports: int, port_mask: int) -> int:
