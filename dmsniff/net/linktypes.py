@@ -3,7 +3,8 @@
 **Add a link type**: a row of :data:`LINK_TYPES` with its libpcap name and a function that finds
 the network layer in a frame (the EtherType it carries and where it starts), and a frame of it in
 ``LINK_FRAMES`` of ``tests/dmsniff/net/test_packet.py``.  Ethernet also has a fast path of its own in
-:meth:`dmsniff.net.packet.Dissector.run` (the common case, decoded without a call).
+:meth:`dmsniff.net.packet.Dissector.run` (the common case, Ethernet + IPv4 + TCP:
+``dmsniff.net.packet._fast_tcp``).
 """
 
 from __future__ import annotations
