@@ -37,7 +37,6 @@ _u16 = Struct("!H").unpack_from
 _ipv4 = Struct("!BxHHHBB2x4s4s").unpack_from  # vhl, total len, id, flags+frag, ttl, proto, src, dst
 _tcp = Struct("!HHIIBB").unpack_from  # sport, dport, seq, ack, data offset, flags
 _udp = Struct("!HHH").unpack_from
-_u32_be = Struct(">I").unpack_from
 _ipv6 = Struct("!4xHBB16s16s").unpack_from  # payload len, next header, hop limit, src, dst
 
 TcpHandler = Callable[[int, float, bytes, int, bytes, int, int, int, int, bytes], None]
@@ -117,8 +116,8 @@ class Dissector:
         The hot path: Ethernet + IPv4 without options + TCP, unfragmented (:func:`_fast_tcp`), is
         decoded here from the frame's bytes; everything else goes through :meth:`frame`.
         """
-        # The fast path tests the shard itself (shard_of()'s test on the unpacked addresses), so a
-        # worker passes over the other shards' segments without a payload copy.
+        # The fast path tests the shard itself (shard_of()'s test, on the addresses and ports read
+        # from the frame), so a worker passes over the other shards' segments without a payload copy.
         on_tcp = self._on_any_tcp
         tick = self.tick
         shard, nshards, port_mask = self._shard, self._nshards, self._port_mask
@@ -324,7 +323,7 @@ class Dissector:
                     self.stats.malformed += 1
                     return
                 nh = data[pos]
-                frag_hdr = (_u16(data, pos + 2)[0], _u32_be(data, pos + 4)[0])
+                frag_hdr = (_u16(data, pos + 2)[0], _u32_at(data, pos + 4))
                 pos += 8
                 break
             else:
